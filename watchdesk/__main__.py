@@ -1,0 +1,3 @@
+from watchdesk.cli import main
+
+main()

@@ -1,0 +1,131 @@
+"""What every subcommand shares: the runtime, the actor, output as text or --json, errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import click
+
+from watchdesk.config import ConfigError
+from watchdesk.core.records import Actor
+from watchdesk.services.errors import PermissionDenied, ServiceError
+from watchdesk.store.db import DatabaseError
+from watchdesk.store.migrations import SchemaTooNew
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class State:
+    """The root options, and the runtime opened lazily on first use."""
+
+    def __init__(self, config_path: str | None, db_path: str | None) -> None:
+        self.config_path = config_path
+        self.db_path = db_path
+        self._runtime: Any = None
+
+    @property
+    def runtime(self):  # noqa: ANN201 - Runtime, imported lazily to keep --help fast
+        if self._runtime is None:
+            from watchdesk.services.runtime import open_runtime
+
+            self._runtime = open_runtime(config_path=self.config_path, db_path=self.db_path)
+        return self._runtime
+
+    def config(self):  # noqa: ANN201
+        if self._runtime is not None:
+            return self._runtime.config
+        from watchdesk.config import load_config
+
+        return load_config(self.config_path)
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON (stable field names) instead of text.")(func)
+
+
+def actor_option(func: F) -> F:
+    """`--as HANDLE`: who does the action (PIN from $WATCHDESK_PIN or asked on the terminal)."""
+
+    return click.option(
+        "--as", "as_handle", metavar="HANDLE", envvar="WATCHDESK_AS", required=True,
+        help="The officer doing this (PIN from $WATCHDESK_PIN, else asked).",
+    )(func)
+
+
+def resolve_actor(state: State, handle: str) -> Actor:
+    from watchdesk.services.officers import get_officer, sign_in
+
+    officer = get_officer(state.runtime, handle)
+    pin = None
+    if officer.has_pin:
+        pin = os.environ.get("WATCHDESK_PIN")
+        if pin is None:
+            if not sys.stdin.isatty():
+                raise PermissionDenied(f"officer '{officer.handle}' has a PIN; set $WATCHDESK_PIN or run on a terminal.")
+            pin = click.prompt(f"PIN for {officer.handle}", hide_input=True)
+    return sign_in(state.runtime, handle, pin)
+
+
+def to_jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [to_jsonable(v) for v in value]
+    if hasattr(value, "total_seconds"):
+        return value.total_seconds()
+    return value
+
+
+def emit_json(value: Any) -> None:
+    click.echo(json.dumps(to_jsonable(value), ensure_ascii=False, indent=2))
+
+
+def table(rows: Iterable[Iterable[Any]], headers: Iterable[str]) -> str:
+    """A plain aligned text table (no markup: cells may hold untrusted text, already cleaned)."""
+    rows = [[("" if c is None else str(c)) for c in r] for r in rows]
+    headers = list(headers)
+    widths = [len(h) for h in headers]
+    for r in rows:
+        for i, c in enumerate(r):
+            widths[i] = max(widths[i], len(c))
+    line = lambda cells: "  ".join(c.ljust(widths[i]) for i, c in enumerate(cells)).rstrip()  # noqa: E731
+    out = [line(headers), line(["-" * w for w in widths])]
+    out.extend(line(r) for r in rows)
+    return "\n".join(out)
+
+
+def local_text(state: State, when: datetime | None) -> str:
+    if when is None:
+        return "-"
+    return when.astimezone(state.runtime.zone).strftime("%Y-%m-%d %H:%M")
+
+
+def friendly_errors(func: F) -> F:
+    """Errors a person can meet end in one sentence on stderr and exit 2 (1 is for 'check failed')."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (ConfigError, DatabaseError, SchemaTooNew, ServiceError, PermissionDenied) as exc:
+            click.echo(f"watchdesk: {exc}", err=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]

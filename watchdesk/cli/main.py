@@ -1,0 +1,322 @@
+"""The root `watchdesk` group and the foundation's commands (db, backup, log, officer, contact).
+
+Other command groups live in their own modules and are registered at the bottom.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from watchdesk import __version__
+from watchdesk.cli.common import (
+    State,
+    actor_option,
+    emit_json,
+    json_option,
+    pass_state,
+    resolve_actor,
+    table,
+)
+from watchdesk.config import ConfigError
+from watchdesk.services.errors import PermissionDenied, ServiceError
+from watchdesk.store.db import DatabaseError
+from watchdesk.store.migrations import SchemaTooNew
+
+_PERSON_ERRORS = (ConfigError, DatabaseError, SchemaTooNew, ServiceError, PermissionDenied)
+
+
+class Root(click.Group):
+    """Turns the errors a person can meet into one sentence on stderr and exit status 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except _PERSON_ERRORS as exc:
+            click.echo(f"watchdesk: {exc}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=Root, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", metavar="PATH", help="Config file (else $WATCHDESK_CONFIG, ./watchdesk.toml, the user config dir).")
+@click.option("--db", "db_path", metavar="PATH", envvar="WATCHDESK_DB", help="SQLite database file (overrides the config).")
+@click.version_option(__version__, prog_name="watchdesk")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, db_path: str | None) -> None:
+    """watchdesk: the desk of a 24/7 cyber-security watch.
+
+    With no command, starts the desk (the terminal app).
+    """
+    ctx.obj = State(config_path, db_path)
+    if ctx.invoked_subcommand is None:
+        from watchdesk.cli.desk import start_desk
+
+        start_desk(ctx.obj)
+
+
+# -- init / db / backup -------------------------------------------------------------------
+@cli.command("init")
+@click.option("--handle", required=True, help="Handle of the first supervisor.")
+@click.option("--name", "full_name", required=True, help="Full name of the first supervisor.")
+@click.option("--pin", default="", help="Optional PIN (or set later with 'officer pin').")
+@pass_state
+def init_cmd(state: State, handle: str, full_name: str, pin: str) -> None:
+    """Create the database and its first supervisor."""
+    from watchdesk.services.officers import bootstrap_supervisor
+
+    officer = bootstrap_supervisor(state.runtime, handle, full_name, pin)
+    click.echo(f"database ready at {state.runtime.db.path}; supervisor '{officer.handle}' added.")
+
+
+@cli.group("db")
+def db_group() -> None:
+    """The database file: schema version and upgrades."""
+
+
+@db_group.command("upgrade")
+@pass_state
+def db_upgrade(state: State) -> None:
+    """Apply pending schema migrations (opening the desk also does this)."""
+    from watchdesk.config import load_config
+    from watchdesk.store.db import Database
+    from watchdesk.store.migrations import LATEST
+
+    config = load_config(state.config_path)
+    db = Database(config.database.resolved_url(state.db_path), upgrade=False)
+    before = db.schema_version()
+    applied = db.upgrade()
+    if applied:
+        click.echo(f"upgraded {db.path} from schema {before} to {LATEST} ({', '.join(map(str, applied))} applied).")
+    else:
+        click.echo(f"{db.path} is at schema {before}, the latest; nothing to do.")
+
+
+@db_group.command("info")
+@json_option
+@pass_state
+def db_info(state: State, as_json: bool) -> None:
+    """Where the database is and its schema version."""
+    from watchdesk.store.migrations import LATEST
+
+    db = state.runtime.db
+    info = {"path": str(db.path), "schema_version": db.schema_version(), "latest": LATEST}
+    if as_json:
+        emit_json(info)
+    else:
+        click.echo(f"{info['path']}: schema {info['schema_version']} (latest {LATEST})")
+
+
+@cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@pass_state
+def backup_cmd(state: State, path: Path) -> None:
+    """Copy the database to PATH with SQLite's online backup (safe while others write)."""
+    from watchdesk.store.backup import backup
+
+    pages = backup(state.runtime.db, path)
+    click.echo(f"backup written to {path} ({pages} pages).")
+
+
+# -- log ----------------------------------------------------------------------------------
+@cli.group("log")
+def log_group() -> None:
+    """The audit log: verify, checkpoint, tail."""
+
+
+@log_group.command("verify")
+@click.option("--checkpoint", "checkpoint_file", type=click.Path(dir_okay=False, path_type=Path), help="A checkpoint file from 'log checkpoint'; also catches a truncated tail.")
+@json_option
+@pass_state
+def log_verify(state: State, checkpoint_file: Path | None, as_json: bool) -> None:
+    """Check the hash chain. Exits 0 when it holds, 1 naming the first bad seq."""
+    from watchdesk.store import audit
+
+    checkpoint = None
+    if checkpoint_file is not None:
+        try:
+            checkpoint = audit.read_checkpoint(checkpoint_file)
+        except ValueError as exc:
+            raise ServiceError(str(exc)) from None
+    result = audit.verify(state.runtime.db, checkpoint)
+    if as_json:
+        emit_json(result.to_json())
+    else:
+        click.echo(result.sentence())
+    sys.exit(0 if result.ok else 1)
+
+
+@log_group.command("checkpoint")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Also write the checkpoint to this file.")
+@json_option
+@pass_state
+def log_checkpoint(state: State, output: Path | None, as_json: bool) -> None:
+    """Print the head of the log (seq, hash, time) to keep outside the database."""
+    from dataclasses import asdict
+
+    from watchdesk.store import audit
+
+    head = audit.head(state.runtime.db)
+    if head is None:
+        raise ServiceError("the audit log is empty; there is nothing to checkpoint yet.")
+    if output:
+        audit.write_checkpoint(head, output)
+    if as_json:
+        emit_json(asdict(head))
+    else:
+        click.echo(f"seq {head.seq}  hash {head.hash}  at {head.at} UTC")
+
+
+@log_group.command("tail")
+@click.option("-n", "limit", default=20, show_default=True, help="How many events.")
+@click.option("--actor", default="", help="Only events by this handle.")
+@click.option("--kind", default="", help="Only events of this kind ('alert.*' for a prefix).")
+@json_option
+@pass_state
+def log_tail(state: State, limit: int, actor: str, kind: str, as_json: bool) -> None:
+    """The most recent events, oldest first."""
+    from watchdesk.store import audit
+
+    events = audit.tail(state.runtime.db, limit, actor=actor, kind=kind)
+    if as_json:
+        emit_json(events)
+        return
+    from watchdesk.core.audit import canonical_json
+
+    rows = [(e.seq, e.at[:19], e.actor, e.kind, f"{e.subject_type}:{e.subject_id}" if e.subject_type else "", canonical_json(e.payload)[:80]) for e in events]
+    click.echo(table(rows, ["seq", "at (UTC)", "actor", "kind", "subject", "payload"]))
+
+
+# -- officers and contacts ----------------------------------------------------------------
+@cli.group("officer")
+def officer_group() -> None:
+    """Officers of the desk."""
+
+
+@officer_group.command("add")
+@click.argument("handle")
+@click.argument("full_name")
+@click.option("--role", type=click.Choice(["officer", "lead", "supervisor"]), default="officer", show_default=True)
+@click.option("--phone", default="")
+@click.option("--email", default="")
+@click.option("--chat", multiple=True, metavar="KIND=ID", help="Chat id, e.g. telegram=12345 (repeatable).")
+@actor_option
+@pass_state
+def officer_add(state: State, handle: str, full_name: str, role: str, phone: str, email: str, chat: tuple[str, ...], as_handle: str) -> None:
+    """Add an officer (supervisors only)."""
+    from watchdesk.services.officers import add_officer
+
+    chats = {}
+    for item in chat:
+        kind, sep, ident = item.partition("=")
+        if not sep:
+            raise ServiceError(f"--chat '{item}' must look like telegram=12345.")
+        chats[kind] = ident
+    actor = resolve_actor(state, as_handle)
+    officer = add_officer(state.runtime, actor, handle, full_name, role, phone, email, chats)
+    click.echo(f"added {officer.role.value} '{officer.handle}' ({officer.full_name}).")
+
+
+@officer_group.command("import")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@actor_option
+@pass_state
+def officer_import(state: State, path: Path, as_handle: str) -> None:
+    """Import officers from CSV: handle,name,role,phone,email (all or nothing)."""
+    from watchdesk.services.officers import import_officers_csv
+
+    actor = resolve_actor(state, as_handle)
+    added = import_officers_csv(state.runtime, actor, path)
+    click.echo(f"imported {len(added)} officers from {path}.")
+
+
+@officer_group.command("list")
+@json_option
+@pass_state
+def officer_list(state: State, as_json: bool) -> None:
+    """All officers."""
+    from watchdesk.services.officers import list_officers
+
+    officers = list_officers(state.runtime)
+    if as_json:
+        emit_json([{k: v for k, v in _officer_json(o).items()} for o in officers])
+        return
+    rows = [(o.handle, o.full_name, o.role.value, o.phone, o.email, "yes" if o.has_pin else "", "" if o.active else "inactive") for o in officers]
+    click.echo(table(rows, ["handle", "name", "role", "phone", "email", "pin", "status"]))
+
+
+def _officer_json(o: Any) -> dict[str, Any]:
+    return {
+        "id": o.id, "handle": o.handle, "full_name": o.full_name, "role": o.role.value, "phone": o.phone,
+        "email": o.email, "chat_ids": o.chat_ids, "has_pin": o.has_pin, "active": o.active,
+    }
+
+
+@officer_group.command("pin")
+@click.argument("handle")
+@actor_option
+@pass_state
+def officer_pin(state: State, handle: str, as_handle: str) -> None:
+    """Set (or clear, with an empty entry) an officer's PIN."""
+    from watchdesk.services.officers import set_pin
+
+    actor = resolve_actor(state, as_handle)
+    new_pin = click.prompt("New PIN (empty to clear)", hide_input=True, confirmation_prompt=True, default="", show_default=False)
+    set_pin(state.runtime, actor, handle, new_pin)
+    click.echo(f"PIN {'set' if new_pin else 'cleared'} for '{handle}'.")
+
+
+@officer_group.command("deactivate")
+@click.argument("handle")
+@actor_option
+@pass_state
+def officer_deactivate(state: State, handle: str, as_handle: str) -> None:
+    """Mark an officer inactive (kept in history; coverage checks flag their shifts)."""
+    from watchdesk.services.officers import set_active
+
+    set_active(state.runtime, resolve_actor(state, as_handle), handle, False)
+    click.echo(f"'{handle}' is now inactive.")
+
+
+@cli.group("contact")
+def contact_group() -> None:
+    """Outside escalation contacts (from the config)."""
+
+
+@contact_group.command("list")
+@json_option
+@pass_state
+def contact_list(state: State, as_json: bool) -> None:
+    """VNCERT/CC, NCSC, hotlines and the unit's own contacts."""
+    from watchdesk.services.contacts import list_contacts
+
+    contacts = list_contacts(state.runtime)
+    if as_json:
+        emit_json(contacts)
+        return
+    rows = [(c.key, c.name, c.phone, c.hotline, c.email, "check!" if c.to_verify else "") for c in contacts]
+    click.echo(table(rows, ["key", "name", "phone", "hotline", "email", "verify"]))
+
+
+@cli.command("config")
+@click.option("--show-path", is_flag=True, help="Only say which file is in use.")
+@pass_state
+def config_cmd(state: State, show_path: bool) -> None:
+    """Check the config file and say which one is in use."""
+    config = state.config()
+    where = config.source_path or "built-in defaults (no config file found)"
+    if show_path:
+        click.echo(where)
+        return
+    click.echo(f"config OK: {where}")
+    click.echo(f"desk '{config.desk.name}', zone {config.desk.timezone}, {len(config.sources)} sources, {len(config.contacts)} contacts.")
+
+
+def main() -> None:
+    cli(prog_name="watchdesk")
+
+
+# Command groups of the other layers register themselves on import.
+from watchdesk.cli import registry  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""Imports every command module so its commands attach to the root group."""

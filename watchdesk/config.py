@@ -1,0 +1,459 @@
+"""TOML config -> validated, frozen `Config`.
+
+Found by `--config PATH`, else `$WATCHDESK_CONFIG`, else `./watchdesk.toml`, else the user
+config directory; with none, the built-in defaults (which work). Validation is pydantic's
+(already a dependency of SQLModel) with unknown keys forbidden; every error becomes one
+sentence naming the file, the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from watchdesk.core.enums import Severity, SourceKind
+from watchdesk.locations import config_candidates, default_database_path
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; the message is one sentence for a person."""
+
+
+_DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*(?:(\d+)\s*s)?\s*$")
+
+
+def parse_duration(value: Any) -> timedelta:
+    """'90s', '15m', '1h30m', '2d', or a number of seconds."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("must be a duration like '15m', '1h30m' or a number of seconds")
+    if isinstance(value, (int, float)):
+        if value < 0:
+            raise ValueError("must not be negative")
+        return timedelta(seconds=value)
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match and any(match.groups()):
+            d, h, m, s = (int(g or 0) for g in match.groups())
+            return timedelta(days=d, hours=h, minutes=m, seconds=s)
+    raise ValueError("must be a duration like '15m', '1h30m' or a number of seconds")
+
+
+def format_duration(value: timedelta) -> str:
+    """'1h30m' for 5400 s: the inverse of parse_duration, for display."""
+    total = int(value.total_seconds())
+    if total == 0:
+        return "0s"
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        amount, total = divmod(total, size)
+        if amount:
+            parts.append(f"{amount}{unit}")
+    return "".join(parts)
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+def _parse_clock_time(value: Any) -> time:
+    if isinstance(value, time):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{1,2}:\d{2}", value.strip()):
+        hh, mm = value.strip().split(":")
+        if int(hh) < 24 and int(mm) < 60:
+            return time(int(hh), int(mm))
+    raise ValueError("must be a time of day like '07:30'")
+
+
+ClockTime = Annotated[time, BeforeValidator(_parse_clock_time)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DeskConfig(_Section):
+    name: str = "watchdesk"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    language: Literal["vi", "en", ""] = ""
+    theme: Literal["dark", "light", "high-contrast"] = "dark"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as 'Asia/Ho_Chi_Minh'") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class DatabaseConfig(_Section):
+    path: str = ""
+    url: str = ""
+    busy_timeout: Duration = timedelta(seconds=30)
+
+    def resolved_url(self, override_path: str | None = None) -> str:
+        """The SQLAlchemy URL: --db beats url beats path beats the user data directory."""
+        if override_path:
+            return f"sqlite:///{Path(override_path).expanduser()}"
+        if self.url:
+            return self.url
+        path = Path(self.path).expanduser() if self.path else default_database_path()
+        return f"sqlite:///{path}"
+
+
+class EngineConfig(_Section):
+    tick_interval: Duration = timedelta(seconds=1)
+    """How often the engine runs a cycle (poll due sources, escalate, deliver)."""
+    run_in_desk: bool = True
+    """The desk runs the engine unless `watchdesk serve` already does."""
+
+
+class SeverityConfig(_Section):
+    ack_target: Duration
+
+
+def _default_severities() -> dict[Severity, SeverityConfig]:
+    targets = {Severity.CRITICAL: 5, Severity.HIGH: 15, Severity.MEDIUM: 60, Severity.LOW: 240}
+    return {sev: SeverityConfig(ack_target=timedelta(minutes=m)) for sev, m in targets.items()}
+
+
+class StepConfig(_Section):
+    after: Duration = timedelta(0)
+    """Wait after the previous step (after the alert arrived, for the first step)."""
+    level: int | None = Field(default=None, ge=1, le=3)
+    contacts: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ("terminal",)
+
+    @model_validator(mode="after")
+    def _level_or_contacts(self) -> "StepConfig":
+        if self.level is None and not self.contacts:
+            raise ValueError("each step needs a roster 'level' (1-3) or 'contacts'")
+        return self
+
+
+class PolicyConfig(_Section):
+    steps: tuple[StepConfig, ...]
+    repeat: int = Field(default=1, ge=0, le=20)
+    """Extra rounds through the steps after the first, before the alert is exhausted."""
+    ack_timeout: Duration = timedelta(hours=4)
+
+    @field_validator("steps")
+    @classmethod
+    def _not_empty(cls, value: tuple[StepConfig, ...]) -> tuple[StepConfig, ...]:
+        if not value:
+            raise ValueError("a policy needs at least one step")
+        return value
+
+
+def _policy(wait_minutes: int, repeat: int, ack_timeout_hours: int) -> PolicyConfig:
+    wait = timedelta(minutes=wait_minutes)
+    return PolicyConfig(
+        steps=(
+            StepConfig(after=timedelta(0), level=1, channels=("terminal", "desktop")),
+            StepConfig(after=wait, level=2, channels=("terminal", "desktop")),
+            StepConfig(after=wait, level=3, channels=("terminal", "desktop")),
+            StepConfig(after=wait, contacts=("vncert",), channels=()),
+        ),
+        repeat=repeat,
+        ack_timeout=timedelta(hours=ack_timeout_hours),
+    )
+
+
+def _default_policies() -> dict[Severity, PolicyConfig]:
+    return {
+        Severity.CRITICAL: _policy(5, 2, 2),
+        Severity.HIGH: _policy(15, 1, 4),
+        Severity.MEDIUM: _policy(60, 1, 12),
+        Severity.LOW: _policy(240, 0, 24),
+    }
+
+
+class AlertsConfig(_Section):
+    snooze_max: Duration = timedelta(hours=4)
+    join_related: bool = True
+    """A later alert sharing a CVE with an open alert joins it instead of escalating again."""
+
+
+class ChannelConfig(_Section):
+    type: Literal["terminal", "desktop", "webhook", "email"]
+    enabled: bool = True
+    # webhook
+    url: str = ""
+    format: Literal["json", "telegram", "slack"] = "json"
+    token_env: str = ""
+    """Name of the environment variable holding a secret (Telegram bot token, …)."""
+    # email
+    host: str = ""
+    port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    username: str = ""
+    password_env: str = ""
+    sender: str = ""
+    timeout: Duration = timedelta(seconds=10)
+    max_attempts: int = Field(default=8, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _needs(self) -> "ChannelConfig":
+        if self.type == "webhook" and not self.url:
+            raise ValueError("a webhook channel needs 'url'")
+        if self.type == "email" and not (self.host and self.sender):
+            raise ValueError("an email channel needs 'host' and 'sender'")
+        return self
+
+
+def _default_channels() -> dict[str, ChannelConfig]:
+    return {"terminal": ChannelConfig(type="terminal"), "desktop": ChannelConfig(type="desktop")}
+
+
+class ContactConfig(_Section):
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str
+    phone: str = ""
+    hotline: str = ""
+    email: str = ""
+    note: str = ""
+    to_verify: bool = False
+    """Shipped defaults are marked: each unit checks the numbers against its latest letter."""
+
+
+_CHECK = "Published in the 2024 holiday directives; check against your unit's latest letter."
+DEFAULT_CONTACTS: tuple[ContactConfig, ...] = (
+    ContactConfig(
+        key="vncert",
+        name="VNCERT/CC (Trung tâm Ứng cứu khẩn cấp không gian mạng Việt Nam)",
+        phone="024.3640.4421",
+        hotline="086.9100.317",
+        email="ir@vncert.vn",
+        note=_CHECK,
+        to_verify=True,
+    ),
+    ContactConfig(
+        key="ncsc",
+        name="NCSC (Trung tâm Giám sát an toàn không gian mạng quốc gia)",
+        phone="024.3209.1616",
+        hotline="0389.942.878",
+        email="ais@mic.gov.vn",
+        note=_CHECK,
+        to_verify=True,
+    ),
+    ContactConfig(
+        key="attt-hotline",
+        name="Đường dây nóng an toàn thông tin (Cục An toàn thông tin)",
+        hotline="0888.133.359",
+        email="athttt@mic.gov.vn",
+        note=_CHECK,
+        to_verify=True,
+    ),
+)
+
+
+class EscalationConfig(_Section):
+    fallback_contact: str = "vncert"
+    """The last word always reaches this contact, even when nobody is on duty anywhere."""
+
+
+class SourceConfig(_Section):
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    name: str = ""
+    kind: SourceKind
+    url: str = ""
+    preset: Literal["", "cisa-kev", "nvd", "strapi"] = ""
+    interval: Duration = timedelta(minutes=15)
+    timeout: Duration = timedelta(seconds=20)
+    deadline: Duration = timedelta(seconds=60)
+    """Whole-poll limit: a server dripping bytes is cut off here."""
+    max_bytes: int = Field(default=10_000_000, ge=1024)
+    enabled: bool = True
+    severity: Severity = Severity.MEDIUM
+    """Severity when neither the item nor its words say."""
+    stale_after: Duration = timedelta(days=8)
+    """No new item for this long: the source is stale (weekly publishers need > 7 days)."""
+    fail_alert_after: Duration = timedelta(hours=1)
+    """Failing for this long raises an alert of its own."""
+    mapping: dict[str, str] = Field(default_factory=dict)
+    """json: dotted paths per field; html: CSS selectors (item, title, link, date, summary)."""
+
+    @model_validator(mode="after")
+    def _url_needed(self) -> "SourceConfig":
+        if self.kind != SourceKind.MANUAL and not self.url:
+            raise ValueError(f"source '{self.key}' of kind '{self.kind.value}' needs a 'url'")
+        return self
+
+
+class WatchConfig(_Section):
+    vendors: tuple[str, ...] = ()
+    products: tuple[str, ...] = ()
+
+
+class RosterConfig(_Section):
+    max_on_duty: Duration = timedelta(hours=24)
+    checkin_grace: Duration = timedelta(minutes=10)
+    night_start: ClockTime = time(22, 0)
+    night_end: ClockTime = time(6, 0)
+
+
+class HandoverConfig(_Section):
+    accept_within: Duration = timedelta(minutes=15)
+
+
+class Config(_Section):
+    desk: DeskConfig = DeskConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    engine: EngineConfig = EngineConfig()
+    severities: dict[Severity, SeverityConfig] = Field(default_factory=_default_severities)
+    policies: dict[Severity, PolicyConfig] = Field(default_factory=_default_policies)
+    alerts: AlertsConfig = AlertsConfig()
+    escalation: EscalationConfig = EscalationConfig()
+    channels: dict[str, ChannelConfig] = Field(default_factory=_default_channels)
+    contacts: tuple[ContactConfig, ...] = DEFAULT_CONTACTS
+    sources: tuple[SourceConfig, ...] = ()
+    watch: WatchConfig = WatchConfig()
+    roster: RosterConfig = RosterConfig()
+    handover: HandoverConfig = HandoverConfig()
+
+    source_path: str = Field(default="", exclude=True)
+    """The file this config came from ('' for the built-in defaults)."""
+
+    @field_validator("severities", "policies", mode="before")
+    @classmethod
+    def _merge_defaults(cls, value: Any, info: Any) -> Any:
+        # A file that sets only `critical` keeps the defaults of the other severities.
+        if not isinstance(value, dict):
+            return value
+        defaults = _default_severities() if info.field_name == "severities" else _default_policies()
+        merged: dict[Any, Any] = {k.value: v for k, v in defaults.items()}
+        merged.update(value)
+        return merged
+
+    @field_validator("channels", mode="before")
+    @classmethod
+    def _keep_builtin_channels(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        merged: dict[str, Any] = dict(_default_channels())
+        merged.update(value)
+        return merged
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> "Config":
+        keys = [s.key for s in self.sources]
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        if dupes:
+            raise ValueError(f"source key '{dupes[0]}' is used twice; each source needs its own key")
+        contact_keys = {c.key for c in self.contacts}
+        if self.escalation.fallback_contact not in contact_keys:
+            raise ValueError(
+                f"escalation.fallback_contact '{self.escalation.fallback_contact}' is not one of the contacts "
+                f"({', '.join(sorted(contact_keys)) or 'none defined'})"
+            )
+        for sev, policy in self.policies.items():
+            for n, step in enumerate(policy.steps, 1):
+                for name in step.channels:
+                    if name not in self.channels:
+                        raise ValueError(
+                            f"policies.{sev.value}.steps[{n}] uses channel '{name}', which is not defined "
+                            f"under [channels] ({', '.join(sorted(self.channels))})"
+                        )
+                for key in step.contacts:
+                    if key not in contact_keys:
+                        raise ValueError(
+                            f"policies.{sev.value}.steps[{n}] names contact '{key}', which is not defined "
+                            f"under [[contacts]] ({', '.join(sorted(contact_keys))})"
+                        )
+        return self
+
+    def source(self, key: str) -> SourceConfig | None:
+        return next((s for s in self.sources if s.key == key), None)
+
+    def contact(self, key: str) -> ContactConfig | None:
+        return next((c for c in self.contacts if c.key == key), None)
+
+    def ack_target(self, severity: Severity | str) -> timedelta:
+        return self.severities[Severity(severity)].ack_target
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item + 1}]")
+        elif str(item).startswith(("function-", "literal[", "is-instance[")):
+            continue
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts) or "(top level)"
+
+
+def _sentence(error: dict[str, Any], where: str) -> str:
+    key = _key_path(tuple(error.get("loc", ())))
+    kind = error.get("type", "")
+    msg = str(error.get("msg", "")).removeprefix("Value error, ")
+    if kind == "extra_forbidden":
+        return f"{where}: unknown key '{key}'; remove it or check its spelling against config.example.toml."
+    if kind == "missing":
+        return f"{where}: key '{key}' is required but missing."
+    given = error.get("input")
+    shown = "" if isinstance(given, (dict, list)) else f" (got {given!r})"
+    if key.endswith(".[key]"):
+        return f"{where}: key '{key[:-6]}' is not allowed here; use {_allowed(msg)}."
+    if kind == "value_error":
+        if key == "(top level)":
+            return f"{where}: {msg}."
+        return f"{where}: key '{key}' {msg}{shown}." if msg.startswith("must") else f"{where}: key '{key}': {msg}."
+    return f"{where}: key '{key}' must be {_allowed(msg)}{shown}."
+
+
+def _allowed(msg: str) -> str:
+    msg = msg.rstrip(".")
+    for prefix in ("Input should be ", "Value should be "):
+        if msg.startswith(prefix):
+            return msg[len(prefix) :]
+    if msg.startswith("String should match pattern"):
+        return "lower-case letters, digits, '-', '_' (and '.' for sources)"
+    return msg[:1].lower() + msg[1:]
+
+
+def parse_config(data: dict[str, Any], where: str = "built-in defaults") -> Config:
+    """Validate a dict (a parsed TOML file) or raise ConfigError with one sentence."""
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_sentence(exc.errors()[0], where)) from None
+    return config.model_copy(update={"source_path": where})
+
+
+def load_config(explicit: str | Path | None = None) -> Config:
+    """Find and read the config file, or return the built-in defaults when there is none."""
+    for path, why in config_candidates(explicit):
+        if path.is_file():
+            return read_config_file(path)
+        if why in ("--config", "$WATCHDESK_CONFIG"):
+            raise ConfigError(f"{path}: config file not found (given by {why}); check the path.")
+    return Config()
+
+
+def read_config_file(path: Path) -> Config:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror}).") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: the config file is not UTF-8 text; save it as UTF-8.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix that line.") from None
+    return parse_config(data, str(path))

@@ -1,0 +1,76 @@
+"""Cleaning untrusted text once, at ingest, and folding Vietnamese for search.
+
+Terminal emulators act on ESC/CSI/OSC sequences, C1 controls (U+0080–U+009F, e.g. the
+8-bit CSI U+009B) and NUL; bidi overrides make a title read backwards. None of them may
+reach a widget, a log line or a report. Brackets are kept: they are text, and the UI
+renders them as plain content, never as markup.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# ESC-introduced sequences: CSI (ESC [ … final), OSC (ESC ] … BEL or ST), DCS/SOS/PM/APC
+# (ESC P/X/^/_ … ST), and two-byte escapes (ESC + one char).
+_ESCAPES = re.compile(
+    r"""
+    \x1b\[[0-?]*[ -/]*[@-~]?          # CSI
+  | \x1b[\]PX^_].*?(?:\x07|\x1b\\|$)  # OSC / DCS / SOS / PM / APC up to BEL or ST
+  | \x9b[0-?]*[ -/]*[@-~]?            # 8-bit CSI
+  | [\x9d\x90\x98\x9e\x9f].*?(?:\x07|\x9c|$)  # 8-bit OSC/DCS/SOS/PM/APC
+  | \x1b.?                            # any other escape
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+# C0 except TAB and LF, DEL, C1.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Bidi embeddings/overrides/isolates, zero-width characters, BOM, soft hyphen, word joiner.
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad\u180e]")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+
+
+def clean_text(value: object, *, multiline: bool = True, max_length: int | None = None) -> str:
+    """Untrusted text made safe to store and show.
+
+    NFC-normalised; escape sequences, control characters, bidi overrides and zero-width
+    characters removed; CRLF folded to LF. With ``multiline=False`` (titles, names) all
+    whitespace runs become one space. Paragraph breaks are kept for summaries.
+    """
+    if value is None:
+        return ""
+    text = str(value)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _ESCAPES.sub("", text)
+    text = _CONTROLS.sub("", text)
+    text = _INVISIBLE.sub("", text)
+    text = unicodedata.normalize("NFC", text)
+    if multiline:
+        lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+        text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    else:
+        text = " ".join(text.split())
+    if max_length is not None and len(text) > max_length:
+        text = text[: max_length - 1].rstrip() + "…"
+    return text
+
+
+def clean_line(value: object, max_length: int | None = None) -> str:
+    """`clean_text` for one-line values: titles, names, handles."""
+    return clean_text(value, multiline=False, max_length=max_length)
+
+
+def fold(value: str) -> str:
+    """Lower-case, accent-free form for search: 'Nghiêm trọng' -> 'nghiem trong', 'Đ' -> 'd'."""
+    text = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    return " ".join(text.casefold().split())
+
+
+def matches(query: str, *haystacks: str) -> bool:
+    """True when every word of the folded query occurs in the folded haystacks."""
+    words = fold(query).split()
+    if not words:
+        return True
+    hay = " ".join(fold(h) for h in haystacks if h)
+    return all(word in hay for word in words)

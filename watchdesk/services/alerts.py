@@ -1,0 +1,142 @@
+"""Reading alerts: records, lists with filters, related alerts.
+
+Changing alerts lives elsewhere: ingest (watchdesk.services.ingest) creates and updates
+them; the lifecycle (watchdesk.services.lifecycle) acknowledges, escalates and resolves.
+Escalation bookkeeping on the row: `step` is how many policy steps have fired in the
+current `round`; `next_escalation_at` is when the next one is due (an alert created with
+step 0 and next_escalation_at = received_at is paged at level 1 by the next engine tick).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, or_, select
+
+from watchdesk.core.enums import AlertState, Severity
+from watchdesk.core.records import AlertRecord
+from watchdesk.core.text import matches
+from watchdesk.services.errors import NotFound
+from watchdesk.services.runtime import Runtime
+from watchdesk.store.models import Alert, AlertCve, Officer
+
+
+def _handles(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i}
+    if not wanted:
+        return {}
+    rows = session.exec(select(Officer.id, Officer.handle).where(col(Officer.id).in_(wanted))).all()
+    return {i: h for i, h in rows}
+
+
+def related_ids(session: Session, alert: Alert) -> tuple[int, ...]:
+    """Alerts sharing a CVE with this one, or joined to it / it to them."""
+    cves = json.loads(alert.cves or "[]")
+    ids: set[int] = set()
+    if cves:
+        ids.update(session.exec(select(AlertCve.alert_id).where(col(AlertCve.cve).in_(cves))).all())
+    ids.update(session.exec(select(Alert.id).where(Alert.joined_to_id == alert.id)).all())  # type: ignore[arg-type]
+    if alert.joined_to_id:
+        ids.add(alert.joined_to_id)
+    ids.discard(alert.id)  # type: ignore[arg-type]
+    return tuple(sorted(i for i in ids if i))
+
+
+def to_records(session: Session, rows: list[Alert], with_related: bool = False) -> list[AlertRecord]:
+    names = _handles(session, [i for r in rows for i in (r.assignee_id, r.acked_by_id, r.resolved_by_id)])
+    out = []
+    for r in rows:
+        out.append(
+            AlertRecord(
+                id=r.id or 0,
+                source=r.source_key,
+                native_id=r.native_id,
+                title=r.title,
+                summary=r.summary,
+                link=r.link,
+                severity=Severity(r.severity),
+                severity_raw=r.severity_raw,
+                category=r.category,
+                cves=tuple(json.loads(r.cves or "[]")),
+                doc_number=r.doc_number,
+                published_at=r.published_at,
+                received_at=r.received_at,  # type: ignore[arg-type]
+                state=AlertState(r.state),
+                level=r.level,
+                round=r.round,
+                step=r.step,
+                next_escalation_at=r.next_escalation_at,
+                exhausted=r.exhausted,
+                assignee=names.get(r.assignee_id or 0, ""),
+                acked_by=names.get(r.acked_by_id or 0, ""),
+                acked_at=r.acked_at,
+                resolved_by=names.get(r.resolved_by_id or 0, ""),
+                resolved_at=r.resolved_at,
+                resolution=r.resolution,
+                snoozed_until=r.snoozed_until,
+                affects_us=r.affects_us,
+                joined_to=r.joined_to_id,
+                attachments=tuple(json.loads(r.attachments or "[]")),
+                related=related_ids(session, r) if with_related else (),
+            )
+        )
+    return out
+
+
+def get_alert(rt: Runtime, alert_id: int) -> AlertRecord:
+    with rt.db.read() as session:
+        row = session.get(Alert, alert_id)
+        if row is None:
+            raise NotFound(f"no alert #{alert_id}; see 'watchdesk alert list'.")
+        return to_records(session, [row], with_related=True)[0]
+
+
+@dataclass(frozen=True)
+class AlertFilter:
+    states: tuple[AlertState, ...] = ()
+    severities: tuple[Severity, ...] = ()
+    sources: tuple[str, ...] = ()
+    search: str = ""
+    limit: int = 500
+
+
+def board_order(records: list[AlertRecord]) -> list[AlertRecord]:
+    """Unacknowledged first, then acknowledged, then resolved; within each, by deadline, then severity."""
+    state_rank = {AlertState.NEW: 0, AlertState.ACKNOWLEDGED: 1, AlertState.RESOLVED: 2}
+    far = "9999"
+
+    def key(a: AlertRecord) -> tuple:
+        deadline = a.next_escalation_at.isoformat() if a.next_escalation_at else far
+        if a.state == AlertState.RESOLVED:
+            return (2, "", 0, -(a.resolved_at or a.received_at).timestamp())
+        return (state_rank[a.state], deadline, a.severity.rank, -a.received_at.timestamp())
+
+    return sorted(records, key=key)
+
+
+def list_alerts(rt: Runtime, flt: AlertFilter = AlertFilter(), with_related: bool = False) -> list[AlertRecord]:
+    """Alerts matching the filter, in board order. Open alerts are never cut by the limit."""
+    with rt.db.read() as session:
+        query = select(Alert)
+        if flt.states:
+            query = query.where(col(Alert.state).in_([s.value for s in flt.states]))
+        if flt.severities:
+            query = query.where(col(Alert.severity).in_([s.value for s in flt.severities]))
+        if flt.sources:
+            query = query.where(col(Alert.source_key).in_(list(flt.sources)))
+        open_rows = session.exec(query.where(Alert.state != AlertState.RESOLVED.value)).all()
+        closed_rows = session.exec(
+            query.where(Alert.state == AlertState.RESOLVED.value).order_by(col(Alert.resolved_at).desc()).limit(flt.limit)
+        ).all()
+        rows = list(open_rows) + list(closed_rows)
+        if flt.search:
+            rows = [r for r in rows if matches(flt.search, r.title, r.summary, r.cves, r.source_key, r.doc_number)]
+        return board_order(to_records(session, rows, with_related=with_related))
+
+
+def open_alert_count(rt: Runtime) -> dict[str, int]:
+    with rt.db.read() as session:
+        rows = session.exec(select(Alert.state).where(or_(Alert.state == "new", Alert.state == "acknowledged"))).all()
+    return {"new": rows.count("new"), "acknowledged": rows.count("acknowledged")}

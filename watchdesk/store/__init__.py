@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, engine set-up, migrations, the audit chain."""

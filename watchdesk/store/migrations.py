@@ -1,0 +1,322 @@
+"""Versioned schema migrations.
+
+Why not alembic: watchdesk ships a single-file database to desks that upgrade by
+installing a new package, with no migration scripts directory to deploy or `env.py` to
+configure; SQLite's limited ALTER TABLE would need alembic's batch mode anyway, and the
+audit triggers are raw SQL. A numbered list of SQL steps applied in one `BEGIN IMMEDIATE`
+transaction per step, with the version in `schema_version`, is all we need. The frozen
+DDL below is the history; `tests/store/test_migrations.py` proves the migrated schema
+equals the SQLModel tables, so a model change without a migration fails the suite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    sql: str
+
+
+class SchemaTooNew(Exception):
+    """The database was written by a newer watchdesk."""
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "foundation: officers, contacts, the audit log",
+        """
+CREATE TABLE officer (
+    id INTEGER NOT NULL,
+    handle VARCHAR NOT NULL,
+    full_name VARCHAR NOT NULL,
+    role VARCHAR NOT NULL,
+    phone VARCHAR NOT NULL,
+    email VARCHAR NOT NULL,
+    chat_ids VARCHAR NOT NULL,
+    pin_hash VARCHAR NOT NULL,
+    active BOOLEAN NOT NULL,
+    created_at VARCHAR(26) NOT NULL,
+    PRIMARY KEY (id)
+);
+CREATE UNIQUE INDEX ix_officer_handle ON officer (handle);
+CREATE TABLE contact (
+    id INTEGER NOT NULL,
+    "key" VARCHAR NOT NULL,
+    name VARCHAR NOT NULL,
+    phone VARCHAR NOT NULL,
+    hotline VARCHAR NOT NULL,
+    email VARCHAR NOT NULL,
+    note VARCHAR NOT NULL,
+    to_verify BOOLEAN NOT NULL,
+    PRIMARY KEY (id)
+);
+CREATE UNIQUE INDEX ix_contact_key ON contact ("key");
+CREATE TABLE event (
+    seq INTEGER NOT NULL,
+    at VARCHAR NOT NULL,
+    actor VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    subject_type VARCHAR NOT NULL,
+    subject_id VARCHAR NOT NULL,
+    payload VARCHAR NOT NULL,
+    prev_hash VARCHAR NOT NULL,
+    hash VARCHAR NOT NULL,
+    PRIMARY KEY (seq),
+    UNIQUE (prev_hash)
+);
+CREATE INDEX ix_event_kind ON event (kind);
+CREATE TABLE schema_version (
+    id INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (id)
+);
+CREATE TRIGGER event_no_update BEFORE UPDATE ON event
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: events cannot be changed'); END;
+CREATE TRIGGER event_no_delete BEFORE DELETE ON event
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: events cannot be deleted'); END;
+""",
+    ),
+    Migration(
+        2,
+        "alerts: sources, alerts, CVE index, outbox, call tasks, runners",
+        """
+CREATE TABLE source (
+    id INTEGER NOT NULL,
+    "key" VARCHAR NOT NULL,
+    name VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    url VARCHAR NOT NULL,
+    etag VARCHAR NOT NULL,
+    last_modified VARCHAR NOT NULL,
+    body_hash VARCHAR NOT NULL,
+    next_poll_at VARCHAR(26),
+    last_polled_at VARCHAR(26),
+    last_ok_at VARCHAR(26),
+    last_new_item_at VARCHAR(26),
+    last_error VARCHAR NOT NULL,
+    last_error_at VARCHAR(26),
+    failing_since VARCHAR(26),
+    failures INTEGER NOT NULL,
+    health_alert_id INTEGER,
+    PRIMARY KEY (id)
+);
+CREATE UNIQUE INDEX ix_source_key ON source ("key");
+CREATE TABLE alert (
+    id INTEGER NOT NULL,
+    source_key VARCHAR NOT NULL,
+    native_id VARCHAR NOT NULL,
+    dedup_key VARCHAR NOT NULL,
+    title VARCHAR NOT NULL,
+    summary VARCHAR NOT NULL,
+    link VARCHAR NOT NULL,
+    attachments VARCHAR NOT NULL,
+    severity VARCHAR NOT NULL,
+    severity_raw VARCHAR NOT NULL,
+    category VARCHAR NOT NULL,
+    cves VARCHAR NOT NULL,
+    doc_number VARCHAR NOT NULL,
+    affects_us BOOLEAN NOT NULL,
+    content_hash VARCHAR NOT NULL,
+    published_at VARCHAR(26),
+    received_at VARCHAR(26) NOT NULL,
+    updated_at VARCHAR(26),
+    state VARCHAR NOT NULL,
+    level INTEGER NOT NULL,
+    step INTEGER NOT NULL,
+    round INTEGER NOT NULL,
+    next_escalation_at VARCHAR(26),
+    exhausted BOOLEAN NOT NULL,
+    assignee_id INTEGER,
+    acked_by_id INTEGER,
+    acked_at VARCHAR(26),
+    first_acked_at VARCHAR(26),
+    resolved_by_id INTEGER,
+    resolved_at VARCHAR(26),
+    resolution VARCHAR NOT NULL,
+    snoozed_until VARCHAR(26),
+    snoozed_seconds FLOAT NOT NULL,
+    joined_to_id INTEGER,
+    PRIMARY KEY (id),
+    UNIQUE (dedup_key),
+    FOREIGN KEY(assignee_id) REFERENCES officer (id),
+    FOREIGN KEY(acked_by_id) REFERENCES officer (id),
+    FOREIGN KEY(resolved_by_id) REFERENCES officer (id),
+    FOREIGN KEY(joined_to_id) REFERENCES alert (id)
+);
+CREATE INDEX ix_alert_received ON alert (received_at);
+CREATE INDEX ix_alert_source_key ON alert (source_key);
+CREATE INDEX ix_alert_state_deadline ON alert (state, next_escalation_at);
+CREATE TABLE alert_cve (
+    alert_id INTEGER NOT NULL,
+    cve VARCHAR NOT NULL,
+    PRIMARY KEY (alert_id, cve),
+    FOREIGN KEY(alert_id) REFERENCES alert (id)
+);
+CREATE INDEX ix_alert_cve_cve ON alert_cve (cve);
+CREATE TABLE notification (
+    id INTEGER NOT NULL,
+    alert_id INTEGER,
+    level INTEGER NOT NULL,
+    round INTEGER NOT NULL,
+    channel VARCHAR NOT NULL,
+    target VARCHAR NOT NULL,
+    dedup_key VARCHAR NOT NULL,
+    subject VARCHAR NOT NULL,
+    body VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_attempt_at VARCHAR(26),
+    claimed_until VARCHAR(26),
+    last_error VARCHAR NOT NULL,
+    created_at VARCHAR(26) NOT NULL,
+    sent_at VARCHAR(26),
+    PRIMARY KEY (id),
+    FOREIGN KEY(alert_id) REFERENCES alert (id),
+    UNIQUE (dedup_key)
+);
+CREATE INDEX ix_notification_alert_id ON notification (alert_id);
+CREATE INDEX ix_notification_due ON notification (status, next_attempt_at);
+CREATE TABLE call_task (
+    id INTEGER NOT NULL,
+    alert_id INTEGER NOT NULL,
+    contact_key VARCHAR NOT NULL,
+    step INTEGER NOT NULL,
+    round INTEGER NOT NULL,
+    created_at VARCHAR(26) NOT NULL,
+    outcome VARCHAR NOT NULL,
+    reference VARCHAR NOT NULL,
+    note VARCHAR NOT NULL,
+    done_by_id INTEGER,
+    done_at VARCHAR(26),
+    PRIMARY KEY (id),
+    UNIQUE (alert_id, contact_key, round, step),
+    FOREIGN KEY(alert_id) REFERENCES alert (id),
+    FOREIGN KEY(done_by_id) REFERENCES officer (id)
+);
+CREATE INDEX ix_call_task_alert_id ON call_task (alert_id);
+CREATE TABLE runner (
+    id VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    started_at VARCHAR(26) NOT NULL,
+    heartbeat_at VARCHAR(26) NOT NULL,
+    PRIMARY KEY (id)
+);
+""",
+    ),
+    Migration(
+        3,
+        "rosters: watch periods, shifts, handovers",
+        """
+CREATE TABLE watch_period (
+    id INTEGER NOT NULL,
+    name VARCHAR NOT NULL,
+    directive VARCHAR NOT NULL,
+    starts_at VARCHAR(26) NOT NULL,
+    ends_at VARCHAR(26) NOT NULL,
+    notes VARCHAR NOT NULL,
+    PRIMARY KEY (id)
+);
+CREATE UNIQUE INDEX ix_watch_period_name ON watch_period (name);
+CREATE TABLE shift (
+    id INTEGER NOT NULL,
+    period_id INTEGER,
+    officer_id INTEGER NOT NULL,
+    level INTEGER NOT NULL,
+    starts_at VARCHAR(26) NOT NULL,
+    ends_at VARCHAR(26) NOT NULL,
+    origin VARCHAR NOT NULL,
+    replaces_id INTEGER,
+    reason VARCHAR NOT NULL,
+    approved_by VARCHAR NOT NULL,
+    note VARCHAR NOT NULL,
+    cancelled BOOLEAN NOT NULL,
+    checked_in_at VARCHAR(26),
+    PRIMARY KEY (id),
+    FOREIGN KEY(period_id) REFERENCES watch_period (id),
+    FOREIGN KEY(officer_id) REFERENCES officer (id),
+    FOREIGN KEY(replaces_id) REFERENCES shift (id)
+);
+CREATE INDEX ix_shift_level_span ON shift (level, starts_at, ends_at);
+CREATE INDEX ix_shift_officer_id ON shift (officer_id);
+CREATE INDEX ix_shift_period_id ON shift (period_id);
+CREATE TABLE handover (
+    id INTEGER NOT NULL,
+    shift_id INTEGER,
+    outgoing_id INTEGER,
+    incoming_id INTEGER,
+    period_start VARCHAR(26),
+    period_end VARCHAR(26),
+    summary VARCHAR NOT NULL,
+    notes VARCHAR NOT NULL,
+    remarks VARCHAR NOT NULL,
+    signed_out_at VARCHAR(26),
+    accepted_at VARCHAR(26),
+    due_at VARCHAR(26),
+    alert_id INTEGER,
+    PRIMARY KEY (id),
+    FOREIGN KEY(shift_id) REFERENCES shift (id),
+    FOREIGN KEY(outgoing_id) REFERENCES officer (id),
+    FOREIGN KEY(incoming_id) REFERENCES officer (id)
+);
+CREATE INDEX ix_handover_shift_id ON handover (shift_id);
+""",
+    ),
+)
+
+LATEST = MIGRATIONS[-1].version
+
+
+def current_version(conn: Connection) -> int:
+    """0 for an empty database."""
+    exists = conn.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_version'"
+    ).first()
+    if not exists:
+        return 0
+    row = conn.execute(text("SELECT version FROM schema_version WHERE id = 1")).first()
+    return int(row[0]) if row else 0
+
+
+def check_not_newer(version: int, where: str) -> None:
+    if version > LATEST:
+        raise SchemaTooNew(
+            f"{where}: the database is at schema version {version}, newer than this watchdesk "
+            f"understands ({LATEST}); upgrade watchdesk before opening it."
+        )
+
+
+def pending(version: int) -> list[Migration]:
+    return [m for m in MIGRATIONS if m.version > version]
+
+
+def apply(conn: Connection, migration: Migration) -> None:
+    """Run one migration's statements and record the new version (caller owns the transaction)."""
+    for statement in _statements(migration.sql):
+        conn.exec_driver_sql(statement)
+    conn.exec_driver_sql(
+        "INSERT INTO schema_version (id, version) VALUES (1, ?) "
+        "ON CONFLICT(id) DO UPDATE SET version = excluded.version",
+        (migration.version,),
+    )
+
+
+def _statements(sql: str) -> list[str]:
+    """Split on ';' at line ends, keeping trigger bodies (which end in '; END;') whole."""
+    out: list[str] = []
+    buf: list[str] = []
+    for line in sql.strip().splitlines():
+        buf.append(line)
+        joined = "\n".join(buf).strip()
+        if joined.endswith(";") and (not joined.upper().startswith("CREATE TRIGGER") or joined.upper().endswith("END;")):
+            out.append(joined)
+            buf = []
+    if "\n".join(buf).strip():
+        out.append("\n".join(buf).strip())
+    return out

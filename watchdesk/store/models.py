@@ -1,0 +1,231 @@
+"""SQLModel tables (the stored shape; domain types live in watchdesk.core).
+
+Times are aware UTC (`UTCDateTime`). Enum-valued columns hold the enum's text value.
+Schema changes go through `watchdesk.store.migrations` (a test compares the migrated
+schema with these tables).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from watchdesk.store.types import UTCDateTime
+
+
+def _ts(nullable: bool = True, index: bool = False):  # noqa: ANN202 - sqlmodel Field
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class Officer(SQLModel, table=True):
+    __tablename__ = "officer"
+    id: int | None = Field(default=None, primary_key=True)
+    handle: str = Field(unique=True, index=True)
+    full_name: str
+    role: str = "officer"
+    phone: str = ""
+    email: str = ""
+    chat_ids: str = "{}"  # JSON object: {"telegram": "12345", "mattermost": "@lan"}
+    pin_hash: str = ""
+    active: bool = True
+    created_at: datetime | None = _ts(nullable=False)
+
+
+class Contact(SQLModel, table=True):
+    __tablename__ = "contact"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, index=True)
+    name: str
+    phone: str = ""
+    hotline: str = ""
+    email: str = ""
+    note: str = ""
+    to_verify: bool = False
+
+
+class Event(SQLModel, table=True):
+    """The audit log: append-only, hash-chained (see watchdesk.core.audit)."""
+
+    __tablename__ = "event"
+    seq: int = Field(primary_key=True)
+    at: str  # stored text of the aware UTC time, exactly as hashed
+    actor: str
+    kind: str = Field(index=True)
+    subject_type: str = ""
+    subject_id: str = ""
+    payload: str = "{}"  # canonical JSON
+    prev_hash: str = Field(unique=True)
+    hash: str
+
+
+class WatchPeriod(SQLModel, table=True):
+    __tablename__ = "watch_period"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    directive: str = ""
+    starts_at: datetime | None = _ts(nullable=False)
+    ends_at: datetime | None = _ts(nullable=False)
+    notes: str = ""
+
+
+class Shift(SQLModel, table=True):
+    __tablename__ = "shift"
+    __table_args__ = (Index("ix_shift_level_span", "level", "starts_at", "ends_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    period_id: int | None = Field(default=None, foreign_key="watch_period.id", index=True)
+    officer_id: int = Field(foreign_key="officer.id", index=True)
+    level: int
+    starts_at: datetime | None = _ts(nullable=False)
+    ends_at: datetime | None = _ts(nullable=False)
+    origin: str = "pattern"
+    replaces_id: int | None = Field(default=None, foreign_key="shift.id")
+    reason: str = ""
+    approved_by: str = ""
+    note: str = ""
+    cancelled: bool = False
+    checked_in_at: datetime | None = _ts()
+
+
+class Source(SQLModel, table=True):
+    __tablename__ = "source"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, index=True)
+    name: str = ""
+    kind: str
+    url: str = ""
+    etag: str = ""
+    last_modified: str = ""
+    body_hash: str = ""
+    next_poll_at: datetime | None = _ts()
+    last_polled_at: datetime | None = _ts()
+    last_ok_at: datetime | None = _ts()
+    last_new_item_at: datetime | None = _ts()
+    last_error: str = ""
+    last_error_at: datetime | None = _ts()
+    failing_since: datetime | None = _ts()
+    failures: int = 0
+    health_alert_id: int | None = None
+
+
+class Alert(SQLModel, table=True):
+    __tablename__ = "alert"
+    __table_args__ = (
+        Index("ix_alert_state_deadline", "state", "next_escalation_at"),
+        Index("ix_alert_received", "received_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    source_key: str = Field(index=True)
+    native_id: str = ""
+    dedup_key: str = Field(unique=True)
+    title: str
+    summary: str = ""
+    link: str = ""
+    attachments: str = "[]"  # JSON list of {"title", "url"}
+    severity: str = "medium"
+    severity_raw: str = ""
+    category: str = "other"
+    cves: str = "[]"  # JSON list, also indexed in alert_cve
+    doc_number: str = ""
+    affects_us: bool = False
+    content_hash: str = ""  # of the normalized item, to tell a real update from a re-poll
+    published_at: datetime | None = _ts()
+    received_at: datetime | None = _ts(nullable=False)
+    updated_at: datetime | None = _ts()
+    state: str = "new"
+    level: int = 1
+    step: int = 0  # index of the policy step reached
+    round: int = 0
+    next_escalation_at: datetime | None = _ts()
+    exhausted: bool = False
+    assignee_id: int | None = Field(default=None, foreign_key="officer.id")
+    acked_by_id: int | None = Field(default=None, foreign_key="officer.id")
+    acked_at: datetime | None = _ts()
+    first_acked_at: datetime | None = _ts()
+    resolved_by_id: int | None = Field(default=None, foreign_key="officer.id")
+    resolved_at: datetime | None = _ts()
+    resolution: str = ""
+    snoozed_until: datetime | None = _ts()
+    snoozed_seconds: float = 0.0  # snoozed time before the first acknowledgment (excluded from MTTA)
+    joined_to_id: int | None = Field(default=None, foreign_key="alert.id")
+
+
+class AlertCve(SQLModel, table=True):
+    __tablename__ = "alert_cve"
+    alert_id: int = Field(foreign_key="alert.id", primary_key=True)
+    cve: str = Field(primary_key=True, index=True)
+
+
+class Notification(SQLModel, table=True):
+    """The outbox: one row per message; dedup_key makes delivery once per (alert, level, round, target)."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_due", "status", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int | None = Field(default=None, foreign_key="alert.id", index=True)
+    level: int = 0
+    round: int = 0
+    channel: str
+    target: str = ""
+    dedup_key: str = Field(unique=True)
+    subject: str = ""
+    body: str = ""
+    status: str = "pending"
+    attempts: int = 0
+    next_attempt_at: datetime | None = _ts()
+    claimed_until: datetime | None = _ts()
+    last_error: str = ""
+    created_at: datetime | None = _ts(nullable=False)
+    sent_at: datetime | None = _ts()
+
+
+class CallTask(SQLModel, table=True):
+    """An outside contact to call for an alert, and how the call went."""
+
+    __tablename__ = "call_task"
+    __table_args__ = (UniqueConstraint("alert_id", "contact_key", "round", "step"),)
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    contact_key: str
+    step: int = 0
+    round: int = 0
+    created_at: datetime | None = _ts(nullable=False)
+    outcome: str = ""  # "" (to do), called, no-answer, reported
+    reference: str = ""
+    note: str = ""
+    done_by_id: int | None = Field(default=None, foreign_key="officer.id")
+    done_at: datetime | None = _ts()
+
+
+class Handover(SQLModel, table=True):
+    __tablename__ = "handover"
+    id: int | None = Field(default=None, primary_key=True)
+    shift_id: int | None = Field(default=None, foreign_key="shift.id", index=True)
+    outgoing_id: int | None = Field(default=None, foreign_key="officer.id")
+    incoming_id: int | None = Field(default=None, foreign_key="officer.id")
+    period_start: datetime | None = _ts()
+    period_end: datetime | None = _ts()
+    summary: str = "{}"  # JSON draft drawn from the log
+    notes: str = ""
+    remarks: str = ""
+    signed_out_at: datetime | None = _ts()
+    accepted_at: datetime | None = _ts()
+    due_at: datetime | None = _ts()
+    alert_id: int | None = None  # the alert raised when acceptance is late
+
+
+class Runner(SQLModel, table=True):
+    """Engines alive against this database (heartbeats), so a desk knows when `serve` runs."""
+
+    __tablename__ = "runner"
+    id: str = Field(primary_key=True)  # host:pid:kind
+    kind: str  # serve | desk | tick
+    started_at: datetime | None = _ts(nullable=False)
+    heartbeat_at: datetime | None = _ts(nullable=False)
+
+
+class SchemaVersion(SQLModel, table=True):
+    __tablename__ = "schema_version"
+    id: int = Field(default=1, primary_key=True)
+    version: int
