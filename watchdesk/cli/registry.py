@@ -1,1 +1,2 @@
 """Imports every command module so its commands attach to the root group."""
+from watchdesk.cli import alert_group  # noqa: F401
