@@ -1,0 +1,94 @@
+"""Schema versions: the migrated schema equals the models; old databases upgrade; newer ones are refused."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from sqlmodel import SQLModel
+
+import watchdesk.store.models  # noqa: F401 - registers the tables
+from watchdesk.store import audit, migrations
+from watchdesk.store.audit import append_event
+from watchdesk.store.db import Database
+from watchdesk.store.migrations import LATEST, SchemaTooNew
+
+
+def columns(conn: sqlite3.Connection) -> dict[str, set[str]]:
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
+    return {t: {r[1] for r in conn.execute(f"PRAGMA table_info('{t}')")} for t in tables}
+
+
+def test_migrated_schema_matches_the_models(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'm.db'}")
+    conn = sqlite3.connect(db.path)
+    migrated = columns(conn)
+    expected = {name: {c.name for c in table.columns} for name, table in SQLModel.metadata.tables.items()}
+    assert migrated == expected, "a model changed without a migration (or the reverse)"
+    indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index' AND name NOT LIKE 'sqlite_%'")}
+    expected_indexes = {i.name for t in SQLModel.metadata.tables.values() for i in t.indexes}
+    assert expected_indexes <= indexes
+    assert db.schema_version() == LATEST
+
+
+def test_a_version_1_database_upgrades_without_loss(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    db = Database(f"sqlite:///{path}", upgrade=False)
+    with db.write_engine.begin() as conn:
+        migrations.apply(conn, migrations.MIGRATIONS[0])
+    at = datetime(2025, 1, 28, 12, tzinfo=timezone.utc)
+    with db.write() as session:
+        session.connection().exec_driver_sql(
+            "INSERT INTO officer (handle, full_name, role, phone, email, chat_ids, pin_hash, active, created_at) "
+            "VALUES ('lan', 'Trần Thị Lan', 'lead', '', '', '{}', '', 1, '2025-01-28 12:00:00.000000')"
+        )
+        append_event(session, at, "system", "officer.added", "officer", 1, {"handle": "lan"})
+    assert db.schema_version() == 1
+    db.dispose()
+
+    upgraded = Database(f"sqlite:///{path}")
+    assert upgraded.schema_version() == LATEST
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT full_name FROM officer").fetchone() == ("Trần Thị Lan",)
+    assert audit.verify(upgraded).ok
+    # The upgraded database takes the newer tables.
+    assert "alert" in columns(conn) and "shift" in columns(conn)
+
+
+def test_a_newer_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    Database(f"sqlite:///{path}").dispose()
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE schema_version SET version = ?", (LATEST + 1,))
+    conn.commit()
+    conn.close()
+    with pytest.raises(SchemaTooNew, match=f"schema version {LATEST + 1}, newer than this watchdesk understands"):
+        Database(f"sqlite:///{path}")
+
+
+def test_pragmas(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'p.db'}", busy_timeout=12)
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 12000
+
+
+def test_upgrade_twice_is_a_no_op(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'u.db'}")
+    assert db.upgrade() == []
+
+
+def test_write_transactions_begin_immediate(tmp_path: Path) -> None:
+    """A write session holds the write lock from its first statement (so read-then-write cannot deadlock)."""
+    db = Database(f"sqlite:///{tmp_path / 'i.db'}")
+    other = sqlite3.connect(db.path, timeout=0, isolation_level=None)
+    with db.write() as session:
+        session.connection().exec_driver_sql("SELECT 1")
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("ROLLBACK")

@@ -1,0 +1,46 @@
+"""The core of the desk runs without the TUI: proven in a fresh interpreter and by import-linter."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CORE_MODULES = [
+    "watchdesk.core.enums", "watchdesk.core.text", "watchdesk.core.audit", "watchdesk.core.permissions",
+    "watchdesk.core.records", "watchdesk.config", "watchdesk.clock", "watchdesk.store.db",
+    "watchdesk.store.models", "watchdesk.store.audit", "watchdesk.services.officers",
+    "watchdesk.services.alerts", "watchdesk.services.roster",
+]
+OPTIONAL = ["watchdesk.feeds", "watchdesk.services.ingest", "watchdesk.services.sources", "watchdesk.notify",
+            "watchdesk.engine", "watchdesk.services.lifecycle", "watchdesk.services.escalation",
+            "watchdesk.services.handover", "watchdesk.services.reports", "watchdesk.services.periods"]
+
+
+def _present(name: str) -> bool:
+    rel = Path(*name.split("."))
+    return (ROOT / rel).is_dir() or (ROOT / rel.with_suffix(".py")).is_file()
+
+
+def test_core_layers_never_import_textual() -> None:
+    modules = CORE_MODULES + [m for m in OPTIONAL if _present(m)]
+    code = (
+        "import importlib, sys\n"
+        f"for m in {modules!r}: importlib.import_module(m)\n"
+        "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith(('textual.', 'watchdesk.tui')))\n"
+        "print(','.join(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "", f"imported by the core: {out.stdout.strip()}"
+
+
+def test_import_linter_contracts_hold() -> None:
+    lint = Path(sys.executable).with_name("lint-imports")
+    if not lint.exists():
+        pytest.skip("import-linter is not installed in this environment")
+    out = subprocess.run([str(lint)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
