@@ -80,7 +80,7 @@ def test_log_verify_checkpoint_tail(run, desk, db_path: Path, tmp_path: Path) ->
 
     conn = sqlite3.connect(db_path)
     conn.execute("DROP TRIGGER event_no_update")
-    conn.execute("UPDATE event SET actor = 'ghost' WHERE seq = 2")
+    conn.execute("UPDATE event SET body = json_set(body, '$.actor', 'ghost') WHERE seq = 2")
     conn.commit()
     broken = run("log", "verify")
     assert broken.exit_code == 1

@@ -37,17 +37,25 @@ def test_an_intact_chain_verifies(chain: Database) -> None:
     assert result.ok and result.count == 200 and result.head and result.head.seq == 200
 
 
+def test_generated_columns_cannot_be_edited_apart(chain: Database) -> None:
+    conn = intruder(chain)
+    with pytest.raises(sqlite3.OperationalError, match="generated column"):
+        conn.execute("UPDATE event SET actor = 'x' WHERE seq = 3")
+
+
 def test_triggers_refuse_update_and_delete(chain: Database) -> None:
     conn = sqlite3.connect(str(chain.path))
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        conn.execute("UPDATE event SET actor = 'x' WHERE seq = 3")
+        conn.execute("UPDATE event SET body = body WHERE seq = 3")
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         conn.execute("DELETE FROM event WHERE seq = 3")
 
 
-@pytest.mark.parametrize("column,value", [("actor", "someone-else"), ("payload", '{"i":120,"note":"sửa"}'), ("at", "2026-02-17 03:00:00.000000"), ("kind", "test.other"), ("subject_id", "99")])
-def test_an_edited_row_fails_at_its_seq(chain: Database, column: str, value: str) -> None:
-    intruder(chain).execute(f"UPDATE event SET {column} = ? WHERE seq = 120", (value,))
+@pytest.mark.parametrize("field,value", [("actor", "someone-else"), ("data.note", "sửa"), ("at", "2026-02-17 03:00:00.000000"), ("kind", "test.other"), ("subject_id", "99")])
+def test_an_edited_row_fails_at_its_seq(chain: Database, field: str, value: str) -> None:
+    conn = intruder(chain)
+    conn.execute(f"UPDATE event SET body = json_set(body, '$.{field}', ?) WHERE seq = 120", (value,))
+    assert conn.execute(f"SELECT json_extract(body, '$.{field}') FROM event WHERE seq = 120").fetchone()[0] == value
     result = audit.verify(chain)
     assert not result.ok and result.bad_seq == 120
     assert "edited" in result.reason
@@ -56,11 +64,11 @@ def test_an_edited_row_fails_at_its_seq(chain: Database, column: str, value: str
 def test_an_edited_row_with_recomputed_hash_fails_at_the_next_seq(chain: Database) -> None:
     """Rewriting one row and its hash breaks the link of the row after it."""
     conn = intruder(chain)
-    row = conn.execute("SELECT seq, at, actor, kind, subject_type, subject_id, payload, prev_hash FROM event WHERE seq = 50").fetchone()
     from watchdesk.core.audit import event_hash
 
-    forged = event_hash(row[0], row[7], row[1], "forged", row[3], row[4], row[5], row[6])
-    conn.execute("UPDATE event SET actor = 'forged', hash = ? WHERE seq = 50", (forged,))
+    conn.execute("UPDATE event SET body = json_set(body, '$.actor', 'forged') WHERE seq = 50")
+    body, prev = conn.execute("SELECT body, prev_hash FROM event WHERE seq = 50").fetchone()
+    conn.execute("UPDATE event SET hash = ? WHERE seq = 50", (event_hash(50, prev, body),))
     result = audit.verify(chain)
     assert not result.ok and result.bad_seq == 51
 
@@ -74,11 +82,11 @@ def test_a_deleted_row_fails_at_the_missing_seq(chain: Database) -> None:
 def test_reordered_rows_fail(chain: Database) -> None:
     conn = intruder(chain)
     # Swap the contents of seq 30 and 31 (keeping seq numbers), as a reordering would.
-    a = conn.execute("SELECT at, actor, kind, subject_type, subject_id, payload, prev_hash, hash FROM event WHERE seq = 30").fetchone()
-    b = conn.execute("SELECT at, actor, kind, subject_type, subject_id, payload, prev_hash, hash FROM event WHERE seq = 31").fetchone()
-    conn.execute("UPDATE event SET prev_hash = 'tmp' WHERE seq = 30")
+    a = conn.execute("SELECT body, prev_hash, hash FROM event WHERE seq = 30").fetchone()
+    b = conn.execute("SELECT body, prev_hash, hash FROM event WHERE seq = 31").fetchone()
+    conn.execute("UPDATE event SET prev_hash = x'00' WHERE seq = 30")
     for seq, values in ((31, a), (30, b)):
-        conn.execute("UPDATE event SET at=?, actor=?, kind=?, subject_type=?, subject_id=?, payload=?, prev_hash=?, hash=? WHERE seq=?", (*values, seq))
+        conn.execute("UPDATE event SET body=?, prev_hash=?, hash=? WHERE seq=?", (*values, seq))
     result = audit.verify(chain)
     assert not result.ok and result.bad_seq == 30
 
@@ -89,7 +97,7 @@ def test_an_inserted_row_fails(chain: Database) -> None:
     for seq in range(200, 100, -1):
         conn.execute("UPDATE event SET seq = seq + 1 WHERE seq = ?", (seq,))
     conn.execute(
-        "INSERT INTO event (seq, at, actor, kind, subject_type, subject_id, payload, prev_hash, hash) VALUES (101, '2026-02-17 02:01:40.500000', 'ghost', 'test.event', '', '', '{}', 'x', 'y')"
+        "INSERT INTO event (seq, body, prev_hash, hash) VALUES (101, '{\"actor\":\"ghost\"}', x'01', x'02')"
     )
     result = audit.verify(chain)
     assert not result.ok and result.bad_seq == 101
@@ -125,3 +133,16 @@ def test_tail_filters(chain: Database) -> None:
     assert len(events) == 5 and all(e.actor == "officer3" for e in events)
     assert [e.seq for e in events] == sorted(e.seq for e in events)
     assert audit.tail(chain, 3, kind="test.*")[-1].seq == 200
+
+
+@pytest.mark.parametrize("tamper,bad_seq", [
+    ("UPDATE event SET body = json_set(body, '$.actor', 'x') WHERE seq = 140", 140),  # inside the 2nd range
+    ("DELETE FROM event WHERE seq = 67", 67),  # the first row of the 2nd range
+    ("UPDATE event SET prev_hash = x'00' WHERE seq = 134", 134),  # a link between rows
+])
+def test_range_workers_find_the_same_first_bad_seq(chain: Database, tamper: str, bad_seq: int) -> None:
+    assert audit.verify(chain, workers=3).ok
+    intruder(chain).execute(tamper)
+    for workers in (1, 3):
+        result = audit.verify(chain, workers=workers)
+        assert not result.ok and result.bad_seq == bad_seq, (workers, result)

@@ -18,7 +18,7 @@ from watchdesk.store.migrations import LATEST, SchemaTooNew
 
 def columns(conn: sqlite3.Connection) -> dict[str, set[str]]:
     tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
-    return {t: {r[1] for r in conn.execute(f"PRAGMA table_info('{t}')")} for t in tables}
+    return {t: {r[1] for r in conn.execute(f"PRAGMA table_xinfo('{t}')")} for t in tables}
 
 
 def test_migrated_schema_matches_the_models(tmp_path: Path) -> None:

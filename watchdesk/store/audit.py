@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import asdict, dataclass
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session
 
-from watchdesk.core.audit import DOMAIN, GENESIS, canonical_json, event_hash
+from watchdesk.core.audit import GENESIS, event_body, event_hash
 from watchdesk.store.db import Database
 from watchdesk.store.types import to_db_text
+from watchdesk.store.verify_range import check_range
 
 SYSTEM = "system"
 
@@ -46,23 +51,45 @@ def append_event(
     """
     conn = session.connection()
     head = conn.exec_driver_sql("SELECT seq, hash FROM event ORDER BY seq DESC LIMIT 1").first()
-    seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
-    at_text = to_db_text(at)
-    body = canonical_json(payload or {})
+    seq, prev = (head[0] + 1, bytes(head[1])) if head else (1, GENESIS)
     sid = "" if subject_id is None else str(subject_id)
-    digest = event_hash(seq, prev, at_text, actor, kind, subject_type, sid, body)
+    body = event_body(to_db_text(at), actor, kind, subject_type, sid, payload or {})
     conn.exec_driver_sql(
-        "INSERT INTO event (seq, at, actor, kind, subject_type, subject_id, payload, prev_hash, hash) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (seq, at_text, actor, kind, subject_type, sid, body, prev, digest),
+        "INSERT INTO event (seq, body, prev_hash, hash) VALUES (?, ?, ?, ?)",
+        (seq, body, prev, event_hash(seq, prev, body)),
     )
+    return seq
+
+
+def append_events_bulk(
+    conn: sqlite3.Connection, events: Iterable[tuple[datetime, str, str, str, str, dict[str, Any]]]
+) -> int:
+    """Append many events through a raw sqlite3 connection already inside a write transaction.
+
+    For bulk loaders (benchmarks/make_history.py, imports): each item is
+    (at, actor, kind, subject_type, subject_id, data). Returns the last seq.
+    """
+    head = conn.execute("SELECT seq, hash FROM event ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, prev = (head[0], bytes(head[1])) if head else (0, GENESIS)
+    batch: list[tuple[int, str, bytes, bytes]] = []
+    for at, actor, kind, stype, sid, data in events:
+        seq += 1
+        body = event_body(to_db_text(at), actor, kind, stype, str(sid), data)
+        digest = event_hash(seq, prev, body)
+        batch.append((seq, body, prev, digest))
+        prev = digest
+        if len(batch) >= 20_000:
+            conn.executemany("INSERT INTO event (seq, body, prev_hash, hash) VALUES (?, ?, ?, ?)", batch)
+            batch.clear()
+    if batch:
+        conn.executemany("INSERT INTO event (seq, body, prev_hash, hash) VALUES (?, ?, ?, ?)", batch)
     return seq
 
 
 @dataclass(frozen=True)
 class Head:
     seq: int
-    hash: str
+    hash: str  # hex
     at: str
 
 
@@ -85,75 +112,92 @@ class VerifyResult:
         return {
             "ok": self.ok,
             "count": self.count,
-            "head": asdict(self.head) if self.head else None,
+            "head": None if self.head is None else {"seq": self.head.seq, "hash": self.head.hash, "at": self.head.at},
             "bad_seq": self.bad_seq,
             "reason": self.reason,
         }
 
 
+def _head_row(conn: sqlite3.Connection, seq: int | None = None) -> Head | None:
+    if seq is None:
+        row = conn.execute("SELECT seq, hash, at FROM event ORDER BY seq DESC LIMIT 1").fetchone()
+    else:
+        row = conn.execute("SELECT seq, hash, at FROM event WHERE seq = ?", (seq,)).fetchone()
+    return Head(row[0], bytes(row[1]).hex(), row[2]) if row else None
+
+
 def head(db: Database) -> Head | None:
     conn = db.raw()
     try:
-        row = conn.execute("SELECT seq, hash, at FROM event ORDER BY seq DESC LIMIT 1").fetchone()
+        return _head_row(conn)
     finally:
         conn.close()
-    return Head(*row) if row else None
 
 
-def verify(db: Database, checkpoint: Head | None = None, batch: int = 20_000) -> VerifyResult:
+_REASONS = {
+    "gap": "seq {seq} is missing (a row was deleted, or the numbering was changed)",
+    "link": "prev_hash does not match the previous event's hash (rows reordered, deleted or inserted)",
+    "hash": "the event's content does not match its hash (the row was edited)",
+}
+PARALLEL_FROM = 200_000  # below this, one process is faster than starting workers
+
+
+def verify(db: Database, checkpoint: Head | None = None, workers: int | None = None) -> VerifyResult:
     """Walk the chain from seq 1; name the first seq that does not hold.
 
     Catches edited, deleted, reordered and inserted rows; with a checkpoint kept outside the
     database, also a truncated tail (or a rewritten chain that no longer reaches it).
+    Long chains are checked in seq ranges by worker processes (one per core), then the
+    links between ranges are checked here.
     """
     conn = db.raw()
-    sha = hashlib.sha256
-    expected_seq, prev, count, last = 1, GENESIS, 0, None
     try:
-        # One read transaction: a consistent snapshot while other processes append.
-        conn.execute("BEGIN")
-        cur = conn.execute(
-            "SELECT seq, at, actor, kind, subject_type, subject_id, payload, prev_hash, hash FROM event ORDER BY seq"
-        )
-        while rows := cur.fetchmany(batch):
-            for seq, at, actor, kind, stype, sid, payload, prev_hash, digest in rows:
-                if seq != expected_seq:
-                    missing = expected_seq if seq > expected_seq else seq
-                    return VerifyResult(False, count, last, missing, f"seq {expected_seq} expected, found {seq} (a row was deleted or inserted)")
-                if prev_hash != prev:
-                    return VerifyResult(False, count, last, seq, "prev_hash does not match the previous event's hash (rows reordered, deleted or inserted)")
-                parts = [DOMAIN, b"%d;" % seq, prev_hash.encode("ascii")]
-                for value in (at, actor, kind, stype, sid, payload):
-                    raw = value.encode("utf-8")
-                    parts.append(b"%d:%b;" % (len(raw), raw))
-                if sha(b"".join(parts)).hexdigest() != digest:
-                    return VerifyResult(False, count, last, seq, "the event's content does not match its hash (the row was edited)")
-                prev, expected_seq, count = digest, expected_seq + 1, count + 1
-                last_row = (seq, digest, at)
-            last = Head(*last_row)
-        conn.execute("ROLLBACK")
+        last = _head_row(conn)
     finally:
         conn.close()
+    top = last.seq if last else 0
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 8) if top >= PARALLEL_FROM and db.path else 1
+    bounds = [(1 + top * i // workers, top * (i + 1) // workers) for i in range(workers)] if top else []
+    if workers > 1:
+        procs = [
+            subprocess.Popen([sys.executable, "-m", "watchdesk.store.verify_range", str(db.path), str(lo), str(hi)], stdout=subprocess.PIPE, text=True)
+            for lo, hi in bounds
+        ]
+        results = [json.loads(p.communicate()[0] or '{"bad": 1, "why": "hash"}') for p in procs]
+    else:
+        results = [check_range(str(db.path), lo, hi) for lo, hi in bounds]
+    prev = GENESIS.hex()
+    for (lo, _hi), res in zip(bounds, results):
+        if res["bad"] is not None:
+            return _broken(db, int(res["bad"]), _REASONS[str(res["why"])].format(seq=res["bad"]))
+        if res["first_prev"] != prev:
+            return _broken(db, lo, _REASONS["link"])
+        prev = str(res["last"])
     if checkpoint is not None:
         if last is None or last.seq < checkpoint.seq:
-            have = last.seq if last else 0
-            return VerifyResult(False, count, last, have + 1, f"the log ends at seq {have} but the checkpoint saw seq {checkpoint.seq} (the tail was truncated)")
-        if _hash_at(db, checkpoint.seq) != checkpoint.hash:
-            return VerifyResult(False, count, last, checkpoint.seq, "the event at the checkpoint's seq does not have the checkpoint's hash (the chain was rewritten)")
-    return VerifyResult(True, count, last)
+            return VerifyResult(False, top, last, top + 1, f"the log ends at seq {top} but the checkpoint saw seq {checkpoint.seq} (the tail was truncated)")
+        conn = db.raw()
+        try:
+            at_checkpoint = _head_row(conn, checkpoint.seq)
+        finally:
+            conn.close()
+        if at_checkpoint is None or at_checkpoint.hash != checkpoint.hash:
+            return VerifyResult(False, top, last, checkpoint.seq, "the event at the checkpoint's seq does not have the checkpoint's hash (the chain was rewritten)")
+    return VerifyResult(True, top, last)
 
 
-def _hash_at(db: Database, seq: int) -> str | None:
+def _broken(db: Database, seq: int, reason: str) -> VerifyResult:
     conn = db.raw()
     try:
-        row = conn.execute("SELECT hash FROM event WHERE seq = ?", (seq,)).fetchone()
+        good = _head_row(conn, seq - 1) if seq > 1 else None
     finally:
         conn.close()
-    return row[0] if row else None
+    return VerifyResult(False, max(seq - 1, 0), good, seq, reason)
 
 
 def write_checkpoint(h: Head, path: Path) -> None:
-    path.write_text(json.dumps(asdict(h), indent=2) + "\n", encoding="utf-8")
+    path.write_text(json.dumps({"seq": h.seq, "hash": h.hash, "at": h.at}, indent=2) + "\n", encoding="utf-8")
 
 
 def read_checkpoint(path: Path) -> Head:
@@ -166,19 +210,31 @@ def read_checkpoint(path: Path) -> Head:
         raise ValueError(f"{path}: not a watchdesk checkpoint (expected JSON with 'seq' and 'hash').") from None
 
 
-def tail(db: Database, limit: int = 20, *, actor: str = "", kind: str = "", subject: tuple[str, str] | None = None) -> list[EventRecord]:
-    """The latest events, oldest first, optionally filtered."""
+def _record(seq: int, body: str, digest: bytes) -> EventRecord:
+    data = json.loads(body)
+    return EventRecord(seq, data["at"], data["actor"], data["kind"], data["subject_type"], data["subject_id"], data["data"], bytes(digest).hex())
+
+
+def tail(db: Database, limit: int = 20, *, actor: str = "", kind: str = "", subject: tuple[str, str] | None = None, before_seq: int | None = None) -> list[EventRecord]:
+    """The latest events (before `before_seq` if given), oldest first, optionally filtered."""
     where, args = [], []
     if actor:
         where.append("actor = ?")
         args.append(actor)
     if kind:
-        where.append("kind LIKE ?")
-        args.append(kind.replace("*", "%") if "*" in kind else kind)
+        if "*" in kind:
+            where.append("kind LIKE ?")
+            args.append(kind.replace("*", "%"))
+        else:
+            where.append("kind = ?")
+            args.append(kind)
     if subject:
         where.append("subject_type = ? AND subject_id = ?")
         args.extend(subject)
-    sql = "SELECT seq, at, actor, kind, subject_type, subject_id, payload, hash FROM event"
+    if before_seq is not None:
+        where.append("seq < ?")
+        args.append(before_seq)
+    sql = "SELECT seq, body, hash FROM event"
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY seq DESC LIMIT ?"
@@ -188,4 +244,17 @@ def tail(db: Database, limit: int = 20, *, actor: str = "", kind: str = "", subj
         rows = conn.execute(sql, args).fetchall()
     finally:
         conn.close()
-    return [EventRecord(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7]) for r in reversed(rows)]
+    return [_record(*r) for r in reversed(rows)]
+
+
+def events_for(db: Database, subject_type: str, subject_id: object) -> list[EventRecord]:
+    """Every event about one subject (an alert's timeline), oldest first."""
+    conn = db.raw()
+    try:
+        rows = conn.execute(
+            "SELECT seq, body, hash FROM event WHERE subject_type = ? AND subject_id = ? ORDER BY seq",
+            (subject_type, str(subject_id)),
+        ).fetchall()
+    finally:
+        conn.close()
+    return [_record(*r) for r in rows]

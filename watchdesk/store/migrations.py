@@ -60,18 +60,21 @@ CREATE TABLE contact (
 CREATE UNIQUE INDEX ix_contact_key ON contact ("key");
 CREATE TABLE event (
     seq INTEGER NOT NULL,
-    at VARCHAR NOT NULL,
-    actor VARCHAR NOT NULL,
-    kind VARCHAR NOT NULL,
-    subject_type VARCHAR NOT NULL,
-    subject_id VARCHAR NOT NULL,
-    payload VARCHAR NOT NULL,
-    prev_hash VARCHAR NOT NULL,
-    hash VARCHAR NOT NULL,
+    body VARCHAR NOT NULL,
+    prev_hash BLOB NOT NULL,
+    hash BLOB NOT NULL,
+    at VARCHAR GENERATED ALWAYS AS (json_extract(body, '$.at')) VIRTUAL,
+    actor VARCHAR GENERATED ALWAYS AS (json_extract(body, '$.actor')) VIRTUAL,
+    kind VARCHAR GENERATED ALWAYS AS (json_extract(body, '$.kind')) VIRTUAL,
+    subject_type VARCHAR GENERATED ALWAYS AS (json_extract(body, '$.subject_type')) VIRTUAL,
+    subject_id VARCHAR GENERATED ALWAYS AS (json_extract(body, '$.subject_id')) VIRTUAL,
+    payload VARCHAR GENERATED ALWAYS AS (json_extract(body, '$.data')) VIRTUAL,
     PRIMARY KEY (seq),
     UNIQUE (prev_hash)
 );
+CREATE INDEX ix_event_actor ON event (actor);
 CREATE INDEX ix_event_kind ON event (kind);
+CREATE INDEX ix_event_subject ON event (subject_type, subject_id);
 CREATE TABLE schema_version (
     id INTEGER NOT NULL,
     version INTEGER NOT NULL,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import Column, Computed, Index, LargeBinary, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from watchdesk.store.types import UTCDateTime
@@ -46,18 +46,24 @@ class Contact(SQLModel, table=True):
 
 
 class Event(SQLModel, table=True):
-    """The audit log: append-only, hash-chained (see watchdesk.core.audit)."""
+    """The audit log: append-only, hash-chained (see watchdesk.core.audit).
+
+    Only seq, body, prev_hash and hash are stored; the other columns are generated from
+    the hashed body (VIRTUAL), so they can be queried and indexed but never edited apart.
+    """
 
     __tablename__ = "event"
+    __table_args__ = (Index("ix_event_subject", "subject_type", "subject_id"),)
     seq: int = Field(primary_key=True)
-    at: str  # stored text of the aware UTC time, exactly as hashed
-    actor: str
-    kind: str = Field(index=True)
-    subject_type: str = ""
-    subject_id: str = ""
-    payload: str = "{}"  # canonical JSON
-    prev_hash: str = Field(unique=True)
-    hash: str
+    body: str
+    prev_hash: bytes = Field(sa_column=Column(LargeBinary, unique=True, nullable=False))
+    hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    at: str | None = Field(default=None, sa_column=Column(String, Computed("json_extract(body, '$.at')", persisted=False)))
+    actor: str | None = Field(default=None, sa_column=Column(String, Computed("json_extract(body, '$.actor')", persisted=False), index=True))
+    kind: str | None = Field(default=None, sa_column=Column(String, Computed("json_extract(body, '$.kind')", persisted=False), index=True))
+    subject_type: str | None = Field(default=None, sa_column=Column(String, Computed("json_extract(body, '$.subject_type')", persisted=False)))
+    subject_id: str | None = Field(default=None, sa_column=Column(String, Computed("json_extract(body, '$.subject_id')", persisted=False)))
+    payload: str | None = Field(default=None, sa_column=Column(String, Computed("json_extract(body, '$.data')", persisted=False)))
 
 
 class WatchPeriod(SQLModel, table=True):
