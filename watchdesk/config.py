@@ -202,8 +202,13 @@ class ChannelConfig(_Section):
     username: str = ""
     password_env: str = ""
     sender: str = ""
+    ca_file: str = ""
+    """PEM file of a CA (or self-signed certificate) to trust for STARTTLS/HTTPS besides the system's."""
     timeout: Duration = timedelta(seconds=10)
     max_attempts: int = Field(default=8, ge=1, le=100)
+    retry_initial: Duration = timedelta(seconds=10)
+    """First retry delay; doubles per attempt (with jitter) up to retry_max. Retry-After wins."""
+    retry_max: Duration = timedelta(minutes=10)
 
     @model_validator(mode="after")
     def _needs(self) -> "ChannelConfig":
