@@ -44,7 +44,7 @@ def test_refused_action_names_who_may(run, desk) -> None:
     run("officer", "add", "hung", "Lê Văn Hùng", "--as", "minh")
     result = run("officer", "add", "x", "X", "--as", "hung")
     assert result.exit_code == 2
-    assert "hung is a officer and may not edit officers; only supervisors may." in result.output
+    assert "hung is an officer and may not edit officers; only supervisors may." in result.output
 
 
 def test_csv_import_is_all_or_nothing(run, desk, tmp_path: Path) -> None:

@@ -60,6 +60,7 @@ def who_may(action: Action) -> str:
 def require(handle: str, role: Role, action: Action) -> None:
     """Raise PermissionDenied with a sentence naming who may do the action."""
     if not allowed(role, action):
+        article = "an" if Role(role) == Role.OFFICER else "a"
         raise PermissionDenied(
-            f"{handle} is a {Role(role).value} and may not {action.value}; only {who_may(action)} may."
+            f"{handle} is {article} {Role(role).value} and may not {action.value}; only {who_may(action)} may."
         )
