@@ -118,3 +118,11 @@ def test_version_and_help() -> None:
     runner = CliRunner()
     for group in (["log"], ["officer"], ["db"], ["contact"], ["alert"]):
         assert runner.invoke(cli, [*group, "--help"]).exit_code == 0
+
+
+def test_a_file_that_is_not_a_database_is_one_sentence(tmp_path: Path) -> None:
+    junk = tmp_path / "notes.db"
+    junk.write_text("lịch trực Tết — this is a text file, not a database " * 20, encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "watchdesk", "--db", str(junk), "officer", "list"], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 2
+    assert out.stderr.strip() == f"watchdesk: {junk}: cannot use this database file (file is not a database); check the path and its permissions."

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from watchdesk.store import migrations
@@ -104,7 +104,7 @@ class Database:
 
     # -- schema ------------------------------------------------------------------------
     def schema_version(self) -> int:
-        with self.engine.connect() as conn:
+        with _friendly_lock_errors(self), self.engine.connect() as conn:
             return migrations.current_version(conn)
 
     def check_version(self) -> int:
@@ -133,8 +133,8 @@ class Database:
 def _friendly_lock_errors(db: Database) -> Iterator[None]:
     try:
         yield
-    except OperationalError as exc:
-        text = str(exc.orig) if exc.orig else str(exc)
+    except (DBAPIError, sqlite3.DatabaseError) as exc:
+        text = str(getattr(exc, "orig", None) or exc)
         where = db.path or db.url
         if "locked" in text or "busy" in text:
             raise DatabaseError(
