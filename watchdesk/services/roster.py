@@ -1,15 +1,36 @@
-"""Who is on duty (the roster's answer used by escalation, handover and reports)."""
+"""The roster: who is on duty, generating, overriding, swapping, checking in, coverage, hours.
+
+Escalation, handover and reports ask `on_duty`; the Roster screen reads `week_grid`,
+`list_shifts` and `roster_now`. Every change is one write transaction with its audit event.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from watchdesk.core.records import OfficerRecord
+from watchdesk.core import roster as core
+from watchdesk.core.enums import Role, ShiftOrigin
+from watchdesk.core.holidays_vn import public_holidays
+from watchdesk.core.permissions import Action, allowed, require
+from watchdesk.core.records import Actor, OfficerRecord
+from watchdesk.core.roster import CoverageReport, HoursRow, Segment, Span, WeekGrid
+from watchdesk.core.text import clean_line
+from watchdesk.services.errors import InvalidInput, NotFound, PermissionDenied, Refused
 from watchdesk.services.officers import to_record
+from watchdesk.services.periods import PeriodRecord, get_period
 from watchdesk.services.runtime import Runtime
-from watchdesk.store.models import Officer, Shift
+from watchdesk.store.audit import append_event
+from watchdesk.store.models import Officer, Shift, WatchPeriod
+from watchdesk.store.types import to_db_text
+
+# No stored shift is longer than this: it bounds the "who is on duty at T" index scan to a
+# week of rows instead of every shift that ever started before T.
+MAX_SHIFT = timedelta(days=7)
+CHECKIN_EARLY = timedelta(minutes=30)
 
 
 def shifts_covering(session: Session, level: int, at: datetime) -> list[Shift]:
@@ -17,9 +38,10 @@ def shifts_covering(session: Session, level: int, at: datetime) -> list[Shift]:
     rows = session.exec(
         select(Shift).where(
             Shift.level == level,
-            Shift.cancelled == False,  # noqa: E712
+            col(Shift.starts_at) > at - MAX_SHIFT,
             col(Shift.starts_at) <= at,
             col(Shift.ends_at) > at,
+            Shift.cancelled == False,  # noqa: E712
         )
     ).all()
     replaced = {r.replaces_id for r in rows if r.replaces_id}
@@ -36,3 +58,340 @@ def on_duty(rt: Runtime, level: int, at: datetime | None = None) -> list[Officer
             return []
         officers = session.exec(select(Officer).where(col(Officer.id).in_(ids)).order_by(Officer.handle)).all()
     return [to_record(o) for o in officers]
+
+
+# -- reading ---------------------------------------------------------------------------------
+def _to_span(row: Shift, officer: Officer) -> Span:
+    assert row.starts_at is not None and row.ends_at is not None
+    return Span(
+        id=row.id or 0, officer=officer.handle, level=row.level, start=row.starts_at, end=row.ends_at,
+        origin=row.origin, replaces=row.replaces_id, full_name=officer.full_name, checked_in_at=row.checked_in_at,
+        reason=row.reason, approved_by=row.approved_by, note=row.note,
+    )
+
+
+def _spans(session: Session, start: datetime, end: datetime, level: int | None = None) -> list[Span]:
+    """Stored, not cancelled shifts overlapping [start, end)."""
+    query = (
+        select(Shift, Officer)
+        .join(Officer, Officer.id == Shift.officer_id)
+        .where(
+            col(Shift.starts_at) > start - MAX_SHIFT,
+            col(Shift.starts_at) < end,
+            col(Shift.ends_at) > start,
+            Shift.cancelled == False,  # noqa: E712
+        )
+    )
+    if level is not None:
+        query = query.where(Shift.level == level)
+    return [_to_span(s, o) for s, o in session.exec(query).all()]
+
+
+def _segments(session: Session, start: datetime, end: datetime, level: int | None = None) -> list[Segment]:
+    """The effective roster overlapping [start, end) (segments are not cut at the ends)."""
+    return [g for g in core.effective(_spans(session, start, end, level)) if g.start < end and g.end > start]
+
+
+def list_shifts(rt: Runtime, start: datetime, end: datetime, level: int | None = None, officer: str = "") -> list[Span]:
+    """Stored shifts overlapping [start, end), overridden ones included (their `replaces` links show it)."""
+    with rt.db.read() as session:
+        spans = _spans(session, start, end, level)
+    if officer:
+        spans = [s for s in spans if s.officer == officer.strip().lower()]
+    return sorted(spans, key=lambda s: (s.start, s.level, s.officer))
+
+
+def effective_shifts(rt: Runtime, start: datetime, end: datetime, level: int | None = None) -> list[Segment]:
+    """Who really works when in [start, end): overrides applied."""
+    with rt.db.read() as session:
+        return _segments(session, start, end, level)
+
+
+def week_grid(rt: Runtime, first_day: date, days: int = 7) -> WeekGrid:
+    """Days × levels from `first_day` (desk calendar): blocks of duty and gaps, for the Roster screen."""
+    zone = rt.zone
+    start = core.local_to_utc(datetime.combine(first_day, datetime.min.time()), zone)
+    end = core.local_to_utc(datetime.combine(first_day + timedelta(days=days), datetime.min.time()), zone)
+    return core.week_grid(effective_shifts(rt, start, end), first_day, zone, days)
+
+
+def roster_now(rt: Runtime, at: datetime | None = None) -> dict[int, list[Segment]]:
+    """Per level 1-3, who is on duty at `at` (default now); an empty list is 'nobody'."""
+    at = at or rt.now()
+    with rt.db.read() as session:
+        segments = _segments(session, at, at + timedelta(microseconds=1))
+    return {level: [g for g in segments if g.level == level and g.start <= at < g.end] for level in core.LEVELS}
+
+
+@dataclass(frozen=True)
+class NextShift:
+    """An officer's current or next stretch of duty (segment None: nothing rostered ahead)."""
+
+    officer: str
+    full_name: str
+    segment: Segment | None
+    on_duty_now: bool
+
+
+def next_shifts(rt: Runtime, at: datetime | None = None, horizon: timedelta = timedelta(days=90)) -> list[NextShift]:
+    """For each active officer: the shift they are on now, else their next one."""
+    at = at or rt.now()
+    with rt.db.read() as session:
+        segments = _segments(session, at, at + horizon)
+        officers = session.exec(select(Officer).where(Officer.active == True).order_by(Officer.handle)).all()  # noqa: E712
+    first: dict[str, Segment] = {}
+    for g in segments:
+        if g.end > at and g.officer not in first:
+            first[g.officer] = g
+    out = []
+    for o in officers:
+        g = first.get(o.handle)
+        out.append(NextShift(o.handle, o.full_name, g, g is not None and g.start <= at))
+    return out
+
+
+# -- changing --------------------------------------------------------------------------------
+def _officer(session: Session, handle: str, *, active: bool = True) -> Officer:
+    row = session.exec(select(Officer).where(Officer.handle == clean_line(handle).lower())).first()
+    if row is None:
+        raise NotFound(f"no officer with handle '{handle}'; see 'watchdesk officer list'.")
+    if active and not row.active:
+        raise Refused(f"officer '{row.handle}' is inactive and cannot be rostered; a supervisor can reactivate them.")
+    return row
+
+
+def _approver(session: Session, actor: Actor, approved_by: str) -> str:
+    """The lead or supervisor who approved an override or swap (the actor when not named)."""
+    if not approved_by:
+        return actor.handle
+    row = _officer(session, approved_by)
+    if not allowed(Role(row.role), Action.OVERRIDE_SHIFT):
+        raise PermissionDenied(f"{row.handle} is an officer and may not approve roster changes; name a lead or a supervisor.")
+    return row.handle
+
+
+def _check_level(level: int) -> int:
+    if level not in core.LEVELS:
+        raise InvalidInput(f"level {level} does not exist; use 1 (duty officer), 2 (shift lead) or 3 (supervisor on call).")
+    return level
+
+
+def _check_span(start: datetime, end: datetime) -> None:
+    if end <= start:
+        raise InvalidInput("the shift ends before it starts; check the times.")
+    if end - start > MAX_SHIFT:
+        raise InvalidInput("a shift may last at most 7 days; split it into shorter shifts.")
+
+
+def _span_event(row: Shift, handle: str) -> dict[str, object]:
+    assert row.starts_at is not None and row.ends_at is not None
+    return {
+        "officer": handle, "level": row.level, "starts_at": row.starts_at.isoformat(), "ends_at": row.ends_at.isoformat(),
+        "origin": row.origin, "replaces": row.replaces_id, "reason": row.reason, "approved_by": row.approved_by,
+    }
+
+
+def _period_id(session: Session, at: datetime) -> int | None:
+    row = session.exec(
+        select(WatchPeriod.id).where(col(WatchPeriod.starts_at) <= at, col(WatchPeriod.ends_at) > at).order_by(WatchPeriod.starts_at)
+    ).first()
+    return row
+
+
+def generate(
+    rt: Runtime,
+    actor: Actor,
+    period_name: str,
+    level: int,
+    pattern: str,
+    officers: Iterable[str],
+    *,
+    first: int = 0,
+    replace: bool = False,
+) -> list[Span]:
+    """Rotate `officers` through `pattern` at `level` over a watch period (supervisors).
+
+    A level already generated for the period is refused unless `replace`, which cancels the
+    earlier generated shifts (overrides and imports stay).
+    """
+    require(actor.handle, actor.role, Action.EDIT_ROSTER)
+    _check_level(level)
+    period = get_period(rt, period_name)
+    rotation = [clean_line(h).lower() for h in officers if clean_line(h)]
+    try:
+        slots = core.pattern_slots(period.starts_at, period.ends_at, core.parse_pattern(pattern), rt.zone)
+        plan = core.rotate(slots, rotation, level, first)
+    except core.RosterError as exc:
+        raise InvalidInput(str(exc)) from None
+    now = rt.now()
+    with rt.db.write() as session:
+        rows_by_handle = {h: _officer(session, h) for h in sorted({p.officer for p in plan})}
+        existing = session.exec(
+            select(Shift).where(Shift.period_id == period.id, Shift.level == level,
+                                Shift.origin == ShiftOrigin.PATTERN.value, Shift.cancelled == False)  # noqa: E712
+        ).all()
+        if existing and not replace:
+            raise Refused(
+                f"level {level} of '{period.name}' is already generated ({len(existing)} shifts); "
+                "use --replace to generate it again."
+            )
+        for row in existing:
+            row.cancelled = True
+            session.add(row)
+        rows = [
+            Shift(period_id=period.id, officer_id=rows_by_handle[p.officer].id, level=level, starts_at=p.start, ends_at=p.end,
+                  origin=ShiftOrigin.PATTERN.value)
+            for p in plan
+        ]
+        session.add_all(rows)
+        session.flush()
+        append_event(
+            session, now, actor.handle, "roster.generated", "watch_period", period.id,
+            {"period": period.name, "level": level, "pattern": pattern, "officers": rotation,
+             "shifts": len(rows), "cancelled": [r.id for r in existing], "first_id": rows[0].id if rows else None},
+        )
+        return [_to_span(r, rows_by_handle[p.officer]) for r, p in zip(rows, plan)]
+
+
+def override(
+    rt: Runtime,
+    actor: Actor,
+    handle: str,
+    level: int,
+    start: datetime,
+    end: datetime,
+    reason: str,
+    *,
+    approved_by: str = "",
+    replacing: str = "",
+) -> list[Span]:
+    """`handle` takes [start, end) at `level` (leads and supervisors).
+
+    Each shift on duty then (only `replacing`'s, when named) is replaced for the part the
+    override covers; any part with nobody on duty gets a new shift. Returns the new shifts.
+    """
+    require(actor.handle, actor.role, Action.OVERRIDE_SHIFT)
+    _check_level(level)
+    _check_span(start, end)
+    reason = clean_line(reason, max_length=200)
+    if not reason:
+        raise InvalidInput("an override needs a reason (--reason), e.g. 'Minh is ill'.")
+    now = rt.now()
+    with rt.db.write() as session:
+        who = _officer(session, handle)
+        approver = _approver(session, actor, approved_by)
+        segments = _segments(session, start, end, level)
+        if replacing:
+            gone = _officer(session, replacing, active=False)
+            segments = [g for g in segments if g.officer == gone.handle]
+            if not segments:
+                raise Refused(f"{gone.handle} has no level-{level} shift between {core.local_text(start, rt.zone)} and {core.local_text(end, rt.zone)}.")
+        pieces: list[tuple[datetime, datetime, Segment | None]] = [
+            (max(g.start, start), min(g.end, end), g) for g in segments if g.officer != who.handle
+        ]
+        if not replacing:
+            pieces += [(s, e, None) for s, e in core.gaps(((g.start, g.end) for g in segments), start, end)]
+        if not pieces:
+            raise Refused(f"{who.handle} is already on duty at level {level} for all of that time; nothing to override.")
+        rows = []
+        for s, e, g in sorted(pieces, key=lambda p: p[0]):
+            rows.append(Shift(
+                period_id=_period_id(session, s), officer_id=who.id, level=level, starts_at=s, ends_at=e,
+                origin=ShiftOrigin.OVERRIDE.value, replaces_id=g.span.id if g else None, reason=reason, approved_by=approver,
+            ))
+        session.add_all(rows)
+        session.flush()
+        for row in rows:
+            payload = _span_event(row, who.handle)
+            append_event(session, now, actor.handle, "shift.override", "shift", row.id, payload)
+        return [_to_span(r, who) for r in rows]
+
+
+def _segment_of(session: Session, handle: str, at: datetime, rt: Runtime) -> Segment:
+    segments = [g for g in _segments(session, at, at + timedelta(microseconds=1)) if g.officer == handle and g.start <= at < g.end]
+    if not segments:
+        raise Refused(f"{handle} is not on duty at {core.local_text(at, rt.zone)}; give a time inside their shift.")
+    if len(segments) > 1:
+        raise Refused(f"{handle} has {len(segments)} shifts at {core.local_text(at, rt.zone)}; run 'watchdesk roster check' first.")
+    return segments[0]
+
+
+def swap(
+    rt: Runtime, actor: Actor, handle_a: str, at_a: datetime, handle_b: str, at_b: datetime, reason: str, *, approved_by: str = ""
+) -> tuple[Span, Span]:
+    """Officer A's shift (the one covering at_a) goes to B and B's (covering at_b) to A (leads)."""
+    require(actor.handle, actor.role, Action.OVERRIDE_SHIFT)
+    reason = clean_line(reason, max_length=200)
+    if not reason:
+        raise InvalidInput("a swap needs a reason (--reason).")
+    now = rt.now()
+    with rt.db.write() as session:
+        a, b = _officer(session, handle_a), _officer(session, handle_b)
+        if a.id == b.id:
+            raise InvalidInput("a swap needs two different officers.")
+        approver = _approver(session, actor, approved_by)
+        seg_a, seg_b = _segment_of(session, a.handle, at_a, rt), _segment_of(session, b.handle, at_b, rt)
+        made = []
+        for segment, taker in ((seg_a, b), (seg_b, a)):
+            row = Shift(
+                period_id=_period_id(session, segment.start), officer_id=taker.id, level=segment.level,
+                starts_at=segment.start, ends_at=segment.end, origin=ShiftOrigin.SWAP.value,
+                replaces_id=segment.span.id, reason=reason, approved_by=approver,
+            )
+            session.add(row)
+            made.append((row, taker))
+        session.flush()
+        append_event(
+            session, now, actor.handle, "shift.swapped", "shift", made[0][0].id,
+            {"a": _span_event(made[0][0], b.handle), "b": _span_event(made[1][0], a.handle), "reason": reason, "approved_by": approver},
+        )
+        return _to_span(made[0][0], b), _to_span(made[1][0], a)
+
+
+def checkin(rt: Runtime, actor: Actor, at: datetime | None = None) -> Span:
+    """The incoming officer reports for their shift (now, or up to 30 min before it starts)."""
+    require(actor.handle, actor.role, Action.CHECKIN)
+    at = at or rt.now()
+    with rt.db.write() as session:
+        mine = [g for g in _segments(session, at, at + CHECKIN_EARLY) if g.officer == actor.handle]
+        if not mine:
+            raise Refused(f"{actor.handle} has no shift now or in the next 30 minutes; see 'watchdesk roster now'.")
+        segment = min(mine, key=lambda g: g.start)
+        result = session.connection().exec_driver_sql(
+            "UPDATE shift SET checked_in_at = ? WHERE id = ? AND checked_in_at IS NULL",
+            (to_db_text(at), segment.span.id),
+        )
+        if result.rowcount != 1:
+            row = session.get(Shift, segment.span.id)
+            when = core.local_text(row.checked_in_at, rt.zone) if row and row.checked_in_at else "earlier"
+            raise Refused(f"{actor.handle} already checked in for this shift at {when}.")
+        append_event(
+            session, at, actor.handle, "shift.checked_in", "shift", segment.span.id,
+            {"level": segment.level, "starts_at": segment.start.isoformat(), "late_by_s": max(0.0, (at - segment.start).total_seconds())},
+        )
+        officer = _officer(session, actor.handle, active=False)
+        row = session.get(Shift, segment.span.id)
+        session.refresh(row)
+        return _to_span(row, officer)
+
+
+# -- checking --------------------------------------------------------------------------------
+def coverage(rt: Runtime, period: PeriodRecord | str) -> CoverageReport:
+    """Gaps, overlaps, double bookings, over-long duty, inactive officers over a watch period."""
+    period = get_period(rt, period) if isinstance(period, str) else period
+    limit = rt.config.roster.max_on_duty
+    with rt.db.read() as session:
+        # Look beyond the period so a run of duty that began before it is measured whole.
+        segments = _segments(session, period.starts_at - limit, period.ends_at + limit)
+        inactive = set(session.exec(select(Officer.handle).where(Officer.active == False)).all())  # noqa: E712
+    return core.check_coverage(segments, period.starts_at, period.ends_at, max_on_duty=limit, inactive=inactive)
+
+
+def hours(rt: Runtime, period: PeriodRecord | str) -> list[HoursRow]:
+    """Duty hours per officer over a period: all, night (roster.night_start–night_end), public holidays."""
+    period = get_period(rt, period) if isinstance(period, str) else period
+    zone, cfg = rt.zone, rt.config.roster
+    days = public_holidays(period.starts_at.astimezone(zone).date(), period.ends_at.astimezone(zone).date())
+    segments = effective_shifts(rt, period.starts_at, period.ends_at)
+    return core.duty_hours(segments, period.starts_at, period.ends_at, zone, night_start=cfg.night_start,
+                           night_end=cfg.night_end, holidays=days)

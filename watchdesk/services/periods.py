@@ -1,0 +1,90 @@
+"""Watch periods: the holiday watches a directive orders (add, list, suggest, current)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from sqlmodel import col, select
+
+from watchdesk.core import holidays_vn
+from watchdesk.core.permissions import Action, require
+from watchdesk.core.records import Actor
+from watchdesk.core.roster import RosterError
+from watchdesk.core.text import clean_line, clean_text
+from watchdesk.services.errors import InvalidInput, NotFound, Refused
+from watchdesk.services.runtime import Runtime
+from watchdesk.store.audit import append_event
+from watchdesk.store.models import WatchPeriod
+
+
+@dataclass(frozen=True)
+class PeriodRecord:
+    id: int
+    name: str
+    directive: str
+    starts_at: datetime
+    ends_at: datetime
+    notes: str
+
+
+def to_period(row: WatchPeriod) -> PeriodRecord:
+    assert row.starts_at is not None and row.ends_at is not None
+    return PeriodRecord(row.id or 0, row.name, row.directive, row.starts_at, row.ends_at, row.notes)
+
+
+def add_period(
+    rt: Runtime, actor: Actor, name: str, starts_at: datetime, ends_at: datetime, directive: str = "", notes: str = ""
+) -> PeriodRecord:
+    """A new watch period (supervisors)."""
+    require(actor.handle, actor.role, Action.EDIT_ROSTER)
+    name = clean_line(name, max_length=80)
+    if not name:
+        raise InvalidInput("a watch period needs a name, such as 'tet-2026'.")
+    if ends_at <= starts_at:
+        raise InvalidInput(f"watch period '{name}' ends before it starts; check --start and --end.")
+    row = WatchPeriod(
+        name=name, directive=clean_line(directive, max_length=80), starts_at=starts_at, ends_at=ends_at,
+        notes=clean_text(notes, max_length=2000),
+    )
+    with rt.db.write() as session:
+        if session.exec(select(WatchPeriod).where(WatchPeriod.name == name)).first():
+            raise Refused(f"a watch period named '{name}' already exists; see 'watchdesk period list'.")
+        session.add(row)
+        session.flush()
+        append_event(
+            session, rt.now(), actor.handle, "period.added", "watch_period", row.id,
+            {"name": name, "directive": row.directive, "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat()},
+        )
+    return to_period(row)
+
+
+def list_periods(rt: Runtime) -> list[PeriodRecord]:
+    with rt.db.read() as session:
+        return [to_period(r) for r in session.exec(select(WatchPeriod).order_by(WatchPeriod.starts_at)).all()]
+
+
+def get_period(rt: Runtime, name: str) -> PeriodRecord:
+    with rt.db.read() as session:
+        row = session.exec(select(WatchPeriod).where(WatchPeriod.name == clean_line(name))).first()
+    if row is None:
+        raise NotFound(f"no watch period named '{name}'; see 'watchdesk period list'.")
+    return to_period(row)
+
+
+def current_periods(rt: Runtime, at: datetime | None = None) -> list[PeriodRecord]:
+    """The watch periods running at `at` (default now); usually one, [] outside a watch."""
+    at = at or rt.now()
+    with rt.db.read() as session:
+        rows = session.exec(
+            select(WatchPeriod).where(col(WatchPeriod.starts_at) <= at, col(WatchPeriod.ends_at) > at).order_by(WatchPeriod.starts_at)
+        ).all()
+    return [to_period(r) for r in rows]
+
+
+def suggest_period(rt: Runtime, holiday: str, year: int, evening: time = time(17, 0), morning: time = time(8, 0)) -> holidays_vn.Suggestion:
+    """The period around a Vietnamese holiday (nothing is written)."""
+    try:
+        return holidays_vn.suggest(holiday, year, rt.zone, evening=evening, morning=morning)
+    except RosterError as exc:
+        raise InvalidInput(str(exc)) from None

@@ -1,0 +1,58 @@
+"""Roll call: an officer who has not checked in `roster.checkin_grace` after their shift began raises an alert.
+
+The engine calls `check_roll_call` every tick. The alert's dedup key names the shift, so it
+is raised once however many ticks (or processes) see the miss; it then escalates like any
+other alert until someone acknowledges it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from watchdesk.core.enums import Category, Severity
+from watchdesk.core.roster import LEVEL_NAMES, Segment, local_text
+from watchdesk.services.alert_factory import raise_alert
+from watchdesk.services.roster import MAX_SHIFT, _segments
+from watchdesk.services.runtime import Runtime
+
+SOURCE_KEY = "roster"
+
+
+def missed_roll_calls(rt: Runtime) -> list[Segment]:
+    """Duty under way now whose officer has not checked in within the grace."""
+    now = rt.now()
+    grace = rt.config.roster.checkin_grace
+    with rt.db.read() as session:
+        segments = _segments(session, now - MAX_SHIFT, now + timedelta(microseconds=1))
+    return [
+        g for g in segments
+        if g.start <= now < g.end and g.span.checked_in_at is None and now - g.start >= grace
+    ]
+
+
+def check_roll_call(rt: Runtime) -> list[int]:
+    """Raise one roll-call alert per shift whose officer has not checked in; returns the new alert ids."""
+    missed = missed_roll_calls(rt)
+    if not missed:
+        return []  # the common case takes no write lock
+    now = rt.now()
+    created: list[int] = []
+    with rt.db.write() as session:
+        for g in missed:
+            alert, new = raise_alert(
+                session, now,
+                source_key=SOURCE_KEY,
+                dedup_key=f"roll-call:shift:{g.span.id}",
+                title=f"Roll call: {g.officer} has not checked in for the level {g.level} shift that began {local_text(g.start, rt.zone)}",
+                summary=(
+                    f"{g.span.full_name or g.officer} ({g.officer}) is rostered as {LEVEL_NAMES[g.level]} "
+                    f"from {local_text(g.start, rt.zone)} to {local_text(g.end, rt.zone)} ({rt.zone.key}) "
+                    f"and has not checked in within {rt.config.roster.checkin_grace}. "
+                    "Call them; if they cannot come, a lead overrides the shift ('watchdesk roster override')."
+                ),
+                severity=Severity.HIGH,
+                category=Category.ROLL_CALL,
+            )
+            if new and alert.id is not None:
+                created.append(alert.id)
+    return created
