@@ -1,0 +1,317 @@
+"""The desk app: `make_app(rt)` (shared by the CLI, the demo and the tests) and `run_desk(rt)`.
+
+The app owns what every screen shares: the runtime, the signed-in operator, the header's
+data, the unseen-alert banner, the change watcher (PRAGMA data_version every half second,
+re-armed when each poll finishes) and the engine loop (run here unless `watchdesk serve`
+is alive against the same database).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import reactive
+
+from watchdesk.core.enums import AlertState
+from watchdesk.core.records import Actor, AlertRecord
+from watchdesk.i18n import _
+from watchdesk.services.runtime import Runtime
+from watchdesk.tui.commands import DeskCommands
+from watchdesk.tui.live import ChangeWatcher
+from watchdesk.tui.messages import ActionDone, ActionRefused, DataChanged, EngineStatus, HeaderLoaded, NewAlerts, PollDone
+from watchdesk.tui.registry import by_mode, entries
+from watchdesk.tui.themes import THEMES
+
+WATCH_INTERVAL = 0.5  # seconds between data_version polls: a change shows within ~1 s
+HEADER_EVERY = 30.0  # seconds: who is on duty changes at shift boundaries, not every second
+
+
+@dataclass
+class HeaderState:
+    period: str = ""
+    period_ends: datetime | None = None
+    on_duty: dict[int, list[str]] = field(default_factory=dict)
+
+
+class DeskApp(App[None]):
+    """The watch desk. Build it with `make_app`."""
+
+    CSS_PATH = "desk.tcss"
+    TITLE = "watchdesk"
+    COMMANDS = App.COMMANDS | {DeskCommands}
+    BINDINGS = [
+        *(Binding(str(n), f"goto_key('{n}')", show=False, id=f"app.screen{n}") for n in range(1, 10)),
+        Binding("question_mark,f1", "help", _("Help"), id="app.help"),
+        Binding("ctrl+o", "sign_in", _("Operator"), id="app.operator"),
+        Binding("ctrl+t", "next_theme", _("Theme"), show=False, id="app.theme"),
+    ]
+
+    operator: reactive[Actor | None] = reactive(None, init=False)
+
+    def __init__(
+        self,
+        rt: Runtime,
+        *,
+        operator: Actor | None = None,
+        run_engine: bool | None = None,
+        watch: bool = True,
+        ask_sign_in: bool = True,
+        start: str = "alerts",
+    ) -> None:
+        super().__init__()
+        from watchdesk.tui.screens import catalog  # noqa: F401 - registers the screens
+
+        self.rt = rt
+        self.set_reactive(DeskApp.operator, operator)
+        self.run_engine = rt.config.engine.run_in_desk if run_engine is None else run_engine
+        self.watch_changes = watch
+        self.ask_sign_in_at_start = ask_sign_in and operator is None
+        self.start_mode = start
+        self.header_state = HeaderState()
+        self.unseen: list[AlertRecord] = []
+        self.engine_note = ""
+        self._watcher = ChangeWatcher(rt.db.path)
+        self._last_version: int | None = None
+        self._max_alert_id: int | None = None
+        self._engine: Any = None
+        for theme in THEMES.values():
+            self.register_theme(theme)
+        self.theme = THEMES[rt.config.desk.theme].name
+        for entry in entries():
+            self.add_mode(entry.mode, entry.factory)
+
+    # -- start-up -----------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.switch_mode(self.start_mode if by_mode(self.start_mode) else entries()[0].mode)
+        self.set_interval(1.0, self._tick)
+        self._load_header()
+        self.set_interval(HEADER_EVERY, self._load_header)
+        if self.watch_changes:
+            self._poll_changes()
+        if self.run_engine:
+            self._engine_cycle()
+        if self.ask_sign_in_at_start:
+            self.ask_sign_in(lambda _actor: None)
+
+    def on_unmount(self) -> None:
+        self._watcher.close()
+
+    def _tick(self) -> None:
+        tick = getattr(self.screen, "tick", None)
+        if tick is not None:
+            tick()
+
+    # -- screens ------------------------------------------------------------------------
+    def goto(self, mode: str) -> None:
+        if by_mode(mode) is None:
+            return
+        if self.current_mode != mode:
+            self.switch_mode(mode)
+        elif len(self.screen_stack) > 1:
+            # Pressing the number of the screen you are on goes back to it from a detail view.
+            while len(self.screen_stack) > 1:
+                self.pop_screen()
+
+    def action_goto_key(self, key: str) -> None:
+        entry = next((e for e in entries() if e.key == key), None)
+        if entry is not None:
+            self.goto(entry.mode)
+
+    def open_alert(self, alert_id: int) -> None:
+        from watchdesk.tui.screens.detail import AlertDetailScreen
+
+        self.forget_unseen(alert_id)
+        self.push_screen(AlertDetailScreen(alert_id))
+
+    def action_help(self) -> None:
+        from watchdesk.tui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def action_next_theme(self) -> None:
+        names = [t.name for t in THEMES.values()]
+        self.theme = names[(names.index(self.theme) + 1) % len(names)] if self.theme in names else names[0]
+
+    # -- palette commands ---------------------------------------------------------------
+    def verify_log(self) -> None:
+        self.goto("log")
+        self.call_after_refresh(lambda: getattr(self.screen, "action_verify", lambda: None)())
+
+    def acknowledge_by_id(self, alert_id: int) -> None:
+        if self.operator is None:
+            self.ask_sign_in(lambda actor: actor and self.acknowledge_by_id(alert_id))
+            return
+        self._acknowledge(self.operator, alert_id)
+
+    @work(thread=True, exit_on_error=False, group="palette-action")
+    def _acknowledge(self, actor: Actor, alert_id: int) -> None:
+        from watchdesk.services import lifecycle
+        from watchdesk.tui.screens.base import PERSON_ERRORS
+
+        try:
+            lifecycle.acknowledge(self.rt, actor, alert_id)
+        except PERSON_ERRORS as exc:
+            self.post_message(ActionRefused("acknowledge", str(exc), alert_id))
+            return
+        self.post_message(ActionDone("acknowledge", alert_id, _("Acknowledged #{id}.").format(id=alert_id)))
+
+    def poll_now(self, key: str = "") -> None:
+        self.notify(_("Polling {what} now…").format(what=key or _("all sources")), markup=False)
+        self._poll_sources(key)
+
+    @work(thread=True, exit_on_error=False, group="poll-now")
+    def _poll_sources(self, key: str) -> None:
+        from watchdesk.services.sources import poll_due
+        from watchdesk.tui.screens.base import PERSON_ERRORS
+
+        try:
+            poll_due(self.rt, only=key or None, force=True)
+        except PERSON_ERRORS as exc:
+            self.post_message(ActionRefused("poll", str(exc)))
+            return
+        self.post_message(ActionDone("poll", 0, _("Polled {what}.").format(what=key or _("all sources"))))
+
+    def on_action_refused(self, message: ActionRefused) -> None:
+        # Reaches the app only from app-level workers (screens handle their own).
+        self.bell()
+        self.notify(message.sentence, severity="error", markup=False)
+        getattr(self.screen, "show_status", lambda *a, **k: None)(message.sentence, error=True)
+
+    def on_action_done(self, message: ActionDone) -> None:
+        if message.action == "acknowledge":
+            self.forget_unseen(message.alert_id)
+        self.notify(message.sentence, markup=False)
+        getattr(self.screen, "show_status", lambda *a, **k: None)(message.sentence)
+
+    # -- the operator -------------------------------------------------------------------
+    def ask_sign_in(self, then: Callable[[Actor | None], Any]) -> None:
+        from watchdesk.tui.screens.signin import SignInScreen
+
+        self.push_screen(SignInScreen(), then)
+
+    def action_sign_in(self) -> None:
+        self.ask_sign_in(lambda _actor: None)
+
+    def watch_operator(self) -> None:
+        self.refresh_frames()
+
+    def refresh_frames(self) -> None:
+        refresh = getattr(self.screen, "refresh_frame", None)
+        if refresh is not None:
+            refresh()
+
+    # -- unseen alerts: bell and banner -------------------------------------------------
+    def on_new_alerts(self, message: NewAlerts) -> None:
+        known = {a.id for a in self.unseen}
+        fresh = [a for a in message.alerts if a.id not in known]
+        if not fresh:
+            return
+        self.unseen.extend(fresh)
+        self.bell()
+        self.refresh_frames()
+
+    def forget_unseen(self, alert_id: int) -> None:
+        before = len(self.unseen)
+        self.unseen = [a for a in self.unseen if a.id != alert_id]
+        if len(self.unseen) != before:
+            self.refresh_frames()
+
+    def dismiss_unseen(self) -> None:
+        if self.unseen:
+            self.unseen = []
+            self.refresh_frames()
+
+    # -- change detection ---------------------------------------------------------------
+    @work(thread=True, exclusive=True, exit_on_error=False, group="watch")
+    def _poll_changes(self) -> None:
+        changed: int | None = None
+        try:
+            version = self._watcher.version()
+            if version != self._last_version:
+                first = self._last_version is None
+                self._last_version = version
+                self._check_new_alerts(first)
+                changed = None if first else version
+        finally:
+            # The handler re-arms the timer when this poll is finished: polls never overlap.
+            self.post_message(PollDone(changed))
+
+    def on_poll_done(self, message: PollDone) -> None:
+        if message.version is not None:
+            self._load_header()
+            # The screen on top reloads; the others reload when they come back (on_screen_resume).
+            self.screen.post_message(DataChanged(message.version))
+        self.set_timer(WATCH_INTERVAL, self._poll_changes)
+
+    def _check_new_alerts(self, first: bool) -> None:
+        """Alerts created since the last look (by id), still new: bell and banner."""
+        from sqlmodel import col, func, select
+
+        from watchdesk.services.alerts import to_records
+        from watchdesk.store.models import Alert
+
+        with self.rt.db.read() as session:
+            if first or self._max_alert_id is None:
+                self._max_alert_id = session.exec(select(func.max(Alert.id))).one() or 0
+                return
+            rows = session.exec(
+                select(Alert).where(col(Alert.id) > self._max_alert_id).order_by(col(Alert.id)).limit(50)
+            ).all()
+            if not rows:
+                return
+            self._max_alert_id = max(r.id or 0 for r in rows)
+            fresh = [r for r in to_records(session, list(rows)) if r.state == AlertState.NEW and r.joined_to is None]
+        if fresh:
+            self.post_message(NewAlerts(fresh))
+
+    # -- header -------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, exit_on_error=False, group="header")
+    def _load_header(self) -> None:
+        from watchdesk.tui.data import header_data
+
+        period, ends, on_duty = header_data(self.rt)
+        self.post_message(HeaderLoaded(period, ends, on_duty))
+
+    def on_header_loaded(self, message: HeaderLoaded) -> None:
+        self.header_state = HeaderState(message.period, message.period_ends, message.on_duty)
+        self.refresh_frames()
+
+    # -- the engine ---------------------------------------------------------------------
+    @work(thread=True, exclusive=True, exit_on_error=False, group="engine")
+    def _engine_cycle(self) -> None:
+        from watchdesk.engine import Engine, other_engine_alive
+
+        note = ""
+        try:
+            if other_engine_alive(self.rt, kind="serve"):
+                note = _("watching only: 'watchdesk serve' runs the engine")
+            else:
+                if self._engine is None:
+                    self._engine = Engine(self.rt, kind="desk")
+                self._engine.tick()
+        except Exception as exc:  # noqa: BLE001 - the desk must stay up; it says what failed
+            note = _("engine stopped a cycle: {error}").format(error=str(exc)[:200])
+        finally:
+            self.post_message(EngineStatus(note))
+
+    def on_engine_status(self, message: EngineStatus) -> None:
+        if message.note != self.engine_note:
+            self.engine_note = message.note
+            self.refresh_frames()
+        self.set_timer(max(self.rt.config.engine.tick_interval.total_seconds(), 0.2), self._engine_cycle)
+
+
+def make_app(rt: Runtime, **options: Any) -> DeskApp:
+    """The desk app on a runtime; options as DeskApp's (operator, run_engine, watch, ask_sign_in, start)."""
+    return DeskApp(rt, **options)
+
+
+def run_desk(rt: Runtime, **options: Any) -> None:
+    """Run the desk in this terminal until the operator quits (ctrl+q)."""
+    make_app(rt, **options).run()

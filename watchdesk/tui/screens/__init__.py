@@ -1,0 +1,1 @@
+"""Screens of the desk; `catalog` imports and registers them in order."""

@@ -1,0 +1,242 @@
+"""What every main screen shares: the frame (header, screen names, banner, status, footer)
+and the actions on an alert (acknowledge, resolve, note, escalate, snooze) used by the
+board and the detail screen.
+
+Actions run in thread workers that call the lifecycle service and post `ActionDone` or
+`ActionRefused`; only the handlers on the UI thread touch widgets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from watchdesk.config import format_duration, parse_duration
+from watchdesk.core.permissions import Action, PermissionDenied, require
+from watchdesk.i18n import _
+from watchdesk.services.errors import ServiceError
+from watchdesk.store.db import DatabaseError
+from watchdesk.tui.messages import ActionDone, ActionRefused, DataChanged
+from watchdesk.tui.screens.forms import Field, PromptForm
+from watchdesk.tui.widgets.banner import NewAlertBanner
+from watchdesk.tui.widgets.header import DeskHeader
+from watchdesk.tui.widgets.nav import NavBar
+from watchdesk.tui.widgets.status import StatusLine
+
+PERSON_ERRORS = (ServiceError, PermissionDenied, DatabaseError)
+
+
+class DeskScreen(Screen):
+    """A main screen: subclasses set MODE and write `compose_body` and `reload`."""
+
+    MODE = ""
+
+    def compose(self) -> ComposeResult:
+        yield DeskHeader()
+        yield NavBar(self.MODE)
+        yield NewAlertBanner()
+        yield from self.compose_body()
+        yield StatusLine(id="status")
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    @property
+    def desk(self) -> Any:
+        """The DeskApp (typed loosely: screens never import the app module)."""
+        return self.app
+
+    def reload(self) -> None:
+        """Read this screen's data again (in a worker)."""
+
+    def on_screen_resume(self) -> None:
+        self.refresh_frame()
+        self.reload()
+
+    def refresh_frame(self) -> None:
+        for header in self.query(DeskHeader):
+            header.refresh()
+        for banner in self.query(NewAlertBanner):
+            banner.refresh_from_app()
+
+    def on_data_changed(self, message: DataChanged) -> None:
+        self.reload()
+
+    def tick(self) -> None:
+        """Called every second by the app (counters); the header refreshes itself here."""
+        for header in self.query(DeskHeader):
+            header.refresh()
+
+    def show_status(self, sentence: str, error: bool = False) -> None:
+        for line in self.query(StatusLine):
+            line.show(sentence, error)
+
+
+class AlertActions:
+    """Mixin for screens that act on one alert: `current_alert_id()` says which."""
+
+    app: Any
+
+    def current_alert_id(self) -> int | None:
+        """The alert under the cursor; screens using the mixin override this."""
+        return None
+
+    # -- the gate: sign in first, and say at once when the role may not -------------------
+    def _with_operator(self, action: Action, then: Callable[[Any], None]) -> None:
+        operator = self.app.operator
+        if operator is None:
+            self.app.ask_sign_in(lambda actor: actor and self._with_operator(action, then))
+            return
+        try:
+            require(operator.handle, operator.role, action)
+        except PermissionDenied as exc:
+            self.post_message(ActionRefused(action.value, str(exc), self.current_alert_id()))  # type: ignore[attr-defined]
+            return
+        then(operator)
+
+    def _target(self, verb: str) -> int | None:
+        alert_id = self.current_alert_id()
+        if alert_id is None:
+            self.post_message(ActionRefused(verb, _("No alert is selected."), None))  # type: ignore[attr-defined]
+        return alert_id
+
+    @work(thread=True, exit_on_error=False, group="alert-action")
+    def run_action(self, verb: str, alert_id: int, call: Callable[[], object], done: str) -> None:
+        try:
+            call()
+        except PERSON_ERRORS as exc:
+            self.post_message(ActionRefused(verb, str(exc), alert_id))  # type: ignore[attr-defined]
+            return
+        self.post_message(ActionDone(verb, alert_id, done))  # type: ignore[attr-defined]
+
+    # -- the actions ---------------------------------------------------------------------
+    def action_acknowledge(self) -> None:
+        alert_id = self._target("acknowledge")
+        if alert_id is None:
+            return
+
+        def go(actor: Any) -> None:
+            from watchdesk.services import lifecycle
+
+            self.run_action("acknowledge", alert_id, lambda: lifecycle.acknowledge(self.app.rt, actor, alert_id),
+                            _("Acknowledged #{id}.").format(id=alert_id))
+
+        self._with_operator(Action.ACKNOWLEDGE, go)
+
+    def action_resolve(self) -> None:
+        alert_id = self._target("resolve")
+        if alert_id is None:
+            return
+
+        def go(actor: Any) -> None:
+            from watchdesk.services import lifecycle
+
+            def submitted(values: dict[str, str] | None) -> None:
+                if values:
+                    self.run_action("resolve", alert_id,
+                                    lambda: lifecycle.resolve(self.app.rt, actor, alert_id, values["note"]),
+                                    _("Resolved #{id}.").format(id=alert_id))
+
+            self.app.push_screen(
+                PromptForm(_("Resolve alert #{id}").format(id=alert_id),
+                           [Field("note", _("Resolution note (what was done)"), _("e.g. patched FortiOS to 7.2.2"))],
+                           _("Resolve")),
+                submitted,
+            )
+
+        self._with_operator(Action.RESOLVE, go)
+
+    def action_note(self) -> None:
+        alert_id = self._target("note")
+        if alert_id is None:
+            return
+
+        def go(actor: Any) -> None:
+            from watchdesk.services import lifecycle
+
+            def submitted(values: dict[str, str] | None) -> None:
+                if values:
+                    self.run_action("note", alert_id,
+                                    lambda: lifecycle.add_note(self.app.rt, actor, alert_id, values["text"]),
+                                    _("Note added to #{id}.").format(id=alert_id))
+
+            self.app.push_screen(
+                PromptForm(_("Note on alert #{id}").format(id=alert_id), [Field("text", _("Note"))], _("Add note")),
+                submitted,
+            )
+
+        self._with_operator(Action.ANNOTATE, go)
+
+    def action_escalate(self) -> None:
+        alert_id = self._target("escalate")
+        if alert_id is None:
+            return
+
+        def go(actor: Any) -> None:
+            from watchdesk.services import lifecycle
+
+            def submitted(values: dict[str, str] | None) -> None:
+                if values is not None:
+                    self.run_action("escalate", alert_id,
+                                    lambda: lifecycle.escalate(self.app.rt, actor, alert_id, reason=values["reason"]),
+                                    _("Escalated #{id} to the next level.").format(id=alert_id))
+
+            self.app.push_screen(
+                PromptForm(_("Escalate alert #{id} now").format(id=alert_id),
+                           [Field("reason", _("Reason (optional)"), required=False)], _("Escalate")),
+                submitted,
+            )
+
+        self._with_operator(Action.ESCALATE, go)
+
+    def action_snooze(self) -> None:
+        alert_id = self._target("snooze")
+        if alert_id is None:
+            return
+        limit = self.app.rt.config.alerts.snooze_max
+
+        def go(actor: Any) -> None:
+            from watchdesk.services import lifecycle
+
+            def submitted(values: dict[str, str] | None) -> None:
+                if not values:
+                    return
+                try:
+                    duration: timedelta = parse_duration(values["duration"])
+                except ValueError:
+                    self.post_message(ActionRefused(  # type: ignore[attr-defined]
+                        "snooze", _("Snooze for how long? Write a duration like 30m or 1h30m."), alert_id))
+                    return
+                self.run_action("snooze", alert_id,
+                                lambda: lifecycle.snooze(self.app.rt, actor, alert_id, duration, values["reason"]),
+                                _("Snoozed #{id} for {d}.").format(id=alert_id, d=format_duration(duration)))
+
+            self.app.push_screen(
+                PromptForm(_("Snooze alert #{id} (at most {max})").format(id=alert_id, max=format_duration(limit)),
+                           [Field("duration", _("For how long"), "30m", value="30m"), Field("reason", _("Reason"))],
+                           _("Snooze")),
+                submitted,
+            )
+
+        self._with_operator(Action.SNOOZE, go)
+
+    @on(ActionRefused)
+    def _refused(self, message: ActionRefused) -> None:
+        self.app.bell()
+        self.show_status(message.sentence, error=True)  # type: ignore[attr-defined]
+        self.app.notify(message.sentence, severity="error", markup=False)
+
+    @on(ActionDone)
+    def _done(self, message: ActionDone) -> None:
+        self.show_status(message.sentence)  # type: ignore[attr-defined]
+        self.app.notify(message.sentence, markup=False)
+        if message.action in ("acknowledge", "resolve"):
+            self.app.forget_unseen(message.alert_id)
+        self.reload()  # type: ignore[attr-defined]

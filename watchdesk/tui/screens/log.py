@@ -1,0 +1,108 @@
+"""The audit log: a live tail, filtered by actor and kind, and a verify with its result."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Input, Static
+
+from watchdesk.i18n import N_, _
+from watchdesk.store import audit
+from watchdesk.tui.format import plain
+from watchdesk.tui.messages import ActionRefused, LogLoaded, LogVerified
+from watchdesk.tui.registry import register_screen
+from watchdesk.tui.screens.base import PERSON_ERRORS, DeskScreen
+from watchdesk.tui.screens.detail import _event_detail, _event_time
+
+TAIL = 200
+
+
+class LogScreen(DeskScreen):
+    MODE = "log"
+    BINDINGS = [
+        Binding("slash", "filter", _("Filter"), id="log.filter"),
+        Binding("v", "verify", _("Verify"), id="log.verify"),
+        Binding("escape", "clear_filter", _("Clear filter"), show=False, id="log.clear"),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="log-filters"):
+            yield Input(placeholder=_("actor (handle)"), id="log-actor")
+            yield Input(placeholder=_("kind, e.g. alert.* or alert.acknowledged"), id="log-kind")
+        yield DataTable(id="log-table", cursor_type="row", zebra_stripes=True)
+        yield Static(Text(_("v: verify the hash chain")), id="log-verify")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#log-table", DataTable)
+        for key, label, width in (("seq", "seq", 8), ("at", _("time"), 14), ("actor", _("actor"), 10),
+                                  ("kind", _("kind"), 22), ("subject", _("subject"), 12), ("detail", _("detail"), None)):
+            table.add_column(label, key=key, width=width)
+        table.focus()
+
+    def reload(self) -> None:
+        self._load(self.query_one("#log-actor", Input).value.strip(), self.query_one("#log-kind", Input).value.strip())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="log")
+    def _load(self, actor: str, kind: str) -> None:
+        try:
+            events = audit.tail(self.desk.rt.db, TAIL, actor=actor, kind=kind)
+        except PERSON_ERRORS as exc:
+            self.post_message(ActionRefused("log", str(exc)))
+            return
+        self.post_message(LogLoaded(events))
+
+    def on_log_loaded(self, message: LogLoaded) -> None:
+        table = self.query_one("#log-table", DataTable)
+        at_end = table.cursor_row >= table.row_count - 1
+        table.clear()
+        zone = self.desk.rt.zone
+        for e in message.events:
+            subject = f"{e.subject_type}:{e.subject_id}" if e.subject_type else ""
+            table.add_row(plain(e.seq), plain(_event_time(e.at, zone)), plain(e.actor), plain(e.kind), plain(subject),
+                          plain(_event_detail(e.payload)), key=str(e.seq))
+        if at_end and table.row_count:
+            table.move_cursor(row=table.row_count - 1)  # a live tail follows the newest event
+
+    def on_action_refused(self, message: ActionRefused) -> None:
+        self.show_status(message.sentence, error=True)
+
+    @on(Input.Changed)
+    def _filter_changed(self) -> None:
+        self.reload()
+
+    @on(Input.Submitted)
+    def _filter_done(self) -> None:
+        self.query_one("#log-table", DataTable).focus()
+
+    def action_filter(self) -> None:
+        self.query_one("#log-actor", Input).focus()
+
+    def action_clear_filter(self) -> None:
+        for box in self.query(Input):
+            box.value = ""
+        self.query_one("#log-table", DataTable).focus()
+
+    def action_verify(self) -> None:
+        self.query_one("#log-verify", Static).update(Text(_("Verifying the audit log…")))
+        self._verify()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="log-verify")
+    def _verify(self) -> None:
+        try:
+            result = audit.verify(self.desk.rt.db)
+        except PERSON_ERRORS as exc:
+            self.post_message(LogVerified(False, str(exc)))
+            return
+        self.post_message(LogVerified(result.ok, result.sentence()))
+
+    def on_log_verified(self, message: LogVerified) -> None:
+        box = self.query_one("#log-verify", Static)
+        box.set_class(message.ok, "-ok")
+        box.set_class(not message.ok, "-broken")
+        box.update(Text(("✓ " if message.ok else "✗ ") + message.sentence))
+
+
+register_screen("4", "log", N_("Log"), LogScreen)

@@ -1,0 +1,227 @@
+"""The Roster screen: a week grid (days × hours, names, gaps, now), the week's shifts, and
+forms to generate a rotation, override a shift and swap two officers' shifts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable
+
+from watchdesk.core.permissions import Action, PermissionDenied, require
+from watchdesk.core.roster import RosterError, parse_local
+from watchdesk.i18n import N_, _
+from watchdesk.services import roster
+from watchdesk.tui.format import local, plain
+from watchdesk.tui.messages import ActionDone, ActionRefused, RosterLoaded
+from watchdesk.tui.registry import register_screen
+from watchdesk.tui.screens.base import PERSON_ERRORS, DeskScreen
+from watchdesk.tui.screens.forms import Field, PromptForm
+from watchdesk.tui.widgets.week_grid import WeekGridView
+
+
+class RosterScreen(DeskScreen):
+    MODE = "roster"
+    BINDINGS = [
+        Binding("left,[", "week(-1)", _("Prev week"), id="roster.prev"),
+        Binding("right,]", "week(1)", _("Next week"), id="roster.next"),
+        Binding("t", "today", _("Today"), id="roster.today"),
+        Binding("l", "level", _("Level"), id="roster.level"),
+        Binding("g", "generate", _("Generate"), id="roster.generate"),
+        Binding("o", "override", _("Override"), id="roster.override"),
+        Binding("w", "swap", _("Swap"), id="roster.swap"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first_day: date | None = None
+        self.level = 1
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="roster"):
+            yield WeekGridView(id="week-grid")
+            yield DataTable(id="shifts", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#shifts", DataTable)
+        for key, label, width in (("start", _("start"), 11), ("end", _("end"), 11), ("level", "L", 1), ("officer", _("officer"), 10),
+                                  ("name", _("name"), 20), ("origin", _("origin"), 8), ("checkin", _("check-in"), 11),
+                                  ("reason", _("reason"), None)):
+            table.add_column(label, key=key, width=width)
+        table.focus()
+
+    def _week_start(self) -> date:
+        if self.first_day is None:
+            today = self.desk.rt.local(self.desk.rt.now()).date()
+            self.first_day = today - timedelta(days=today.weekday())
+        return self.first_day
+
+    def reload(self) -> None:
+        self._load(self._week_start(), self.level)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="roster")
+    def _load(self, first_day: date, level: int) -> None:
+        rt = self.desk.rt
+        try:
+            grid = roster.week_grid(rt, first_day)
+            start = datetime.combine(first_day, datetime.min.time(), tzinfo=rt.zone)
+            shifts = roster.list_shifts(rt, start, start + timedelta(days=7), level=level)
+        except PERSON_ERRORS as exc:
+            self.post_message(ActionRefused("roster", str(exc)))
+            return
+        gaps = [b for row in grid.rows if row.level == level for b in row.blocks if b.gap]
+        self.post_message(RosterLoaded(grid, shifts, gaps, []))
+
+    def on_roster_loaded(self, message: RosterLoaded) -> None:
+        self.query_one(WeekGridView).show(message.week_start, self.level)
+        zone = self.desk.rt.zone
+        table = self.query_one("#shifts", DataTable)
+        table.clear()
+        for s in message.shifts:
+            reason = " ".join(x for x in (s.reason, f"({s.approved_by})" if s.approved_by else "", s.note) if x)
+            table.add_row(plain(local(s.start, zone)), plain(local(s.end, zone)), plain(s.level), plain(s.officer),
+                          plain(s.full_name), plain(s.origin), plain(local(s.checked_in_at, zone) if s.checked_in_at else ""),
+                          plain(reason), key=str(s.id))
+        gap_hours = sum((g.end - g.start).total_seconds() for g in message.gaps) / 3600
+        if gap_hours:
+            self.show_status(_("Level {n} has {h:.1f} hours with nobody on duty this week.").format(n=self.level, h=gap_hours), error=True)
+        else:
+            self.show_status(_("Level {n} is covered all week.").format(n=self.level))
+
+    def tick(self) -> None:
+        super().tick()
+        self.query_one(WeekGridView).refresh()  # the now-line moves
+
+    # -- navigation ---------------------------------------------------------------------
+    def action_week(self, step: int) -> None:
+        self.first_day = self._week_start() + timedelta(days=7 * step)
+        self.reload()
+
+    def action_today(self) -> None:
+        self.first_day = None
+        self.reload()
+
+    def action_level(self) -> None:
+        self.level = self.level % 3 + 1
+        self.reload()
+
+    # -- forms --------------------------------------------------------------------------
+    def _gate(self, action: Action, then: Any) -> None:
+        operator = self.desk.operator
+        if operator is None:
+            self.desk.ask_sign_in(lambda actor: actor and self._gate(action, then))
+            return
+        try:
+            require(operator.handle, operator.role, action)
+        except PermissionDenied as exc:
+            self.post_message(ActionRefused(action.value, str(exc)))
+            return
+        then(operator)
+
+    @work(thread=True, exit_on_error=False, group="roster-change")
+    def _change(self, verb: str, call: Any, done: str) -> None:
+        try:
+            call()
+        except PERSON_ERRORS as exc:
+            self.post_message(ActionRefused(verb, str(exc)))
+            return
+        except RosterError as exc:
+            self.post_message(ActionRefused(verb, str(exc)))
+            return
+        self.post_message(ActionDone(verb, 0, done))
+
+    def on_action_refused(self, message: ActionRefused) -> None:
+        self.app.bell()
+        self.show_status(message.sentence, error=True)
+        self.app.notify(message.sentence, severity="error", markup=False)
+
+    def on_action_done(self, message: ActionDone) -> None:
+        self.app.notify(message.sentence, markup=False)
+        self.reload()
+
+    def _times(self, *values: str) -> list[datetime]:
+        return [parse_local(v, self.desk.rt.zone) for v in values]
+
+    def action_generate(self) -> None:
+        def go(actor: Any) -> None:
+            def submitted(v: dict[str, str] | None) -> None:
+                if not v:
+                    return
+                handles = [h for h in v["officers"].replace(",", " ").split() if h]
+                try:
+                    level = int(v["level"])
+                except ValueError:
+                    self.post_message(ActionRefused("generate", _("The level must be 1, 2 or 3.")))
+                    return
+                self._change("generate", lambda: roster.generate(self.desk.rt, actor, v["period"], level, v["pattern"], handles,
+                                                                 replace=v["replace"].lower() in ("y", "yes", "c", "có", "co")),
+                             _("Generated level {n} of {period}.").format(n=level, period=v["period"]))
+
+            self.app.push_screen(PromptForm(_("Generate shifts for a watch period"), [
+                Field("period", _("Watch period (name)")),
+                Field("level", _("Level (1 duty officer, 2 shift lead, 3 supervisor)"), value=str(self.level)),
+                Field("pattern", _("Pattern: 3x8, 2x12, 24h or handover times like 07:30/19:30"), value="2x12@07:30"),
+                Field("officers", _("Officers in rotation order (handles)"), "hung thu"),
+                Field("replace", _("Replace shifts already generated? (y/n)"), value="n"),
+            ], _("Generate")), submitted)
+
+        self._gate(Action.EDIT_ROSTER, go)
+
+    def action_override(self) -> None:
+        def go(actor: Any) -> None:
+            def submitted(v: dict[str, str] | None) -> None:
+                if not v:
+                    return
+                try:
+                    start, end = self._times(v["start"], v["end"])
+                    level = int(v["level"])
+                except (RosterError, ValueError) as exc:
+                    self.post_message(ActionRefused("override", str(exc) if isinstance(exc, RosterError) else _("The level must be 1, 2 or 3.")))
+                    return
+                self._change("override", lambda: roster.override(self.desk.rt, actor, v["handle"], level, start, end, v["reason"],
+                                                                 approved_by=v["approved_by"], replacing=v["replacing"]),
+                             _("{who} covers {start} – {end}.").format(who=v["handle"], start=v["start"], end=v["end"]))
+
+            self.app.push_screen(PromptForm(_("Override: someone covers a stretch of duty"), [
+                Field("handle", _("Who covers (handle)")),
+                Field("level", _("Level"), value=str(self.level)),
+                Field("start", _("From (YYYY-MM-DD HH:MM, desk time)")),
+                Field("end", _("Until (YYYY-MM-DD HH:MM)")),
+                Field("replacing", _("Replacing (handle, optional)"), required=False),
+                Field("reason", _("Reason")),
+                Field("approved_by", _("Approved by (handle, optional)"), required=False),
+            ], _("Override")), submitted)
+
+        self._gate(Action.OVERRIDE_SHIFT, go)
+
+    def action_swap(self) -> None:
+        def go(actor: Any) -> None:
+            def submitted(v: dict[str, str] | None) -> None:
+                if not v:
+                    return
+                try:
+                    at_a, at_b = self._times(v["at_a"], v["at_b"])
+                except RosterError as exc:
+                    self.post_message(ActionRefused("swap", str(exc)))
+                    return
+                self._change("swap", lambda: roster.swap(self.desk.rt, actor, v["a"], at_a, v["b"], at_b, v["reason"],
+                                                         approved_by=v["approved_by"]),
+                             _("Swapped the shifts of {a} and {b}.").format(a=v["a"], b=v["b"]))
+
+            self.app.push_screen(PromptForm(_("Swap two officers' shifts"), [
+                Field("a", _("First officer (handle)")),
+                Field("at_a", _("A time inside their shift (YYYY-MM-DD HH:MM)")),
+                Field("b", _("Second officer (handle)")),
+                Field("at_b", _("A time inside their shift (YYYY-MM-DD HH:MM)")),
+                Field("reason", _("Reason")),
+                Field("approved_by", _("Approved by (handle, optional)"), required=False),
+            ], _("Swap")), submitted)
+
+        self._gate(Action.OVERRIDE_SHIFT, go)
+
+
+register_screen("2", "roster", N_("Roster"), RosterScreen)

@@ -1,0 +1,56 @@
+"""The desk header: name, ticking local time, watch period and time left, operator, who is on duty."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+from textual.widget import Widget
+
+from watchdesk.i18n import _
+from watchdesk.tui.format import span
+
+LEVEL_NAMES = {1: "L1", 2: "L2", 3: "L3"}
+
+
+class DeskHeader(Widget):
+    """Two lines; reads everything from the app (`header_state`, `operator`, `rt.now()`)."""
+
+    DEFAULT_CSS = """
+    DeskHeader { height: 2; background: $panel; color: $foreground; padding: 0 1; }
+    """
+
+    def render(self) -> Text:
+        app: Any = self.app
+        rt = app.rt
+        now: datetime = rt.now()
+        state = app.header_state
+        line1 = Text(no_wrap=True, overflow="ellipsis")
+        line1.append(rt.config.desk.name, style="bold")
+        line1.append("  ")
+        line1.append(rt.local(now).strftime("%H:%M:%S %d/%m/%Y"), style="bold")
+        line1.append("  ")
+        if state.period:
+            line1.append(state.period, style="bold")
+            if state.period_ends is not None and state.period_ends > now:
+                line1.append(" " + _("({left} left)").format(left=span(state.period_ends - now)))
+        else:
+            line1.append(_("no watch period"), style="dim")
+        line1.append("  ")
+        operator = app.operator
+        if operator is None:
+            line1.append(_("not signed in (ctrl+o)"), style="reverse")
+        else:
+            line1.append(_("operator: "))
+            line1.append(f"{operator.handle} ({_(operator.role.value)})", style="bold")
+        line2 = Text(no_wrap=True, overflow="ellipsis")
+        line2.append(_("On duty"), style="bold")
+        for level in (1, 2, 3):
+            names = state.on_duty.get(level, [])
+            line2.append(f"  {LEVEL_NAMES[level]}: ")
+            if names:
+                line2.append(", ".join(names))
+            else:
+                line2.append(_("nobody"), style="bold reverse")
+        return Text("\n").join([line1, line2])
