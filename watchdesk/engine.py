@@ -1,0 +1,177 @@
+"""The runner: one `tick()` polls due sources, escalates due alerts, runs the periodic checks,
+delivers the outbox, and heartbeats a `runner` row.
+
+The same `Engine` runs in the desk (in a worker thread) and in `watchdesk serve` (headless).
+Several engines may tick the same database at once: escalation and delivery are
+compare-and-set, deadlines live in the database, so every step is safe to run twice and a
+restart loses nothing. A phase that fails is logged and the others still run (fail open).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from watchdesk.notify.outbox import Outbox
+from watchdesk.services.escalation import escalate_due
+from watchdesk.services.runtime import Runtime
+from watchdesk.store.types import to_db_text
+
+log = logging.getLogger("watchdesk.engine")
+
+CHECKS: list[Callable[[Runtime], object]] = [
+    # Periodic checks run every tick, each `(rt) -> object` (e.g. the ids of alerts it raised):
+    # the roster's roll call and the handover's late acceptance are added here, one line each.
+]
+
+
+@dataclass(frozen=True)
+class TickReport:
+    """What one cycle did."""
+
+    polled: int = 0
+    escalated: int = 0
+    retriggered: int = 0
+    queued: int = 0
+    calls: int = 0
+    delivered: int = 0
+    retried: int = 0
+    failed: int = 0
+    checks: int = 0
+    errors: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+    @property
+    def busy(self) -> bool:
+        return any((self.polled, self.escalated, self.retriggered, self.queued, self.delivered, self.retried, self.failed))
+
+
+class Engine:
+    """One engine per process and purpose: `kind` is desk, serve or tick."""
+
+    def __init__(self, rt: Runtime, kind: str = "desk") -> None:
+        self.rt = rt
+        self.kind = kind
+        self.runner_id = f"{socket.gethostname()}:{os.getpid()}:{kind}"
+        self.outbox = Outbox(rt)
+        self._poll_due: Callable[[Runtime], object] | None = None
+        self._poll_missing = False
+        self._started = rt.now()
+        self._lock = threading.Lock()  # one tick at a time per engine, even if a desk worker overlaps
+
+    # -- phases ---------------------------------------------------------------------------
+    def _poll(self) -> int:
+        if self._poll_due is None and not self._poll_missing:
+            try:
+                self._poll_due = importlib.import_module("watchdesk.services.sources").poll_due
+            except (ImportError, AttributeError):
+                self._poll_missing = True
+                log.warning("watchdesk.services.sources.poll_due is not available; sources are not polled")
+        if self._poll_due is None:
+            return 0
+        results = self._poll_due(self.rt)
+        return len(results) if hasattr(results, "__len__") else 0  # type: ignore[arg-type]
+
+    def heartbeat(self) -> None:
+        now = to_db_text(self.rt.now())
+        with self.rt.db.write() as session:
+            session.connection().exec_driver_sql(
+                "INSERT INTO runner (id, kind, started_at, heartbeat_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, kind = excluded.kind",
+                (self.runner_id, self.kind, to_db_text(self._started), now),
+            )
+
+    def tick(self) -> TickReport:
+        """One cycle. Never raises for a failing phase: the error is logged and reported."""
+        with self._lock:
+            started = time.perf_counter()  # duration only; domain time comes from rt.clock
+            errors: list[str] = []
+            polled = escalated = retriggered = queued = calls = checks = 0
+            delivery = None
+
+            def guard(phase: str, work: Callable[[], object]) -> object:
+                try:
+                    return work()
+                except Exception as exc:  # noqa: BLE001 - fail open: the next phase still runs
+                    log.exception("engine %s: %s failed", self.kind, phase)
+                    errors.append(f"{phase}: {type(exc).__name__}: {exc}")
+                    return None
+
+            polled = guard("poll", self._poll) or 0  # type: ignore[assignment]
+            sweep = guard("escalate", lambda: escalate_due(self.rt))
+            if sweep is not None:
+                escalated, retriggered = len(sweep.escalated), sweep.retriggered  # type: ignore[attr-defined]
+                queued, calls = sweep.queued, sweep.calls  # type: ignore[attr-defined]
+            for check in list(CHECKS):
+                guard(f"check {getattr(check, '__name__', check)}", lambda c=check: c(self.rt))
+                checks += 1
+            if CHECKS:
+                # Checks may have raised alerts: page their level 1 in this same tick.
+                late = guard("escalate", lambda: escalate_due(self.rt))
+                if late is not None:
+                    escalated += len(late.escalated)  # type: ignore[attr-defined]
+                    queued += late.queued  # type: ignore[attr-defined]
+                    calls += late.calls  # type: ignore[attr-defined]
+            delivery = guard("deliver", self.outbox.deliver_due)
+            guard("heartbeat", self.heartbeat)
+            report = TickReport(
+                polled=polled, escalated=escalated, retriggered=retriggered, queued=queued, calls=calls,
+                delivered=getattr(delivery, "delivered", 0), retried=getattr(delivery, "retried", 0),
+                failed=getattr(delivery, "failed", 0), checks=checks, errors=tuple(errors),
+                seconds=time.perf_counter() - started,
+            )
+            if report.busy or errors:
+                log.info(
+                    "tick: polled %s, escalated %s, re-armed %s, queued %s, delivered %s, retrying %s, failed %s%s",
+                    report.polled, report.escalated, report.retriggered, report.queued, report.delivered,
+                    report.retried, report.failed, f", {len(errors)} error(s)" if errors else "",
+                )
+            return report
+
+    def close(self) -> None:
+        """Forget this engine's heartbeat (a desk then knows `serve` stopped) and close connections."""
+        self.outbox.close()
+        try:
+            with self.rt.db.write() as session:
+                session.connection().exec_driver_sql("DELETE FROM runner WHERE id = ?", (self.runner_id,))
+        except Exception:  # noqa: BLE001 - closing must not fail on a locked or missing database
+            log.warning("could not remove runner row %s", self.runner_id)
+
+
+def other_engine_alive(rt: Runtime, kind: str = "serve", within: timedelta = timedelta(seconds=10)) -> bool:
+    """True when an engine of `kind` in another process heartbeated within `within`."""
+    me = f"{socket.gethostname()}:{os.getpid()}:"
+    conn = rt.db.raw()
+    try:
+        row = conn.execute(
+            "SELECT 1 FROM runner WHERE kind = ? AND heartbeat_at >= ? AND substr(id, 1, ?) != ? LIMIT 1",
+            (kind, to_db_text(rt.now() - within), len(me), me),
+        ).fetchone()
+    finally:
+        conn.close()
+    return row is not None
+
+
+def serve(rt: Runtime, stop: threading.Event, interval: timedelta | None = None) -> int:
+    """Tick every `interval` (config engine.tick_interval) until `stop` is set; returns ticks run."""
+    step = (interval or rt.config.engine.tick_interval).total_seconds()
+    engine = Engine(rt, kind="serve")
+    log.info("serving %s every %.1f s (runner %s)", rt.db.path, step, engine.runner_id)
+    ticks = 0
+    try:
+        while not stop.is_set():
+            began = time.monotonic()  # scheduling only; domain time comes from rt.clock
+            engine.tick()
+            ticks += 1
+            stop.wait(max(0.0, step - (time.monotonic() - began)))
+    finally:
+        engine.close()
+        log.info("stopped after %s ticks", ticks)
+    return ticks

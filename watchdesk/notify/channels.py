@@ -1,0 +1,255 @@
+"""The channels that carry a message: terminal, desktop, webhook (json/telegram/slack), email.
+
+`Channels.send` either returns (delivered) or raises `DeliveryError`, which says whether a
+retry can help (`permanent`) and how long the other side asked us to wait (`retry_after`).
+Channel settings come from `[channels.NAME]` in the config; secrets only from environment
+variables named there (`token_env`, `password_env`), never from the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import smtplib
+import socket
+import ssl
+import subprocess
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, parsedate_to_datetime
+from hashlib import sha256
+from typing import Any
+
+import httpx
+
+from watchdesk.config import ChannelConfig
+
+
+@dataclass(frozen=True)
+class Message:
+    """One outbox row, as a channel sees it."""
+
+    id: int
+    alert_id: int | None
+    level: int
+    round: int
+    channel: str
+    target: str
+    dedup_key: str
+    subject: str
+    body: str
+    attempts: int = 0
+
+
+class DeliveryError(Exception):
+    """A send that did not happen; the message is one sentence for the delivery log."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.permanent = permanent
+
+
+# Statuses where the same request may succeed later; any other 4xx will not heal by retrying.
+_RETRYABLE_4XX = {408, 409, 425, 429}
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """`Retry-After` as seconds from `now`: delta-seconds or an HTTP-date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - now).total_seconds())
+
+
+def _ssl_context(conf: ChannelConfig) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    if conf.ca_file:
+        try:
+            context.load_verify_locations(cafile=os.path.expanduser(conf.ca_file))
+        except (OSError, ssl.SSLError) as exc:
+            raise DeliveryError(f"cannot read ca_file '{conf.ca_file}' ({exc}); fix the path in [channels].", permanent=True) from None
+    return context
+
+
+def _secret(env_name: str, what: str, channel: str) -> str:
+    if not env_name:
+        return ""
+    value = os.environ.get(env_name, "")
+    if not value:
+        raise DeliveryError(
+            f"channel '{channel}': environment variable {env_name} ({what}) is not set; set it where the engine runs.",
+            permanent=True,
+        )
+    return value
+
+
+class Channels:
+    """Senders for every configured channel; keeps one HTTP client per webhook channel."""
+
+    def __init__(self, channels: dict[str, ChannelConfig]) -> None:
+        self.config = channels
+        self._clients: dict[str, httpx.Client] = {}
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            for client in self._clients.values():
+                client.close()
+            self._clients.clear()
+
+    def kind(self, name: str) -> str:
+        conf = self.config.get(name)
+        return conf.type if conf else ""
+
+    def send(self, msg: Message, now: datetime) -> None:
+        conf = self.config.get(msg.channel)
+        if conf is None:
+            raise DeliveryError(f"channel '{msg.channel}' is no longer defined under [channels]; the message cannot be sent.", permanent=True)
+        if not conf.enabled:
+            raise DeliveryError(f"channel '{msg.channel}' is disabled in the config (enabled = false).", permanent=True)
+        sender = {"terminal": self._terminal, "desktop": self._desktop, "webhook": self._webhook, "email": self._email}[conf.type]
+        sender(msg.channel, conf, msg, now)
+
+    # -- terminal -------------------------------------------------------------------------
+    @staticmethod
+    def _terminal(name: str, conf: ChannelConfig, msg: Message, now: datetime) -> None:
+        # Every running desk watches the outbox for terminal rows; marking the row sent is the delivery.
+        return None
+
+    # -- desktop --------------------------------------------------------------------------
+    @staticmethod
+    def _desktop(name: str, conf: ChannelConfig, msg: Message, now: datetime) -> None:
+        exe = shutil.which("notify-send")
+        if exe is None:
+            raise DeliveryError(
+                "notify-send is not installed on the machine running the engine; install libnotify-bin "
+                f"or remove '{name}' from the policies' channels.",
+                permanent=True,
+            )
+        args = [exe, "--app-name=watchdesk", "--urgency=critical", msg.subject, msg.body]
+        try:
+            done = subprocess.run(args, capture_output=True, text=True, timeout=conf.timeout.total_seconds(), check=False)
+        except subprocess.TimeoutExpired:
+            raise DeliveryError(f"notify-send did not finish within {conf.timeout.total_seconds():.0f} s.") from None
+        except OSError as exc:
+            raise DeliveryError(f"notify-send could not run ({exc.strerror}).", permanent=True) from None
+        if done.returncode != 0:
+            # Usually no desktop session (no D-Bus) where the engine runs: retrying will not help.
+            raise DeliveryError(
+                f"notify-send failed (exit {done.returncode}: {done.stderr.strip()[:200] or 'no desktop session?'}).",
+                permanent=True,
+            )
+
+    # -- webhook --------------------------------------------------------------------------
+    def _client(self, name: str, conf: ChannelConfig) -> httpx.Client:
+        with self._lock:
+            client = self._clients.get(name)
+            if client is None:
+                verify: Any = _ssl_context(conf) if conf.ca_file else True
+                client = httpx.Client(timeout=conf.timeout.total_seconds(), verify=verify, follow_redirects=False)
+                self._clients[name] = client
+            return client
+
+    def _webhook(self, name: str, conf: ChannelConfig, msg: Message, now: datetime) -> None:
+        token = _secret(conf.token_env, "the token", name)
+        url = conf.url
+        headers = {"Idempotency-Key": msg.dedup_key, "User-Agent": "watchdesk"}
+        if conf.format == "telegram":
+            if "{token}" in url:
+                url = url.replace("{token}", token)
+            if not msg.target:
+                raise DeliveryError("no Telegram chat id for this officer; add one with --chat telegram=ID.", permanent=True)
+            payload: dict[str, Any] = {
+                "chat_id": msg.target,
+                "text": f"{msg.subject}\n\n{msg.body}",
+                "disable_web_page_preview": True,
+            }
+        elif conf.format == "slack":
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
+            mention = f"@{msg.target} " if msg.target and not msg.target.startswith(("@", "#")) else (f"{msg.target} " if msg.target else "")
+            payload = {"text": f"{mention}{msg.subject}\n{msg.body}", "username": "watchdesk"}
+        else:
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
+            payload = {
+                "id": msg.id,
+                "dedup_key": msg.dedup_key,
+                "alert_id": msg.alert_id,
+                "level": msg.level,
+                "round": msg.round,
+                "target": msg.target,
+                "subject": msg.subject,
+                "text": msg.body,
+            }
+        where = httpx.URL(url).copy_with(query=None)  # never log a token carried in the path/query
+        shown = f"{where.scheme}://{where.host}:{where.port or ''}"
+        try:
+            response = self._client(name, conf).post(url, content=json.dumps(payload, ensure_ascii=False).encode(), headers={**headers, "Content-Type": "application/json"})
+        except httpx.TimeoutException:
+            raise DeliveryError(f"{shown} did not answer within {conf.timeout.total_seconds():.0f} s.") from None
+        except httpx.HTTPError as exc:
+            detail = str(exc)[:200]
+            raise DeliveryError(f"{shown}: {type(exc).__name__}: {detail.replace(token, '***') if token else detail}") from None
+        if 200 <= response.status_code < 300:
+            return
+        retry_after = retry_after_seconds(response.headers.get("Retry-After"), now)
+        if retry_after is None and conf.format == "telegram":
+            try:  # Bot API: {"ok": false, "parameters": {"retry_after": 30}}
+                retry_after = float(response.json()["parameters"]["retry_after"])
+            except (ValueError, KeyError, TypeError):
+                retry_after = None
+        status = response.status_code
+        permanent = 400 <= status < 500 and status not in _RETRYABLE_4XX
+        reason = response.reason_phrase or ""
+        raise DeliveryError(f"{shown} answered HTTP {status} {reason}".rstrip() + ".", retry_after=retry_after, permanent=permanent)
+
+    # -- email ----------------------------------------------------------------------------
+    @staticmethod
+    def _email(name: str, conf: ChannelConfig, msg: Message, now: datetime) -> None:
+        if not msg.target or "@" not in msg.target:
+            raise DeliveryError("no e-mail address for this officer; add one to the officer record.", permanent=True)
+        password = _secret(conf.password_env, "the SMTP password", name)
+        email = EmailMessage()
+        email["From"] = conf.sender
+        email["To"] = msg.target
+        email["Subject"] = msg.subject
+        email["Date"] = format_datetime(now)
+        # The same Message-ID on a retry lets mail clients fold an at-least-once duplicate.
+        email["Message-ID"] = f"<{sha256(msg.dedup_key.encode()).hexdigest()[:32]}@watchdesk>"
+        email.set_content(msg.body)
+        timeout = conf.timeout.total_seconds()
+        try:
+            if conf.port == 465:
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(conf.host, conf.port, timeout=timeout, context=_ssl_context(conf))
+            else:
+                smtp = smtplib.SMTP(conf.host, conf.port, timeout=timeout)
+            with smtp:
+                smtp.ehlo()
+                if conf.starttls and conf.port != 465:
+                    smtp.starttls(context=_ssl_context(conf))
+                    smtp.ehlo()
+                if conf.username:
+                    smtp.login(conf.username, password)
+                smtp.send_message(email)
+        except smtplib.SMTPAuthenticationError as exc:
+            raise DeliveryError(f"{conf.host}:{conf.port} refused the login for '{conf.username}' ({exc.smtp_code}); check username and {conf.password_env or 'password_env'}.", permanent=True) from None
+        except smtplib.SMTPRecipientsRefused:
+            raise DeliveryError(f"{conf.host}:{conf.port} refused the recipient {msg.target}.", permanent=True) from None
+        except smtplib.SMTPResponseException as exc:
+            text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+            raise DeliveryError(f"{conf.host}:{conf.port} answered {exc.smtp_code} {text[:200]}.", permanent=500 <= exc.smtp_code < 600) from None
+        except (smtplib.SMTPException, ssl.SSLError, socket.timeout, OSError) as exc:
+            raise DeliveryError(f"{conf.host}:{conf.port}: {type(exc).__name__}: {str(exc)[:200]}") from None

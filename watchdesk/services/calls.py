@@ -1,0 +1,128 @@
+"""Call tasks: an outside contact (VNCERT/CC, NCSC, a hotline) the officer must call for an alert.
+
+A contact step of a policy sends nothing by itself: it gives the officer whom to call, the
+numbers and the e-mail, and records how the call went (called, no answer, reported with the
+contact's reference number).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from watchdesk.core.permissions import Action, require
+from watchdesk.core.records import Actor
+from watchdesk.core.text import clean_line, clean_text
+from watchdesk.services.errors import InvalidInput, NotFound, Refused
+from watchdesk.services.runtime import Runtime
+from watchdesk.store.audit import append_event
+from watchdesk.store.models import CallTask, Contact, Officer
+from watchdesk.store.types import to_db_text
+
+OUTCOMES = ("called", "no-answer", "reported")
+
+
+@dataclass(frozen=True)
+class CallTaskRecord:
+    id: int
+    alert_id: int
+    contact_key: str
+    name: str
+    phone: str
+    hotline: str
+    email: str
+    round: int
+    step: int
+    created_at: datetime
+    outcome: str  # "" while still to do
+    reference: str
+    note: str
+    done_by: str
+    done_at: datetime | None
+
+    @property
+    def open(self) -> bool:
+        return self.outcome in ("", "no-answer")
+
+
+def create_call_task(session: Session, alert_id: int, contact_key: str, round: int, step: int, now: datetime) -> bool:
+    """In the caller's write transaction; False when this (alert, contact, round, step) exists."""
+    result = session.connection().exec_driver_sql(
+        "INSERT INTO call_task (alert_id, contact_key, step, round, created_at, outcome, reference, note) "
+        "VALUES (?, ?, ?, ?, ?, '', '', '') ON CONFLICT(alert_id, contact_key, round, step) DO NOTHING",
+        (alert_id, contact_key, step, round, to_db_text(now)),
+    )
+    return result.rowcount == 1
+
+
+def _records(rt: Runtime, session: Session, rows: list[CallTask]) -> list[CallTaskRecord]:
+    contacts = {c.key: c for c in session.exec(select(Contact)).all()}
+    done_ids = {r.done_by_id for r in rows if r.done_by_id}
+    handles = dict(session.exec(select(Officer.id, Officer.handle).where(col(Officer.id).in_(done_ids))).all()) if done_ids else {}
+    out = []
+    for r in rows:
+        c = rt.config.contact(r.contact_key) or contacts.get(r.contact_key)
+        out.append(
+            CallTaskRecord(
+                id=r.id or 0, alert_id=r.alert_id, contact_key=r.contact_key,
+                name=c.name if c else r.contact_key, phone=c.phone if c else "", hotline=c.hotline if c else "",
+                email=c.email if c else "", round=r.round, step=r.step, created_at=r.created_at,  # type: ignore[arg-type]
+                outcome=r.outcome, reference=r.reference, note=r.note,
+                done_by=handles.get(r.done_by_id or 0, ""), done_at=r.done_at,
+            )
+        )
+    return out
+
+
+def list_calls(rt: Runtime, alert_id: int) -> list[CallTaskRecord]:
+    """The call tasks of one alert, oldest first."""
+    with rt.db.read() as session:
+        rows = session.exec(select(CallTask).where(CallTask.alert_id == alert_id).order_by(col(CallTask.id))).all()
+        return _records(rt, session, list(rows))
+
+
+def open_calls(rt: Runtime) -> list[CallTaskRecord]:
+    """Calls still to make (never made, or no answer yet), across all alerts."""
+    with rt.db.read() as session:
+        rows = session.exec(
+            select(CallTask).where(col(CallTask.outcome).in_(["", "no-answer"])).order_by(col(CallTask.id))
+        ).all()
+        return _records(rt, session, list(rows))
+
+
+def record_call(
+    rt: Runtime, actor: Actor, call_id: int, outcome: str, reference: str = "", note: str = ""
+) -> CallTaskRecord:
+    """How the call went; 'reported' needs the contact's reference number. One write + its event."""
+    require(actor.handle, actor.role, Action.ANNOTATE)
+    outcome = clean_line(outcome).lower()
+    if outcome not in OUTCOMES:
+        raise InvalidInput(f"call outcome '{outcome}' is not allowed; use {', '.join(OUTCOMES)}.")
+    reference = clean_line(reference, max_length=80)
+    note = clean_text(note, max_length=2000)
+    if outcome == "reported" and not reference:
+        raise InvalidInput(f"call #{call_id}: 'reported' needs the reference number the contact gave (--reference).")
+    now = rt.now()
+    with rt.db.write() as session:
+        row = session.get(CallTask, call_id)
+        if row is None:
+            raise NotFound(f"no call task #{call_id}; see 'watchdesk alert show ALERT_ID'.")
+        if row.outcome == "reported":
+            raise Refused(f"call #{call_id} was already reported (reference {row.reference or '-'}).")
+        won = session.connection().execute(
+            update(CallTask.__table__)  # type: ignore[attr-defined]
+            .where(CallTask.__table__.c.id == call_id, CallTask.__table__.c.outcome == row.outcome)  # type: ignore[attr-defined]
+            .values(outcome=outcome, reference=reference, note=note, done_by_id=actor.officer_id, done_at=now)
+        ).rowcount
+        if won != 1:
+            raise Refused(f"call #{call_id} changed while you recorded it; look again.")
+        append_event(
+            session, now, actor.handle, "call.recorded", "alert", row.alert_id,
+            {"call": call_id, "contact": row.contact_key, "outcome": outcome, "reference": reference, "note": note,
+             "round": row.round, "step": row.step},
+        )
+        alert_id = row.alert_id
+    return next(c for c in list_calls(rt, alert_id) if c.id == call_id)

@@ -1,0 +1,499 @@
+"""Escalation: policies per severity, the due-alert sweep, manual escalation, and the dry-run plan.
+
+Bookkeeping on the alert row (see DESIGN.md "Alert lifecycle"): `step` is how many policy
+steps have fired in the current `round`; `next_escalation_at` is when the next one is due
+(for an acknowledged alert: when its ack timeout runs out). A step's `after` is the wait
+after the previous step, so deadlines follow the policy's schedule from `received_at`.
+
+One sweep, per due alert, in one write transaction shared by the batch:
+  1. walk the schedule from the stored deadline up to now: the steps whose time has come;
+  2. the steps due at the latest of those instants fire; earlier ones were missed while no
+     engine ran — they are logged as skipped, and the officers of the level the alert has
+     reached get ONE page (after downtime nobody gets a burst of stale pages);
+  3. a roster step with nobody on duty is logged and the next step fires at once;
+  4. a compare-and-set UPDATE (`WHERE id, state, level, step, round, next_escalation_at`)
+     decides: only the engine whose UPDATE changed the row queues the pages, creates the
+     call tasks and writes the events, all in the same transaction.
+After the last step the policy repeats up to `repeat` rounds; then the alert is exhausted
+(still open, flagged) and the fallback contact always gets a call task.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from watchdesk.config import Config, PolicyConfig, StepConfig
+from watchdesk.core.enums import AlertState, Severity
+from watchdesk.core.records import OfficerRecord
+from watchdesk.notify.messages import page_for
+from watchdesk.notify.outbox import enqueue
+from watchdesk.services.roster import on_duty
+from watchdesk.services.runtime import Runtime
+from watchdesk.store.audit import SYSTEM, append_event
+from watchdesk.store.models import Alert
+from watchdesk.store.types import to_db_text
+
+log = logging.getLogger("watchdesk.escalation")
+_ALERT = Alert.__table__  # type: ignore[attr-defined]
+
+
+def policy_for(config: Config, severity: Severity | str) -> PolicyConfig:
+    return config.policies[Severity(severity)]
+
+
+@dataclass(frozen=True)
+class StepAt:
+    """Step `step` of round `round`, due at `due`."""
+
+    step: int
+    round: int
+    due: datetime
+
+
+def next_position(policy: PolicyConfig, step: int, round: int) -> tuple[int, int] | None:
+    """The step after `step` of `round`: the next in the round, the first of the next round, or None (exhausted)."""
+    if step + 1 < len(policy.steps):
+        return step + 1, round
+    if round < policy.repeat:
+        return 0, round + 1
+    return None
+
+
+def _following(policy: PolicyConfig, item: StepAt, base: datetime) -> StepAt | None:
+    pos = next_position(policy, item.step, item.round)
+    if pos is None:
+        return None
+    return StepAt(pos[0], pos[1], base + policy.steps[pos[0]].after)
+
+
+def walk_due(policy: PolicyConfig, start: StepAt, now: datetime) -> tuple[list[StepAt], StepAt | None]:
+    """The steps due by `now` from `start` on the policy's schedule, and the first one not yet due."""
+    items: list[StepAt] = []
+    current: StepAt | None = start
+    while current is not None and current.due <= now:
+        items.append(current)
+        current = _following(policy, current, current.due)
+    return items, current
+
+
+def step_label(step: StepConfig) -> str:
+    parts = []
+    if step.level is not None:
+        parts.append(f"level {step.level}")
+    if step.contacts:
+        parts.append("call " + ", ".join(step.contacts))
+    return " + ".join(parts)
+
+
+# -- who a step reaches ---------------------------------------------------------------------
+def target_for(channel_type: str, channel_format: str, officer: OfficerRecord) -> str:
+    """The address of an officer on a channel ('' when they have none there)."""
+    if channel_type == "email":
+        return officer.email
+    if channel_type == "webhook" and channel_format == "telegram":
+        return officer.chat_ids.get("telegram", "")
+    if channel_type == "webhook" and channel_format == "slack":
+        return officer.chat_ids.get("slack") or officer.chat_ids.get("mattermost") or officer.handle
+    return officer.handle
+
+
+class _Roster:
+    """On-duty answers cached for one sweep (one instant)."""
+
+    def __init__(self, rt: Runtime, now: datetime) -> None:
+        self.rt, self.now = rt, now
+        self._cache: dict[int, list[OfficerRecord]] = {}
+
+    def at_level(self, level: int) -> list[OfficerRecord]:
+        if level not in self._cache:
+            self._cache[level] = [o for o in on_duty(self.rt, level, self.now) if o.active]
+        return self._cache[level]
+
+
+@dataclass
+class _Firing:
+    """One step about to fire for one alert: who it reaches."""
+
+    item: StepAt
+    step: StepConfig
+    officers: list[OfficerRecord]
+    contacts: tuple[str, ...]
+
+    @property
+    def reached_nobody(self) -> bool:
+        return self.step.level is not None and not self.officers and not self.contacts
+
+
+@dataclass
+class _Plan:
+    firings: list[_Firing]
+    skipped: list[StepAt]
+    after: StepAt | None  # the next step, or None when exhausted
+    level: int  # the level reached once the plan is done
+    start_level: int  # the level reached by the skipped steps
+
+
+def _plan(rt: Runtime, roster: _Roster, policy: PolicyConfig, row: Alert, start: StepAt, now: datetime) -> _Plan:
+    items, after = walk_due(policy, start, now)
+    if not items:
+        return _Plan([], [], after, row.level, row.level)
+    latest = items[-1].due
+    fire = [i for i in items if i.due == latest]
+    skipped = [i for i in items if i.due < latest]
+    if skipped and not any(policy.steps[i.step].level is not None for i in fire):
+        # After downtime the steps due now may all be calls: still page the level reached, once.
+        reached = [i for i in skipped if policy.steps[i.step].level is not None]
+        if reached:
+            skipped.remove(reached[-1])
+            fire.insert(0, reached[-1])
+    level = row.level
+    for item in skipped:
+        level = policy.steps[item.step].level or level
+    start_level = level
+
+    def firing(item: StepAt) -> _Firing:
+        step = policy.steps[item.step]
+        officers = roster.at_level(step.level) if step.level is not None else []
+        return _Firing(item, step, officers, step.contacts)
+
+    firings = [firing(i) for i in fire]
+    # Nobody on duty at a level: the next step runs at once (same instant), and so on.
+    while firings[-1].reached_nobody and after is not None:
+        item = StepAt(after.step, after.round, latest)
+        firings.append(firing(item))
+        after = _following(policy, item, latest)
+    for f in firings:
+        level = f.step.level or level
+    return _Plan(firings, skipped, after, level, start_level)
+
+
+@dataclass(frozen=True)
+class Escalated:
+    """What one alert's escalation did (for reports and tests)."""
+
+    alert_id: int
+    level: int
+    round: int
+    step: int
+    notified: tuple[str, ...]
+    queued: int
+    calls: tuple[str, ...]
+    nobody_at: tuple[int, ...]
+    skipped: int
+    exhausted: bool
+    next_escalation_at: datetime | None
+
+
+def _apply(
+    session: Session,
+    rt: Runtime,
+    row: Alert,
+    plan: _Plan,
+    now: datetime,
+    *,
+    actor: str = SYSTEM,
+    manual_reason: str | None = None,
+) -> Escalated:
+    """Queue the pages, create the call tasks and write the events of a plan whose CAS won."""
+    from watchdesk.services.calls import create_call_task
+
+    policy = policy_for(rt.config, row.severity)
+    alert_id = row.id or 0
+    if plan.skipped:
+        append_event(
+            session, now, actor, "alert.steps_skipped", "alert", alert_id,
+            {
+                "steps": [
+                    {"round": i.round, "step": i.step, "label": step_label(policy.steps[i.step]), "due": to_db_text(i.due)}
+                    for i in plan.skipped
+                ],
+                "reason": "no engine ran when these steps were due",
+            },
+        )
+    notified: list[str] = []
+    calls: list[str] = []
+    nobody: list[int] = []
+    queued = 0
+    level = plan.start_level
+    for firing in plan.firings:
+        step, item = firing.step, firing.item
+        from_level = level
+        level = step.level or level
+        reached: list[str] = []
+        unreachable: list[dict[str, str]] = []
+        if step.level is not None and not firing.officers:
+            nobody.append(step.level)
+            append_event(
+                session, now, actor, "alert.nobody_on_duty", "alert", alert_id,
+                {"level": step.level, "round": item.round, "step": item.step,
+                 "then": "next step at once" if firing.reached_nobody else "contacts of this step"},
+            )
+        page = page_for(
+            alert_id=alert_id, title=row.title, severity=row.severity, received_at=row.received_at,  # type: ignore[arg-type]
+            link=row.link, level=level, round=item.round, zone=rt.zone,
+            manual_by=actor if manual_reason is not None else "", reason=manual_reason or "",
+        )
+        for officer in firing.officers:
+            for name in step.channels:
+                conf = rt.config.channels.get(name)
+                if conf is None or not conf.enabled:
+                    unreachable.append({"handle": officer.handle, "channel": name, "why": "channel disabled or undefined"})
+                    continue
+                target = target_for(conf.type, conf.format, officer)
+                if not target:
+                    unreachable.append({"handle": officer.handle, "channel": name, "why": "no address for this channel"})
+                    continue
+                if enqueue(session, alert_id=alert_id, level=level, round=item.round, channel=name,
+                           channel_type=conf.type, target=target, page=page, now=now):
+                    queued += 1
+            reached.append(officer.handle)
+        step_calls = list(firing.contacts)
+        final = next_position(policy, item.step, item.round) is None
+        if final and rt.config.escalation.fallback_contact not in step_calls:
+            step_calls.append(rt.config.escalation.fallback_contact)  # the last word always reaches it
+        for key in step_calls:
+            create_call_task(session, alert_id, key, item.round, item.step, now)
+        notified.extend(reached)
+        calls.extend(step_calls)
+        first_page = item.round == 0 and item.step == 0 and manual_reason is None
+        append_event(
+            session, now, actor, "alert.paged" if first_page else "alert.escalated", "alert", alert_id,
+            {
+                "from_level": from_level, "level": level, "round": item.round, "step": item.step,
+                "label": step_label(step), "notified": reached, "channels": list(step.channels),
+                "calls": step_calls, "unreachable": unreachable, "manual": manual_reason is not None,
+                "reason": manual_reason or "", "due": to_db_text(item.due),
+                "severity": row.severity, "received_at": to_db_text(row.received_at),  # type: ignore[arg-type]
+            },
+        )
+    exhausted = plan.after is None
+    if exhausted:
+        append_event(
+            session, now, actor, "alert.exhausted", "alert", alert_id,
+            {"round": plan.firings[-1].item.round if plan.firings else row.round, "level": level,
+             "fallback_contact": rt.config.escalation.fallback_contact},
+        )
+    last = plan.firings[-1].item if plan.firings else StepAt(row.step, row.round, now)
+    return Escalated(
+        alert_id=alert_id, level=plan.level, round=plan.after.round if plan.after else last.round,
+        step=plan.after.step if plan.after else len(policy.steps), notified=tuple(notified), queued=queued,
+        calls=tuple(calls), nobody_at=tuple(nobody), skipped=len(plan.skipped), exhausted=exhausted,
+        next_escalation_at=plan.after.due if plan.after else None,
+    )
+
+
+def _cas(session: Session, row: Alert, from_state: str, plan: _Plan, policy: PolicyConfig, extra: dict | None = None) -> bool:
+    """The compare-and-set that decides which engine (or person) moves this alert."""
+    last = plan.firings[-1].item if plan.firings else None
+    values = {
+        "state": AlertState.NEW.value,
+        "level": plan.level,
+        "step": plan.after.step if plan.after else len(policy.steps),
+        "round": plan.after.round if plan.after else (last.round if last else row.round),
+        "next_escalation_at": plan.after.due if plan.after else None,
+        "exhausted": plan.after is None,
+        **(extra or {}),
+    }
+    stmt = (
+        update(_ALERT)
+        .where(
+            _ALERT.c.id == row.id,
+            _ALERT.c.state == from_state,
+            _ALERT.c.level == row.level,
+            _ALERT.c.step == row.step,
+            _ALERT.c.round == row.round,
+        )
+        .values(**values)
+    )
+    if row.next_escalation_at is None:
+        stmt = stmt.where(_ALERT.c.next_escalation_at.is_(None))
+    else:
+        stmt = stmt.where(_ALERT.c.next_escalation_at == row.next_escalation_at)
+    return session.connection().execute(stmt).rowcount == 1
+
+
+def _start(policy: PolicyConfig, row: Alert, due: datetime) -> StepAt | None:
+    """Where the schedule resumes; a policy edited to fewer steps continues from its end."""
+    if row.step < len(policy.steps):
+        return StepAt(row.step, row.round, due)
+    pos = next_position(policy, len(policy.steps) - 1, row.round)
+    return StepAt(pos[0], pos[1], due) if pos else None
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    escalated: tuple[Escalated, ...] = ()
+    retriggered: int = 0
+    snooze_ended: int = 0
+    lost_races: int = 0
+
+    @property
+    def queued(self) -> int:
+        return sum(e.queued for e in self.escalated)
+
+    @property
+    def calls(self) -> int:
+        return sum(len(e.calls) for e in self.escalated)
+
+
+def due_alert_ids(rt: Runtime, now: datetime, limit: int) -> list[int]:
+    conn = rt.db.raw()
+    try:
+        rows = conn.execute(
+            "SELECT id FROM alert WHERE state IN ('new', 'acknowledged') AND next_escalation_at IS NOT NULL "
+            "AND next_escalation_at <= ? ORDER BY next_escalation_at, id LIMIT ?",
+            (to_db_text(now), limit),
+        ).fetchall()
+    finally:
+        conn.close()
+    return [r[0] for r in rows]
+
+
+def escalate_due(rt: Runtime, limit: int = 500) -> SweepReport:
+    """Escalate every due alert (and re-arm every acknowledged one past its ack timeout)."""
+    now = rt.now()
+    ids = due_alert_ids(rt, now, limit)
+    if not ids:
+        return SweepReport()
+    roster = _Roster(rt, now)
+    done: list[Escalated] = []
+    retriggered = snoozes = lost = 0
+    with rt.db.write() as session:
+        rows = session.exec(select(Alert).where(col(Alert.id).in_(ids)).order_by(col(Alert.next_escalation_at), col(Alert.id))).all()
+        for row in rows:
+            # Re-check inside the write lock: another engine may have moved it since our read.
+            if row.next_escalation_at is None or row.next_escalation_at > now or row.state == AlertState.RESOLVED.value:
+                lost += 1
+                continue
+            policy = policy_for(rt.config, row.severity)
+            extra: dict = {}
+            from_state = row.state
+            if row.state == AlertState.ACKNOWLEDGED.value:
+                # Ack timeout (PagerDuty's re-trigger): back to new, a fresh round from the first step.
+                extra = {"acked_by_id": None, "acked_at": None, "snoozed_until": None}
+                start: StepAt | None = StepAt(0, row.round + 1, row.next_escalation_at)
+            else:
+                start = _start(policy, row, row.next_escalation_at)
+                if row.snoozed_until is not None:
+                    extra["snoozed_until"] = None
+            if start is None:
+                plan = _Plan([], [], None, row.level, row.level)
+            else:
+                plan = _plan(rt, roster, policy, row, start, now)
+            if not _cas(session, row, from_state, plan, policy, extra):
+                lost += 1
+                continue
+            if from_state == AlertState.ACKNOWLEDGED.value:
+                retriggered += 1
+                append_event(
+                    session, now, SYSTEM, "alert.ack_timeout", "alert", row.id,
+                    {"acked_by_id": row.acked_by_id, "acked_at": to_db_text(row.acked_at) if row.acked_at else None,
+                     "ack_timeout_seconds": policy.ack_timeout.total_seconds(), "round": start.round if start else row.round},
+                )
+            elif row.snoozed_until is not None:
+                snoozes += 1
+                append_event(session, now, SYSTEM, "alert.snooze_ended", "alert", row.id, {"snoozed_until": to_db_text(row.snoozed_until)})
+            done.append(_apply(session, rt, row, plan, now))
+    for e in done:
+        log.info(
+            "alert #%s → level %s (round %s): paged %s%s%s", e.alert_id, e.level, e.round + 1,
+            ", ".join(e.notified) or "nobody", f"; calls: {', '.join(e.calls)}" if e.calls else "",
+            "; exhausted" if e.exhausted else "",
+        )
+    return SweepReport(tuple(done), retriggered, snoozes, lost)
+
+
+def escalate_now(session: Session, rt: Runtime, row: Alert, now: datetime, actor: str, reason: str) -> Escalated | None:
+    """A person's escalation inside their write transaction: the next step fires now.
+
+    None when the compare-and-set lost (the alert changed under us).
+    """
+    policy = policy_for(rt.config, row.severity)
+    start = _start(policy, row, now)
+    if start is None:
+        return None
+    plan = _plan(rt, _Roster(rt, now), policy, row, start, now)
+    if not _cas(session, row, row.state, plan, policy, {"acked_by_id": None, "acked_at": None, "snoozed_until": None}):
+        return None
+    return _apply(session, rt, row, plan, now, actor=actor, manual_reason=reason)
+
+
+# -- dry run ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PlannedStep:
+    """One line of `escalation plan`: when, which step, who would hear of it."""
+
+    at: datetime
+    round: int
+    step: int
+    label: str
+    level: int | None
+    officers: tuple[str, ...]
+    channels: tuple[str, ...]
+    calls: tuple[dict[str, str], ...] = field(default=())
+    nobody: bool = False
+    final: bool = False
+
+
+def _contact_dicts(config: Config, keys: Iterable[str]) -> tuple[dict[str, str], ...]:
+    out = []
+    for key in keys:
+        c = config.contact(key)
+        if c is not None:
+            out.append({"key": c.key, "name": c.name, "phone": c.phone, "hotline": c.hotline, "email": c.email})
+    return tuple(out)
+
+
+def simulate(rt: Runtime, severity: Severity | str, start: StepAt) -> list[PlannedStep]:
+    """Every step from `start` on if nobody acknowledges, with the roster of each step's time."""
+    policy = policy_for(rt.config, severity)
+    out: list[PlannedStep] = []
+    current: StepAt | None = start
+    while current is not None:
+        step = policy.steps[current.step]
+        officers = [o for o in on_duty(rt, step.level, current.due) if o.active] if step.level is not None else []
+        nobody = step.level is not None and not officers
+        final = next_position(policy, current.step, current.round) is None
+        keys = list(step.contacts)
+        if final and rt.config.escalation.fallback_contact not in keys:
+            keys.append(rt.config.escalation.fallback_contact)
+        out.append(
+            PlannedStep(
+                at=current.due, round=current.round, step=current.step, label=step_label(step), level=step.level,
+                officers=tuple(o.handle for o in officers), channels=tuple(step.channels) if officers else (),
+                calls=_contact_dicts(rt.config, keys), nobody=nobody, final=final,
+            )
+        )
+        following = _following(policy, current, current.due)
+        if following is not None and nobody and not step.contacts:
+            following = StepAt(following.step, following.round, current.due)  # nobody there: next step at once
+        current = following
+    return out
+
+
+def plan_escalation(rt: Runtime, severity: Severity | str, at: datetime) -> list[PlannedStep]:
+    """The dry run: an alert of `severity` arriving at `at`, never acknowledged."""
+    return simulate(rt, severity, StepAt(0, 0, at))
+
+
+def plan_for_alert(rt: Runtime, alert_id: int) -> list[PlannedStep]:
+    """The steps still ahead of an open alert ([] when resolved, exhausted, joined or acknowledged)."""
+    with rt.db.read() as session:
+        row = session.get(Alert, alert_id)
+    if row is None or row.state != AlertState.NEW.value or row.next_escalation_at is None or row.exhausted:
+        return []
+    policy = policy_for(rt.config, row.severity)
+    start = _start(policy, row, row.next_escalation_at)
+    return simulate(rt, row.severity, start) if start else []
+
+
+def ack_deadline(rt: Runtime, severity: Severity | str, acked_at: datetime) -> datetime:
+    return acked_at + policy_for(rt.config, severity).ack_timeout
+
+

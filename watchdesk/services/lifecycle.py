@@ -1,0 +1,250 @@
+"""What people do to an alert: acknowledge, resolve, note, escalate, snooze, assign.
+
+Each is ONE write transaction (BEGIN IMMEDIATE) holding a compare-and-set UPDATE
+(`WHERE id=? AND state=? AND level=?`, rowcount decides) and its audit event. A refusal is
+one sentence saying why ("alert #12 was already acknowledged by lan at 02:03."), with
+times in the desk's zone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session
+
+from watchdesk.config import format_duration
+from watchdesk.core.enums import AlertState
+from watchdesk.core.permissions import Action, PermissionDenied, require
+from watchdesk.core.records import Actor, AlertRecord
+from watchdesk.core.text import clean_line, clean_text
+from watchdesk.notify.messages import assignment_page
+from watchdesk.notify.outbox import enqueue
+from watchdesk.services.alerts import get_alert
+from watchdesk.services.errors import InvalidInput, NotFound, Refused
+from watchdesk.services.escalation import escalate_now, policy_for
+from watchdesk.services.officers import get_officer
+from watchdesk.services.runtime import Runtime
+from watchdesk.store.audit import append_event
+from watchdesk.store.models import Alert, Officer
+from watchdesk.store.types import to_db_text
+
+_ALERT = Alert.__table__  # type: ignore[attr-defined]
+OPEN = (AlertState.NEW.value, AlertState.ACKNOWLEDGED.value)
+
+
+def _when(rt: Runtime, at: datetime | None) -> str:
+    """'02:03' today, '16/02 23:50' another day (desk zone)."""
+    if at is None:
+        return "an unknown time"
+    local, today = rt.local(at), rt.local(rt.now()).date()
+    return local.strftime("%H:%M") if local.date() == today else local.strftime("%d/%m %H:%M")
+
+
+def _handle(session: Session, officer_id: int | None) -> str:
+    if not officer_id:
+        return "the desk"
+    row = session.get(Officer, officer_id)
+    return row.handle if row else f"officer #{officer_id}"
+
+
+def _load(session: Session, alert_id: int) -> Alert:
+    row = session.get(Alert, alert_id)
+    if row is None:
+        raise NotFound(f"no alert #{alert_id}; see 'watchdesk alert list'.")
+    return row
+
+
+def _state_refusal(rt: Runtime, session: Session, row: Alert, doing: str) -> Refused:
+    if row.state == AlertState.ACKNOWLEDGED.value:
+        return Refused(f"alert #{row.id} was already acknowledged by {_handle(session, row.acked_by_id)} at {_when(rt, row.acked_at)}.")
+    if row.state == AlertState.RESOLVED.value:
+        return Refused(f"alert #{row.id} was already resolved by {_handle(session, row.resolved_by_id)} at {_when(rt, row.resolved_at)}; {doing} is not possible.")
+    return Refused(f"alert #{row.id} is {row.state}; {doing} is not possible.")
+
+
+def _cas(session: Session, row: Alert, **values: Any) -> bool:
+    stmt = (
+        update(_ALERT)
+        .where(_ALERT.c.id == row.id, _ALERT.c.state == row.state, _ALERT.c.level == row.level)
+        .values(**values)
+    )
+    return session.connection().execute(stmt).rowcount == 1
+
+
+def _lost(alert_id: int) -> Refused:
+    return Refused(f"alert #{alert_id} changed while you acted on it; look at it again.")
+
+
+def _unsnoozed_seconds(row: Alert, now: datetime) -> float:
+    """snoozed_seconds without the part of a running snooze that has not happened yet."""
+    seconds = row.snoozed_seconds or 0.0
+    if row.first_acked_at is None and row.snoozed_until is not None and row.snoozed_until > now:
+        seconds -= (row.snoozed_until - now).total_seconds()
+    return max(seconds, 0.0)
+
+
+def _person(actor: Actor, doing: str) -> None:
+    if actor.officer_id is None:
+        raise PermissionDenied(f"{doing} needs an officer signed in at the desk; '{actor.handle}' is not a person.")
+
+
+def acknowledge(rt: Runtime, actor: Actor, alert_id: int) -> AlertRecord:
+    """Stop the escalation: a person on duty has seen the alert. Exactly one of many racing wins."""
+    require(actor.handle, actor.role, Action.ACKNOWLEDGE)
+    _person(actor, "acknowledging")
+    now = rt.now()
+    with rt.db.write() as session:
+        row = _load(session, alert_id)
+        if row.state != AlertState.NEW.value:
+            raise _state_refusal(rt, session, row, "acknowledging")
+        policy = policy_for(rt.config, row.severity)
+        first = row.first_acked_at is None
+        snoozed = _unsnoozed_seconds(row, now)
+        joined = row.joined_to_id is not None and row.next_escalation_at is None
+        if not _cas(
+            session, row, state=AlertState.ACKNOWLEDGED.value, acked_by_id=actor.officer_id, acked_at=now,
+            first_acked_at=row.first_acked_at or now, snoozed_until=None, snoozed_seconds=snoozed,
+            next_escalation_at=None if joined else now + policy.ack_timeout,
+        ):
+            raise _lost(alert_id)
+        received = row.received_at
+        ack_seconds = (now - received).total_seconds() - snoozed  # type: ignore[operator]
+        target = rt.config.ack_target(row.severity).total_seconds()
+        append_event(
+            session, now, actor.handle, "alert.acknowledged", "alert", alert_id,
+            {
+                "by": actor.handle, "received_at": to_db_text(received), "severity": row.severity,  # type: ignore[arg-type]
+                "level": row.level, "round": row.round, "step": row.step, "first": first,
+                "ack_seconds": round(ack_seconds, 3), "snoozed_seconds": round(snoozed, 3),
+                "ack_target_seconds": target, "breached": first and ack_seconds > target,
+                "ack_timeout_at": None if joined else to_db_text(now + policy.ack_timeout),
+            },
+        )
+    return get_alert(rt, alert_id)
+
+
+def resolve(rt: Runtime, actor: Actor, alert_id: int, note: str) -> AlertRecord:
+    """Close the alert with a resolution note (what was done)."""
+    require(actor.handle, actor.role, Action.RESOLVE)
+    _person(actor, "resolving")
+    text = clean_text(note, max_length=5000)
+    if not text:
+        raise InvalidInput(f"resolving alert #{alert_id} needs a resolution note; say what was done.")
+    now = rt.now()
+    with rt.db.write() as session:
+        row = _load(session, alert_id)
+        if row.state not in OPEN:
+            raise _state_refusal(rt, session, row, "resolving")
+        implicit = row.first_acked_at is None  # resolving an unacknowledged alert acknowledges it too
+        snoozed = _unsnoozed_seconds(row, now)
+        values: dict[str, Any] = {
+            "state": AlertState.RESOLVED.value, "resolved_by_id": actor.officer_id, "resolved_at": now,
+            "resolution": text, "next_escalation_at": None, "snoozed_until": None, "snoozed_seconds": snoozed,
+        }
+        if implicit:
+            values.update(first_acked_at=now, acked_at=now, acked_by_id=actor.officer_id)
+        if not _cas(session, row, **values):
+            raise _lost(alert_id)
+        append_event(
+            session, now, actor.handle, "alert.resolved", "alert", alert_id,
+            {
+                "by": actor.handle, "note": text, "from_state": row.state, "received_at": to_db_text(row.received_at),  # type: ignore[arg-type]
+                "severity": row.severity, "level": row.level, "implicit_ack": implicit,
+                "resolve_seconds": round((now - row.received_at).total_seconds(), 3),  # type: ignore[operator]
+            },
+        )
+    return get_alert(rt, alert_id)
+
+
+def add_note(rt: Runtime, actor: Actor, alert_id: int, text: str) -> None:
+    """A note on any alert, in any state (the alert's timeline keeps it)."""
+    require(actor.handle, actor.role, Action.ANNOTATE)
+    body = clean_text(text, max_length=5000)
+    if not body:
+        raise InvalidInput(f"the note for alert #{alert_id} is empty; write what you want to record.")
+    now = rt.now()
+    with rt.db.write() as session:
+        row = _load(session, alert_id)
+        append_event(session, now, actor.handle, "alert.noted", "alert", alert_id, {"by": actor.handle, "text": body, "state": row.state, "level": row.level})
+
+
+def escalate(rt: Runtime, actor: Actor, alert_id: int, reason: str = "") -> AlertRecord:
+    """A lead or supervisor fires the next step now; an acknowledged alert becomes new again."""
+    require(actor.handle, actor.role, Action.ESCALATE)
+    why = clean_line(reason, max_length=300)
+    now = rt.now()
+    with rt.db.write() as session:
+        row = _load(session, alert_id)
+        if row.state not in OPEN:
+            raise _state_refusal(rt, session, row, "escalating")
+        if row.exhausted:
+            raise Refused(
+                f"alert #{alert_id} has already climbed every step of its {row.severity} policy; "
+                f"make the calls listed in 'watchdesk alert show {alert_id}'."
+            )
+        if escalate_now(session, rt, row, now, actor.handle, why) is None:
+            raise _lost(alert_id)
+    return get_alert(rt, alert_id)
+
+
+def snooze(rt: Runtime, actor: Actor, alert_id: int, duration: timedelta, reason: str) -> AlertRecord:
+    """Pause escalation until now + duration (at most alerts.snooze_max), with a reason."""
+    require(actor.handle, actor.role, Action.SNOOZE)
+    why = clean_line(reason, max_length=300)
+    if not why:
+        raise InvalidInput(f"snoozing alert #{alert_id} needs a reason (why may it wait?).")
+    limit = rt.config.alerts.snooze_max
+    if duration <= timedelta(0):
+        raise InvalidInput("a snooze must last some time, e.g. '30m'.")
+    if duration > limit:
+        raise InvalidInput(
+            f"a snooze may last at most {format_duration(limit)} (alerts.snooze_max); asked for {format_duration(duration)}."
+        )
+    now = rt.now()
+    until = now + duration
+    with rt.db.write() as session:
+        row = _load(session, alert_id)
+        if row.state not in OPEN:
+            raise _state_refusal(rt, session, row, "snoozing")
+        seconds = _unsnoozed_seconds(row, now)
+        if row.first_acked_at is None:
+            seconds += duration.total_seconds()  # excluded from time-to-acknowledge (trimmed if acked sooner)
+        nxt = row.next_escalation_at
+        if nxt is not None and nxt < until:
+            nxt = until
+        if not _cas(session, row, snoozed_until=until, snoozed_seconds=seconds, next_escalation_at=nxt):
+            raise _lost(alert_id)
+        append_event(
+            session, now, actor.handle, "alert.snoozed", "alert", alert_id,
+            {"by": actor.handle, "until": to_db_text(until), "seconds": duration.total_seconds(), "reason": why,
+             "state": row.state, "level": row.level},
+        )
+    return get_alert(rt, alert_id)
+
+
+def assign(rt: Runtime, actor: Actor, alert_id: int, handle: str) -> AlertRecord:
+    """A lead or supervisor gives the alert to an officer (their desks ring)."""
+    require(actor.handle, actor.role, Action.REASSIGN)
+    officer = get_officer(rt, handle)
+    if not officer.active:
+        raise Refused(f"officer '{officer.handle}' is inactive; assign the alert to someone on duty.")
+    now = rt.now()
+    with rt.db.write() as session:
+        row = _load(session, alert_id)
+        if row.state not in OPEN:
+            raise _state_refusal(rt, session, row, "assigning")
+        before = _handle(session, row.assignee_id) if row.assignee_id else ""
+        if not _cas(session, row, assignee_id=officer.id):
+            raise _lost(alert_id)
+        seq = append_event(
+            session, now, actor.handle, "alert.assigned", "alert", alert_id,
+            {"by": actor.handle, "from": before, "to": officer.handle, "state": row.state, "level": row.level},
+        )
+        page = assignment_page(alert_id=alert_id, title=row.title, severity=row.severity, by=actor.handle)
+        for name, conf in rt.config.channels.items():
+            if conf.type == "terminal" and conf.enabled:
+                enqueue(session, alert_id=alert_id, level=row.level, round=row.round, channel=name, channel_type="terminal",
+                        target=officer.handle, page=page, now=now, key=f"alert:{alert_id}:assigned:{seq}:{name}")
+    return get_alert(rt, alert_id)
