@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import click
-
 from watchdesk.cli.common import State
 
 
 def start_desk(state: State) -> None:
-    try:
-        from watchdesk.tui.app import run_desk
-    except ImportError:
-        click.echo("watchdesk: the desk (terminal app) is not built yet; use the subcommands ('watchdesk --help').")
-        return
-    run_desk(state.runtime)
+    """Open the runtime, set the UI language, run the desk until the operator quits."""
+    from watchdesk.i18n import set_language
+
+    runtime = state.runtime
+    set_language(runtime.config.desk.language)
+    # Imported after the language is set: bindings and labels are translated at import.
+    from watchdesk.tui.app import run_desk
+
+    run_desk(runtime)
