@@ -353,7 +353,7 @@ def checkin(rt: Runtime, actor: Actor, at: datetime | None = None) -> Span:
     require(actor.handle, actor.role, Action.CHECKIN)
     at = at or rt.now()
     with rt.db.write() as session:
-        mine = [g for g in _segments(session, at, at + CHECKIN_EARLY) if g.officer == actor.handle]
+        mine = [g for g in _segments(session, at, at + CHECKIN_EARLY + timedelta(microseconds=1)) if g.officer == actor.handle]
         if not mine:
             raise Refused(f"{actor.handle} has no shift now or in the next 30 minutes; see 'watchdesk roster now'.")
         segment = min(mine, key=lambda g: g.start)
