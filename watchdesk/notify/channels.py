@@ -18,7 +18,8 @@ import subprocess
 import threading
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
+from email.header import Header
+from email.mime.text import MIMEText
 from email.utils import format_datetime, parsedate_to_datetime
 from hashlib import sha256
 from typing import Any
@@ -222,14 +223,15 @@ class Channels:
         if not msg.target or "@" not in msg.target:
             raise DeliveryError("no e-mail address for this officer; add one to the officer record.", permanent=True)
         password = _secret(conf.password_env, "the SMTP password", name)
-        email = EmailMessage()
+        # compat32 MIMEText + Header: the default policy's folder drops the space between two
+        # encoded words, which garbles long Vietnamese subjects ("vào cơ" became "vàocơ").
+        email = MIMEText(msg.body, "plain", "utf-8")
         email["From"] = conf.sender
         email["To"] = msg.target
-        email["Subject"] = msg.subject
+        email["Subject"] = Header(msg.subject, "utf-8")
         email["Date"] = format_datetime(now)
         # The same Message-ID on a retry lets mail clients fold an at-least-once duplicate.
         email["Message-ID"] = f"<{sha256(msg.dedup_key.encode()).hexdigest()[:32]}@watchdesk>"
-        email.set_content(msg.body)
         timeout = conf.timeout.total_seconds()
         try:
             if conf.port == 465:
