@@ -63,6 +63,7 @@ class DeskApp(App[None]):
         watch: bool = True,
         ask_sign_in: bool = True,
         start: str = "alerts",
+        blink: bool = True,
     ) -> None:
         super().__init__()
         from watchdesk.tui.screens import catalog  # noqa: F401 - registers the screens
@@ -73,12 +74,14 @@ class DeskApp(App[None]):
         self.watch_changes = watch
         self.ask_sign_in_at_start = ask_sign_in and operator is None
         self.start_mode = start
+        self.blink = blink
         self.header_state = HeaderState()
         self.unseen: list[AlertRecord] = []
         self.engine_note = ""
         self._watcher = ChangeWatcher(rt.db.path)
         self._last_version: int | None = None
         self._max_alert_id: int | None = None
+        self._last_page_id = 0
         self._engine: Any = None
         for theme in THEMES.values():
             self.register_theme(theme)
@@ -241,6 +244,41 @@ class DeskApp(App[None]):
         finally:
             # The handler re-arms the timer when this poll is finished: polls never overlap.
             self.post_message(PollDone(changed))
+
+    def on_poll_done(self, message: PollDone) -> None:
+        if message.version is not None:
+            self._load_header()
+            # The screen on top reloads; the others reload when they come back (on_screen_resume).
+            self.screen.post_message(DataChanged(message.version))
+        self.set_timer(WATCH_INTERVAL, self._poll_changes)
+
+    def _check_new_alerts(self, first: bool) -> None:
+        """Alerts created since the last look, and terminal pages from the escalation
+        (an alert reaching a new level rings again): bell and banner for those still new."""
+        from sqlmodel import col, func, select
+
+        from watchdesk.notify.outbox import terminal_messages_since
+        from watchdesk.services.alerts import to_records
+        from watchdesk.store.models import Alert, Notification
+
+        with self.rt.db.read() as session:
+            if first or self._max_alert_id is None:
+                self._max_alert_id = session.exec(select(func.max(Alert.id))).one() or 0
+                self._last_page_id = session.exec(select(func.max(Notification.id))).one() or 0
+                return
+            rows = list(session.exec(select(Alert).where(col(Alert.id) > self._max_alert_id).order_by(col(Alert.id)).limit(50)).all())
+        pages = terminal_messages_since(self.rt, self._last_page_id)
+        if pages:
+            self._last_page_id = pages[-1].id
+        if rows:
+            self._max_alert_id = max(r.id or 0 for r in rows)
+        paged = {p.alert_id for p in pages if p.alert_id} - {r.id for r in rows}
+        with self.rt.db.read() as session:
+            if paged:
+                rows += list(session.exec(select(Alert).where(col(Alert.id).in_(sorted(paged)))).all())
+            fresh = [r for r in to_records(session, rows) if r.state == AlertState.NEW and r.joined_to is None]
+        if fresh:
+            self.post_message(NewAlerts(fresh))
 
     def on_poll_done(self, message: PollDone) -> None:
         if message.version is not None:

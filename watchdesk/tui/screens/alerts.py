@@ -19,6 +19,7 @@ from watchdesk.core.enums import AlertState, Severity
 from watchdesk.core.records import AlertRecord
 from watchdesk.i18n import N_, _, ngettext
 from watchdesk.services.alerts import AlertFilter, list_alerts
+from watchdesk.tui.widgets.inputs import DeskInput
 from watchdesk.tui.format import age_text, next_text, plain, severity_text, short, state_text
 from watchdesk.tui.messages import ActionRefused, AlertsLoaded
 from watchdesk.tui.registry import register_screen
@@ -54,7 +55,7 @@ class AlertsScreen(AlertActions, DeskScreen):
         self.wide = False
 
     def compose_body(self) -> ComposeResult:
-        yield Input(placeholder=_("Search (Vietnamese with or without accents); enter: back to the board, escape: clear"),
+        yield DeskInput(placeholder=_("Search (Vietnamese with or without accents); enter: back to the board, escape: clear"),
                     id="search", classes="-hidden")
         table: DataTable = DataTable(id="board", cursor_type="row", zebra_stripes=True)
         yield table

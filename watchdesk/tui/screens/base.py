@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
@@ -227,14 +227,12 @@ class AlertActions:
 
         self._with_operator(Action.SNOOZE, go)
 
-    @on(ActionRefused)
-    def _refused(self, message: ActionRefused) -> None:
+    def on_action_refused(self, message: ActionRefused) -> None:
         self.app.bell()
         self.show_status(message.sentence, error=True)  # type: ignore[attr-defined]
         self.app.notify(message.sentence, severity="error", markup=False)
 
-    @on(ActionDone)
-    def _done(self, message: ActionDone) -> None:
+    def on_action_done(self, message: ActionDone) -> None:
         self.show_status(message.sentence)  # type: ignore[attr-defined]
         self.app.notify(message.sentence, markup=False)
         if message.action in ("acknowledge", "resolve"):

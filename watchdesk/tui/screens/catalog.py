@@ -5,4 +5,5 @@ Other parts add their screen with one import line here (see watchdesk.tui.regist
 
 from watchdesk.tui.screens import alerts  # noqa: F401  - 1 Alerts
 from watchdesk.tui.screens import roster  # noqa: F401  - 2 Roster
+from watchdesk.tui.screens import sources  # noqa: F401  - 3 Sources
 from watchdesk.tui.screens import log  # noqa: F401  - 4 Log

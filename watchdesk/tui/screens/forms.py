@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
 
 from watchdesk.i18n import _
+from watchdesk.tui.widgets.inputs import DeskInput
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class PromptForm(ModalScreen[dict[str, str] | None]):
             yield Label(Content(self.form_title), classes="form-title")
             for f in self.fields:
                 yield Label(Content(f.label))
-                yield Input(value=f.value, placeholder=f.placeholder, id=f"field-{f.name}", password=f.password)
+                yield DeskInput(value=f.value, placeholder=f.placeholder, id=f"field-{f.name}", password=f.password)
             yield Label("", id="form-error", classes="form-error")
             with Horizontal(classes="form-buttons"):
                 yield Button(self.submit_label, variant="primary", id="submit")

@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Input, Static
 
 from watchdesk.i18n import N_, _
 from watchdesk.store import audit
+from watchdesk.tui.widgets.inputs import DeskInput
 from watchdesk.tui.format import plain
 from watchdesk.tui.messages import ActionRefused, LogLoaded, LogVerified
 from watchdesk.tui.registry import register_screen
@@ -30,8 +31,8 @@ class LogScreen(DeskScreen):
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="log-filters"):
-            yield Input(placeholder=_("actor (handle)"), id="log-actor")
-            yield Input(placeholder=_("kind, e.g. alert.* or alert.acknowledged"), id="log-kind")
+            yield DeskInput(placeholder=_("actor (handle)"), id="log-actor")
+            yield DeskInput(placeholder=_("kind, e.g. alert.* or alert.acknowledged"), id="log-kind")
         yield DataTable(id="log-table", cursor_type="row", zebra_stripes=True)
         yield Static(Text(_("v: verify the hash chain")), id="log-verify")
 

@@ -19,6 +19,7 @@ from textual.widgets.option_list import Option
 from watchdesk.core.records import Actor, OfficerRecord
 from watchdesk.i18n import _
 from watchdesk.services.officers import list_officers, sign_in
+from watchdesk.tui.widgets.inputs import DeskInput
 from watchdesk.tui.messages import ActionRefused, OfficersLoaded, SignedIn
 from watchdesk.tui.screens.base import PERSON_ERRORS
 
@@ -34,7 +35,7 @@ class SignInScreen(ModalScreen[Actor | None]):
         with Vertical(classes="form-box", id="signin-box"):
             yield Label(_("Who is at the desk? Choose your handle."), classes="form-title")
             yield OptionList(id="officers")
-            yield Input(placeholder=_("PIN"), password=True, id="pin", classes="-hidden")
+            yield DeskInput(placeholder=_("PIN"), password=True, id="pin", classes="-hidden")
             yield Label("", id="signin-error", classes="form-error")
             yield Label(_("enter: sign in · escape: stay as you are"), classes="form-hint")
 

@@ -53,4 +53,6 @@ class DeskHeader(Widget):
                 line2.append(", ".join(names))
             else:
                 line2.append(_("nobody"), style="bold reverse")
-        return Text("\n").join([line1, line2])
+        both = Text("\n").join([line1, line2])
+        both.no_wrap, both.overflow = True, "ellipsis"
+        return both

@@ -1,0 +1,256 @@
+"""Pilot tests of every binding and flow on the board and the detail screen, asserting on
+the database (through the services) and on the messages the desk posts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from textual.widgets import DataTable, Input, Select
+
+from tests.tui.conftest import of_type, settle
+from tests.tui.screen_text import screen_text
+from watchdesk.core.enums import AlertState, Severity
+from watchdesk.services.alerts import get_alert
+from watchdesk.store.audit import events_for
+from watchdesk.tui.messages import ActionDone, ActionRefused, SignedIn
+from watchdesk.tui.screens.alerts import AlertsScreen
+from watchdesk.tui.screens.detail import AlertDetailScreen
+from watchdesk.tui.screens.forms import FilterForm, PromptForm
+from watchdesk.tui.screens.signin import SignInScreen
+
+
+def board(app) -> DataTable:
+    return app.screen.query_one("#board", DataTable)
+
+
+def board_ids(app) -> list[int]:
+    table = board(app)
+    return [int(table.coordinate_to_cell_key((row, 0)).row_key.value) for row in range(table.row_count)]
+
+
+async def select_alert(pilot, app, alert_id: int) -> None:
+    table = board(app)
+    table.move_cursor(row=table.get_row_index(str(alert_id)))
+    await pilot.pause()
+
+
+async def test_board_order_unacknowledged_first_by_deadline(make_desk, ids, desk_rt):
+    app = make_desk()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        shown = board_ids(app)
+        states = [get_alert(desk_rt, i).state for i in shown]
+        # new before acknowledged before resolved
+        assert states == sorted(states, key=[AlertState.NEW, AlertState.ACKNOWLEDGED, AlertState.RESOLVED].index)
+        assert shown[0] == ids["fortios"]  # the live one: its next escalation is the nearest
+        assert set(shown) == set(ids.values())
+
+
+async def test_acknowledge_with_a(make_desk, ids, desk_rt, messages):
+    app = make_desk("hung")
+    async with app.run_test(message_hook=messages.append) as pilot:
+        await settle(pilot, app)
+        await select_alert(pilot, app, ids["fortios"])
+        await pilot.press("a")
+        await settle(pilot, app)
+        alert = get_alert(desk_rt, ids["fortios"])
+        assert alert.state == AlertState.ACKNOWLEDGED and alert.acked_by == "hung"
+        done = of_type(messages, ActionDone)
+        assert [(d.action, d.alert_id) for d in done] == [("acknowledge", ids["fortios"])]
+        assert "Acknowledged #%d." % ids["fortios"] in screen_text(app)
+        # a second press loses: the alert is no longer new, and the desk says so
+        await pilot.press("a")
+        await settle(pilot, app)
+        refused = of_type(messages, ActionRefused)
+        assert refused and "hung" in refused[-1].sentence
+
+
+async def test_resolve_asks_for_a_note(make_desk, ids, desk_rt, messages):
+    app = make_desk("hung")
+    async with app.run_test(message_hook=messages.append) as pilot:
+        await settle(pilot, app)
+        await select_alert(pilot, app, ids["apt-tet"])
+        await pilot.press("r")
+        await pilot.pause()
+        assert isinstance(app.screen, PromptForm)
+        await pilot.press("enter")  # empty note: the form stays and says what is missing
+        await pilot.pause()
+        assert isinstance(app.screen, PromptForm)
+        assert "Please fill in" in screen_text(app)
+        await pilot.press(*"Đã chặn tên miền C2")
+        await pilot.press("enter")
+        await settle(pilot, app)
+        alert = get_alert(desk_rt, ids["apt-tet"])
+        assert alert.state == AlertState.RESOLVED
+        assert alert.resolution == "Đã chặn tên miền C2" and alert.resolved_by == "hung"
+        assert isinstance(app.screen, AlertsScreen)
+
+
+async def test_escape_cancels_a_form(make_desk, ids, desk_rt):
+    app = make_desk("hung")
+    async with app.run_test() as pilot:
+        await settle(pilot, app)
+        await select_alert(pilot, app, ids["apt-tet"])
+        await pilot.press("r", "escape")
+        await settle(pilot, app)
+        assert isinstance(app.screen, AlertsScreen)
+        assert get_alert(desk_rt, ids["apt-tet"]).state == AlertState.ACKNOWLEDGED
+
+
+async def test_note_with_n(make_desk, ids, desk_rt, messages):
+    app = make_desk("thu")
+    async with app.run_test(message_hook=messages.append) as pilot:
+        await settle(pilot, app)
+        await select_alert(pilot, app, ids["tomcat"])
+        await pilot.press("n", *"Đang gọi quản trị máy chủ", "enter")
+        await settle(pilot, app)
+        notes = [e for e in events_for(desk_rt.db, "alert", ids["tomcat"]) if e.kind == "alert.noted"]
+        assert notes and notes[-1].actor == "thu"
+        assert "Đang gọi quản trị máy chủ" in str(notes[-1].payload)
+
+
+async def test_escalate_refused_for_an_officer_says_who_may(make_desk, ids, desk_rt, messages):
+    app = make_desk("hung")
+    before = get_alert(desk_rt, ids["exchange"])
+    async with app.run_test(message_hook=messages.append) as pilot:
+        await settle(pilot, app)
+        await select_alert(pilot, app, ids["exchange"])
+        await pilot.press("e")
+        await settle(pilot, app)
+        assert isinstance(app.screen, AlertsScreen)  # no form: refused at once
+        refused = of_type(messages, ActionRefused)
+        assert refused and "only leads and supervisors may" in refused[-1].sentence
+        assert "only leads and supervisors may" in screen_text(app)
+    after = get_alert(desk_rt, ids["exchange"])
+    assert (after.level, after.round, after.step) == (before.level, before.round, before.step)
+
+
+async def test_escalate_as_a_lead(make_desk, ids, desk_rt, messages):
+    app = make_desk("lan")
+    before = get_alert(desk_rt, ids["fortios"])
+    async with app.run_test(message_hook=messages.append) as pilot:
+        await settle(pilot, app)
+        await select_alert(pilot, app, ids["fortios"])
+        await pilot.press("e", *"FortiGate biên đang bị dò quét", "enter")
+        await settle(pilot, app)
+    after = get_alert(desk_rt, ids["fortios"])
+    assert after.level > before.level
+    assert [m.action for m in of_type(messages, ActionDone)] == ["escalate"]
+    kinds = [e.kind for e in events_for(desk_rt.db, "alert", ids["fortios"])]
+    assert any("escalat" in k for k in kinds)
+
+
+async def test_snooze(make_desk, ids, desk_rt, clock):
+    app = make_desk("hung")
+    async with app.run_test() as pilot:
+        await settle(pilot, app)
+        await select_alert(pilot, app, ids["exchange"])
+        await pilot.press("s")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, PromptForm)
+        form.query_one("#field-duration", Input).value = "45m"
+        form.query_one("#field-reason", Input).value = "Chờ nhà cung cấp trả lời"
+        await pilot.click("#submit")
+        await settle(pilot, app)
+    alert = get_alert(desk_rt, ids["exchange"])
+    assert alert.snoozed_until == clock.now() + timedelta(minutes=45)
+
+
+async def test_snooze_with_a_bad_duration_says_how(make_desk, ids, desk_rt, messages):
+    app = make_desk("hung")
+    async with app.run_test(message_hook=messages.append) as pilot:
+        await settle(pilot, app)
+        await select_alert(pilot, app, ids["exchange"])
+        await pilot.press("s")
+        await pilot.pause()
+        app.screen.query_one("#field-duration", Input).value = "a while"
+        app.screen.query_one("#field-reason", Input).value = "x"
+        await pilot.click("#submit")
+        await settle(pilot, app)
+    assert "30m" in of_type(messages, ActionRefused)[-1].sentence
+    assert get_alert(desk_rt, ids["exchange"]).snoozed_until is None
+
+
+async def test_search_folds_vietnamese(make_desk, ids):
+    app = make_desk()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("slash", *"nghiem trong")
+        await settle(pilot, app)
+        shown = set(board_ids(app))
+        assert shown == {ids["exchange"], ids["fortios"]}  # both say "nghiêm trọng"
+        await pilot.press("enter")  # back to the board, search kept
+        assert app.focused is board(app)
+        await pilot.press("escape")  # clears the search
+        await settle(pilot, app)
+        assert set(board_ids(app)) == set(ids.values())
+
+
+async def test_filter_by_severity_and_state(make_desk, ids, desk_rt):
+    app = make_desk()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("f")
+        await pilot.pause()
+        assert isinstance(app.screen, FilterForm)
+        app.screen.query_one("#filter-severity", Select).value = "critical"
+        app.screen.query_one("#filter-state", Select).value = "open"
+        await pilot.click("#submit")
+        await settle(pilot, app)
+        shown = board_ids(app)
+        assert shown and all(get_alert(desk_rt, i).severity == Severity.CRITICAL for i in shown)
+        assert all(get_alert(desk_rt, i).state != AlertState.RESOLVED for i in shown)
+        assert ids["kev-ivanti"] not in shown  # critical but resolved
+        assert "filter:" in screen_text(app)
+        await pilot.press("f")
+        await pilot.pause()
+        await pilot.click("#clear")
+        await settle(pilot, app)
+        assert set(board_ids(app)) == set(ids.values())
+
+
+async def test_enter_opens_the_detail_and_escape_returns(make_desk, ids):
+    app = make_desk()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await select_alert(pilot, app, ids["apt-tet"])
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert isinstance(app.screen, AlertDetailScreen)
+        text = screen_text(app)
+        assert "Chiến dịch tấn công APT" in text
+        assert "alert.acknowledged" in text and "Timeline" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, AlertsScreen)
+
+
+async def test_acknowledge_from_the_detail(make_desk, ids, desk_rt):
+    app = make_desk("mai")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        app.open_alert(ids["exchange"])
+        await settle(pilot, app)
+        await pilot.press("a")
+        await settle(pilot, app)
+        assert get_alert(desk_rt, ids["exchange"]).acked_by == "mai"
+        assert "ACK" in screen_text(app)
+
+
+async def test_an_action_before_sign_in_asks_who_you_are(make_desk, ids, desk_rt, messages):
+    app = make_desk(None)
+    async with app.run_test(message_hook=messages.append) as pilot:
+        await settle(pilot, app)
+        await select_alert(pilot, app, ids["fortios"])
+        await pilot.press("a")
+        await settle(pilot, app)
+        assert isinstance(app.screen, SignInScreen)
+        options = app.screen.query_one("#officers")
+        options.highlighted = [o.handle for o in app.screen.officers].index("thu")
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert app.operator is not None and app.operator.handle == "thu"
+        assert of_type(messages, SignedIn)[-1].actor.handle == "thu"
+    # the acknowledgment went ahead as the officer who signed in
+    assert get_alert(desk_rt, ids["fortios"]).acked_by == "thu"

@@ -1,0 +1,1 @@
+"""`watchdesk demo`: the desk on bundled demo data in a temporary database."""
