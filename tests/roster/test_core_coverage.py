@@ -58,13 +58,24 @@ def test_coverage_finds_every_kind_of_problem() -> None:
     report = check_coverage(effective(spans), start, end, max_on_duty=timedelta(hours=24), inactive={"ghost"})
     assert [(i.start, i.end) for i in report.of(GAP, 1)] == [(t("2025-01-30 03:00"), t("2025-01-30 07:00"))]
     assert report.level1_gap and not report.ok
-    assert {i.officers for i in report.of(OVERLAP, 1)} == {("hung", "minh"), ("hung", "thu")}
+    # hung 18:00-20:00 overlaps minh's end and thu's start: one stretch, everyone named.
+    assert [(i.start, i.end, i.officers) for i in report.of(OVERLAP, 1)] == [
+        (t("2025-01-29 18:00"), t("2025-01-29 20:00"), ("hung", "minh", "thu"))]
     assert [(i.officers, i.shift_ids) for i in report.of(TWO_PLACES)] == [(("thu",), (2, 5))]
     too_long = report.of(TOO_LONG)
     assert [(i.officers, i.end - i.start) for i in too_long] == [(("lan",), timedelta(hours=48))]
     assert [i.officers for i in report.of(INACTIVE)] == [("ghost",)]
     assert report.of(GAP, 2) == [] and report.of(GAP, 3) == []
     assert "nobody on duty 2025-01-30 03:00 – 2025-01-30 07:00 (4 h)" in report.of(GAP, 1)[0].sentence(Z)
+
+
+def test_overlaps_are_merged_stretches_and_a_handover_is_not_one() -> None:
+    spans = [span(1, "a", "2025-01-29 07:00", "2025-01-29 19:00"), span(2, "b", "2025-01-29 19:00", "2025-01-30 07:00"),
+             span(3, "c", "2025-01-29 06:00", "2025-01-29 08:00"), span(4, "a", "2025-01-29 12:00", "2025-01-29 13:00")]
+    report = check_coverage(effective(spans), t("2025-01-29 07:00"), t("2025-01-30 07:00"), max_on_duty=timedelta(hours=24))
+    # c overlaps a 07:00-08:00 (clipped at the period start); a's own double booking is not an overlap.
+    assert [(i.start, i.end, i.officers) for i in report.of(OVERLAP)] == [(t("2025-01-29 07:00"), t("2025-01-29 08:00"), ("a", "c"))]
+    assert [i.officers for i in report.of(TWO_PLACES)] == [("a",)]
 
 
 def test_contiguous_shifts_count_together_for_the_limit() -> None:

@@ -42,7 +42,11 @@ def test_suggest_add_generate_check_now(run, desk, tmp_path: Path) -> None:
 
     # Level 1 rostered only until the 30th at 03:00: the check fails before the holiday.
     csv = tmp_path / "l1.csv"
-    csv.write_text("hung,1,2025-01-24 17:00,2025-01-30 03:00,\nthu,1,2025-01-30 07:00,2025-02-03 08:00,\n", encoding="utf-8")
+    csv.write_text(
+        "hung,1,2025-01-24 17:00,2025-01-26 17:00,\nthu,1,2025-01-26 17:00,2025-01-28 17:00,\nhung,1,2025-01-28 17:00,2025-01-30 03:00,\n"
+        "thu,1,2025-01-30 07:00,2025-02-01 07:00,\nhung,1,2025-02-01 07:00,2025-02-02 07:00,\nthu,1,2025-02-02 07:00,2025-02-03 08:00,\n",
+        encoding="utf-8",
+    )
     assert run("roster", "import", str(csv), "--period", "tet-2025", "--as", "minh").exit_code == 0
     out = run("roster", "check", "--period", "tet-2025")
     assert out.exit_code == 1

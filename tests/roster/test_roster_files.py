@@ -44,7 +44,7 @@ def test_a_spreadsheet_csv_with_bom_and_vietnamese_notes_imports(rt, staff, tmp_
         ("thu,1,29-01-2025 19h30,2025-01-30 07:30,", "line 3, column start: '29-01-2025 19h30' is not a time"),
         ("nobody,1,2025-01-29 19:30,2025-01-30 07:30,", "line 3, column handle: no officer 'nobody'"),
         ("thu,1,2025-01-29 19:30", "line 3: expected handle,level,start,end[,note], found 3 columns"),
-        ("thu,1,2025-01-29 19:30,2025-02-09 07:30,", "line 3, column end: a shift may last at most 7 days"),
+        ("thu,1,2025-01-29 19:30,2025-01-31 19:31,", "line 3, column end: a shift may last at most 48 hours"),
     ],
 )
 def test_a_bad_line_is_named_and_nothing_is_imported(rt, staff, tmp_path: Path, line: str, message: str) -> None:

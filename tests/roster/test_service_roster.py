@@ -127,7 +127,12 @@ def test_a_level_1_gap_is_found_before_the_holiday(rt, staff, tet, local) -> Non
     from watchdesk.services.roster_io import import_csv
 
     csv = rt.db.path.parent / "gap.csv"
-    csv.write_text("hung,1,2026-02-13 17:00,2026-02-17 03:00,\nthu,1,2026-02-17 07:00,2026-02-23 08:00,\n", encoding="utf-8")
+    csv.write_text(
+        "hung,1,2026-02-13 17:00,2026-02-15 17:00,\nthu,1,2026-02-15 17:00,2026-02-17 03:00,\n"  # then nobody 03:00-07:00
+        "thu,1,2026-02-17 07:00,2026-02-19 07:00,\nhung,1,2026-02-19 07:00,2026-02-21 07:00,\n"
+        "thu,1,2026-02-21 07:00,2026-02-22 07:00,\nhung,1,2026-02-22 07:00,2026-02-23 08:00,\n",
+        encoding="utf-8",
+    )
     import_csv(rt, staff["minh"], csv)
     report = roster.coverage(rt, "tet-2026")
     assert [(g.start, g.end) for g in report.of(GAP, 1)] == [(local("2026-02-17 03:00"), local("2026-02-17 07:00"))]

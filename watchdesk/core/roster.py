@@ -16,7 +16,7 @@ import io
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -301,12 +301,15 @@ def check_coverage(
     for level in levels:
         for s, e in gaps(((g.start, g.end) for g in by_level.get(level, [])), start, end):
             issues.append(Issue(GAP, level, s, e))
-        issues.extend(_pairs(by_level.get(level, []), same_officer=False))
+        issues.extend(
+            replace(i, start=max(i.start, start), end=min(i.end, end))
+            for i in _overlaps(by_level.get(level, []), level) if i.start < end and i.end > start
+        )
     by_officer: dict[str, list[Segment]] = defaultdict(list)
     for g in segments:
         by_officer[g.officer].append(g)
     for officer, own in sorted(by_officer.items()):
-        issues.extend(i for i in _pairs(own, same_officer=True) if i.start < end and i.end > start)
+        issues.extend(i for i in _pairs(own) if i.start < end and i.end > start)
         for s, e in union((g.start, g.end) for g in own):
             if e - s > max_on_duty and s < end and e > start:
                 ids = tuple(sorted({g.span.id for g in own if g.start < e and g.end > s}))
@@ -319,21 +322,58 @@ def check_coverage(
     return CoverageReport(start, end, tuple(issues), max_on_duty, len({g.span.id for g in inside}))
 
 
-def _pairs(segments: list[Segment], *, same_officer: bool) -> list[Issue]:
-    """Overlapping pairs: different officers at one level, or one officer twice."""
+def _pairs(segments: list[Segment]) -> list[Issue]:
+    """One officer's overlapping segments: in two places at once."""
     out = []
     ordered = sorted(segments, key=lambda g: g.start)
     for i, a in enumerate(ordered):
         for b in ordered[i + 1:]:
             if b.start >= a.end:
                 break
-            if a.span.id == b.span.id:
-                continue
-            s, e = max(a.start, b.start), min(a.end, b.end)
-            if same_officer:
-                out.append(Issue(TWO_PLACES, None, s, e, (a.officer,), tuple(sorted((a.span.id, b.span.id)))))
-            elif a.officer != b.officer:
-                out.append(Issue(OVERLAP, a.level, s, e, tuple(sorted((a.officer, b.officer))), tuple(sorted((a.span.id, b.span.id)))))
+            if a.span.id != b.span.id:
+                out.append(Issue(TWO_PLACES, None, max(a.start, b.start), min(a.end, b.end), (a.officer,), tuple(sorted((a.span.id, b.span.id)))))
+    return out
+
+
+def _overlaps(segments: list[Segment], level: int) -> list[Issue]:
+    """Stretches where two or more officers are on duty at one level, each reported once, merged.
+
+    A sweep over start/end instants: linear in the shifts, so a roster with many posts in
+    parallel gives one issue per stretch, not one per pair.
+    """
+    events: list[tuple[datetime, int, int]] = []
+    for i, g in enumerate(segments):
+        events.append((g.start, 1, i))
+        events.append((g.end, 0, i))  # at one instant, ends before starts: a handover is not an overlap
+    events.sort()
+    active: dict[int, Segment] = {}
+    count: dict[str, int] = defaultdict(int)
+    out: list[Issue] = []
+    since: datetime | None = None
+    who: set[str] = set()
+    ids: set[int] = set()
+    k = 0
+    while k < len(events):
+        t = events[k][0]
+        while k < len(events) and events[k][0] == t:
+            _, kind, i = events[k]
+            g = segments[i]
+            if kind:
+                active[i] = g
+                count[g.officer] += 1
+            else:
+                active.pop(i, None)
+                count[g.officer] -= 1
+                if not count[g.officer]:
+                    del count[g.officer]
+            k += 1
+        if len(count) >= 2:
+            since = since or t
+            who.update(count)
+            ids.update(g.span.id for g in active.values())
+        elif since is not None:
+            out.append(Issue(OVERLAP, level, since, t, tuple(sorted(who)), tuple(sorted(ids))))
+            since, who, ids = None, set(), set()
     return out
 
 

@@ -60,7 +60,7 @@ def import_csv(rt: Runtime, actor: Actor, path: Path, period_name: str = "") -> 
             if not officer.active:
                 raise InvalidInput(f"{where}, column handle: officer '{p.handle}' is inactive.")
             if p.end - p.start > MAX_SHIFT:
-                raise InvalidInput(f"{where}, column end: a shift may last at most 7 days.")
+                raise InvalidInput(f"{where}, column end: a shift may last at most 48 hours; split it into shorter shifts.")
             key = (p.handle, p.level, p.start, p.end)
             if key in seen:
                 raise InvalidInput(f"{where}: the same shift appears twice in the file.")
