@@ -1,3 +1,4 @@
 """Imports every command module so its commands attach to the root group."""
 from watchdesk.cli import alert_group  # noqa: F401
 from watchdesk.cli import roster  # noqa: F401
+from watchdesk.cli import feeds  # noqa: F401

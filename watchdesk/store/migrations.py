@@ -271,6 +271,14 @@ CREATE TABLE handover (
 CREATE INDEX ix_handover_shift_id ON handover (shift_id);
 """,
     ),
+    Migration(
+        4,
+        "sources: when a source row was created (staleness baseline) and its last warning",
+        """
+ALTER TABLE source ADD COLUMN created_at VARCHAR(26);
+ALTER TABLE source ADD COLUMN warning VARCHAR NOT NULL DEFAULT '';
+""",
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -113,6 +113,8 @@ class Source(SQLModel, table=True):
     failing_since: datetime | None = _ts()
     failures: int = 0
     health_alert_id: int | None = None
+    created_at: datetime | None = _ts()  # baseline for staleness before the first new item
+    warning: str = ""  # last problem that did not stop the items coming in ("wrong charset …")
 
 
 class Alert(SQLModel, table=True):

@@ -1,0 +1,168 @@
+"""`watchdesk sources`, `poll`, `import`, `alert add`, `alert list`: warnings in, from the shell."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from watchdesk.cli.alert_group import alert_group
+from watchdesk.cli.common import State, actor_option, emit_json, json_option, local_text, pass_state, resolve_actor, table
+from watchdesk.cli.main import cli
+from watchdesk.core.enums import AlertState, Severity
+
+ALERT_FIELDS = ("id", "source", "native_id", "title", "summary", "link", "severity", "severity_raw", "category",
+                "cves", "doc_number", "published_at", "received_at", "state", "level", "related",
+                "affects_us", "joined_to", "attachments")
+
+
+def alert_json(record) -> dict:  # noqa: ANN001 - AlertRecord
+    """The stable JSON shape of an alert for `alert list --json` and `alert add --json`."""
+    from watchdesk.cli.common import to_jsonable
+
+    return {name: to_jsonable(getattr(record, name)) for name in ALERT_FIELDS}
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@cli.command("sources")
+@json_option
+@pass_state
+def sources_cmd(state: State, as_json: bool) -> None:
+    """Each source's health: last success, last error, failures, staleness, next poll."""
+    from watchdesk.services.sources import list_sources
+
+    rows = list_sources(state.runtime)
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        click.echo("no sources configured; add [[sources]] to the config (see config.example.toml).")
+        return
+    click.echo(table(
+        [
+            (r.key, r.kind, r.state, local_text(state, r.last_ok_at), local_text(state, r.last_new_item_at),
+             r.failures or "", local_text(state, r.next_poll_at), _short(r.last_error if r.failures else r.warning, 70))
+            for r in rows
+        ],
+        ("KEY", "KIND", "STATE", "LAST OK", "LAST NEW", "FAILS", "NEXT POLL", "PROBLEM"),
+    ))
+
+
+@cli.command("poll")
+@click.option("--source", "source_key", metavar="KEY", help="Poll only this source (else every enabled source).")
+@json_option
+@pass_state
+def poll_cmd(state: State, source_key: str | None, as_json: bool) -> None:
+    """Poll now, once, and print what came in. Exit status 1 when a source failed."""
+    from watchdesk.services.alerts import get_alert
+    from watchdesk.services.sources import poll_due
+
+    rt = state.runtime
+    results = poll_due(rt, only=source_key, force=True)
+    if as_json:
+        emit_json(results)
+    elif not results:
+        click.echo("nothing to poll: no enabled source with a url in the config.")
+    for r in results if not as_json else ():
+        if r.status == "error":
+            click.echo(f"{r.key}: FAILED: {r.error}")
+        elif r.status in ("unchanged", "not-modified"):
+            click.echo(f"{r.key}: unchanged since the last poll ({r.elapsed:.1f} s)")
+        else:
+            click.echo(f"{r.key}: {r.items} items, {len(r.new)} new, {len(r.updated)} updated, "
+                       f"{len(r.joined)} joined an open alert ({r.elapsed:.1f} s)")
+        for warning in r.warnings:
+            click.echo(f"  note: the source {warning}")
+        for alert_id in r.new[:50]:
+            a = get_alert(rt, alert_id)
+            joined = f" (joins #{a.joined_to})" if a.joined_to else ""
+            click.echo(f"  + #{a.id} [{a.severity.value}] {_short(a.title, 100)}{joined}")
+        if len(r.new) > 50:
+            click.echo(f"  … and {len(r.new) - 50} more ('watchdesk alert list --source {r.key}')")
+        if r.health_alert:
+            click.echo(f"  ! raised alert #{r.health_alert} about this source")
+    if any(r.status == "error" for r in results):
+        sys.exit(1)
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--source", "source_key", metavar="KEY", help="Store as this configured source (its adapter and preset); default 'import'.")
+@actor_option
+@json_option
+@pass_state
+def import_cmd(state: State, file: Path, source_key: str | None, as_handle: str, as_json: bool) -> None:
+    """Import a saved feed (RSS/Atom), a JSON (KEV, NVD, Strapi) or a CSV file of warnings."""
+    from watchdesk.services.ingest import import_file
+
+    actor = resolve_actor(state, as_handle)
+    report, warnings = import_file(state.runtime, actor, file, source_key)
+    if as_json:
+        emit_json({**report.counts, "new_ids": report.new, "updated_ids": report.updated, "warnings": warnings})
+        return
+    c = report.counts
+    click.echo(f"{file}: {c['new']} new, {c['updated']} updated, {c['unchanged']} already known, {c['joined']} joined an open alert.")
+    for warning in warnings:
+        click.echo(f"  note: the file {warning}")
+
+
+@alert_group.command("add")
+@click.option("--title", required=True, help="What the warning is about (one line).")
+@click.option("--summary", default="", help="The details: what to check, what to do.")
+@click.option("--severity", type=click.Choice([s.value for s in Severity]), default=None,
+              help="critical, high, medium or low (else read from the words; medium when they say nothing).")
+@click.option("--link", default="", help="Where it was published (http/https).")
+@click.option("--note", default="", help="Where it came from: 'IRLab', 'phone call from NCSC', a letter number …")
+@actor_option
+@json_option
+@pass_state
+def alert_add(state: State, title: str, summary: str, severity: str | None, link: str, note: str, as_handle: str, as_json: bool) -> None:
+    """Add a warning that arrived outside any feed; it escalates like any other."""
+    from watchdesk.services.ingest import add_manual_alert
+
+    actor = resolve_actor(state, as_handle)
+    record = add_manual_alert(state.runtime, actor, title=title, summary=summary,
+                              severity=Severity(severity) if severity else None, link=link, note=note)
+    if as_json:
+        emit_json(alert_json(record))
+        return
+    joined = f"; it joins open alert #{record.joined_to} (same CVE), which pages instead" if record.joined_to else ""
+    click.echo(f"alert #{record.id} [{record.severity.value}] added: {record.title}{joined}")
+
+
+@alert_group.command("list")
+@click.option("--state", "states", multiple=True, type=click.Choice([s.value for s in AlertState]), help="Only these states (repeatable).")
+@click.option("--severity", "severities", multiple=True, type=click.Choice([s.value for s in Severity]), help="Only these severities (repeatable).")
+@click.option("--source", "sources", multiple=True, metavar="KEY", help="Only from these sources (repeatable).")
+@click.option("--search", default="", help="Words to find in title, summary, CVE ids, letter number (accents optional).")
+@click.option("--limit", default=500, show_default=True, help="At most this many resolved alerts (open ones are always all listed).")
+@json_option
+@pass_state
+def alert_list(state: State, states: tuple[str, ...], severities: tuple[str, ...], sources: tuple[str, ...],
+               search: str, limit: int, as_json: bool) -> None:
+    """Alerts, unacknowledged first, then by deadline and severity."""
+    from watchdesk.services.alerts import AlertFilter, list_alerts
+
+    flt = AlertFilter(
+        states=tuple(AlertState(s) for s in states), severities=tuple(Severity(s) for s in severities),
+        sources=tuple(sources), search=search, limit=limit,
+    )
+    records = list_alerts(state.runtime, flt, with_related=as_json)
+    if as_json:
+        emit_json([alert_json(r) for r in records])
+        return
+    if not records:
+        click.echo("no alerts match.")
+        return
+    click.echo(table(
+        [
+            (f"#{r.id}", r.severity.value, r.state.value, r.level, r.source, local_text(state, r.received_at),
+             ("↳#%d " % r.joined_to if r.joined_to else "") + ("★ " if r.affects_us else "") + _short(r.title, 90))
+            for r in records
+        ],
+        ("ID", "SEVERITY", "STATE", "LVL", "SOURCE", "RECEIVED", "TITLE"),
+    ))

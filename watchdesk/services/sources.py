@@ -1,0 +1,417 @@
+"""Sources: rows synced from config, polling what is due, health, and alerts about sources.
+
+`poll_due(rt)` is what the engine calls every tick (from a worker thread). When nothing
+is due it answers from an in-process schedule without touching the database or the
+network. Otherwise it claims the due sources with a compare-and-set on `next_poll_at`
+(two engines against one database never poll the same source twice), fetches them all
+concurrently on one httpx.AsyncClient, and stores each source's outcome in its own write
+transaction. A source failing longer than `fail_alert_after`, or with nothing new for
+longer than `stale_after`, raises an alert of its own (category source-health).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+import weakref
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+from sqlmodel import Session, col, select
+
+from watchdesk.config import SourceConfig, format_duration
+from watchdesk.core.enums import Category, Severity, SourceKind
+from watchdesk.feeds.adapters import parse_body
+from watchdesk.feeds.fetch import FetchRequest, FetchResult, fetch_many
+from watchdesk.feeds.items import FeedItem
+from watchdesk.feeds.normalize import Watch, normalize
+from watchdesk.feeds.xmlprep import NotAFeed
+from watchdesk.services.alert_factory import raise_alert
+from watchdesk.services.errors import NotFound, Refused
+from watchdesk.services.ingest import IngestReport, ingest_into
+from watchdesk.services.runtime import Runtime
+from watchdesk.store.audit import SYSTEM, append_event
+from watchdesk.store.db import Database
+from watchdesk.store.models import Alert, Source
+from watchdesk.store.types import to_db_text
+
+LEASE_MARGIN = timedelta(seconds=30)
+MAX_BACKOFF = timedelta(hours=6)
+MAX_RETRY_AFTER = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class PollResult:
+    key: str
+    status: str
+    """ok (body read), unchanged (same body), not-modified (304), error."""
+    new: tuple[int, ...] = ()
+    updated: tuple[int, ...] = ()
+    unchanged: int = 0
+    joined: tuple[tuple[int, int], ...] = ()
+    items: int = 0
+    error: str = ""
+    warnings: tuple[str, ...] = ()
+    elapsed: float = 0.0
+    health_alert: int | None = None
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    key: str
+    name: str
+    kind: str
+    url: str
+    enabled: bool
+    configured: bool
+    state: str
+    """ok, failing, stale, never-polled, disabled, not-configured."""
+    interval: timedelta | None
+    last_polled_at: datetime | None
+    last_ok_at: datetime | None
+    last_new_item_at: datetime | None
+    next_poll_at: datetime | None
+    last_error: str
+    last_error_at: datetime | None
+    failing_since: datetime | None
+    failures: int
+    warning: str
+    health_alert_id: int | None
+
+
+# -- the in-process schedule (the fast path) -----------------------------------------------
+@dataclass
+class _Schedule:
+    config: object = None
+    earliest: datetime | None = None
+
+
+_schedules: "weakref.WeakKeyDictionary[Database, _Schedule]" = weakref.WeakKeyDictionary()
+
+
+def _schedule(rt: Runtime) -> _Schedule:
+    sched = _schedules.get(rt.db)
+    if sched is None:
+        sched = _schedules[rt.db] = _Schedule()
+    return sched
+
+
+def _pollable(rt: Runtime) -> list[SourceConfig]:
+    return [s for s in rt.config.sources if s.enabled and s.kind != SourceKind.MANUAL]
+
+
+# -- syncing rows with the config ------------------------------------------------------------
+def sync_sources(rt: Runtime) -> None:
+    """Create rows for new sources; follow changes of name, kind and url (a new url starts afresh)."""
+    now = rt.now()
+    with rt.db.write() as session:
+        rows = {r.key: r for r in session.exec(select(Source)).all()}
+        for src in rt.config.sources:
+            row = rows.get(src.key)
+            name = src.name or src.key
+            if row is None:
+                session.add(Source(key=src.key, name=name, kind=src.kind.value, url=src.url, created_at=now, next_poll_at=now))
+                append_event(session, now, SYSTEM, "source.added", "source", src.key,
+                             {"name": name, "kind": src.kind.value, "url": src.url})
+                continue
+            if (row.name, row.kind, row.url) != (name, src.kind.value, src.url):
+                before = {"name": row.name, "kind": row.kind, "url": row.url}
+                if row.url != src.url or row.kind != src.kind.value:
+                    row.etag = row.last_modified = row.body_hash = ""
+                    row.next_poll_at = now
+                row.name, row.kind, row.url = name, src.kind.value, src.url
+                session.add(row)
+                append_event(session, now, SYSTEM, "source.changed", "source", src.key,
+                             {"before": before, "name": name, "kind": src.kind.value, "url": src.url})
+    sched = _schedule(rt)
+    sched.config = rt.config
+    sched.earliest = None
+
+
+def _refresh_earliest(rt: Runtime) -> None:
+    keys = [s.key for s in _pollable(rt)]
+    sched = _schedule(rt)
+    if not keys:
+        sched.earliest = datetime.max.replace(tzinfo=rt.now().tzinfo)
+        return
+    with rt.db.read() as session:
+        times = session.exec(select(Source.next_poll_at).where(col(Source.key).in_(keys))).all()
+    if any(t is None for t in times) or len(times) < len(keys):
+        sched.earliest = rt.now()
+    else:
+        sched.earliest = min(times)  # type: ignore[type-var]
+
+
+# -- health ----------------------------------------------------------------------------------
+def _health_state(src: SourceConfig | None, row: Source, now: datetime) -> str:
+    if src is None:
+        return "not-configured"
+    if not src.enabled:
+        return "disabled"
+    if src.kind == SourceKind.MANUAL:
+        return "ok"
+    if row.failures:
+        return "failing"
+    if row.last_polled_at is None:
+        return "never-polled"
+    baseline = row.last_new_item_at or row.created_at
+    if baseline is not None and now - baseline >= src.stale_after:
+        return "stale"
+    return "ok"
+
+
+def list_sources(rt: Runtime) -> list[SourceHealth]:
+    """Every configured source (and old rows no longer in the config), with its health."""
+    sync_sources(rt)
+    now = rt.now()
+    with rt.db.read() as session:
+        rows = {r.key: r for r in session.exec(select(Source)).all()}
+    out = []
+    order = [s.key for s in rt.config.sources] + sorted(k for k in rows if rt.config.source(k) is None)
+    for key in order:
+        row = rows[key]
+        src = rt.config.source(key)
+        out.append(
+            SourceHealth(
+                key=key, name=row.name, kind=row.kind, url=row.url,
+                enabled=bool(src and src.enabled), configured=src is not None,
+                state=_health_state(src, row, now), interval=src.interval if src else None,
+                last_polled_at=row.last_polled_at, last_ok_at=row.last_ok_at, last_new_item_at=row.last_new_item_at,
+                next_poll_at=row.next_poll_at, last_error=row.last_error, last_error_at=row.last_error_at,
+                failing_since=row.failing_since, failures=row.failures, warning=row.warning,
+                health_alert_id=row.health_alert_id,
+            )
+        )
+    return out
+
+
+def backoff(src: SourceConfig, failures: int, retry_after: str, now: datetime, rng: random.Random | None = None) -> timedelta:
+    """Exponential from min(interval, 2 min), capped, with ±20 % jitter; Retry-After wins when later."""
+    rng = rng or random
+    base = min(src.interval, timedelta(minutes=2))
+    cap = max(src.interval, min(MAX_BACKOFF, src.interval * 8))
+    delay = min(base * (2 ** min(max(failures - 1, 0), 16)), cap)
+    delay = delay * rng.uniform(0.8, 1.2)
+    asked = parse_retry_after(retry_after, now)
+    if asked is not None:
+        delay = max(delay, min(asked, MAX_RETRY_AFTER))
+    return delay
+
+
+def parse_retry_after(value: str, now: datetime) -> timedelta | None:
+    """Retry-After as seconds or as an HTTP date."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return timedelta(seconds=int(value))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(timedelta(0), when - now)
+
+
+def _check_health(session: Session, src: SourceConfig, row: Source, now: datetime) -> int | None:
+    """Raise the source's own alert when it failed or stayed silent too long; returns a new alert id."""
+    if row.health_alert_id is not None:
+        return None
+    name = row.name or row.key
+    if row.failures and row.failing_since and now - row.failing_since >= src.fail_alert_after:
+        alert, created = raise_alert(
+            session, now, source_key=row.key,
+            dedup_key=f"source-health:{row.key}:failing:{to_db_text(row.failing_since)}",
+            title=f"Source '{name}' has been failing for {format_duration(now - row.failing_since)}: {row.last_error}",
+            summary=(f"The source {name} ({row.url}) {row.last_error}.\n"
+                     f"It failed {row.failures} times in a row since {to_db_text(row.failing_since)} UTC. "
+                     "Warnings published there are not reaching the desk: check the source by hand until it recovers."),
+            severity=Severity.HIGH, category=Category.SOURCE_HEALTH, link=row.url if row.url.startswith("http") else "",
+        )
+    elif not row.failures:
+        baseline = row.last_new_item_at or row.created_at
+        if baseline is None or now - baseline < src.stale_after:
+            return None
+        alert, created = raise_alert(
+            session, now, source_key=row.key,
+            dedup_key=f"source-health:{row.key}:stale:{to_db_text(baseline)}",
+            title=f"Source '{name}' has published nothing new for {format_duration(now - baseline)}",
+            summary=(f"The source {name} ({row.url}) answers, but nothing new has come from it since "
+                     f"{to_db_text(baseline)} UTC (expected within {format_duration(src.stale_after)}). "
+                     "A silent feed during a watch is itself an incident: check the publisher's site by hand."),
+            severity=Severity.MEDIUM, category=Category.SOURCE_HEALTH, link=row.url if row.url.startswith("http") else "",
+        )
+    else:
+        return None
+    row.health_alert_id = alert.id
+    session.add(row)
+    return alert.id if created else None
+
+
+def _recovered(session: Session, row: Source, now: datetime, had_new: bool) -> None:
+    """A failing source answered, or a stale one published: its health alert no longer holds."""
+    if row.health_alert_id is None:
+        return
+    alert = session.get(Alert, row.health_alert_id)
+    kind = "stale" if alert is not None and ":stale:" in alert.dedup_key else "failing"
+    if kind == "failing" or had_new:
+        append_event(session, now, SYSTEM, "source.recovered", "source", row.key,
+                     {"health_alert": row.health_alert_id, "was": kind})
+        row.health_alert_id = None
+
+
+# -- recording outcomes ---------------------------------------------------------------------------
+def _record_failure(rt: Runtime, src: SourceConfig, sentence: str, retry_after: str = "") -> tuple[int | None, str]:
+    now = rt.now()
+    with rt.db.write() as session:
+        row = session.exec(select(Source).where(Source.key == src.key)).one()
+        first = row.failures == 0
+        changed = sentence != row.last_error
+        row.failures += 1
+        row.failing_since = row.failing_since or now
+        row.last_error, row.last_error_at, row.last_polled_at = sentence, now, now
+        row.next_poll_at = now + backoff(src, row.failures, retry_after, now)
+        session.add(row)
+        if first or changed:
+            append_event(session, now, SYSTEM, "source.failed", "source", src.key,
+                         {"error": sentence, "failures": row.failures})
+        alert_id = _check_health(session, src, row, now)
+    _schedule(rt).earliest = None
+    return alert_id, sentence
+
+
+def _record_success(
+    rt: Runtime,
+    src: SourceConfig,
+    fetched: FetchResult,
+    body_hash: str,
+    items: list[FeedItem] | None,
+    warnings: list[str],
+) -> tuple[IngestReport, int | None]:
+    now = rt.now()
+    report = IngestReport()
+    with rt.db.write() as session:
+        if items is not None:
+            report = ingest_into(session, rt, src.key, items)
+        row = session.exec(select(Source).where(Source.key == src.key)).one()
+        if row.failures:
+            append_event(session, now, SYSTEM, "source.ok", "source", src.key,
+                         {"after_failures": row.failures, "items": len(items or [])})
+        _recovered(session, row, now, bool(report.new))
+        row.failures = 0
+        row.failing_since = None
+        row.last_ok_at = row.last_polled_at = now
+        if report.new:
+            row.last_new_item_at = now
+        if fetched.status == "ok":
+            row.etag, row.last_modified, row.body_hash = fetched.etag, fetched.last_modified, body_hash
+            row.warning = "; ".join(dict.fromkeys(warnings))[:1000]
+        row.next_poll_at = now + src.interval
+        session.add(row)
+        alert_id = _check_health(session, src, row, now)
+    _schedule(rt).earliest = None
+    return report, alert_id
+
+
+def parse_items(rt: Runtime, src: SourceConfig, body: bytes, content_type: str, base_url: str) -> tuple[list[FeedItem], list[str]]:
+    """Adapter + normalizer for one source's body (raises NotAFeed)."""
+    outcome = parse_body(src.kind.value, body, content_type=content_type, preset=src.preset,
+                         mapping=src.mapping, base_url=base_url)
+    watch = Watch.of(rt.config.watch.vendors, rt.config.watch.products)
+    items = [normalize(raw, default_severity=src.severity, zone=rt.zone, watch=watch) for raw in outcome.items]
+    return items, outcome.warnings
+
+
+def _handle(rt: Runtime, src: SourceConfig, fetched: FetchResult, stored_hash: str) -> PollResult:
+    if fetched.status == "error":
+        alert_id, sentence = _record_failure(rt, src, fetched.error, fetched.retry_after)
+        return PollResult(src.key, "error", error=sentence, elapsed=fetched.elapsed, health_alert=alert_id)
+    if fetched.status == "not-modified":
+        report, alert_id = _record_success(rt, src, fetched, stored_hash, None, [])
+        return PollResult(src.key, "not-modified", elapsed=fetched.elapsed, health_alert=alert_id)
+    body_hash = hashlib.sha256(fetched.body).hexdigest()
+    if body_hash == stored_hash:
+        report, alert_id = _record_success(rt, src, fetched, body_hash, None, [])
+        return PollResult(src.key, "unchanged", elapsed=fetched.elapsed, health_alert=alert_id)
+    started = time.monotonic()
+    try:
+        items, warnings = parse_items(rt, src, fetched.body, fetched.content_type, fetched.final_url or src.url)
+    except NotAFeed as exc:
+        alert_id, sentence = _record_failure(rt, src, str(exc))
+        return PollResult(src.key, "error", error=sentence, elapsed=fetched.elapsed, health_alert=alert_id)
+    report, alert_id = _record_success(rt, src, fetched, body_hash, items, warnings)
+    return PollResult(
+        src.key, "ok", new=tuple(report.new), updated=tuple(report.updated), unchanged=report.unchanged,
+        joined=tuple(report.joined), items=len(items), warnings=tuple(dict.fromkeys(warnings)),
+        elapsed=fetched.elapsed + (time.monotonic() - started), health_alert=alert_id,
+    )
+
+
+# -- polling ----------------------------------------------------------------------------------------
+def _claim(rt: Runtime, sources: list[SourceConfig], force: bool) -> list[tuple[SourceConfig, Source]]:
+    """Take the due sources: next_poll_at moves to a lease by compare-and-set; rowcount decides."""
+    now = rt.now()
+    claimed = []
+    with rt.db.write() as session:
+        rows = {r.key: r for r in session.exec(select(Source).where(col(Source.key).in_([s.key for s in sources]))).all()}
+        conn = session.connection()
+        for src in sources:
+            row = rows.get(src.key)
+            if row is None:
+                continue
+            if not force and row.next_poll_at is not None and row.next_poll_at > now:
+                continue
+            lease = to_db_text(now + src.deadline + LEASE_MARGIN)
+            if row.next_poll_at is None:
+                result = conn.exec_driver_sql(
+                    "UPDATE source SET next_poll_at = ? WHERE id = ? AND next_poll_at IS NULL", (lease, row.id))
+            else:
+                result = conn.exec_driver_sql(
+                    "UPDATE source SET next_poll_at = ? WHERE id = ? AND next_poll_at = ?",
+                    (lease, row.id, to_db_text(row.next_poll_at)))
+            if result.rowcount == 1:
+                claimed.append((src, row))
+    return claimed
+
+
+def poll_due(rt: Runtime, only: str | None = None, force: bool = False) -> list[PollResult]:
+    """Poll every source that is due (or `only` that one; `force` ignores the schedule).
+
+    Synchronous: the concurrent fetches run inside with asyncio. Returns at once, without
+    database or network, when the in-process schedule says nothing is due.
+    """
+    sched = _schedule(rt)
+    if only is None and not force and sched.config is rt.config and sched.earliest is not None and rt.now() < sched.earliest:
+        return []
+    if sched.config is not rt.config:
+        sync_sources(rt)
+    if only is not None:
+        src = rt.config.source(only)
+        if src is None:
+            known = ", ".join(s.key for s in rt.config.sources) or "none configured"
+            raise NotFound(f"no source '{only}' in the config ({known}); see 'watchdesk sources'.")
+        if src.kind == SourceKind.MANUAL:
+            raise Refused(f"source '{only}' is manual: nothing to poll; use 'watchdesk alert add' or 'watchdesk import'.")
+        if not src.enabled:
+            raise Refused(f"source '{only}' is disabled; set enabled = true for it in {rt.config.source_path or 'the config'}.")
+        wanted = [src]
+    else:
+        wanted = _pollable(rt)
+    claimed = _claim(rt, wanted, force or only is not None)
+    results: list[PollResult] = []
+    if claimed:
+        requests = [
+            FetchRequest(
+                key=src.key, url=src.url, timeout=src.timeout.total_seconds(), deadline=src.deadline.total_seconds(),
+                max_bytes=src.max_bytes, etag=row.etag, last_modified=row.last_modified,
+            )
+            for src, row in claimed
+        ]
+        fetched = {r.key: r for r in fetch_many(requests)}
+        for src, row in claimed:
+            results.append(_handle(rt, src, fetched[src.key], row.body_hash))
+    _refresh_earliest(rt)
+    return results
