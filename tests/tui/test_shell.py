@@ -1,0 +1,226 @@
+"""Pilot tests of the shell: sign-in (with and without PIN), screens by number, help,
+the palette, the bell and banner for new alerts, the log's verify, the roster's forms,
+the sources' poll now."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.command import CommandPalette
+from textual.widgets import DataTable, Input
+
+from tests.tui.conftest import of_type, settle, wait_until
+from tests.tui.screen_text import screen_text
+from watchdesk.core.enums import AlertState
+from watchdesk.feeds.items import RawItem
+from watchdesk.feeds.normalize import normalize
+from watchdesk.core.enums import Severity
+from watchdesk.services.alerts import get_alert
+from watchdesk.services.ingest import ingest_items
+from watchdesk.services.officers import set_pin, sign_in
+from watchdesk.services.roster import roster_now
+from watchdesk.tui.messages import ActionDone, ActionRefused, NewAlerts, SignedIn
+from watchdesk.tui.screens.alerts import AlertsScreen
+from watchdesk.tui.screens.help import HelpScreen
+from watchdesk.tui.screens.log import LogScreen
+from watchdesk.tui.screens.roster import RosterScreen
+from watchdesk.tui.screens.signin import SignInScreen
+from watchdesk.tui.screens.sources import SourcesScreen
+
+
+async def test_sign_in_at_start_and_with_a_pin(make_desk, desk_rt, messages):
+    set_pin(desk_rt, sign_in(desk_rt, "minh", None), "thu", "2468")
+    app = make_desk(None, ask_sign_in=True)
+    async with app.run_test(message_hook=messages.append) as pilot:
+        await settle(pilot, app)
+        assert isinstance(app.screen, SignInScreen)
+        assert "not signed in" in screen_text(app)
+        app.screen.query_one("#officers").highlighted = [o.handle for o in app.screen.officers].index("thu")
+        await pilot.press("enter")
+        await pilot.pause()
+        pin = app.screen.query_one("#pin", Input)
+        assert app.focused is pin
+        await pilot.press(*"1111", "enter")
+        await settle(pilot, app)
+        assert app.operator is None
+        assert "wrong PIN for 'thu'" in screen_text(app)
+        await pilot.press(*"2468", "enter")
+        await settle(pilot, app)
+        assert app.operator is not None and app.operator.handle == "thu"
+        assert isinstance(app.screen, AlertsScreen)
+        assert "operator: thu" in screen_text(app)
+        assert [m.sentence for m in of_type(messages, ActionRefused)] == ["wrong PIN for 'thu'."]
+        # ctrl+o changes the operator at handover; escape keeps the current one
+        await pilot.press("ctrl+o")
+        await settle(pilot, app)
+        assert isinstance(app.screen, SignInScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.operator.handle == "thu"
+    assert [m.actor.handle for m in of_type(messages, SignedIn)] == ["thu"]
+
+
+async def test_number_keys_switch_screens_and_help_lists_every_binding(make_desk):
+    app = make_desk()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        for key, kind in (("2", RosterScreen), ("3", SourcesScreen), ("4", LogScreen), ("1", AlertsScreen)):
+            await pilot.press(key)
+            await settle(pilot, app)
+            assert isinstance(app.screen, kind)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = app.screen.query_one("#help").query_one("Static").render().plain
+        for word in ("Ack", "Resolve", "Snooze", "Escalate", "Search", "Filter", "Open link", "Call done",
+                     "Prev week", "Generate", "Override", "Swap", "Poll now", "Verify", "Operator", "Command palette"):
+            assert word in text, word
+        await pilot.press("escape")
+        assert isinstance(app.screen, AlertsScreen)
+
+
+async def test_palette_acknowledges_by_id(make_desk, ids, desk_rt, messages):
+    app = make_desk("mai")
+    async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
+        await settle(pilot, app)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*f"ack {ids['exchange']}")
+        await wait_until(pilot, lambda: f"Acknowledge #{ids['exchange']}" in screen_text(app))
+        await pilot.press("enter")
+        await settle(pilot, app)
+    assert get_alert(desk_rt, ids["exchange"]).acked_by == "mai"
+    assert [(m.action, m.alert_id) for m in of_type(messages, ActionDone)] == [("acknowledge", ids["exchange"])]
+
+
+async def test_palette_jumps_to_a_screen(make_desk):
+    app = make_desk()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("ctrl+p", *"go to roster")
+        await wait_until(pilot, lambda: "Go to Roster" in screen_text(app))
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert isinstance(app.screen, RosterScreen)
+
+
+def _new_warning(rt, key: str, title: str) -> int:
+    item = normalize(RawItem(native_id=key, title=title, summary="", severity="cao"), default_severity=Severity.MEDIUM, zone=rt.zone)
+    return ingest_items(rt, "khonggianmang", [item]).new[0]
+
+
+async def test_a_new_alert_rings_and_shows_a_banner_until_looked_at(make_desk, desk_rt, messages, monkeypatch):
+    app = make_desk(watch=True)
+    bells: list[int] = []
+    monkeypatch.setattr(app, "bell", lambda: bells.append(1))
+    async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
+        await settle(pilot, app)
+        await pilot.press("2")  # the banner shows on every screen, not only the board
+        assert await wait_until(pilot, lambda: app._last_version is not None)
+        new_id = _new_warning(desk_rt, "ransomware-1", "Cảnh báo mã độc tống tiền mới")
+        assert await wait_until(pilot, lambda: "NEW ALERT" in screen_text(app))
+        assert f"#{new_id}" in screen_text(app) and bells
+        assert [a.id for m in of_type(messages, NewAlerts) for a in m.alerts] == [new_id]
+        await pilot.press("1", "x")  # dismissed on the board
+        await pilot.pause()
+        assert "NEW ALERT" not in screen_text(app)
+        second = _new_warning(desk_rt, "ransomware-2", "Biến thể mới của mã độc")
+        assert await wait_until(pilot, lambda: f"#{second}" in screen_text(app) and "NEW ALERT" in screen_text(app))
+        app.open_alert(second)  # looking at it clears it
+        await settle(pilot, app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "NEW ALERT" not in screen_text(app)
+
+
+async def test_log_screen_filters_and_verifies(make_desk):
+    app = make_desk()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("4")
+        await settle(pilot, app)
+        table = app.screen.query_one("#log-table", DataTable)
+        assert table.row_count > 20
+        await pilot.press("slash", *"lan")
+        await settle(pilot, app)
+        actors = {table.get_row_at(r)[2].plain for r in range(table.row_count)}
+        assert actors == {"lan"}
+        app.screen.query_one("#log-kind", Input).value = "alert.*"
+        await settle(pilot, app)
+        kinds = {table.get_row_at(r)[3].plain for r in range(table.row_count)}
+        assert kinds and all(k.startswith("alert.") for k in kinds)
+        await pilot.press("escape", "v")
+        await settle(pilot, app)
+        assert "audit log verified" in screen_text(app)
+
+
+async def test_roster_grid_shows_who_and_now(make_desk, desk_rt):
+    app = make_desk()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("2")
+        await settle(pilot, app)
+        text = screen_text(app)
+        on_duty_l1 = roster_now(desk_rt)[1][0].officer
+        assert on_duty_l1 in text and "│" in text and "Tue 17/02" in text
+        assert "covered all week" in text
+        await pilot.press("right")
+        await settle(pilot, app)
+        assert "Mon 23/02" in screen_text(app) and "GAP" in screen_text(app)  # after the watch: nobody rostered
+        await pilot.press("t", "l")
+        await settle(pilot, app)
+        assert "level 2" in screen_text(app)
+
+
+async def test_roster_override_as_a_lead_and_refused_for_an_officer(make_desk, desk_rt, messages):
+    app = make_desk("hung")
+    async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
+        await settle(pilot, app)
+        await pilot.press("2", "o")
+        await settle(pilot, app)
+        assert "only leads and supervisors may" in of_type(messages, ActionRefused)[-1].sentence
+    app = make_desk("lan")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("2", "o")
+        await pilot.pause()
+        form = app.screen
+        for name, value in (("handle", "mai"), ("level", "1"), ("start", "2026-02-17 03:00"), ("end", "2026-02-17 05:00"),
+                            ("reason", "Hùng ốm")):
+            form.query_one(f"#field-{name}", Input).value = value
+        await pilot.click("#submit")
+        await settle(pilot, app)
+    from datetime import datetime
+
+    at = datetime.fromisoformat("2026-02-17T04:00:00+07:00")
+    assert [g.officer for g in roster_now(desk_rt, at)[1]] == ["mai"]
+
+
+async def test_sources_screen_polls_now(tmp_path: Path, rt, clock, make_desk):
+    from watchdesk.config import parse_config
+    from watchdesk.services.runtime import open_runtime
+    from watchdesk.tui.app import make_app
+
+    feed = tmp_path / "feed.xml"
+    feed.write_text(
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+        "<item><title>Cảnh báo lỗ hổng nghiêm trọng trong Cisco IOS XE</title><link>https://example.vn/a</link>"
+        "<guid>a-1</guid><description>Mức độ: nghiêm trọng</description></item></channel></rss>",
+        encoding="utf-8",
+    )
+    config = parse_config({"sources": [{"key": "local", "kind": "rss", "url": feed.as_uri()}]})
+    rt2 = open_runtime(config, db_path=str(tmp_path / "sources.db"), clock=clock)
+    app = make_app(rt2, run_engine=False, watch=False, ask_sign_in=False, blink=False, start="sources")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        assert "never-polled" in screen_text(app)
+        await pilot.press("p")
+        await settle(pilot, app)
+        assert "local: ok, 1 new" in screen_text(app)
+        table = app.screen.query_one("#sources-table", DataTable)
+        assert table.get_row_at(0)[1].plain == "ok"
+    from watchdesk.services.alerts import list_alerts
+
+    assert [a.title for a in list_alerts(rt2)] == ["Cảnh báo lỗ hổng nghiêm trọng trong Cisco IOS XE"]
+    rt2.db.dispose()
