@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlmodel import select
@@ -51,6 +51,11 @@ def test_who_is_on_duty_across_midnight_and_the_period_ends(rt, staff, night_wat
     assert upcoming["thu"].on_duty_now and upcoming["hung"].segment.start == local("2026-02-17 07:30")
     assert upcoming["minh"].segment is None
     assert events(rt, "roster.generated")[0]["shifts"] == 21
+    grid = roster.week_grid(rt, date(2026, 2, 16), days=8)
+    assert [b.officer for b in grid.row(date(2026, 2, 16), 1).blocks] == ["thu", "hung", "thu"]  # 00-07:30, -19:30, -24
+    assert [b.gap for b in grid.row(date(2026, 2, 16), 3).blocks] == [True]
+    last = grid.row(date(2026, 2, 23), 1).blocks
+    assert [(b.officer, b.gap) for b in last] == [("thu", False), ("hung", False), ("", True)]  # the watch ends at 08:00
 
 
 def test_an_override_covers_part_of_a_shift_and_is_audited(rt, staff, night_watch, local) -> None:
