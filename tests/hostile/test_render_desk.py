@@ -1,0 +1,116 @@
+"""Hostile feed text on the desk: board, detail, banner, palette.
+
+Titles and summaries carry live Textual markup (`[@click=app.quit]`, `[/x]`, `[link=…]`),
+terminal escapes (OSC 52 clipboard write, OSC 0 window title), C1 controls and a right-to-left
+override. The officer must see the brackets as the characters they are, none of the escapes,
+and nothing must happen when they click the text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from textual.command import CommandPalette
+
+from tests.tui.conftest import desk_rt, ids, make_desk, settle, wait_until  # noqa: F401 - fixtures
+from tests.tui.screen_text import screen_text
+from watchdesk.core.enums import Severity
+from watchdesk.feeds.items import RawItem
+from watchdesk.feeds.normalize import normalize
+from watchdesk.services.alerts import get_alert
+from watchdesk.services.ingest import ingest_items
+from watchdesk.tui.screens.detail import AlertDetailScreen
+
+TITLE = (
+    "[@click=app.quit]Bấm vào đây[/] [/x] [link=https://evil.example]cập nhật[/link] "
+    "\x1b]52;c;ZXZpbA==\x07\x1b]0;pwned\x07\x9b31m\u202egnal lỗ hổng nghiêm trọng"
+)
+SUMMARY = "Chi tiết [@click=app.quit]tại đây[/]\n\x1b[2J\x1b]52;c;ZXZpbA==\x07[b]đậm?[/b] \u202eabc \x85x"
+SEEN_TITLE = "[@click=app.quit]Bấm vào đây[/] [/x] [link=https://evil.example]cập nhật[/link] gnal lỗ hổng nghiêm trọng"
+UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _ingest(rt, key: str = "evil-1") -> int:
+    raw = RawItem(native_id=key, title=TITLE, summary=SUMMARY, severity="cao", link="https://example.vn/[@click=app.quit]")
+    item = normalize(raw, default_severity=Severity.MEDIUM, zone=rt.zone)
+    return ingest_items(rt, "khonggianmang", [item]).new[0]
+
+
+async def test_board_and_detail_show_markup_as_text_and_clicks_do_nothing(make_desk, desk_rt):
+    """The board row reads '[@click=app.quit]Bấm vào đây[/] [/x] [link=…]cập nhật[/link] gnal lỗ hổng…';
+    clicking it selects the row (and opens the detail), and the desk keeps running."""
+    alert_id = _ingest(desk_rt)
+    assert get_alert(desk_rt, alert_id).title == SEEN_TITLE
+    app = make_desk()
+    async with app.run_test(size=(200, 40)) as pilot:
+        await settle(pilot, app)
+        text = screen_text(app)
+        assert "[@click=app.quit]Bấm vào đây[/] [/x] [link=https://evil.example]cập nhật" in text
+        assert not UNSAFE.search(text)
+        table = app.screen.query_one("#board")
+        row = table.get_row_index(str(alert_id))
+        for _ in range(2):  # the second click on the highlighted row opens the detail
+            await pilot.click("#board", offset=(60, row + 1))
+            await settle(pilot, app)
+        assert app.is_running and app.return_code is None
+        assert isinstance(app.screen, AlertDetailScreen)
+        detail = screen_text(app)
+        assert "[@click=app.quit]Bấm vào đây[/]" in detail
+        assert "Chi tiết [@click=app.quit]tại đây[/]" in detail and "[b]đậm?[/b]" in detail
+        assert "https://example.vn/[@click=app.quit]" in detail
+        assert not UNSAFE.search(detail)
+        for y in range(6, 20):  # click all over the text
+            await pilot.click("#detail", offset=(10, y))
+        await settle(pilot, app)
+        assert app.is_running and app.return_code is None
+
+
+async def test_banner_shows_a_hostile_title_as_text(make_desk, desk_rt):
+    """The red banner reads 'NEW ALERT #10 HIGH [@click=app.quit]Bấm vào đây[/] …'; clicking it opens the alert."""
+    app = make_desk(watch=True)
+    async with app.run_test(size=(200, 40)) as pilot:
+        await settle(pilot, app)
+        assert await wait_until(pilot, lambda: app._last_version is not None)
+        alert_id = _ingest(desk_rt, "evil-2")
+        assert await wait_until(pilot, lambda: "NEW ALERT" in screen_text(app))
+        banner = next(line for line in screen_text(app).splitlines() if "NEW ALERT" in line)
+        assert f"#{alert_id}" in banner and "[@click=app.quit]Bấm vào đây[/] [/x]" in banner
+        assert not UNSAFE.search(banner)
+        await pilot.click("NewAlertBanner", offset=(40, 0))
+        await settle(pilot, app)
+        assert app.is_running and isinstance(app.screen, AlertDetailScreen)
+
+
+async def test_palette_shows_a_hostile_title_as_text(make_desk, desk_rt):
+    """ctrl+p then 'ack 10' lists 'Acknowledge #10 [@click=app.quit]Bấm vào đây[/] …' in plain text."""
+    alert_id = _ingest(desk_rt, "evil-3")
+    app = make_desk()
+    async with app.run_test(size=(200, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("ctrl+p", *f"ack {alert_id}")
+        assert await wait_until(pilot, lambda: f"Acknowledge #{alert_id}" in screen_text(app))
+        assert isinstance(app.screen, CommandPalette)
+        text = screen_text(app)
+        assert "[@click=app.quit]Bấm vào đây[/] [/x]" in text
+        assert not UNSAFE.search(text)
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert app.is_running
+
+
+async def test_a_hostile_officer_name_and_note_render_as_text(make_desk, desk_rt, ids):
+    """A note '[@click=app.quit]x[/] \\x1b]0;t\\x07' shows in the timeline as '[@click=app.quit]x[/]'."""
+    from watchdesk.services.lifecycle import add_note
+    from watchdesk.services.officers import sign_in
+
+    add_note(desk_rt, sign_in(desk_rt, "hung", None), ids["exchange"], "[@click=app.quit]x[/] \x1b]0;t\x07[link=https://a.b]y")
+    app = make_desk()
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(pilot, app)
+        app.open_alert(ids["exchange"])
+        await settle(pilot, app)
+        app.screen.query_one("#detail").scroll_end(animate=False)  # the timeline is the last block
+        await pilot.pause()
+        text = screen_text(app)
+        assert "[@click=app.quit]x[/] [link=https://a.b]y" in text
+        assert not UNSAFE.search(text)
