@@ -35,7 +35,8 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if isinstance(value, datetime):
             return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
-        return datetime.strptime(value, _FORMAT).replace(tzinfo=timezone.utc)
+        # fromisoformat reads our fixed-width text about ten times faster than strptime.
+        return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
 
 
 def to_db_text(value: datetime) -> str:
