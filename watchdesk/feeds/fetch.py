@@ -171,7 +171,8 @@ class _Capped:
             raise FetchError(f"sent its answer compressed as '{enc}', which watchdesk did not ask for")
 
     def _too_big(self, after: str) -> FetchError:
-        return FetchError(f"sent more than {_megabytes(self.cap)} {after}; raise max_bytes for this source if that is expected")
+        after = f" {after}" if after else ""
+        return FetchError(f"sent more than {_megabytes(self.cap)}{after}; raise max_bytes for this source if that is expected")
 
     def feed(self, chunk: bytes) -> None:
         self.wire += len(chunk)

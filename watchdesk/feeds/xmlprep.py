@@ -21,6 +21,8 @@ from __future__ import annotations
 import codecs
 import re
 
+from watchdesk.core.text import clean_text
+
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _XML_ENC = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']", re.IGNORECASE)
 _BOMS = (
@@ -28,6 +30,7 @@ _BOMS = (
     (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_BE, "utf-16-be"), (codecs.BOM_UTF16_LE, "utf-16-le"),
 )
 FEED_TYPES = ("xml", "rss", "atom", "rdf")
+_FORBIDDEN_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 class NotAFeed(Exception):
@@ -149,6 +152,12 @@ def prepare_xml(body: bytes, content_type: str = "") -> tuple[bytes, list[str]]:
         warnings.append(f"is served as '{media}', not as a feed type; it was read as a feed anyway")
     text, _, charset_warnings = decode_body(body, content_type)
     warnings.extend(charset_warnings)
+    if _FORBIDDEN_IN_XML.search(text):
+        # ESC/OSC/CSI sequences and C0/C1 controls are not allowed in XML 1.0 and would push
+        # feedparser onto its lenient parser, which turns C1 bytes into cp1252 punctuation.
+        # Cleaning the document once here removes whole sequences, payloads included.
+        text = clean_text(text)
+        warnings.append("contains terminal control characters (removed)")
     text, had_entities = strip_doctype(text)
     if had_entities:
         warnings.append("declares XML entities (a known attack on feed readers); they were ignored")
