@@ -1,0 +1,172 @@
+"""Concurrency with real processes: one winner among twelve, two engines, kill -9 mid-tick."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.engine import workers
+from tests.engine.conftest import WebhookServer, alert_row, duty, kinds, new_alert, policies
+from watchdesk.clock import FakeClock
+from watchdesk.config import parse_config
+from watchdesk.core.records import Actor
+from watchdesk.engine import Engine
+from watchdesk.notify.outbox import delivery_log
+from watchdesk.services.officers import add_officer
+from watchdesk.services.runtime import Runtime, open_runtime
+from watchdesk.store.audit import events_for, verify
+
+SPAWN = multiprocessing.get_context("spawn")
+
+
+def _hook_config(webhook: WebhookServer, waits: str = "10s") -> dict[str, Any]:
+    return {
+        "channels": {"hook": {"type": "webhook", "url": webhook.url, "timeout": "5s", "max_attempts": 5}},
+        "policies": policies(["hook"], {s: waits for s in ("critical", "high", "medium", "low")}),
+    }
+
+
+def test_twelve_processes_acknowledge_one_alert(rt: Runtime, clock: FakeClock, db_path: Path, staff: dict[str, Actor]) -> None:
+    """Exactly one wins; one audit event; each of the other eleven is told who won and when."""
+    handles = [f"officer{i:02d}" for i in range(12)]
+    for h in handles:
+        add_officer(rt, staff["minh"], h, f"Cán bộ {h}")
+    alert = new_alert(rt)
+    barrier, results = SPAWN.Barrier(12), SPAWN.Queue()
+    start = clock.now().isoformat()
+    procs = [
+        SPAWN.Process(target=workers.acknowledge_one, args=(str(db_path), {}, start, h, alert, barrier, results))
+        for h in handles
+    ]
+    for p in procs:
+        p.start()
+    outcomes = [results.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    winners = [h for kind, h, _ in outcomes if kind == "won"]
+    assert len(winners) == 1
+    refusals = [msg for kind, _, msg in outcomes if kind == "refused"]
+    assert refusals == [f"alert #{alert} was already acknowledged by {winners[0]} at 02:00."] * 11
+    acks = [e for e in events_for(rt.db, "alert", alert) if e.kind == "alert.acknowledged"]
+    assert len(acks) == 1 and acks[0].actor == winners[0]
+    assert verify(rt.db).ok
+
+
+@pytest.fixture
+def config(webhook: WebhookServer) -> Any:  # the policies step every 10 s so a minute sees many escalations
+    return parse_config(_hook_config(webhook))
+
+
+def test_two_engines_one_minute_every_escalation_and_message_once(
+    rt: Runtime, clock: FakeClock, db_path: Path, webhook: WebhookServer, staff: dict[str, Actor]
+) -> None:
+    t0 = clock.now()
+    for handle, level in (("hung", 1), ("lan", 2), ("minh", 3)):
+        duty(rt, handle, level, t0 - timedelta(hours=1), t0 + timedelta(hours=2))
+    alerts = []
+    for i in range(5):  # received at +0, +7, +14, +21, +28 s
+        clock.set(t0 + timedelta(seconds=7 * i))
+        alerts.append(new_alert(rt, key=f"a{i}", title=f"Cảnh báo {i}"))
+    steps = 60
+    barrier, results = SPAWN.Barrier(2), SPAWN.Queue()
+    procs = [
+        SPAWN.Process(target=workers.tick_through, args=(str(db_path), _hook_config(webhook), t0.isoformat(), steps, barrier, results))
+        for _ in range(2)
+    ]
+    for p in procs:
+        p.start()
+    totals = [results.get(timeout=240) for _ in procs]
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    assert sum(t["errors"] for t in totals) == 0
+
+    # Level steps sit at offsets 0,10,20 | 30,40,50 | 60… (calls at 30, 60): those within 59 s of fake time.
+    expected = []
+    for i, alert in enumerate(alerts):
+        for offset, who, level, rnd in ((0, "hung", 1, 0), (10, "lan", 2, 0), (20, "minh", 3, 0),
+                                        (30, "hung", 1, 1), (40, "lan", 2, 1), (50, "minh", 3, 1)):
+            if 7 * i + offset <= steps - 1:
+                expected.append((alert, level, rnd, who))
+    got = [(r.body["alert_id"], r.body["level"], r.body["round"], r.body["target"]) for r in webhook.take()]
+    assert sorted(got) == sorted(expected)  # every page once: none missing, none twice
+    schedule = [(0, (0, 0)), (10, (0, 1)), (20, (0, 2)), (30, (0, 3)), (30, (1, 0)), (40, (1, 1)), (50, (1, 2))]
+    for i, alert in enumerate(alerts):
+        fired = [(e.payload["round"], e.payload["step"]) for e in events_for(rt.db, "alert", alert) if e.kind in ("alert.paged", "alert.escalated")]
+        assert fired == [pos for offset, pos in schedule if 7 * i + offset <= steps - 1]  # each step once, in order
+        assert all(d.status == "sent" and d.attempts == 1 for d in delivery_log(rt, alert))
+    assert sum(t["delivered"] for t in totals) == len(expected)  # the two engines shared the work
+    assert verify(rt.db).ok
+
+
+def test_kill_9_mid_tick_then_restart_finishes_the_work(
+    rt: Runtime, clock: FakeClock, db_path: Path, webhook: WebhookServer, staff: dict[str, Actor]
+) -> None:
+    """The engine dies while the webhook is receiving its page; the next engine sends it again (at least once), nothing lost."""
+    t0 = clock.now()
+    for handle, level in (("hung", 1), ("lan", 2)):
+        duty(rt, handle, level, t0 - timedelta(hours=1), t0 + timedelta(hours=2))
+    alert = new_alert(rt)
+    slow = _hook_config(webhook, "5m")  # steps 5 min apart: the restart below catches up nothing but the lost send
+    webhook.hold = threading.Event()
+    proc = SPAWN.Process(target=workers.tick_once, args=(str(db_path), slow, t0.isoformat()))
+    proc.start()
+    assert webhook.arrived.wait(120), "the engine never reached the webhook"
+    os.kill(proc.pid, signal.SIGKILL)  # type: ignore[arg-type]
+    proc.join(30)
+    assert proc.exitcode == -signal.SIGKILL
+    webhook.hold.set()
+    webhook.hold = None
+
+    (row,) = delivery_log(rt, alert)
+    assert (row.status, row.attempts) == ("pending", 1)  # claimed, never recorded
+    assert kinds(rt, alert).count("alert.paged") == 1  # the escalation itself committed before the send
+
+    clock.fast_forward(timedelta(seconds=59))  # the dead engine's claim (3 × 5 s timeout + 30 s) has run out
+    restarted = open_runtime(parse_config(slow), db_path=str(db_path), clock=clock)
+    engine = Engine(restarted, kind="tick")
+    report = engine.tick()
+    assert report.delivered == 1 and report.escalated == 0, report
+    first, second = webhook.take()
+    assert first.headers["idempotency-key"] == second.headers["idempotency-key"]  # a duplicate, never a miss
+    (row,) = delivery_log(rt, alert)
+    assert (row.status, row.attempts) == ("sent", 2)
+    clock.set(t0 + timedelta(minutes=5))
+    engine.tick()
+    assert [(r.body["target"], r.body["level"]) for r in webhook.take()] == [("lan", 2)]
+    assert alert_row(rt, alert).level == 2
+    engine.close()
+    restarted.db.dispose()
+    assert verify(rt.db).ok
+
+
+def test_a_claim_is_not_stolen_while_it_lasts(rt: Runtime, clock: FakeClock, db_path: Path, webhook: WebhookServer, staff: dict[str, Actor]) -> None:
+    """Another engine ticking before the claim runs out leaves the claimed row alone."""
+    t0 = clock.now()
+    duty(rt, "hung", 1, t0 - timedelta(hours=1), t0 + timedelta(hours=2))
+    alert = new_alert(rt)
+    slow = _hook_config(webhook, "5m")
+    webhook.hold = threading.Event()
+    proc = SPAWN.Process(target=workers.tick_once, args=(str(db_path), slow, t0.isoformat()))
+    proc.start()
+    assert webhook.arrived.wait(120)
+    other = open_runtime(parse_config(slow), db_path=str(db_path), clock=FakeClock(t0 + timedelta(seconds=30)))
+    engine = Engine(other, kind="desk")
+    assert engine.tick().delivered == 0
+    webhook.hold.set()
+    proc.join(60)
+    assert proc.exitcode == 0
+    webhook.hold = None
+    assert len(webhook.take()) == 1
+    (row,) = delivery_log(rt, alert)
+    assert (row.status, row.attempts) == ("sent", 1)
+    engine.close()
+    other.db.dispose()

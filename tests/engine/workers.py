@@ -1,0 +1,54 @@
+"""Process bodies for the concurrency tests (importable, so `spawn` can start them)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from watchdesk.clock import FakeClock
+from watchdesk.config import parse_config
+from watchdesk.services.runtime import open_runtime
+
+
+def acknowledge_one(db_path: str, config: dict[str, Any], start: str, handle: str, alert_id: int, barrier: Any, results: Any) -> None:
+    from watchdesk.services.errors import Refused
+    from watchdesk.services.lifecycle import acknowledge
+    from watchdesk.services.officers import sign_in
+
+    rt = open_runtime(parse_config(config), db_path=db_path, clock=FakeClock(start))
+    actor = sign_in(rt, handle, None)
+    barrier.wait(60)
+    try:
+        acknowledge(rt, actor, alert_id)
+        results.put(("won", handle, ""))
+    except Refused as exc:
+        results.put(("refused", handle, str(exc)))
+    rt.db.dispose()
+
+
+def tick_through(db_path: str, config: dict[str, Any], start: str, steps: int, barrier: Any, results: Any) -> None:
+    """An engine with its own fake clock, ticking once per second of fake time, in step with the others."""
+    from watchdesk.engine import Engine
+
+    clock = FakeClock(start)
+    rt = open_runtime(parse_config(config), db_path=db_path, clock=clock)
+    engine = Engine(rt, kind="tick")
+    totals = {"escalated": 0, "delivered": 0, "errors": 0}
+    for _ in range(steps):
+        barrier.wait(60)
+        report = engine.tick()
+        totals["escalated"] += report.escalated
+        totals["delivered"] += report.delivered
+        totals["errors"] += len(report.errors)
+        clock.fast_forward(timedelta(seconds=1))
+    engine.close()
+    results.put(totals)
+    rt.db.dispose()
+
+
+def tick_once(db_path: str, config: dict[str, Any], start: str) -> None:
+    """One tick; the test kills this process while the tick waits on the webhook."""
+    from watchdesk.engine import Engine
+
+    rt = open_runtime(parse_config(config), db_path=db_path, clock=FakeClock(start))
+    Engine(rt, kind="tick").tick()
