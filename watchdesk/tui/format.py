@@ -86,6 +86,8 @@ def next_text(alert: AlertRecord, now: datetime) -> Text:
         return Text("-", style="dim", no_wrap=True)
     if alert.exhausted:
         return Text(_("EXHAUSTED"), style="bold reverse", no_wrap=True)
+    if alert.joined_to is not None and alert.next_escalation_at is None:
+        return Text(_("→#{id}").format(id=alert.joined_to), style="dim", no_wrap=True)  # escalates with its parent
     if alert.next_escalation_at is None:
         return Text("", no_wrap=True)
     left = alert.next_escalation_at - now

@@ -100,8 +100,9 @@ class AlertsScreen(AlertActions, DeskScreen):
     def _columns(self, table: DataTable) -> None:
         width = self.size.width or 80
         self.wide = width >= WIDE
-        fixed = [("id", "#", 5), ("sev", _("Sev"), 4), ("state", _("St"), 4), ("age", _("Age"), 5),
-                 ("next", _("Next"), 8), ("level", "L", 1), ("source", _("Source"), 10 if self.wide else 8)]
+        id_width = max([len(str(a.id)) for a in self.alerts] + [2])
+        fixed = [("id", "#", id_width), ("sev", _("Sev"), 4), ("state", _("St"), 4), ("age", _("Age"), 5),
+                 ("next", _("Next"), 9), ("level", "L", 1), ("source", _("Source"), 10 if self.wide else 7)]
         tail = [("cve", _("CVE"), 16)] if self.wide else []
         tail.append(("who", _("Who"), 8 if self.wide else 6))
         used = sum(w + 2 for _k, _l, w in fixed + tail) + 2

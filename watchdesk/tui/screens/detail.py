@@ -28,6 +28,7 @@ from watchdesk.tui.screens.base import PERSON_ERRORS, AlertActions, DeskScreen
 from watchdesk.tui.screens.forms import Field, PromptForm
 
 CALL_OUTCOMES = ("called", "no-answer", "reported")
+PLAN_SHOWN = 4
 
 
 def _section(title: str) -> Text:
@@ -103,8 +104,10 @@ class AlertDetailScreen(AlertActions, DeskScreen):
         head.append("\n")
         facts = [
             (_("source"), a.source), (_("received"), local(a.received_at, zone)),
-            (_("published"), local(a.published_at, zone)), (_("level"), f"{a.level} ({_('round')} {a.round + 1})"),
+            (_("level"), f"{a.level} ({_('round')} {a.round + 1})"),
         ]
+        if a.published_at:
+            facts.insert(2, (_("published"), local(a.published_at, zone)))
         if a.severity_raw:
             facts.append((_("severity given"), a.severity_raw))
         if a.doc_number:
@@ -148,8 +151,12 @@ class AlertDetailScreen(AlertActions, DeskScreen):
         plan.append_text(_section(_("Escalation ahead")))
         if not message.plan:
             plan.append("\n" + (_("(none: resolved)") if a.state == AlertState.RESOLVED else _("(no further steps)")))
-        for step in message.plan:
+        for step in message.plan[:PLAN_SHOWN]:
             plan.append("\n" + _plan_line(step, zone, now))
+        if len(message.plan) > PLAN_SHOWN:
+            last = message.plan[-1]
+            plan.append("\n" + _("… {n} more steps, the last at {at}").format(n=len(message.plan) - PLAN_SHOWN, at=local(last.at, zone, "%H:%M %d/%m")),
+                        style="dim")
         self.query_one("#detail-plan", Static).update(plan)
 
         calls = Text()
@@ -251,7 +258,7 @@ def _plan_line(step: PlannedStep, zone: Any, now: Any) -> str:
     when = local(step.at, zone, "%H:%M %d/%m")
     left = " (" + _("in {span}").format(span=span(step.at - now)) + ")" if step.at > now else ""
     who = ", ".join(step.officers) if step.officers else (_("nobody on duty") if step.nobody else "")
-    calls = ", ".join(c.get("key", "") for c in step.calls)
+    calls = ", ".join(c.get("key", "") for c in step.calls if c.get("key", "") not in step.label)
     parts = [f"{when}{left}", step.label, who, (_("call") + " " + calls) if calls else ""]
     return "  ".join(p for p in parts if p) + ("  " + _("(last step)") if step.final else "")
 

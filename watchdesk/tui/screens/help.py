@@ -17,7 +17,9 @@ def _keys(bindings: list) -> list[tuple[str, str]]:
     out = []
     for b in bindings:
         if isinstance(b, Binding) and b.description and not b.key.isdigit():
-            keys = ", ".join(k.strip().replace("question_mark", "?").replace("slash", "/") for k in b.key.split(","))
+            names = {"question_mark": "?", "slash": "/", "left_square_bracket": "[", "right_square_bracket": "]",
+                     "left": "←", "right": "→"}
+            keys = ", ".join(names.get(k.strip(), k.strip()) for k in b.key.split(","))
             out.append((keys, b.description))
     return out
 

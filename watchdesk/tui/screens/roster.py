@@ -27,8 +27,10 @@ from watchdesk.tui.widgets.week_grid import WeekGridView
 class RosterScreen(DeskScreen):
     MODE = "roster"
     BINDINGS = [
-        Binding("left,[", "week(-1)", _("Prev week"), id="roster.prev"),
-        Binding("right,]", "week(1)", _("Next week"), id="roster.next"),
+        Binding("left", "week(-1)", _("Prev week"), key_display="←", id="roster.prev"),
+        Binding("right", "week(1)", _("Next week"), key_display="→", id="roster.next"),
+        Binding("left_square_bracket", "week(-1)", _("Prev week"), show=False, id="roster.prev2"),
+        Binding("right_square_bracket", "week(1)", _("Next week"), show=False, id="roster.next2"),
         Binding("t", "today", _("Today"), id="roster.today"),
         Binding("l", "level", _("Level"), id="roster.level"),
         Binding("g", "generate", _("Generate"), id="roster.generate"),

@@ -15,7 +15,7 @@ class NewAlertBanner(Widget):
     """Hidden when there is nothing unseen; shows the newest unseen alert and how many more."""
 
     DEFAULT_CSS = """
-    NewAlertBanner { height: auto; max-height: 2; display: none; background: $error; color: $text; padding: 0 1; }
+    NewAlertBanner { height: auto; max-height: 2; display: none; background: $error; color: $text; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     NewAlertBanner.-shown { display: block; }
     """
 

@@ -18,7 +18,7 @@ class DeskHeader(Widget):
     """Two lines; reads everything from the app (`header_state`, `operator`, `rt.now()`)."""
 
     DEFAULT_CSS = """
-    DeskHeader { height: 2; background: $panel; color: $foreground; padding: 0 1; }
+    DeskHeader { height: 2; background: $panel; color: $foreground; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def render(self) -> Text:
@@ -37,14 +37,14 @@ class DeskHeader(Widget):
                 line1.append(" " + _("({left} left)").format(left=span(state.period_ends - now)))
         else:
             line1.append(_("no watch period"), style="dim")
-        line1.append("  ")
+        line2 = Text(no_wrap=True, overflow="ellipsis")
         operator = app.operator
         if operator is None:
-            line1.append(_("not signed in (ctrl+o)"), style="reverse")
+            line2.append(_("not signed in (ctrl+o)"), style="reverse")
         else:
-            line1.append(_("operator: "))
-            line1.append(f"{operator.handle} ({_(operator.role.value)})", style="bold")
-        line2 = Text(no_wrap=True, overflow="ellipsis")
+            line2.append(_("operator: "))
+            line2.append(f"{operator.handle} ({_(operator.role.value)})", style="bold")
+        line2.append("  ")
         line2.append(_("On duty"), style="bold")
         for level in (1, 2, 3):
             names = state.on_duty.get(level, [])
@@ -55,4 +55,6 @@ class DeskHeader(Widget):
                 line2.append(_("nobody"), style="bold reverse")
         both = Text("\n").join([line1, line2])
         both.no_wrap, both.overflow = True, "ellipsis"
+        if app.engine_note:
+            both.append("  " + app.engine_note, style="italic")
         return both

@@ -8,7 +8,7 @@ from textual.widgets import Static
 
 class StatusLine(Static):
     DEFAULT_CSS = """
-    StatusLine { height: 1; padding: 0 1; color: $text-muted; }
+    StatusLine { height: 1; padding: 0 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     StatusLine.-error { color: $text-error; text-style: bold; }
     """
 

@@ -1,0 +1,79 @@
+"""Snapshots of every main screen at 80×24 and 120×40: the demo desk at 02:00 on the first
+day of Tết 2026 (frozen FakeClock, seeded data, engine and watcher off, no cursor blink)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.tui.conftest import settle
+from watchdesk.config import parse_config
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+# A source that fails the same way on every machine, and one never polled.
+SOURCES = [
+    {"key": "khonggianmang", "name": "Cảnh báo an toàn thông tin", "kind": "html",
+     "url": "file:///nonexistent/watchdesk/canhbaoattt.html", "mapping": {"item": "article"}},
+    {"key": "cisa-kev", "name": "CISA KEV", "kind": "json", "preset": "cisa-kev",
+     "url": "file:///nonexistent/watchdesk/kev.json"},
+    {"key": "irlab", "name": "IRLab (nhập tay)", "kind": "manual"},
+]
+
+
+@pytest.fixture
+def config():
+    return parse_config({"desk": {"name": "Trực ATTT — Sở TT&TT"}, "sources": SOURCES})
+
+
+def _before(*keys: str, scroll: bool = False):
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await settle(pilot, app)
+        if keys:
+            await pilot.press(*keys)
+            await settle(pilot, app)
+        await settle(pilot, app)
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_alerts_board(snap_compare, make_desk, size):
+    assert snap_compare(make_desk("hung"), terminal_size=size, run_before=_before())
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_alert_detail(snap_compare, make_desk, size):
+    # the board's first row is the FortiOS alert escalating live; enter opens it
+    assert snap_compare(make_desk("hung"), terminal_size=size, run_before=_before("enter"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_roster(snap_compare, make_desk, size):
+    assert snap_compare(make_desk("lan"), terminal_size=size, run_before=_before("2"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_sources(snap_compare, make_desk, size):
+    # poll all: both fetches fail (no such file) and the screen shows why
+    assert snap_compare(make_desk("hung"), terminal_size=size, run_before=_before("3", "P"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_log(snap_compare, make_desk, size):
+    assert snap_compare(make_desk("minh"), terminal_size=size, run_before=_before("4", "v"))
+
+
+def test_sign_in_and_help(snap_compare, make_desk):
+    assert snap_compare(make_desk(None, ask_sign_in=True), terminal_size=(80, 24), run_before=_before())
+
+
+def test_help_high_contrast(snap_compare, make_desk, desk_rt):
+    app = make_desk("hung")
+
+    async def run_before(pilot) -> None:
+        await settle(pilot, app)
+        app.theme = "watchdesk-high-contrast"
+        await pilot.press("question_mark")
+        await settle(pilot, app)
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
