@@ -2,3 +2,6 @@
 from watchdesk.cli import alert_group  # noqa: F401
 from watchdesk.cli import roster  # noqa: F401
 from watchdesk.cli import feeds  # noqa: F401
+from watchdesk.cli import demo  # noqa: F401
+from watchdesk.cli import alerts  # noqa: F401
+from watchdesk.cli import engine  # noqa: F401

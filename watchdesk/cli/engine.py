@@ -1,0 +1,159 @@
+"""`watchdesk serve`, `watchdesk tick`, `watchdesk escalation plan`, `watchdesk notify test`."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from datetime import datetime
+from typing import Any
+
+import click
+
+from watchdesk.cli.common import State, emit_json, json_option, pass_state, table
+from watchdesk.cli.main import cli
+from watchdesk.config import parse_duration
+from watchdesk.core.enums import Severity
+from watchdesk.services.errors import InvalidInput, ServiceError
+
+
+@cli.command("serve")
+@click.option("--interval", default="", metavar="DURATION", help="Time between ticks (default: [engine] tick_interval).")
+@click.option("-v", "--verbose", is_flag=True, help="Log every tick, not only those that did something.")
+@pass_state
+def serve_cmd(state: State, interval: str, verbose: bool) -> None:
+    """Run the engine headless: poll sources, escalate, deliver; logs to stderr. Stop with Ctrl-C or SIGTERM."""
+    from watchdesk.engine import serve
+
+    logging.basicConfig(stream=sys.stderr, level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        step = parse_duration(interval) if interval else None
+    except ValueError:
+        raise InvalidInput(f"--interval '{interval}' must look like '1s', '30s' or '1m'.") from None
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        logging.getLogger("watchdesk.engine").info("%s received: finishing the current tick, then stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    serve(state.runtime, stop, step)
+
+
+@cli.command("tick")
+@json_option
+@pass_state
+def tick_cmd(state: State, as_json: bool) -> None:
+    """Run one engine cycle now (for cron and drills); exits 1 if a phase failed."""
+    from watchdesk.engine import Engine
+
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    engine = Engine(state.runtime, kind="tick")
+    try:
+        report = engine.tick()
+    finally:
+        engine.close()
+    if as_json:
+        emit_json(report)
+    else:
+        click.echo(
+            f"polled {report.polled} sources, escalated {report.escalated} alerts (re-armed {report.retriggered}), "
+            f"queued {report.queued} messages and {report.calls} calls, delivered {report.delivered}, "
+            f"retrying {report.retried}, failed {report.failed} ({report.seconds * 1000:.0f} ms)."
+        )
+        for error in report.errors:
+            click.echo(f"error: {error}", err=True)
+    if report.errors:
+        sys.exit(1)
+
+
+@cli.group("escalation")
+def escalation_group() -> None:
+    """Escalation policies: dry runs."""
+
+
+def _parse_local(state: State, text: str) -> datetime:
+    zone = state.runtime.zone
+    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"):
+        try:
+            return datetime.strptime(text.strip(), fmt).replace(tzinfo=zone)
+        except ValueError:
+            continue
+    raise InvalidInput(f"--at '{text}' must look like '2026-02-17 02:00' (desk time, {zone.key}).")
+
+
+@escalation_group.command("plan")
+@click.option("--at", "at_text", default="", help="When the alert would arrive, desk time 'YYYY-MM-DD HH:MM' (default now).")
+@click.option("--severity", type=click.Choice([s.value for s in Severity]), default="critical", show_default=True)
+@json_option
+@pass_state
+def plan_cmd(state: State, at_text: str, severity: str, as_json: bool) -> None:
+    """Who would be told at each step, and when, if an alert arrived then and nobody acknowledged it."""
+    from watchdesk.services.escalation import plan_escalation
+
+    rt = state.runtime
+    at = _parse_local(state, at_text) if at_text else rt.now()
+    steps = plan_escalation(rt, severity, at)
+    if as_json:
+        emit_json({"severity": severity, "at": at.isoformat(), "zone": rt.zone.key, "steps": steps})
+        return
+    click.echo(f"{severity} alert arriving {at.astimezone(rt.zone):%Y-%m-%d %H:%M} ({rt.zone.key}), never acknowledged:")
+    rows = []
+    for p in steps:
+        who = ", ".join(p.officers) if p.officers else ("NOBODY ON DUTY → next step at once" if p.nobody else "")
+        calls = "; ".join(f"{c['name']} {c['phone'] or c['hotline']} {c['email']}".strip() for c in p.calls)
+        rows.append((p.at.astimezone(rt.zone).strftime("%d/%m %H:%M"), p.round + 1, p.label, who, ", ".join(p.channels), calls))
+    click.echo(table(rows, ["when", "round", "step", "who", "via", "call"]))
+
+
+@cli.group("notify")
+def notify_group() -> None:
+    """Notification channels."""
+
+
+@notify_group.command("test")
+@click.argument("channel")
+@click.option("--to", "to_handle", default="", metavar="HANDLE", help="Send to this officer's address on the channel.")
+@pass_state
+def notify_test(state: State, channel: str, to_handle: str) -> None:
+    """Send a test message through CHANNEL now; exits 1 when it fails, saying why."""
+    from watchdesk.notify.channels import Channels, DeliveryError, Message
+    from watchdesk.notify.messages import Page
+    from watchdesk.notify.outbox import enqueue
+    from watchdesk.services.escalation import target_for
+    from watchdesk.services.officers import get_officer
+    from watchdesk.store.types import to_db_text
+
+    rt = state.runtime
+    conf = rt.config.channels.get(channel)
+    if conf is None:
+        raise ServiceError(f"no channel '{channel}' under [channels] ({', '.join(sorted(rt.config.channels))}).")
+    target = "test"
+    if to_handle:
+        officer = get_officer(rt, to_handle)
+        target = target_for(conf.type, conf.format, officer)
+        if not target:
+            raise ServiceError(f"officer '{officer.handle}' has no address for channel '{channel}' ({conf.type}/{conf.format}).")
+    elif conf.type == "email" or (conf.type == "webhook" and conf.format == "telegram"):
+        raise InvalidInput(f"channel '{channel}' needs a recipient: add --to HANDLE.")
+    now = rt.now()
+    page = Page(subject=f"[TEST] watchdesk '{rt.config.desk.name}': channel {channel}",
+                body=f"Test message from watchdesk at {now.astimezone(rt.zone):%d/%m/%Y %H:%M} ({rt.zone.key}). No action needed.")
+    key = f"test:{channel}:{target}:{to_db_text(now)}"
+    if conf.type == "terminal":
+        with rt.db.write() as session:
+            enqueue(session, alert_id=None, level=0, round=0, channel=channel, channel_type="terminal", target=target, page=page, now=now, key=key)
+        click.echo(f"test banner written for every running desk (target {target}).")
+        return
+    channels = Channels(dict(rt.config.channels))
+    try:
+        channels.send(Message(0, None, 0, 0, channel, target, key, page.subject, page.body), now)
+    except DeliveryError as exc:
+        click.echo(f"watchdesk: channel '{channel}' failed: {exc}", err=True)
+        sys.exit(1)
+    finally:
+        channels.close()
+    click.echo(f"test message sent through '{channel}' to {target}.")
