@@ -26,23 +26,19 @@ def _cell(app, alert_id: int, column: str) -> str:
     return table.get_cell(str(alert_id), column).plain
 
 
-async def test_a_second_process_acknowledging_shows_within_two_seconds(make_desk, desk_rt, ids, clock):
+async def test_a_second_process_acknowledging_shows_within_two_seconds(make_desk, desk_rt, ids):
     app = make_desk(watch=True)
     target = ids["exchange"]
-    script = textwrap.dedent(f"""
-        from watchdesk.clock import FakeClock
-        from watchdesk.config import parse_config
-        from watchdesk.services.lifecycle import acknowledge
-        from watchdesk.services.officers import sign_in
-        from watchdesk.services.runtime import open_runtime
-        rt = open_runtime(parse_config({{}}), db_path={str(desk_rt.db.path)!r}, clock=FakeClock({clock.now().isoformat()!r}))
-        acknowledge(rt, sign_in(rt, "lan", None), {target})
-    """)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
         assert _cell(app, target, "state") == "NEW"
-        proc = await asyncio.create_subprocess_exec(sys.executable, "-c", script, cwd=str(REPO))
-        assert await proc.wait() == 0
+        # the CLI in another process: `watchdesk --db … alert ack ID --as lan`
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "watchdesk", "--db", str(desk_rt.db.path), "alert", "ack", str(target), "--as", "lan",
+            cwd=str(REPO), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )
+        output, _ = await proc.communicate()
+        assert proc.returncode == 0, output.decode()
         committed = time.monotonic()
         shown = await wait_until(pilot, lambda: _cell(app, target, "state") == "ACK", timeout=2.0)
         elapsed = time.monotonic() - committed
