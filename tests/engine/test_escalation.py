@@ -25,7 +25,14 @@ def test_full_climb_and_repeat(desk: Desk, rt: Runtime, severity: str) -> None:
     desk.tick()
     desk.expect(("hung", 1))
     for r in range(rounds):
-        base = r * 3 * w
+        base = r * 4 * w  # a round: level 1, 2, 3, the call; the next round starts one wait later
+        if r:
+            desk.at(base - SECOND)
+            desk.tick()
+            desk.expect()
+            desk.at(base)
+            desk.tick()
+            desk.expect(("hung", 1))
         for k, who in ((1, "lan"), (2, "minh")):
             desk.at(base + k * w - SECOND)
             desk.tick()
@@ -38,16 +45,13 @@ def test_full_climb_and_repeat(desk: Desk, rt: Runtime, severity: str) -> None:
         desk.expect()
         desk.at(base + 3 * w)
         desk.tick()
-        if r < rounds - 1:
-            desk.expect(("hung", 1))  # the next round starts at once (its first step waits 0)
-        else:
-            desk.expect()  # the last step is a call: nothing is sent, a call task is made
+        desk.expect()  # the call step sends nothing: it makes a call task
         calls = list_calls(rt, alert)
         assert [(c.contact_key, c.round) for c in calls] == [("vncert", i) for i in range(r + 1)]
     row = alert_row(rt, alert)
     assert row.exhausted and row.state == "new" and row.next_escalation_at is None
     assert kinds(rt, alert).count("alert.exhausted") == 1
-    desk.at(rounds * 3 * w + 600)
+    desk.at(rounds * 4 * w + 600)
     desk.tick()
     desk.expect()
     # Every page also rang the terminals of the desks (terminal rows, already 'sent').
@@ -208,7 +212,8 @@ def test_engine_down_two_hours(desk: Desk, rt: Runtime) -> None:
     assert row.exhausted and row.level == 3
     skipped = [e for e in events_for(rt.db, "alert", alert) if e.kind == "alert.steps_skipped"]
     assert len(skipped) == 1
-    # 5,10,15(call + round 2 level 1),20,25,30(call + round 3 level 1),35 are skipped; 40 (level 3) paged; 45 the final call.
+    # Rounds at 0/5/10/15(call), 20/25/30/35(call), 40/45/50/55(final call): after the page at 0,
+    # nine steps are skipped, level 3 (50) is paged once, and the final call (55) is made.
     assert len(skipped[0].payload["steps"]) == 9
     assert [(c.contact_key, c.round) for c in list_calls(rt, alert)] == [("vncert", 2)]
     desk.at(240)
@@ -225,6 +230,10 @@ def test_engine_down_twelve_minutes(desk: Desk, rt: Runtime) -> None:
     desk.expect(("minh", 3))  # level 2 (at 5) was skipped and logged
     assert alert_row(rt, alert).next_escalation_at == desk.t0 + timedelta(minutes=15)
     desk.at(15)
+    desk.tick()
+    desk.expect()
+    assert [c.contact_key for c in list_calls(rt, alert)] == ["vncert"]
+    desk.at(20)
     desk.tick()
     desk.expect(("hung", 1))
 

@@ -14,7 +14,8 @@ One sweep, per due alert, in one write transaction shared by the batch:
   4. a compare-and-set UPDATE (`WHERE id, state, level, step, round, next_escalation_at`)
      decides: only the engine whose UPDATE changed the row queues the pages, creates the
      call tasks and writes the events, all in the same transaction.
-After the last step the policy repeats up to `repeat` rounds; then the alert is exhausted
+After the last step the policy repeats up to `repeat` rounds (a repeated round whose first step
+waits 0 starts one last-step wait after the previous round); then the alert is exhausted
 (still open, flagged) and the fallback contact always gets a call task.
 """
 
@@ -23,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -65,11 +66,20 @@ def next_position(policy: PolicyConfig, step: int, round: int) -> tuple[int, int
     return None
 
 
+def wait_before(policy: PolicyConfig, step: int, new_round: bool) -> timedelta:
+    """The wait before `step`. A repeated round whose first step waits 0 starts one
+    last-step wait after the previous round's last step, so rounds never pile up at one instant."""
+    after = policy.steps[step].after
+    if new_round and step == 0 and after == timedelta(0):
+        return policy.steps[-1].after
+    return after
+
+
 def _following(policy: PolicyConfig, item: StepAt, base: datetime) -> StepAt | None:
     pos = next_position(policy, item.step, item.round)
     if pos is None:
         return None
-    return StepAt(pos[0], pos[1], base + policy.steps[pos[0]].after)
+    return StepAt(pos[0], pos[1], base + wait_before(policy, pos[0], pos[1] != item.round))
 
 
 def walk_due(policy: PolicyConfig, start: StepAt, now: datetime) -> tuple[list[StepAt], StepAt | None]:
