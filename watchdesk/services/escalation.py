@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from watchdesk.clock import ensure_utc
 from watchdesk.config import Config, PolicyConfig, StepConfig
 from watchdesk.core.enums import AlertState, Severity
 from watchdesk.core.records import OfficerRecord
@@ -489,7 +490,7 @@ def simulate(rt: Runtime, severity: Severity | str, start: StepAt) -> list[Plann
 
 def plan_escalation(rt: Runtime, severity: Severity | str, at: datetime) -> list[PlannedStep]:
     """The dry run: an alert of `severity` arriving at `at`, never acknowledged."""
-    return simulate(rt, severity, StepAt(0, 0, at))
+    return simulate(rt, severity, StepAt(0, 0, ensure_utc(at)))
 
 
 def plan_for_alert(rt: Runtime, alert_id: int) -> list[PlannedStep]:
