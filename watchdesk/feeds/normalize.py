@@ -7,6 +7,7 @@ syllable 'cao' also ends 'báo cáo' (report) once the accents are gone.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -103,6 +104,7 @@ class _FoldTable(dict):
 _FOLD_TABLE = _FoldTable()
 
 
+@functools.lru_cache(maxsize=64)  # the same title/summary is folded by several readers in a row
 def _fold_aligned(text: str) -> str:
     """`fold` one character at a time, so match positions point into the original text."""
     return text.translate(_FOLD_TABLE)
@@ -253,7 +255,13 @@ def normalize(
         if (u := _clean_url(a.get("url", "")))
     )
     native_id = clean_line(raw.native_id, max_length=500)
-    item = FeedItem(
+    doc_number = find_doc_number(title, summary)
+    digest = hashlib.sha256(json.dumps(
+        [title, summary, link, severity.value, severity_raw, category.value, list(cves), doc_number,
+         published.isoformat() if published else "", bool(hits), list(attachments)],
+        ensure_ascii=False, sort_keys=True,
+    ).encode()).hexdigest()[:32]
+    return FeedItem(
         native_id=native_id,
         title=title,
         summary=summary,
@@ -262,21 +270,9 @@ def normalize(
         severity_raw=severity_raw,
         category=category,
         cves=cves,
-        doc_number=find_doc_number(title, summary),
+        doc_number=doc_number,
         published_at=published,
         affects_us=bool(hits),
         attachments=attachments,
+        content_hash=digest,
     )
-    return _with_hash(item)
-
-
-def _with_hash(item: FeedItem) -> FeedItem:
-    body = json.dumps(
-        [item.title, item.summary, item.link, item.severity.value, item.severity_raw, item.category.value,
-         list(item.cves), item.doc_number, item.published_at.isoformat() if item.published_at else "",
-         item.affects_us, list(item.attachments)],
-        ensure_ascii=False, sort_keys=True,
-    )
-    from dataclasses import replace
-
-    return replace(item, content_hash=hashlib.sha256(body.encode()).hexdigest()[:32])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urljoin
 
 import feedparser
 
@@ -45,12 +46,17 @@ def _attachments(entry: Any) -> tuple[dict[str, str], ...]:
     return tuple(found.values())
 
 
+def _absolute(link: str, base_url: str) -> str:
+    # Resolved here, only when relative: feedparser's own resolution costs a urljoin per field.
+    if not link or link.startswith(("http://", "https://")) or not base_url.startswith(("http://", "https://")):
+        return link
+    return urljoin(base_url, link)
+
+
 def parse_feed(body: bytes, content_type: str = "", base_url: str = "") -> ParseOutcome:
     """Items of an RSS/Atom/RDF body; NotAFeed when it is none of those."""
     data, warnings = prepare_xml(body, content_type)
     headers = {"content-type": "application/xml; charset=utf-8"}
-    if base_url.startswith(("http://", "https://")):
-        headers["content-location"] = base_url
     parsed = feedparser.parse(io.BytesIO(data), response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
     entries = parsed.get("entries") or []
     if not entries and not parsed.get("version"):
@@ -70,7 +76,7 @@ def parse_feed(body: bytes, content_type: str = "", base_url: str = "") -> Parse
         items.append(
             RawItem(
                 native_id=str(entry.get("id") or ""),
-                link=str(entry.get("link") or ""),
+                link=_absolute(str(entry.get("link") or ""), base_url),
                 title=html_to_text(str(entry.get("title") or "")),
                 summary=html_to_text(str(body_html)),
                 published=str(entry.get("published") or entry.get("updated") or entry.get("created") or ""),

@@ -109,6 +109,41 @@ def _row(source_key: str, key: str, item: FeedItem, now) -> Alert:  # noqa: ANN0
     )
 
 
+_defaults: dict | None = None
+
+
+def _new_row(source_key: str, key: str, item: FeedItem, now) -> dict:  # noqa: ANN001
+    """The column values of a new alert, as insert_alert would set them (plain dict: cheap in bulk)."""
+    global _defaults
+    if _defaults is None:
+        _defaults = Alert(source_key="", dedup_key="", title="").model_dump(exclude={"id"})
+    return {
+        **_defaults,
+        "source_key": source_key,
+        "native_id": item.native_id or item.link,
+        "dedup_key": key,
+        "title": item.title,
+        "summary": item.summary,
+        "link": item.link,
+        "attachments": json.dumps(list(item.attachments), ensure_ascii=False),
+        "severity": item.severity.value,
+        "severity_raw": item.severity_raw,
+        "category": item.category.value,
+        "cves": json.dumps(list(item.cves)),
+        "doc_number": item.doc_number,
+        "affects_us": item.affects_us,
+        "content_hash": item.content_hash,
+        "published_at": item.published_at,
+        "received_at": now,
+        "updated_at": now,
+        "state": AlertState.NEW.value,
+        "level": 1,
+        "step": 0,
+        "round": 0,
+        "next_escalation_at": now,
+    }
+
+
 _UPDATABLE = ("title", "summary", "link", "attachments", "severity", "severity_raw", "category", "cves",
               "doc_number", "affects_us", "published_at")
 
@@ -148,21 +183,17 @@ def _insert_new(
     rows: list[dict] = []
     parent_of: list[tuple[int | str, list[str]] | None] = []
     for key, item in new:
-        row = _row(source_key, key, item, now)
-        row.state = AlertState.NEW.value
-        row.level, row.step, row.round = 1, 0, 0
-        row.next_escalation_at = now
+        data = _new_row(source_key, key, item, now)
         parent = None
         if roots is not None and item.cves:
             hits = [(roots[c], c) for c in item.cves if c in roots]
             if hits:
                 target = min(hits, key=lambda h: (1, int(h[0][6:])) if isinstance(h[0], str) else (0, h[0]))[0]
                 parent = (target, sorted({c for p, c in hits if p == target}))
-                row.next_escalation_at = None  # the parent pages; this one never does
+                data["next_escalation_at"] = None  # the parent pages; this one never does
                 if isinstance(target, int):
-                    row.joined_to_id = target
+                    data["joined_to_id"] = target
         parent_of.append(parent)
-        data = row.model_dump(exclude={"id"})
         rows.append(data)
         if roots is not None and parent is None and item.category != Category.SUMMARY:
             for cve in item.cves:  # a later item of this batch may join this one

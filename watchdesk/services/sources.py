@@ -11,6 +11,8 @@ longer than `stale_after`, raises an alert of its own (category source-health).
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import hashlib
 import random
 import time
@@ -18,13 +20,14 @@ import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from watchdesk.config import SourceConfig, format_duration
 from watchdesk.core.enums import Category, Severity, SourceKind
 from watchdesk.feeds.adapters import parse_body
-from watchdesk.feeds.fetch import FetchRequest, FetchResult, fetch_many
+from watchdesk.feeds.fetch import FetchRequest, FetchResult, fetch_one, make_client, run_async
 from watchdesk.feeds.items import FeedItem
 from watchdesk.feeds.normalize import Watch, normalize
 from watchdesk.feeds.xmlprep import NotAFeed
@@ -55,6 +58,7 @@ class PollResult:
     error: str = ""
     warnings: tuple[str, ...] = ()
     elapsed: float = 0.0
+    """Seconds from the start of the poll until this source's outcome was stored."""
     health_alert: int | None = None
 
 
@@ -377,6 +381,23 @@ def _claim(rt: Runtime, sources: list[SourceConfig], force: bool) -> list[tuple[
     return claimed
 
 
+async def _fetch_and_store(rt: Runtime, claimed: list[tuple[SourceConfig, Source]], requests: list[FetchRequest]) -> list[PollResult]:
+    """Fetch concurrently on one client; store each source as soon as its own fetch ends.
+
+    Parsing and the write transaction run in a thread, so a big feed being stored never
+    stalls the other fetches, and a dripping source never holds back the others' alerts.
+    """
+    started = time.monotonic()
+
+    async def one(client: Any, src: SourceConfig, row: Source, req: FetchRequest) -> PollResult:
+        fetched = await fetch_one(client, req)
+        result = await asyncio.to_thread(_handle, rt, src, fetched, row.body_hash)
+        return dataclasses.replace(result, elapsed=time.monotonic() - started)
+
+    async with make_client() as client:
+        return list(await asyncio.gather(*(one(client, src, row, req) for (src, row), req in zip(claimed, requests))))
+
+
 def poll_due(rt: Runtime, only: str | None = None, force: bool = False) -> list[PollResult]:
     """Poll every source that is due (or `only` that one; `force` ignores the schedule).
 
@@ -410,8 +431,6 @@ def poll_due(rt: Runtime, only: str | None = None, force: bool = False) -> list[
             )
             for src, row in claimed
         ]
-        fetched = {r.key: r for r in fetch_many(requests)}
-        for src, row in claimed:
-            results.append(_handle(rt, src, fetched[src.key], row.body_hash))
+        results = run_async(lambda: _fetch_and_store(rt, claimed, requests))
     _refresh_earliest(rt)
     return results
