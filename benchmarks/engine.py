@@ -44,7 +44,8 @@ def _staff(rt: Runtime) -> None:
     now = rt.now()
     with rt.db.write() as session:
         for officer_id, level in ((3, 1), (2, 2), (1, 3)):
-            session.add(Shift(officer_id=officer_id, level=level, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(days=2)))
+            session.add(Shift(officer_id=officer_id, level=level, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=23),
+                              checked_in_at=now - timedelta(hours=1)))
 
 
 def _policy(channels: list[str]) -> dict[str, Any]:

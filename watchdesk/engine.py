@@ -21,14 +21,16 @@ from datetime import timedelta
 
 from watchdesk.notify.outbox import Outbox
 from watchdesk.services.escalation import escalate_due
+from watchdesk.services.roll_call import check_roll_call
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.types import to_db_text
 
 log = logging.getLogger("watchdesk.engine")
 
 CHECKS: list[Callable[[Runtime], object]] = [
-    # Periodic checks run every tick, each `(rt) -> object` (e.g. the ids of alerts it raised):
-    # the roster's roll call and the handover's late acceptance are added here, one line each.
+    # Periodic checks run every tick, each `(rt) -> object` (e.g. the ids of alerts it raised),
+    # one line each: the roster's roll call, the handover's late acceptance.
+    check_roll_call,
 ]
 
 

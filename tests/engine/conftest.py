@@ -141,10 +141,11 @@ def config(webhook: WebhookServer) -> Config:
 
 # -- roster and alerts ------------------------------------------------------------------------
 def duty(rt: Runtime, handle: str, level: int, start: datetime, end: datetime, replaces: int | None = None) -> int:
-    """Put an officer on duty by inserting a Shift row (the roster services are built elsewhere)."""
+    """Put an officer on duty by inserting a Shift row, checked in at its start (so the roll call stays quiet)."""
     with rt.db.write() as session:
         officer = session.exec(select(Officer).where(Officer.handle == handle)).one()
-        row = Shift(officer_id=officer.id, level=level, starts_at=start, ends_at=end, origin="override" if replaces else "pattern", replaces_id=replaces)
+        row = Shift(officer_id=officer.id, level=level, starts_at=start, ends_at=end, origin="override" if replaces else "pattern",
+                    replaces_id=replaces, checked_in_at=start)
         session.add(row)
         session.flush()
         return row.id  # type: ignore[return-value]

@@ -34,6 +34,7 @@ from watchdesk.core.enums import AlertState, Severity
 from watchdesk.core.records import OfficerRecord
 from watchdesk.notify.messages import page_for
 from watchdesk.notify.outbox import enqueue
+from watchdesk.services.calls import create_call_task
 from watchdesk.services.roster import on_duty
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import SYSTEM, append_event
@@ -210,8 +211,6 @@ def _apply(
     manual_reason: str | None = None,
 ) -> Escalated:
     """Queue the pages, create the call tasks and write the events of a plan whose CAS won."""
-    from watchdesk.services.calls import create_call_task
-
     policy = policy_for(rt.config, row.severity)
     alert_id = row.id or 0
     if plan.skipped:
