@@ -92,7 +92,7 @@ def webhook() -> Iterable[WebhookServer]:
     server.daemon_threads = True
     ws = WebhookServer(server)
     state["ws"] = ws
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     yield ws
     if ws.hold is not None:
