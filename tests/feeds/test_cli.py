@@ -138,3 +138,15 @@ def test_import_errors_name_the_file_and_line(desk, tmp_path: Path) -> None:  # 
 
 def test_poll_unknown_source(desk) -> None:  # noqa: ANN001
     assert "no source 'nope' in the config (kgm, kev, down)" in desk("poll", "--source", "nope", code=2)
+
+
+def test_the_shipped_sources_config_part_is_valid() -> None:
+    import tomllib
+
+    from watchdesk.config import parse_config
+
+    path = Path(__file__).resolve().parents[2] / "docs" / "config-parts" / "sources.toml"
+    config = parse_config(tomllib.loads(path.read_text(encoding="utf-8")), str(path))
+    keys = {s.key: s for s in config.sources}
+    assert keys["khonggianmang"].kind.value == "html" and keys["khonggianmang"].url == "https://khonggianmang.vn/canhbaoattt"
+    assert keys["cisa-kev"].preset == "cisa-kev" and keys["nvd"].enabled is False
