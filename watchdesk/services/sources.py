@@ -110,6 +110,12 @@ def _pollable(rt: Runtime) -> list[SourceConfig]:
 def sync_sources(rt: Runtime) -> None:
     """Create rows for new sources; follow changes of name, kind and url (a new url starts afresh)."""
     now = rt.now()
+    with rt.db.read() as session:
+        known = {r.key: (r.name, r.kind, r.url) for r in session.exec(select(Source)).all()}
+    wanted = {s.key: (s.name or s.key, s.kind.value, s.url) for s in rt.config.sources}
+    if all(known.get(key) == value for key, value in wanted.items()):
+        _mark_synced(rt)
+        return  # nothing to change: no write transaction (the desk lists sources often)
     with rt.db.write() as session:
         rows = {r.key: r for r in session.exec(select(Source)).all()}
         for src in rt.config.sources:
@@ -129,6 +135,10 @@ def sync_sources(rt: Runtime) -> None:
                 session.add(row)
                 append_event(session, now, SYSTEM, "source.changed", "source", src.key,
                              {"before": before, "name": name, "kind": src.kind.value, "url": src.url})
+    _mark_synced(rt)
+
+
+def _mark_synced(rt: Runtime) -> None:
     sched = _schedule(rt)
     sched.config = rt.config
     sched.earliest = None
