@@ -137,16 +137,17 @@ def seed_desk(rt: Runtime, clock: MovableClock) -> dict[str, int]:
     at(timedelta(hours=5))
     lifecycle.resolve(rt, people["lan"], ids["kev-ivanti"], "Đơn vị không dùng Ivanti Connect Secure; đã kiểm tra danh mục tài sản.")
 
+    at(timedelta(hours=4))
+    ids["tomcat"] = _arrive(rt, by_key["tomcat"])  # assigned, never acknowledged: escalation runs out
+    at(timedelta(hours=3, minutes=55))
+    lifecycle.assign(rt, people["lan"], ids["tomcat"], "thu")
+
     at(timedelta(hours=2))
     ids["apt-tet"] = _arrive(rt, by_key["apt-tet"])
     at(timedelta(hours=1, minutes=48))
     lifecycle.acknowledge(rt, people["hung"], ids["apt-tet"])
     lifecycle.add_note(rt, people["hung"], ids["apt-tet"], "Đã gửi cảnh báo tới toàn bộ cán bộ qua thư nội bộ; đang rà soát nhật ký máy chủ thư.")
 
-    at(timedelta(minutes=90))
-    ids["tomcat"] = _arrive(rt, by_key["tomcat"])
-    at(timedelta(minutes=85))
-    lifecycle.assign(rt, people["lan"], ids["tomcat"], "thu")
 
     at(timedelta(minutes=40))
     ids["exchange"] = _arrive(rt, by_key["exchange"])

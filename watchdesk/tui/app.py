@@ -96,7 +96,9 @@ class DeskApp(App[None]):
         self._load_header()
         self.set_interval(HEADER_EVERY, self._load_header)
         if self.watch_changes:
-            self._poll_changes()
+            # The first poll waits for the board's first load: it only notes where the data
+            # stands, and must not compete with the first paint.
+            self.set_timer(WATCH_INTERVAL, self._poll_changes)
         if self.run_engine:
             self._engine_cycle()
         if self.ask_sign_in_at_start:

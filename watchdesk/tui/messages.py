@@ -22,10 +22,10 @@ class DataChanged(Message, bubble=False):
 
 @dataclass
 class AlertsLoaded(Message, bubble=False):
-    """The board's rows, read in a worker."""
+    """The board's rows, read in a worker, with each alert's folded text for the search."""
 
     alerts: list[AlertRecord]
-    search: str = ""
+    haystacks: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -7,6 +7,7 @@ Open alerts are always all shown; resolved ones only the latest `RESOLVED_SHOWN`
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from rich.text import Text
@@ -17,6 +18,7 @@ from textual.widgets import DataTable, Input, Static
 
 from watchdesk.core.enums import AlertState, Severity
 from watchdesk.core.records import AlertRecord
+from watchdesk.core.text import fold
 from watchdesk.i18n import N_, _, ngettext
 from watchdesk.services.alerts import AlertFilter, list_alerts
 from watchdesk.tui.widgets.inputs import DeskInput
@@ -27,6 +29,7 @@ from watchdesk.tui.screens.base import PERSON_ERRORS, AlertActions, DeskScreen
 from watchdesk.tui.screens.forms import FilterForm
 
 RESOLVED_SHOWN = 200
+FIRST_ROWS = 60  # rows added before the first frame; the others right after it
 WIDE = 110  # from this width the CVE ids get a column of their own
 
 
@@ -47,12 +50,18 @@ class AlertsScreen(AlertActions, DeskScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.alerts: list[AlertRecord] = []
+        self.loaded: list[AlertRecord] = []  # as read (filters applied, search not)
+        self.haystacks: dict[int, str] = {}  # folded text per alert, for the search
+        self.alerts: list[AlertRecord] = []  # on screen (search applied)
+        self._shown_versions: dict[int, AlertRecord] = {}
         self.search = ""
+        self.shown_search = ""  # the search the rows on screen answer (lags `search` while a worker runs)
         self.state_filter = ""
         self.severity_filter = ""
         self.source_filter = ""
         self.wide = False
+        self._layout: tuple[int, int] | None = None
+        self._generation = 0
 
     def compose_body(self) -> ComposeResult:
         yield DeskInput(placeholder=_("Search (Vietnamese with or without accents); enter: back to the board, escape: clear"),
@@ -75,7 +84,6 @@ class AlertsScreen(AlertActions, DeskScreen):
             states=states,
             severities=(Severity(self.severity_filter),) if self.severity_filter else (),
             sources=(self.source_filter,) if self.source_filter else (),
-            search=self.search,
             limit=RESOLVED_SHOWN,
         )
 
@@ -84,18 +92,44 @@ class AlertsScreen(AlertActions, DeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="board")
     def _load(self, flt: AlertFilter) -> None:
+        # The search is applied on the UI thread to what is loaded (list_alerts also searches only
+        # the open alerts and the latest `limit` resolved ones), so a keystroke costs no query.
         try:
-            alerts = list_alerts(self.desk.rt, flt)
+            alerts = list_alerts(self.desk.rt, replace(flt, search=""))
         except PERSON_ERRORS as exc:
             self.post_message(ActionRefused("load", str(exc)))
             return
-        self.post_message(AlertsLoaded(alerts, flt.search))
+        hay = {a.id: " ".join(fold(h) for h in (a.title, a.summary, " ".join(a.cves), a.source, a.doc_number) if h) for a in alerts}
+        self.post_message(AlertsLoaded(alerts, hay))
 
     def on_alerts_loaded(self, message: AlertsLoaded) -> None:
-        if message.search != self.search:
-            return  # a slower, older search; the newer one is on its way
-        self.alerts = message.alerts
-        self._fill()
+        self.loaded = message.alerts
+        self.haystacks = message.haystacks
+        self._apply_search()
+
+    def _apply_search(self) -> None:
+        """Show the loaded alerts that match the search (every folded word found: core.text.matches)."""
+        words = fold(self.search).split()
+        wanted = [a for a in self.loaded if all(w in self.haystacks.get(a.id, "") for w in words)] if words else self.loaded
+        previous = [a.id for a in self.alerts]
+        self.alerts = wanted
+        self.shown_search = self.search
+        ids = [a.id for a in wanted]
+        if previous and ids and _is_subsequence(ids, previous) and not self._stale_rows(wanted):
+            self._narrow(set(ids))  # typing narrows: drop rows instead of building the table again
+        else:
+            self._fill()
+        self._summarise()
+
+    def _stale_rows(self, wanted: list[AlertRecord]) -> bool:
+        """True when a row on screen shows an older version of an alert than `wanted` has."""
+        shown = self._shown_versions
+        return any(shown.get(a.id) is not a for a in wanted)
+
+    def _narrow(self, keep_ids: set[int]) -> None:
+        table = self.query_one("#board", DataTable)
+        for key in [k for k in list(table.rows) if int(k.value) not in keep_ids]:
+            table.remove_row(key)
 
     def _columns(self, table: DataTable) -> None:
         width = self.size.width or 80
@@ -117,14 +151,30 @@ class AlertsScreen(AlertActions, DeskScreen):
     def _fill(self) -> None:
         table = self.query_one("#board", DataTable)
         keep = self.current_alert_id()
-        table.clear(columns=True)
-        self._columns(table)
+        layout = (self.size.width, max([len(str(a.id)) for a in self.alerts] + [2]))
+        if layout != self._layout:
+            table.clear(columns=True)
+            self._columns(table)
+            self._layout = layout
+        else:
+            table.clear()
+        self._generation += 1
+        self._shown_versions = {a.id: a for a in self.alerts}
+        # A screenful first, the rest after that frame is painted: the officer sees the top of
+        # the board at once, and a long board never holds up the first paint.
+        self._add_rows(self._generation, 0, FIRST_ROWS, keep)
+
+    def _add_rows(self, generation: int, start: int, count: int, keep: int | None) -> None:
+        if generation != self._generation:
+            return  # a newer fill replaced this one
+        table = self.query_one("#board", DataTable)
         now = self.desk.rt.now()
-        for alert in self.alerts:
+        for alert in self.alerts[start : start + count]:
             table.add_row(*self._cells(alert, now), key=str(alert.id))
-        if keep is not None and str(keep) in table.rows:
+        if keep is not None and str(keep) in table.rows and table.cursor_row != table.get_row_index(str(keep)):
             table.move_cursor(row=table.get_row_index(str(keep)))
-        self._summarise()
+        if start + count < len(self.alerts):
+            self.call_after_refresh(self._add_rows, generation, start + count, len(self.alerts), keep)
 
     def _cells(self, a: AlertRecord, now: datetime) -> list[Text]:
         who = a.assignee or a.acked_by or a.resolved_by
@@ -164,13 +214,15 @@ class AlertsScreen(AlertActions, DeskScreen):
         if not table.row_count:
             return
         now = self.desk.rt.now()
-        for a in self.alerts:
+        # Only the rows on screen: a long board must not cost a cell update per alert per second.
+        first = int(table.scroll_offset.y)
+        for a in self.alerts[first : first + table.size.height + 1]:
             if a.state != AlertState.RESOLVED and str(a.id) in table.rows:
                 table.update_cell(str(a.id), "age", age_text(a, now))
                 table.update_cell(str(a.id), "next", next_text(a, now))
 
     def on_resize(self) -> None:
-        if self.alerts:
+        if self.alerts and self.size.width != (self._layout or (0,))[0]:
             self._fill()
 
     # -- selection ----------------------------------------------------------------------
@@ -200,7 +252,7 @@ class AlertsScreen(AlertActions, DeskScreen):
     @on(Input.Changed, "#search")
     def _search_changed(self, event: Input.Changed) -> None:
         self.search = event.value.strip()
-        self.reload()
+        self._apply_search()
 
     @on(Input.Submitted, "#search")
     def _search_done(self) -> None:
@@ -214,7 +266,7 @@ class AlertsScreen(AlertActions, DeskScreen):
         box.add_class("-hidden")
         self.search = ""
         self.query_one("#board", DataTable).focus()
-        self.reload()
+        self._apply_search()
 
     def action_filter(self) -> None:
         sources = sorted({s.key for s in self.desk.rt.config.sources} | {a.source for a in self.alerts})
@@ -229,6 +281,11 @@ class AlertsScreen(AlertActions, DeskScreen):
 
     def action_dismiss_banner(self) -> None:
         self.desk.dismiss_unseen()
+
+
+def _is_subsequence(short: list[int], long: list[int]) -> bool:
+    it = iter(long)
+    return all(x in it for x in short)
 
 
 register_screen("1", "alerts", N_("Alerts"), AlertsScreen)

@@ -19,9 +19,6 @@ from watchdesk.core.permissions import Action
 from watchdesk.i18n import _
 from watchdesk.services.alerts import get_alert
 from watchdesk.store.audit import events_for
-from watchdesk.notify.outbox import delivery_log
-from watchdesk.services.calls import list_calls
-from watchdesk.services.escalation import PlannedStep, plan_for_alert
 from watchdesk.tui.format import local, next_text, plain, severity_text, span, state_text
 from watchdesk.tui.messages import ActionRefused, DetailLoaded
 from watchdesk.tui.screens.base import PERSON_ERRORS, AlertActions, DeskScreen
@@ -76,6 +73,10 @@ class AlertDetailScreen(AlertActions, DeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
     def _load(self, alert_id: int) -> None:
+        from watchdesk.notify.outbox import delivery_log
+        from watchdesk.services.calls import list_calls
+        from watchdesk.services.escalation import plan_for_alert
+
         rt = self.desk.rt
         try:
             alert = get_alert(rt, alert_id)
@@ -254,7 +255,8 @@ class AlertDetailScreen(AlertActions, DeskScreen):
         self._with_operator(Action.ANNOTATE, go)
 
 
-def _plan_line(step: PlannedStep, zone: Any, now: Any) -> str:
+def _plan_line(step: Any, zone: Any, now: Any) -> str:
+    """One watchdesk.services.escalation.PlannedStep as a line."""
     when = local(step.at, zone, "%H:%M %d/%m")
     left = " (" + _("in {span}").format(span=span(step.at - now)) + ")" if step.at > now else ""
     who = ", ".join(step.officers) if step.officers else (_("nobody on duty") if step.nobody else "")

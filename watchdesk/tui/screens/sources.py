@@ -9,7 +9,6 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
 from watchdesk.i18n import N_, _
-from watchdesk.services.sources import list_sources, poll_due
 from watchdesk.tui.format import local, plain, span
 from watchdesk.tui.messages import ActionDone, ActionRefused, SourcesLoaded
 from watchdesk.tui.registry import register_screen
@@ -45,6 +44,8 @@ class SourcesScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sources")
     def _load(self) -> None:
+        from watchdesk.services.sources import list_sources  # feeds and httpx load on first use, not at start
+
         try:
             sources = list_sources(self.desk.rt)
         except PERSON_ERRORS as exc:
@@ -107,6 +108,8 @@ class SourcesScreen(DeskScreen):
 
     @work(thread=True, exit_on_error=False, group="sources-poll")
     def _poll(self, key: str | None) -> None:
+        from watchdesk.services.sources import poll_due
+
         try:
             results = poll_due(self.desk.rt, only=key, force=True)
         except PERSON_ERRORS as exc:
