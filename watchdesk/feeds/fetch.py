@@ -16,7 +16,7 @@ import ssl
 import threading
 import time
 import zlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import Literal, TypeVar
@@ -337,12 +337,6 @@ def make_client() -> httpx.AsyncClient:
     )
 
 
-async def fetch_many_async(requests: Sequence[FetchRequest]) -> list[FetchResult]:
-    """All requests concurrently on one client; one slow source never delays the others."""
-    async with make_client() as client:
-        return list(await asyncio.gather(*(fetch_one(client, req) for req in requests)))
-
-
 def run_async(make: Callable[[], Awaitable[T]]) -> T:
     """Run a coroutine to completion from synchronous code (the engine's worker thread).
 
@@ -368,10 +362,3 @@ def run_async(make: Callable[[], Awaitable[T]]) -> T:
     if errors:
         raise errors[0]
     return box[0]
-
-
-def fetch_many(requests: Sequence[FetchRequest]) -> list[FetchResult]:
-    """Synchronous: all requests concurrently on one client."""
-    if not requests:
-        return []
-    return run_async(lambda: fetch_many_async(requests))
