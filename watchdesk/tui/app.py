@@ -80,8 +80,8 @@ class DeskApp(App[None]):
         self.engine_note = ""
         self._watcher = ChangeWatcher(rt.db.path)
         self._last_version: int | None = None
-        self._max_alert_id: int | None = None
-        self._last_page_id = 0
+        # What exists when the desk opens is not news: bell and banner are for what comes after.
+        self._max_alert_id, self._last_page_id = _high_water(rt)
         self._engine: Any = None
         for theme in THEMES.values():
             self.register_theme(theme)
@@ -241,7 +241,7 @@ class DeskApp(App[None]):
             if version != self._last_version:
                 first = self._last_version is None
                 self._last_version = version
-                self._check_new_alerts(first)
+                self._check_new_alerts()
                 changed = None if first else version
         finally:
             # The handler re-arms the timer when this poll is finished: polls never overlap.
@@ -254,20 +254,16 @@ class DeskApp(App[None]):
             self.screen.post_message(DataChanged(message.version))
         self.set_timer(WATCH_INTERVAL, self._poll_changes)
 
-    def _check_new_alerts(self, first: bool) -> None:
+    def _check_new_alerts(self) -> None:
         """Alerts created since the last look, and terminal pages from the escalation
         (an alert reaching a new level rings again): bell and banner for those still new."""
-        from sqlmodel import col, func, select
+        from sqlmodel import col, select
 
         from watchdesk.notify.outbox import terminal_messages_since
         from watchdesk.services.alerts import to_records
-        from watchdesk.store.models import Alert, Notification
+        from watchdesk.store.models import Alert
 
         with self.rt.db.read() as session:
-            if first or self._max_alert_id is None:
-                self._max_alert_id = session.exec(select(func.max(Alert.id))).one() or 0
-                self._last_page_id = session.exec(select(func.max(Notification.id))).one() or 0
-                return
             rows = list(session.exec(select(Alert).where(col(Alert.id) > self._max_alert_id).order_by(col(Alert.id)).limit(50)).all())
         pages = terminal_messages_since(self.rt, self._last_page_id)
         if pages:
@@ -279,34 +275,6 @@ class DeskApp(App[None]):
             if paged:
                 rows += list(session.exec(select(Alert).where(col(Alert.id).in_(sorted(paged)))).all())
             fresh = [r for r in to_records(session, rows) if r.state == AlertState.NEW and r.joined_to is None]
-        if fresh:
-            self.post_message(NewAlerts(fresh))
-
-    def on_poll_done(self, message: PollDone) -> None:
-        if message.version is not None:
-            self._load_header()
-            # The screen on top reloads; the others reload when they come back (on_screen_resume).
-            self.screen.post_message(DataChanged(message.version))
-        self.set_timer(WATCH_INTERVAL, self._poll_changes)
-
-    def _check_new_alerts(self, first: bool) -> None:
-        """Alerts created since the last look (by id), still new: bell and banner."""
-        from sqlmodel import col, func, select
-
-        from watchdesk.services.alerts import to_records
-        from watchdesk.store.models import Alert
-
-        with self.rt.db.read() as session:
-            if first or self._max_alert_id is None:
-                self._max_alert_id = session.exec(select(func.max(Alert.id))).one() or 0
-                return
-            rows = session.exec(
-                select(Alert).where(col(Alert.id) > self._max_alert_id).order_by(col(Alert.id)).limit(50)
-            ).all()
-            if not rows:
-                return
-            self._max_alert_id = max(r.id or 0 for r in rows)
-            fresh = [r for r in to_records(session, list(rows)) if r.state == AlertState.NEW and r.joined_to is None]
         if fresh:
             self.post_message(NewAlerts(fresh))
 
@@ -345,6 +313,17 @@ class DeskApp(App[None]):
             self.engine_note = message.note
             self.refresh_frames()
         self.set_timer(max(self.rt.config.engine.tick_interval.total_seconds(), 0.2), self._engine_cycle)
+
+
+def _high_water(rt: Runtime) -> tuple[int, int]:
+    """The highest alert id and notification id now (two primary-key lookups)."""
+    conn = rt.db.raw()
+    try:
+        alert = conn.execute("SELECT MAX(id) FROM alert").fetchone()[0] or 0
+        note = conn.execute("SELECT MAX(id) FROM notification").fetchone()[0] or 0
+    finally:
+        conn.close()
+    return alert, note
 
 
 def make_app(rt: Runtime, **options: Any) -> DeskApp:
