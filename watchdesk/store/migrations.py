@@ -279,6 +279,13 @@ ALTER TABLE source ADD COLUMN created_at VARCHAR(26);
 ALTER TABLE source ADD COLUMN warning VARCHAR NOT NULL DEFAULT '';
 """,
     ),
+    Migration(
+        5,
+        "alerts: index for the latest resolved alerts (the desk's board on a long history)",
+        """
+CREATE INDEX ix_alert_state_resolved ON alert (state, resolved_at);
+""",
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

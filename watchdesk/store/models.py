@@ -122,6 +122,7 @@ class Alert(SQLModel, table=True):
     __table_args__ = (
         Index("ix_alert_state_deadline", "state", "next_escalation_at"),
         Index("ix_alert_received", "received_at"),
+        Index("ix_alert_state_resolved", "state", "resolved_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     source_key: str = Field(index=True)
