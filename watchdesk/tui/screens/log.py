@@ -38,8 +38,10 @@ class LogScreen(DeskScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#log-table", DataTable)
-        for key, label, width in (("seq", "seq", 8), ("at", _("time"), 14), ("actor", _("actor"), 10),
-                                  ("kind", _("kind"), 22), ("subject", _("subject"), 12), ("detail", _("detail"), None)):
+        columns = [("seq", "seq", 8), ("at", _("time"), 14), ("actor", _("actor"), 10), ("kind", _("kind"), 22), ("subject", _("subject"), 12)]
+        # A fixed width for the last column too: auto width would measure every cell of the tail.
+        rest = max((self.app.size.width or 80) - sum(w + 2 for _k, _l, w in columns) - 4, 20)
+        for key, label, width in columns + [("detail", _("detail"), rest)]:
             table.add_column(label, key=key, width=width)
         table.focus()
 
