@@ -3,6 +3,8 @@ day of Tết 2026 (frozen FakeClock, seeded data, engine and watcher off, no cur
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from tests.tui.conftest import settle
@@ -53,8 +55,10 @@ def test_roster(snap_compare, make_desk, size):
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_sources(snap_compare, make_desk, size):
-    # poll all: both fetches fail (no such file) and the screen shows why
+def test_sources(snap_compare, make_desk, size, monkeypatch):
+    # poll all: both fetches fail (no such file) and the screen shows why; the retry's
+    # jitter is pinned so the next-poll times are the same on every run
+    monkeypatch.setattr(random, "uniform", lambda low, high: (low + high) / 2)
     assert snap_compare(make_desk("hung"), terminal_size=size, run_before=_before("3", "P"))
 
 
