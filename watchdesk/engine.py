@@ -21,6 +21,7 @@ from datetime import timedelta
 
 from watchdesk.notify.outbox import Outbox
 from watchdesk.services.escalation import escalate_due
+from watchdesk.services.handover import check_overdue_handovers
 from watchdesk.services.roll_call import check_roll_call
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.types import to_db_text
@@ -31,6 +32,7 @@ CHECKS: list[Callable[[Runtime], object]] = [
     # Periodic checks run every tick, each `(rt) -> object` (e.g. the ids of alerts it raised),
     # one line each: the roster's roll call, the handover's late acceptance.
     check_roll_call,
+    check_overdue_handovers,
 ]
 
 

@@ -5,3 +5,5 @@ from watchdesk.cli import feeds  # noqa: F401
 from watchdesk.cli import demo  # noqa: F401
 from watchdesk.cli import alerts  # noqa: F401
 from watchdesk.cli import engine  # noqa: F401
+from watchdesk.cli import handover  # noqa: F401
+from watchdesk.cli import report  # noqa: F401

@@ -1,0 +1,174 @@
+"""`watchdesk handover show|sign|accept|export|list`: the shift handover record."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from watchdesk.cli.common import State, actor_option, emit_json, json_option, pass_state, resolve_actor, table
+
+from watchdesk.cli.main import cli
+
+SHIFT_HELP = "The level-1 shift (id from 'watchdesk roster list'); default: the one under way or just ended."
+
+
+@cli.group("handover")
+def handover_group() -> None:
+    """Shift handover (biên bản bàn giao ca): draft, sign out, accept, export."""
+
+
+def _text(state: State, h) -> str:  # noqa: ANN001 - HandoverRecord
+    from watchdesk.reports.common import local
+
+    zone = state.runtime.zone.key
+    s = h.summary
+    c = s.get("counts", {})
+    lines = [
+        f"Handover of shift #{h.shift_id} ({h.status}): {h.outgoing} → {h.incoming or '?'}, "
+        f"{local(h.period_start, zone)} – {local(h.period_end, zone)} ({zone})",
+        f"  {c.get('received', 0)} received, {c.get('acknowledged', 0)} acknowledged, {c.get('resolved', 0)} resolved, "
+        f"{c.get('escalated', 0)} escalations, {c.get('breaches', 0)} SLA breaches, {c.get('calls', 0)} calls",
+    ]
+    if h.signed_out_at:
+        lines.append(f"  signed out {local(h.signed_out_at, zone)}" + (f"; accepted by {h.accepted_by} {local(h.accepted_at, zone)}" if h.accepted_at else
+                     f"; acceptance due {local(h.due_at, zone)}"))
+    if h.alert_id:
+        lines.append(f"  late-handover alert #{h.alert_id}")
+    opened = s.get("open", [])
+    lines.append("")
+    lines.append(f"Open alerts ({len(opened)}):")
+    if opened:
+        lines.append(table([[f"#{o['id']}", o["severity"], o["state"], o["level"], o["owner"] or "-",
+                             local(o["next_deadline"], zone, "%d/%m %H:%M") or "-", o["title"][:60]] for o in opened],
+                           ["alert", "severity", "state", "level", "owner", "next deadline", "title"]))
+    for key, title in (("breaches", "SLA breaches"), ("sources", "Sources failing or silent"), ("calls", "Calls")):
+        items = s.get(key, [])
+        if items:
+            lines.append("")
+            lines.append(f"{title} ({len(items)}):")
+            for x in items:
+                if key == "breaches":
+                    lines.append(f"  #{x['id']} {x['severity']} {x['title'][:60]} ({int(x['ack_seconds'])} s > {int(x['target_seconds'])} s)")
+                elif key == "sources":
+                    lines.append(f"  {x['key']}: {x['state']} {x['last_error']}")
+                else:
+                    lines.append(f"  alert #{x['alert_id']} {x['contact']}: {x['outcome']} {x['reference']}")
+    lines += ["", f"Notes: {h.notes or '-'}", f"Remarks: {h.remarks or '-'}"]
+    return "\n".join(lines)
+
+
+@handover_group.command("show")
+@click.option("--shift", "shift_id", type=int, help=SHIFT_HELP)
+@json_option
+@pass_state
+def handover_show(state: State, shift_id: int | None, as_json: bool) -> None:
+    """Show the handover of a shift: the stored one once signed, else the live draft."""
+    from watchdesk.reports.handover import to_json
+    from watchdesk.services.handover import get_handover
+    from watchdesk.services.reports import make_proof
+
+    h = get_handover(state.runtime, shift_id)
+    if as_json:
+        emit_json(to_json(h, make_proof(state.runtime, check=False)))
+    else:
+        click.echo(_text(state, h))
+
+
+@handover_group.command("sign")
+@click.option("--shift", "shift_id", type=int, help=SHIFT_HELP)
+@click.option("--notes", default="", help="The outgoing officer's notes (what the next shift must know).")
+@click.option("--notes-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Read the notes from a UTF-8 file.")
+@actor_option
+@json_option
+@pass_state
+def handover_sign(state: State, shift_id: int | None, notes: str, notes_file: Path | None, as_handle: str, as_json: bool) -> None:
+    """Sign the handover out (the outgoing officer): freezes the draft with your notes."""
+    from watchdesk.reports.handover import to_json
+    from watchdesk.services.errors import InvalidInput
+    from watchdesk.services.handover import sign_out
+    from watchdesk.services.reports import make_proof
+
+    if notes_file is not None:
+        try:
+            notes = notes_file.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInput(f"{notes_file}: not UTF-8 text; save the notes as UTF-8.") from None
+    actor = resolve_actor(state, as_handle)
+    h = sign_out(state.runtime, actor, notes, shift_id)
+    if as_json:
+        emit_json(to_json(h, make_proof(state.runtime, check=False)))
+    else:
+        click.echo(f"Handover of shift #{h.shift_id} signed out by {actor.handle}; {h.incoming or 'the incoming officer'} accepts it "
+                   f"('watchdesk handover accept --as {h.incoming or 'HANDLE'}').")
+
+
+@handover_group.command("accept")
+@click.option("--shift", "shift_id", type=int, help="The shift whose handover you accept; default: the latest signed one.")
+@click.option("--remarks", default="", help="Your remarks on what you were handed.")
+@actor_option
+@json_option
+@pass_state
+def handover_accept(state: State, shift_id: int | None, remarks: str, as_handle: str, as_json: bool) -> None:
+    """Accept a signed handover (the incoming officer), with optional remarks."""
+    from watchdesk.reports.handover import to_json
+    from watchdesk.services.handover import accept
+    from watchdesk.services.reports import make_proof
+
+    actor = resolve_actor(state, as_handle)
+    h = accept(state.runtime, actor, remarks, shift_id)
+    if as_json:
+        emit_json(to_json(h, make_proof(state.runtime, check=False)))
+    else:
+        click.echo(f"Handover of shift #{h.shift_id} from {h.outgoing} accepted by {actor.handle}.")
+
+
+@handover_group.command("export")
+@click.option("--shift", "shift_id", type=int, help=SHIFT_HELP)
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of stdout.")
+@pass_state
+def handover_export(state: State, shift_id: int | None, fmt: str, output: Path | None) -> None:
+    """Export the handover record (Markdown, printable A4 HTML with signature lines, JSON) with its audit proof."""
+    from watchdesk.reports.handover import render
+    from watchdesk.services.handover import get_handover
+    from watchdesk.services.reports import make_proof
+
+    h = get_handover(state.runtime, shift_id)
+    text = render(h, make_proof(state.runtime), state.runtime.zone.key, fmt)
+    _write(text, output)
+
+
+@handover_group.command("list")
+@click.option("-n", "limit", type=int, default=20, show_default=True)
+@json_option
+@pass_state
+def handover_list(state: State, limit: int, as_json: bool) -> None:
+    """The latest stored handovers."""
+    from watchdesk.reports.common import local
+    from watchdesk.services.handover import list_handovers
+
+    rows = list_handovers(state.runtime, limit)
+    zone = state.runtime.zone.key
+    if as_json:
+        emit_json([{"id": h.id, "shift_id": h.shift_id, "status": h.status, "outgoing": h.outgoing, "incoming": h.incoming,
+                    "period_start": h.period_start.isoformat(), "period_end": h.period_end.isoformat(),
+                    "signed_out_at": h.signed_out_at.isoformat() if h.signed_out_at else None,
+                    "accepted_at": h.accepted_at.isoformat() if h.accepted_at else None, "alert_id": h.alert_id} for h in rows])
+        return
+    click.echo(table([[h.id, h.shift_id, h.status, h.outgoing, h.incoming or "-", local(h.period_end, zone),
+                       local(h.signed_out_at, zone) or "-", local(h.accepted_at, zone) or "-", h.alert_id or ""] for h in rows],
+                     ["id", "shift", "status", "outgoing", "incoming", "shift end", "signed out", "accepted", "alert"]))
+
+
+def _write(text: str, output: Path | None) -> None:
+    from watchdesk.services.errors import InvalidInput
+
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"{output}: cannot write the file ({exc.strerror}); choose another path.") from None
+    click.echo(f"wrote {output}", err=True)

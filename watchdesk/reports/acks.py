@@ -1,0 +1,200 @@
+"""The acknowledgment report rendered as JSON, CSV, Markdown or printable HTML."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from watchdesk.reports.common import duration, esc, html_page, html_table, iso, local, md_table, num
+from watchdesk.services.reports import AckReport, Stats
+
+FORMATS = ("csv", "json", "md", "html")
+GROUPS = (("by_severity", "Per severity"), ("by_source", "Per source"), ("by_officer", "Per officer (first acknowledgment)"),
+          ("by_shift", "Per shift (level 1 on duty when received)"))
+
+
+def stats_json(s: Stats) -> dict[str, Any]:
+    return {"count": s.count, "acknowledged": s.acked, "mean_seconds": num(s.mean), "median_seconds": num(s.median),
+            "p90_seconds": num(s.p90), "max_seconds": num(s.max), "breaches": s.breaches}
+
+
+def to_json(r: AckReport) -> dict[str, Any]:
+    """Stable field names (documented in the README part)."""
+    return {
+        "audit_log": r.proof.first_line(),
+        "proof": {"verified": r.proof.checked, "ok": r.proof.ok, "head_seq": r.proof.head_seq,
+                  "head_hash": r.proof.head_hash, "bad_seq": r.proof.bad_seq, "result": r.proof.sentence},
+        "report": r.title, "period": r.period, "from": r.start.isoformat(), "to": r.end.isoformat(),
+        "generated_at": r.generated_at.isoformat(), "zone": r.zone,
+        "definitions": list(r.definitions),
+        "ack_targets_seconds": r.targets,
+        "overall": stats_json(r.overall),
+        **{key: {k: stats_json(v) for k, v in getattr(r, key).items()} for key, _ in GROUPS},
+        "breaches": [
+            {"alert_id": b.alert_id, "title": b.title, "severity": b.severity, "ack_seconds": num(b.ack_seconds),
+             "target_seconds": b.target_seconds, "target_ran_out_at": iso(b.target_ran_out_at),
+             "first_acked_by": b.first_acked_by, "on_duty_level1": b.on_duty_level1, "on_duty_level2": b.on_duty_level2}
+            for b in r.breaches
+        ],
+        "never_acknowledged": [
+            {"alert_id": u.alert_id, "title": u.title, "severity": u.severity, "state": u.state, "level": u.level,
+             "received_at": iso(u.received_at), "waiting_seconds": num(u.waiting_seconds), "overdue": u.overdue,
+             "exhausted": u.exhausted}
+            for u in r.never_acked
+        ],
+        "escalations_by_level": {str(k): v for k, v in r.escalations_by_level.items()},
+        "alerts_by_highest_level": {str(k): v for k, v in r.alerts_by_top_level.items()},
+        "time_to_resolve_by_severity": {k: stats_json(v) for k, v in r.resolve_by_severity.items()},
+        "alerts_per_hour": [{"hour": h.isoformat(), "alerts": n} for h, n in r.per_hour],
+        "duty_hours": [{"officer": h.officer, "full_name": h.full_name, "shifts": h.shifts, "hours": h.hours,
+                        "night_hours": h.night_hours, "holiday_hours": h.holiday_hours} for h in r.hours],
+        "alerts": [
+            {"id": a.id, "title": a.title, "source": a.source, "severity": a.severity, "state": a.state, "level": a.level,
+             "received_at": iso(a.received_at), "first_acked_at": iso(a.first_acked_at), "first_acked_by": a.first_acked_by,
+             "snoozed_seconds": num(a.snoozed_seconds), "ack_seconds": num(a.ack_seconds), "target_seconds": a.target_seconds,
+             "breached": bool(a.breached), "shift": a.shift, "escalations": a.escalations,
+             "resolved_at": iso(a.resolved_at), "resolve_seconds": num(a.resolve_seconds)}
+            for a in r.alerts
+        ],
+    }
+
+
+def render_json(r: AckReport) -> str:
+    text = json.dumps(to_json(r), ensure_ascii=False, indent=2)
+    # The proof is the first key: keep it on the first line with the brace.
+    return "{" + text[1:].lstrip() + "\n"
+
+
+def _stat_row(name: str, s: Stats) -> list[object]:
+    return [name, s.count, s.acked, duration(s.mean), duration(s.median), duration(s.p90), duration(s.max), s.breaches]
+
+
+STAT_HEADER = ["", "alerts", "acknowledged", "mean (MTTA)", "median", "p90", "max", "SLA breaches"]
+
+
+def _sections(r: AckReport) -> list[tuple[str, list[str], list[list[object]]]]:
+    z = r.zone
+    out: list[tuple[str, list[str], list[list[object]]]] = [("Overall", STAT_HEADER, [_stat_row("all alerts", r.overall)])]
+    for key, title in GROUPS:
+        out.append((title, STAT_HEADER, [_stat_row(k, v) for k, v in getattr(r, key).items()]))
+    out.append((f"SLA breaches ({len(r.breaches)})",
+                ["alert", "severity", "title", "time to ack", "target", "target ran out", "first ack by", "level 1 on duty", "level 2 on duty"],
+                [[f"#{b.alert_id}", b.severity, b.title, duration(b.ack_seconds), duration(b.target_seconds),
+                  local(b.target_ran_out_at, z), b.first_acked_by, b.on_duty_level1, b.on_duty_level2] for b in r.breaches]))
+    out.append((f"Never acknowledged ({len(r.never_acked)})",
+                ["alert", "severity", "title", "state", "level", "received", "waiting", "overdue", "exhausted"],
+                [[f"#{u.alert_id}", u.severity, u.title, u.state, u.level, local(u.received_at, z), duration(u.waiting_seconds),
+                  "yes" if u.overdue else "no", "yes" if u.exhausted else "no"] for u in r.never_acked]))
+    out.append(("Escalations by level", ["level", "escalation steps", "alerts whose highest level this is"],
+                [[lvl, r.escalations_by_level.get(lvl, 0), r.alerts_by_top_level.get(lvl, 0)]
+                 for lvl in sorted(set(r.escalations_by_level) | set(r.alerts_by_top_level))]))
+    out.append(("Time to resolve", STAT_HEADER[:1] + ["alerts", "resolved", "mean", "median", "p90", "max"],
+                [_stat_row(k, v)[:7] for k, v in r.resolve_by_severity.items()]))
+    out.append(("Duty hours (from the roster)", ["officer", "name", "shifts", "hours", "night hours", "holiday hours"],
+                [[h.officer, h.full_name, h.shifts, h.hours, h.night_hours, h.holiday_hours] for h in r.hours]))
+    out.append((f"Per alert ({len(r.alerts)})",
+                ["alert", "severity", "source", "title", "received", "first ack", "by", "time to ack", "snoozed", "breach",
+                 "escalations", "state", "time to resolve"],
+                [[f"#{a.id}", a.severity, a.source, a.title, local(a.received_at, z), local(a.first_acked_at, z),
+                  a.first_acked_by, duration(a.ack_seconds), duration(a.snoozed_seconds) if a.snoozed_seconds else "",
+                  "yes" if a.breached else "", a.escalations, a.state, duration(a.resolve_seconds)] for a in r.alerts]))
+    return out
+
+
+def _heading(r: AckReport) -> list[str]:
+    z = r.zone
+    span = f"{local(r.start, z)} – {local(r.end, z)} ({z})"
+    return [
+        f"Period: {r.period or span}" + (f" ({span})" if r.period else ""),
+        f"Made at {local(r.generated_at, z)} ({z}); audit head seq {r.proof.head_seq}, hash {r.proof.head_hash or '—'}; "
+        f"verification: {r.proof.sentence}",
+    ]
+
+
+def render_md(r: AckReport) -> str:
+    lines = [r.proof.first_line(), "", f"# {r.title}", ""]
+    lines += [f"- {x}" for x in _heading(r)]
+    lines += ["", "## Definitions", ""] + [f"- {d}" for d in r.definitions]
+    for title, header, rows in _sections(r):
+        lines += ["", f"## {title}", ""]
+        lines += md_table(header, rows) if rows else ["(none)"]
+    return "\n".join(lines) + "\n"
+
+
+def render_html(r: AckReport) -> str:
+    parts = [f"<h1>{esc(r.title)}</h1>", "<ul>" + "".join(f"<li>{esc(x)}</li>" for x in _heading(r)) + "</ul>",
+             "<h2>Definitions</h2><ul>" + "".join(f"<li>{esc(d)}</li>" for d in r.definitions) + "</ul>"]
+    for title, header, rows in _sections(r):
+        parts.append(f"<h2>{esc(title)}</h2>")
+        parts.append(html_table(header, rows) if rows else "<p>(none)</p>")
+    return html_page(r.proof.first_line(), r.proof.ok and r.proof.checked, r.title, "\n".join(parts), lang="en")
+
+
+def render_csv(r: AckReport) -> str:
+    """Sections one after another: a title row, a header row, the data rows, a blank row.
+
+    Seconds are plain numbers (3 decimals) and times ISO 8601, for spreadsheets.
+    """
+    buf = io.StringIO()
+    w = _SafeWriter(csv.writer(buf, lineterminator="\n"))
+    w.writerow([r.proof.first_line()])
+    w.writerow(["report", r.title, "period", r.period, "from", r.start.isoformat(), "to", r.end.isoformat(),
+                "generated_at", r.generated_at.isoformat(), "audit_head_seq", r.proof.head_seq, "audit_head_hash", r.proof.head_hash])
+    for d in r.definitions:
+        w.writerow(["definition", d])
+    stat_header = ["group", "key", "alerts", "acknowledged", "mean_seconds", "median_seconds", "p90_seconds", "max_seconds", "breaches"]
+    w.writerow([])
+    w.writerow(stat_header)
+    w.writerow(["overall", "all", *_csv_stats(r.overall)])
+    for key, _title in GROUPS:
+        for k, v in getattr(r, key).items():
+            w.writerow([key.removeprefix("by_"), k, *_csv_stats(v)])
+    for k, v in r.resolve_by_severity.items():
+        w.writerow(["resolve_by_severity", k, *_csv_stats(v)])
+    w.writerow([])
+    w.writerow(["breach_alert_id", "severity", "title", "ack_seconds", "target_seconds", "target_ran_out_at", "first_acked_by",
+                "on_duty_level1", "on_duty_level2"])
+    for b in r.breaches:
+        w.writerow([b.alert_id, b.severity, b.title, num(b.ack_seconds), b.target_seconds, iso(b.target_ran_out_at),
+                    b.first_acked_by, b.on_duty_level1, b.on_duty_level2])
+    w.writerow([])
+    w.writerow(["unacked_alert_id", "severity", "title", "state", "level", "received_at", "waiting_seconds", "overdue", "exhausted"])
+    for u in r.never_acked:
+        w.writerow([u.alert_id, u.severity, u.title, u.state, u.level, iso(u.received_at), num(u.waiting_seconds),
+                    int(u.overdue), int(u.exhausted)])
+    w.writerow([])
+    w.writerow(["escalation_level", "escalation_steps", "alerts_highest_level"])
+    for lvl in sorted(set(r.escalations_by_level) | set(r.alerts_by_top_level)):
+        w.writerow([lvl, r.escalations_by_level.get(lvl, 0), r.alerts_by_top_level.get(lvl, 0)])
+    w.writerow([])
+    w.writerow(["duty_officer", "full_name", "shifts", "hours", "night_hours", "holiday_hours"])
+    for h in r.hours:
+        w.writerow([h.officer, h.full_name, h.shifts, h.hours, h.night_hours, h.holiday_hours])
+    w.writerow([])
+    w.writerow(["alert_id", "severity", "source", "title", "state", "level", "received_at", "first_acked_at", "first_acked_by",
+                "snoozed_seconds", "ack_seconds", "target_seconds", "breached", "shift", "escalations", "resolved_at", "resolve_seconds"])
+    for a in r.alerts:
+        w.writerow([a.id, a.severity, a.source, a.title, a.state, a.level, iso(a.received_at), iso(a.first_acked_at),
+                    a.first_acked_by, num(a.snoozed_seconds), num(a.ack_seconds), a.target_seconds, int(bool(a.breached)),
+                    a.shift, a.escalations, iso(a.resolved_at), num(a.resolve_seconds)])
+    return buf.getvalue()
+
+
+def _csv_stats(s: Stats) -> list[object]:
+    return [s.count, s.acked, num(s.mean), num(s.median), num(s.p90), num(s.max), s.breaches]
+
+
+def render(r: AckReport, fmt: str) -> str:
+    return {"csv": render_csv, "json": render_json, "md": render_md, "html": render_html}[fmt](r)
+
+
+class _SafeWriter:
+    """A csv writer that keeps text cells from being read as spreadsheet formulas (=, +, -, @ first)."""
+
+    def __init__(self, writer: Any) -> None:
+        self.writer = writer
+
+    def writerow(self, row: list[object]) -> None:
+        self.writer.writerow([f"'{c}" if isinstance(c, str) and c[:1] in ("=", "+", "-", "@", "\t", "\r") else c for c in row])

@@ -1,0 +1,106 @@
+"""Shared helpers for the renderers: times in the desk zone, durations, escaping, the A4 page."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+UTC = timezone.utc
+
+
+def parse_utc(value: str | datetime | None) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def local(value: str | datetime | None, zone: ZoneInfo | str, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    """A stored UTC time (text or aware datetime) shown in the desk's zone; '' for none."""
+    when = parse_utc(value)
+    if when is None:
+        return ""
+    tz = ZoneInfo(zone) if isinstance(zone, str) else zone
+    return when.astimezone(tz).strftime(fmt)
+
+
+def iso(value: str | datetime | None) -> str | None:
+    """A stored UTC time as ISO 8601 with its offset (JSON, CSV)."""
+    when = parse_utc(value)
+    return None if when is None else when.isoformat()
+
+
+def duration(seconds: float | None) -> str:
+    """'42 s', '7 m 05 s', '2 h 03 m', '3 d 04 h'; '—' for none."""
+    if seconds is None:
+        return "—"
+    s = int(round(seconds))
+    sign = "-" if s < 0 else ""
+    s = abs(s)
+    if s < 60:
+        return f"{sign}{s} s"
+    if s < 3600:
+        return f"{sign}{s // 60} m {s % 60:02d} s"
+    if s < 86400:
+        return f"{sign}{s // 3600} h {s % 3600 // 60:02d} m"
+    return f"{sign}{s // 86400} d {s % 86400 // 3600:02d} h"
+
+
+def num(seconds: float | None) -> float | None:
+    """Seconds rounded to the millisecond for JSON/CSV."""
+    return None if seconds is None else round(seconds, 3)
+
+
+def md_cell(text: object) -> str:
+    """Plain text made safe inside a Markdown table cell (no pipes, no line breaks, no live markup)."""
+    value = "" if text is None else str(text)
+    value = value.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    for ch in "*_`[]<>#":
+        value = value.replace(ch, "\\" + ch)
+    return value
+
+
+def md_table(header: list[str], rows: list[list[object]]) -> list[str]:
+    out = ["| " + " | ".join(md_cell(h) for h in header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in rows]
+    return out
+
+
+def esc(text: object) -> str:
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def html_table(header: list[str], rows: list[list[object]], cls: str = "") -> str:
+    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f'<table class="{esc(cls)}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+A4_CSS = """
+@page { size: A4; margin: 18mm 15mm; }
+body { font-family: "Times New Roman", "DejaVu Serif", serif; font-size: 11pt; color: #000; max-width: 180mm; margin: auto; }
+h1 { font-size: 15pt; text-align: center; text-transform: uppercase; margin: 4mm 0; }
+h2 { font-size: 12pt; margin: 5mm 0 2mm; border-bottom: 1px solid #000; }
+table { border-collapse: collapse; width: 100%; margin: 2mm 0; page-break-inside: auto; }
+tr { page-break-inside: avoid; }
+th, td { border: 1px solid #444; padding: 1mm 1.5mm; text-align: left; vertical-align: top; font-size: 9.5pt; }
+th { background: #eee; }
+.proof { font-family: monospace; font-size: 8.5pt; }
+.tampered { border: 2px solid #b00; color: #b00; font-weight: bold; padding: 2mm; }
+.signatures { display: flex; justify-content: space-between; margin-top: 12mm; page-break-inside: avoid; }
+.signatures div { width: 45%; text-align: center; }
+.signatures .line { margin-top: 22mm; border-top: 1px dotted #000; }
+.notes { white-space: pre-wrap; border: 1px solid #444; padding: 2mm; min-height: 12mm; }
+"""
+
+
+def html_page(first_line: str, ok: bool, title: str, body: str, lang: str = "vi") -> str:
+    """A printable A4 page; the proof sentence is the document's first line (an HTML comment) and its first visible line."""
+    banner = f'<p class="{"proof" if ok else "tampered"}">{esc(first_line)}</p>'
+    comment = first_line.replace("--", "—")
+    return (
+        f"<!-- {comment} -->\n<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">"
+        f"<title>{esc(title)}</title><style>{A4_CSS}</style></head>\n<body>\n{banner}\n{body}\n</body></html>\n"
+    )

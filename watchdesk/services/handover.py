@@ -1,0 +1,462 @@
+"""Shift handover (biên bản bàn giao ca): the draft drawn from the log, sign-out, acceptance, the late check.
+
+A handover belongs to one level-1 shift (the outgoing duty officer's). Its draft covers the
+shift's worked span up to now: alerts received, acknowledged, resolved and escalated in it;
+every alert still open (state, level, owner, next deadline), wherever it began — that is how
+open work is carried over midnight and across shifts; SLA breaches of the shift; sources that
+failed or went silent; calls to outside contacts; the outgoing officer's notes.
+
+The outgoing officer signs out (the draft is frozen into the row with the notes); the incoming
+officer reviews, may add remarks and accepts. Both are compare-and-set writes with their audit
+events. `check_overdue_handovers` (an engine check) raises an alert to the shift lead for every
+shift change whose handover was not accepted within `handover.accept_within`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session, select
+
+from watchdesk.core.enums import AlertState, Category, Role, Severity
+from watchdesk.core.permissions import Action, PermissionDenied, require
+from watchdesk.core.records import Actor
+from watchdesk.core.roster import Segment, local_text
+from watchdesk.core.text import clean_text
+from watchdesk.notify.messages import page_for
+from watchdesk.notify.outbox import enqueue
+from watchdesk.services.alert_factory import raise_alert
+from watchdesk.services.errors import InvalidInput, NotFound, Refused
+from watchdesk.services.roster import MAX_SHIFT, effective_shifts
+from watchdesk.services.runtime import Runtime
+from watchdesk.store.audit import SYSTEM, append_event
+from watchdesk.store.models import Handover, Officer, Shift
+from watchdesk.store.types import to_db_text
+
+SOURCE_KEY = "handover"
+LOOK_BACK = timedelta(hours=24)  # shift changes older than this are not chased by the late check
+NOTES_MAX = 10_000
+
+
+@dataclass(frozen=True)
+class HandoverRecord:
+    """A handover as people see it: stored (id set) or a live draft (id None)."""
+
+    id: int | None
+    shift_id: int
+    outgoing: str
+    outgoing_name: str
+    incoming: str
+    incoming_name: str
+    period_start: datetime
+    period_end: datetime
+    summary: dict[str, Any]
+    notes: str = ""
+    remarks: str = ""
+    signed_out_at: datetime | None = None
+    accepted_at: datetime | None = None
+    accepted_by: str = ""
+    due_at: datetime | None = None
+    alert_id: int | None = None
+    drafted_at: datetime | None = None
+    proof: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.signed_out_at is not None:
+            return "signed"
+        return "draft"
+
+
+# -- finding the shift -----------------------------------------------------------------------
+def _shift_span(rt: Runtime, shift_id: int) -> tuple[Segment, datetime, datetime]:
+    """The worked span of a level-1 shift (overrides cut it; its first and last pieces bound it)."""
+    with rt.db.read() as session:
+        row = session.get(Shift, shift_id)
+    if row is None or row.cancelled:
+        raise NotFound(f"no shift #{shift_id}; see 'watchdesk roster list'.")
+    if row.level != 1:
+        raise InvalidInput(f"shift #{shift_id} is a level {row.level} shift; handovers are between level-1 duty officers.")
+    pieces = [g for g in effective_shifts(rt, row.starts_at - MAX_SHIFT, row.ends_at + MAX_SHIFT, level=1)  # type: ignore[operator]
+              if g.span.id == shift_id]
+    if not pieces:
+        raise Refused(f"shift #{shift_id} was replaced in full by an override; hand over the shift that replaced it.")
+    return pieces[0], pieces[0].start, pieces[-1].end
+
+
+def current_shift_id(rt: Runtime, handle: str = "", at: datetime | None = None) -> int:
+    """The level-1 shift to hand over now: the one under way (of `handle` if given), else the one that just ended."""
+    at = at or rt.now()
+    segments = effective_shifts(rt, at - MAX_SHIFT, at + timedelta(microseconds=1), level=1)
+    mine = [g for g in segments if not handle or g.officer == handle]
+    running = [g for g in mine if g.start <= at < g.end]
+    if running:
+        return running[0].span.id
+    ended = sorted((g for g in mine if g.end <= at), key=lambda g: g.end)
+    if ended:
+        return ended[-1].span.id
+    who = f"{handle} has" if handle else "nobody has"
+    raise NotFound(f"{who} a level-1 shift under way or just ended; give the shift with --shift ID ('watchdesk roster list').")
+
+
+def _incoming(rt: Runtime, end: datetime, outgoing: str) -> Segment | None:
+    nxt = [g for g in effective_shifts(rt, end - MAX_SHIFT, end + timedelta(hours=1), level=1)
+           if g.start <= end < g.end and g.officer != outgoing]
+    return sorted(nxt, key=lambda g: g.start)[0] if nxt else None
+
+
+# -- the draft -------------------------------------------------------------------------------
+def draft_summary(rt: Runtime, start: datetime, end: datetime) -> dict[str, Any]:
+    """Everything the incoming officer must know about [start, end), drawn from the tables and the log."""
+    now = rt.now()
+    lo, hi = to_db_text(start), to_db_text(min(end, now) if end > now else end)
+    targets = {s.value: rt.config.ack_target(s).total_seconds() for s in Severity}
+    conn = rt.db.raw()
+    try:
+        conn.execute("BEGIN")
+        handles = dict(conn.execute("SELECT id, handle FROM officer").fetchall())
+        received = [
+            {"id": r[0], "title": r[1], "severity": r[2], "source": r[3], "received_at": r[4], "state": r[5]}
+            for r in conn.execute(
+                "SELECT id, title, severity, source_key, received_at, state FROM alert "
+                "WHERE received_at >= ? AND received_at < ? ORDER BY received_at, id", (lo, hi))
+        ]
+        acted = {}
+        for kind in ("alert.acknowledged", "alert.escalated", "alert.resolved"):
+            acted[kind] = [
+                {"id": int(r[0]), "at": r[1], "by": r[2], "data": json.loads(r[3] or "{}")}
+                for r in conn.execute(
+                    "SELECT subject_id, at, actor, payload FROM event WHERE kind = ? AND at >= ? AND at < ? ORDER BY seq",
+                    (kind, lo, hi))
+            ]
+        titles = dict(conn.execute(
+            "SELECT id, title FROM alert WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted({a["id"] for v in acted.values() for a in v})),)).fetchall())
+        open_rows = conn.execute(
+            "SELECT id, title, severity, state, level, assignee_id, acked_by_id, next_escalation_at, received_at, "
+            "snoozed_until, exhausted FROM alert WHERE state != ? ORDER BY received_at, id",
+            (AlertState.RESOLVED.value,)).fetchall()
+        first_acks = conn.execute(
+            "SELECT id, title, severity, received_at, first_acked_at, acked_by_id, acked_at, snoozed_seconds FROM alert "
+            "WHERE first_acked_at >= ? AND first_acked_at < ?", (lo, hi)).fetchall()
+        calls = conn.execute(
+            "SELECT c.id, c.alert_id, c.contact_key, c.created_at, c.outcome, c.reference, c.note, c.done_by_id, c.done_at "
+            "FROM call_task c WHERE (c.created_at >= ? AND c.created_at < ?) OR (c.done_at >= ? AND c.done_at < ?) "
+            "ORDER BY c.created_at, c.id", (lo, hi, lo, hi)).fetchall()
+        failed = conn.execute(
+            "SELECT subject_id, COUNT(*), MAX(at) FROM event "
+            "WHERE kind = 'source.failed' AND at >= ? AND at < ? GROUP BY subject_id", (lo, hi)).fetchall()
+        conn.execute("ROLLBACK")
+    finally:
+        conn.close()
+
+    def item(kind: str, a: dict[str, Any]) -> dict[str, Any]:
+        d = a["data"]
+        out = {"id": a["id"], "title": titles.get(a["id"], ""), "at": a["at"], "by": d.get("by") or a["by"]}
+        if kind == "alert.escalated":
+            out.update(level=d.get("level"), notified=d.get("notified", []), calls=d.get("calls", []), manual=d.get("manual", False))
+        if kind == "alert.resolved":
+            out.update(note=d.get("note", ""))
+        if kind == "alert.acknowledged":
+            out.update(first=bool(d.get("first")), ack_seconds=d.get("ack_seconds"))
+        return out
+
+    open_items = []
+    for aid, title, sev, state, level, assignee, acked_by, nxt, recv, until, exhausted in open_rows:
+        owner = handles.get(assignee) or handles.get(acked_by) or ""
+        open_items.append({
+            "id": aid, "title": title, "severity": sev, "state": state, "level": level, "owner": owner,
+            "next_deadline": nxt, "received_at": recv, "snoozed_until": until if until and until > to_db_text(now) else None,
+            "exhausted": bool(exhausted), "carried_over": recv < lo,
+        })
+    breaches = []
+    for aid, title, sev, recv, first, acked_by, acked_at, snoozed in first_acks:
+        ack = (_dt(first) - _dt(recv)).total_seconds() - float(snoozed or 0.0)
+        if ack > targets[sev]:
+            breaches.append({"id": aid, "title": title, "severity": sev, "ack_seconds": round(ack, 3),
+                             "target_seconds": targets[sev], "by": handles.get(acked_by, "") if acked_at == first else "",
+                             "acknowledged": True})
+    for o in open_items:
+        if o["state"] == AlertState.NEW.value and o["received_at"] >= lo:
+            waited = (now - _dt(o["received_at"])).total_seconds()
+            if waited > targets[o["severity"]] and not o["snoozed_until"]:
+                breaches.append({"id": o["id"], "title": o["title"], "severity": o["severity"], "ack_seconds": round(waited, 3),
+                                 "target_seconds": targets[o["severity"]], "by": "", "acknowledged": False})
+    sources = _source_problems(rt, {r[0]: (r[1], r[2]) for r in failed})
+    call_items = [
+        {"id": c[0], "alert_id": c[1], "contact": c[2], "created_at": c[3], "outcome": c[4] or "to do",
+         "reference": c[5], "note": c[6], "by": handles.get(c[7], ""), "done_at": c[8]}
+        for c in calls
+    ]
+    return {
+        "from": lo, "to": hi, "drafted_at": to_db_text(now),
+        "received": received,
+        "acknowledged": [item("alert.acknowledged", a) for a in acted["alert.acknowledged"]],
+        "resolved": [item("alert.resolved", a) for a in acted["alert.resolved"]],
+        "escalated": [item("alert.escalated", a) for a in acted["alert.escalated"]],
+        "open": open_items,
+        "breaches": sorted(breaches, key=lambda b: b["id"]),
+        "sources": sources,
+        "calls": call_items,
+        "counts": {
+            "received": len(received), "acknowledged": len(acted["alert.acknowledged"]),
+            "resolved": len(acted["alert.resolved"]), "escalated": len(acted["alert.escalated"]),
+            "open": len(open_items), "breaches": len(breaches), "calls": len(call_items), "sources": len(sources),
+        },
+    }
+
+
+def _dt(value: str) -> datetime:
+    from watchdesk.store.types import UTCDateTime
+
+    return UTCDateTime().process_result_value(value, None)  # type: ignore[return-value]
+
+
+def _source_problems(rt: Runtime, failed: dict[str, tuple[int, str]]) -> list[dict[str, Any]]:
+    """Sources failing or silent now, and those that failed during the shift (even if they recovered)."""
+    from watchdesk.services.sources import list_sources
+
+    out = []
+    for s in list_sources(rt):
+        during = failed.get(s.key)
+        if s.state in ("failing", "stale") or during:
+            out.append({
+                "key": s.key, "name": s.name, "state": s.state, "failures": s.failures, "last_error": s.last_error,
+                "failing_since": to_db_text(s.failing_since) if s.failing_since else None,
+                "last_ok_at": to_db_text(s.last_ok_at) if s.last_ok_at else None,
+                "last_new_item_at": to_db_text(s.last_new_item_at) if s.last_new_item_at else None,
+                "failed_in_shift": during[0] if during else 0,
+            })
+    return out
+
+
+def _record(rt: Runtime, session: Session, row: Handover | None, shift_id: int, seg: Segment, start: datetime,
+            end: datetime, summary: dict[str, Any]) -> HandoverRecord:
+    officers = {o.id: o for o in session.exec(select(Officer)).all()}
+    incoming = _incoming(rt, end, seg.officer)
+    inc_id = row.incoming_id if row and row.incoming_id else None
+    inc = officers.get(inc_id) if inc_id else None
+    accepted_by = inc.handle if inc and row and row.accepted_at else ""
+    return HandoverRecord(
+        id=row.id if row else None, shift_id=shift_id, outgoing=seg.officer, outgoing_name=seg.span.full_name,
+        incoming=inc.handle if inc else (incoming.officer if incoming else ""),
+        incoming_name=inc.full_name if inc else (incoming.span.full_name if incoming else ""),
+        period_start=start, period_end=end, summary=summary, notes=row.notes if row else "",
+        remarks=row.remarks if row else "", signed_out_at=row.signed_out_at if row else None,
+        accepted_at=row.accepted_at if row else None, accepted_by=accepted_by,
+        due_at=row.due_at if row else end + rt.config.handover.accept_within,
+        alert_id=row.alert_id if row else None, drafted_at=_dt(summary["drafted_at"]) if summary.get("drafted_at") else None,
+    )
+
+
+def _row_for(session: Session, shift_id: int) -> Handover | None:
+    return session.exec(select(Handover).where(Handover.shift_id == shift_id).order_by(Handover.id)).first()  # type: ignore[arg-type]
+
+
+def get_handover(rt: Runtime, shift_id: int | None = None) -> HandoverRecord:
+    """The stored handover of a shift if signed, else a fresh draft (the current shift by default)."""
+    shift_id = shift_id or current_shift_id(rt)
+    seg, start, end = _shift_span(rt, shift_id)
+    with rt.db.read() as session:
+        row = _row_for(session, shift_id)
+        if row is not None and row.signed_out_at is not None:
+            summary = json.loads(row.summary or "{}")
+        else:
+            summary = draft_summary(rt, start, end)
+        return _record(rt, session, row, shift_id, seg, start, end, summary)
+
+
+def list_handovers(rt: Runtime, limit: int = 20) -> list[HandoverRecord]:
+    """The latest stored handovers, newest first (summaries as stored)."""
+    with rt.db.read() as session:
+        rows = session.exec(select(Handover).order_by(Handover.id.desc()).limit(limit)).all()  # type: ignore[union-attr]
+        officers = {o.id: o for o in session.exec(select(Officer)).all()}
+    out = []
+    for row in rows:
+        out_o, in_o = officers.get(row.outgoing_id), officers.get(row.incoming_id)
+        out.append(HandoverRecord(
+            id=row.id, shift_id=row.shift_id or 0, outgoing=out_o.handle if out_o else "", outgoing_name=out_o.full_name if out_o else "",
+            incoming=in_o.handle if in_o else "", incoming_name=in_o.full_name if in_o else "",
+            period_start=row.period_start, period_end=row.period_end, summary=json.loads(row.summary or "{}"),  # type: ignore[arg-type]
+            notes=row.notes, remarks=row.remarks, signed_out_at=row.signed_out_at, accepted_at=row.accepted_at,
+            accepted_by=in_o.handle if in_o and row.accepted_at else "", due_at=row.due_at, alert_id=row.alert_id,
+        ))
+    return out
+
+
+# -- signing out and accepting ---------------------------------------------------------------
+def sign_out(rt: Runtime, actor: Actor, notes: str = "", shift_id: int | None = None) -> HandoverRecord:
+    """The outgoing officer (or a lead for them) freezes the draft with their notes and signs out."""
+    require(actor.handle, actor.role, Action.HANDOVER)
+    if actor.officer_id is None:
+        raise PermissionDenied("signing out a handover needs an officer signed in; 'system' cannot sign.")
+    shift_id = shift_id or current_shift_id(rt, actor.handle)
+    seg, start, end = _shift_span(rt, shift_id)
+    if seg.officer != actor.handle and Role(actor.role) == Role.OFFICER:
+        raise PermissionDenied(
+            f"shift #{shift_id} is {seg.officer}'s; only {seg.officer}, a lead or a supervisor may sign its handover out."
+        )
+    body = clean_text(notes, max_length=NOTES_MAX)
+    summary = draft_summary(rt, start, end)
+    now = rt.now()
+    incoming = _incoming(rt, end, seg.officer)
+    with rt.db.write() as session:
+        row = _row_for(session, shift_id)
+        if row is not None and row.signed_out_at is not None:
+            raise Refused(f"the handover of shift #{shift_id} was already signed out at {local_text(row.signed_out_at, rt.zone)}.")
+        out_id = session.exec(select(Officer.id).where(Officer.handle == seg.officer)).first()
+        if row is None:
+            row = Handover(shift_id=shift_id, period_start=start, period_end=end,
+                           due_at=end + rt.config.handover.accept_within)
+        row.outgoing_id = out_id
+        row.summary = json.dumps(summary, ensure_ascii=False, sort_keys=True)
+        row.notes = body
+        row.signed_out_at = now
+        session.add(row)
+        session.flush()
+        append_event(session, now, actor.handle, "handover.signed", "handover", row.id, {
+            "by": actor.handle, "shift_id": shift_id, "outgoing": seg.officer,
+            "incoming": incoming.officer if incoming else "", "period_start": to_db_text(start),
+            "period_end": to_db_text(end), "notes": body, "counts": summary["counts"],
+            "open": [o["id"] for o in summary["open"]],
+        })
+    return get_handover(rt, shift_id)
+
+
+def accept(rt: Runtime, actor: Actor, remarks: str = "", shift_id: int | None = None) -> HandoverRecord:
+    """The incoming officer reviews the signed handover, may add remarks, and accepts it."""
+    require(actor.handle, actor.role, Action.HANDOVER)
+    if actor.officer_id is None:
+        raise PermissionDenied("accepting a handover needs an officer signed in; 'system' cannot accept.")
+    now = rt.now()
+    if shift_id is None:
+        shift_id = _awaiting(rt, actor)
+    seg, start, end = _shift_span(rt, shift_id)
+    if seg.officer == actor.handle:
+        raise Refused(f"{actor.handle} signed shift #{shift_id} out; the incoming officer (or a lead) accepts it.")
+    incoming = _incoming(rt, end, seg.officer)
+    if Role(actor.role) == Role.OFFICER and incoming is not None and incoming.officer != actor.handle:
+        raise PermissionDenied(
+            f"the handover of shift #{shift_id} is for {incoming.officer}, who is on duty next; only they, a lead or a supervisor may accept it."
+        )
+    body = clean_text(remarks, max_length=NOTES_MAX)
+    with rt.db.write() as session:
+        row = _row_for(session, shift_id)
+        if row is None or row.signed_out_at is None:
+            raise Refused(f"the handover of shift #{shift_id} is not signed out yet; {seg.officer} signs it out first ('watchdesk handover sign').")
+        if row.accepted_at is not None:
+            by = session.get(Officer, row.incoming_id) if row.incoming_id else None
+            raise Refused(f"the handover of shift #{shift_id} was already accepted by {by.handle if by else 'someone'} at {local_text(row.accepted_at, rt.zone)}.")
+        done = session.connection().execute(
+            text("UPDATE handover SET accepted_at = :at, incoming_id = :who, remarks = :remarks "
+                 "WHERE id = :id AND accepted_at IS NULL AND signed_out_at IS NOT NULL"),
+            {"at": to_db_text(now), "who": actor.officer_id, "remarks": body, "id": row.id},
+        ).rowcount
+        if done != 1:
+            raise Refused(f"the handover of shift #{shift_id} changed while you acted on it; look at it again.")
+        late = row.due_at is not None and now > row.due_at
+        append_event(session, now, actor.handle, "handover.accepted", "handover", row.id, {
+            "by": actor.handle, "shift_id": shift_id, "outgoing": seg.officer, "remarks": body,
+            "signed_out_at": to_db_text(row.signed_out_at), "late": late, "alert_id": row.alert_id,
+        })
+    return get_handover(rt, shift_id)
+
+
+def _awaiting(rt: Runtime, actor: Actor) -> int:
+    """The signed, unaccepted handover this officer should accept (the latest one)."""
+    with rt.db.read() as session:
+        rows = session.exec(select(Handover).where(Handover.signed_out_at.is_not(None), Handover.accepted_at.is_(None))  # type: ignore[union-attr]
+                            .order_by(Handover.period_end.desc())).all()  # type: ignore[union-attr]
+    if not rows:
+        raise NotFound("no signed handover is waiting to be accepted; the outgoing officer signs out first.")
+    return rows[0].shift_id or 0
+
+
+# -- the late check (an engine check) ----------------------------------------------------------
+def overdue_shift_changes(rt: Runtime) -> list[tuple[Segment, Handover | None]]:
+    """Level-1 shift changes in the last day whose handover is not accepted past accept_within."""
+    now = rt.now()
+    within = rt.config.handover.accept_within
+    segments = effective_shifts(rt, now - LOOK_BACK - MAX_SHIFT, now, level=1)
+    ends: dict[int, Segment] = {}
+    for g in segments:
+        if g.span.id not in ends or g.end > ends[g.span.id].end:
+            ends[g.span.id] = g
+    due = [g for g in ends.values() if now - LOOK_BACK <= g.end and g.end + within <= now]
+    if not due:
+        return []
+    with rt.db.read() as session:
+        rows = {r.shift_id: r for r in session.exec(select(Handover).where(Handover.shift_id.in_([g.span.id for g in due]))).all()}  # type: ignore[union-attr]
+    # Only a change to somebody else is a handover; the same officer going on is not.
+    out = []
+    for g in sorted(due, key=lambda g: g.end):
+        row = rows.get(g.span.id)
+        if row is not None and (row.accepted_at is not None or row.alert_id is not None):
+            continue
+        nxt = _incoming(rt, g.end, g.officer)
+        if nxt is None and row is None:
+            continue  # nobody took over (a gap the roster check reports), nothing to hand over to
+        out.append((g, row))
+    return out
+
+
+def check_overdue_handovers(rt: Runtime) -> list[int]:
+    """Raise one alert per late handover (dedup key per shift); page the shift lead on duty. Returns new alert ids."""
+    late = overdue_shift_changes(rt)
+    if not late:
+        return []  # the common case takes no write lock
+    from watchdesk.services.roster import on_duty
+
+    now = rt.now()
+    leads = on_duty(rt, 2, now)
+    created: list[int] = []
+    with rt.db.write() as session:
+        for g, _row in late:
+            row = _row_for(session, g.span.id)
+            if row is not None and (row.accepted_at is not None or row.alert_id is not None):
+                continue  # another process got there first
+            state = "signed out but not accepted" if row is not None and row.signed_out_at else "not signed out"
+            nxt = _incoming(rt, g.end, g.officer)
+            alert, new = raise_alert(
+                session, now, source_key=SOURCE_KEY, dedup_key=f"handover:shift:{g.span.id}",
+                title=f"Handover not accepted: {g.officer} → {nxt.officer if nxt else '?'} at {local_text(g.end, rt.zone)} ({state})",
+                summary=(
+                    f"The level-1 shift of {g.span.full_name or g.officer} ({g.officer}) ended at {local_text(g.end, rt.zone)} "
+                    f"({rt.zone.key}); its handover is {state} {rt.config.handover.accept_within} after the change. "
+                    "Open work may be lost: the shift lead makes sure the outgoing officer signs out "
+                    "('watchdesk handover sign') and the incoming officer accepts ('watchdesk handover accept')."
+                ),
+                severity=Severity.HIGH, category=Category.HANDOVER,
+            )
+            if not new or alert.id is None:
+                continue
+            created.append(alert.id)
+            if leads:
+                alert.assignee_id = leads[0].id
+                session.add(alert)
+                page = page_for(alert_id=alert.id, title=alert.title, severity=alert.severity, received_at=now, link="",
+                                level=2, round=0, zone=rt.zone, reason="handover not accepted")
+                for lead in leads:
+                    for name, conf in rt.config.channels.items():
+                        if conf.type == "terminal" and conf.enabled:
+                            enqueue(session, alert_id=alert.id, level=2, round=0, channel=name, channel_type="terminal",
+                                    target=lead.handle, page=page, now=now, key=f"handover:{g.span.id}:lead:{lead.handle}:{name}")
+            if row is None:
+                out_id = session.exec(select(Officer.id).where(Officer.handle == g.officer)).first()
+                row = Handover(shift_id=g.span.id, outgoing_id=out_id, period_start=g.start, period_end=g.end,
+                               due_at=g.end + rt.config.handover.accept_within)
+            row.alert_id = alert.id
+            session.add(row)
+            session.flush()
+            append_event(session, now, SYSTEM, "handover.overdue", "handover", row.id, {
+                "shift_id": g.span.id, "outgoing": g.officer, "incoming": nxt.officer if nxt else "",
+                "state": state, "due_at": to_db_text(row.due_at), "alert_id": alert.id,  # type: ignore[arg-type]
+                "lead": [lead.handle for lead in leads],
+            })
+    return created
