@@ -84,6 +84,8 @@ class DeskConfig(_Section):
     timezone: str = "Asia/Ho_Chi_Minh"
     language: Literal["vi", "en", ""] = ""
     theme: Literal["dark", "light", "high-contrast"] = "dark"
+    keys: dict[str, str] = Field(default_factory=dict)
+    """The desk's keys remapped: binding id -> key(s), e.g. {"alerts.acknowledge" = "k"} (ids: press ? in the desk)."""
 
     @field_validator("timezone")
     @classmethod

@@ -224,3 +224,39 @@ async def test_sources_screen_polls_now(tmp_path: Path, rt, clock, make_desk):
 
     assert [a.title for a in list_alerts(rt2)] == ["Cảnh báo lỗ hổng nghiêm trọng trong Cisco IOS XE"]
     rt2.db.dispose()
+
+
+async def test_keys_remapped_in_the_config(desk_rt, ids):
+    """[desk] keys = {"alerts.acknowledge" = "k"}: k acknowledges, and the help shows k."""
+    from dataclasses import replace as dc_replace
+
+    from watchdesk.config import parse_config
+    from watchdesk.tui.app import make_app
+
+    rt = dc_replace(desk_rt, config=parse_config({"desk": {"keys": {"alerts.acknowledge": "k"}}}))
+    app = make_app(rt, operator=sign_in(rt, "hung", None), run_engine=False, watch=False, ask_sign_in=False, blink=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        table = app.screen.query_one("#board", DataTable)
+        table.move_cursor(row=table.get_row_index(str(ids["exchange"])))
+        await pilot.press("k")
+        await settle(pilot, app)
+        assert get_alert(rt, ids["exchange"]).state == AlertState.ACKNOWLEDGED
+        await pilot.press("question_mark")
+        await pilot.pause()
+        help_text = app.screen.query_one("#help").query_one("Static").render().plain
+        assert any(line.split()[:2] == ["k", "Ack"] for line in help_text.splitlines())
+
+
+async def test_the_desk_only_watches_while_serve_runs(make_desk, desk_rt, clock):
+    """With `watchdesk serve` heartbeating against the database, the desk runs no engine cycle."""
+    from watchdesk.store.models import Runner
+
+    with desk_rt.db.write() as session:
+        session.add(Runner(id="otherhost:4242:serve", kind="serve", started_at=clock.now(), heartbeat_at=clock.now()))
+    app = make_desk(run_engine=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        assert await wait_until(pilot, lambda: "watching only" in app.engine_note)
+        assert app._engine is None  # never built: serve runs the engine
+        assert "watching only" in screen_text(app)

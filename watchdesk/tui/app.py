@@ -88,6 +88,8 @@ class DeskApp(App[None]):
         self.theme = THEMES[rt.config.desk.theme].name
         for entry in entries():
             self.add_mode(entry.mode, entry.factory)
+        if rt.config.desk.keys:
+            self.set_keymap(dict(rt.config.desk.keys))  # [desk] keys: binding id -> key(s)
 
     # -- start-up -----------------------------------------------------------------------
     def on_mount(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,18 +15,20 @@ from watchdesk.i18n import _
 from watchdesk.tui.registry import entries
 
 
-def _keys(bindings: list) -> list[tuple[str, str]]:
+def _keys(bindings: list, keymap: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(keys, what, binding id) for each described binding, after the user's [desk] keys."""
+    names = {"question_mark": "?", "slash": "/", "left_square_bracket": "[", "right_square_bracket": "]",
+             "left": "←", "right": "→"}
     out = []
     for b in bindings:
         if isinstance(b, Binding) and b.description and not b.key.isdigit():
-            names = {"question_mark": "?", "slash": "/", "left_square_bracket": "[", "right_square_bracket": "]",
-                     "left": "←", "right": "→"}
-            keys = ", ".join(names.get(k.strip(), k.strip()) for k in b.key.split(","))
-            out.append((keys, b.description))
+            key = keymap.get(b.id or "", b.key)
+            keys = ", ".join(names.get(k.strip(), k.strip()) for k in key.split(","))
+            out.append((keys, b.description, b.id or ""))
     return out
 
 
-def help_text(app_bindings: list) -> Text:
+def help_text(app_bindings: list, keymap: dict[str, str] | None = None) -> Text:
     from watchdesk.tui.screens.detail import AlertDetailScreen
 
     text = Text()
@@ -32,17 +36,22 @@ def help_text(app_bindings: list) -> Text:
     text.append("\n" + _("Everywhere") + "\n", style="bold underline")
     for e in entries():
         text.append(f"  {e.key:<12} {e.label}\n")
-    for key, what in _keys(app_bindings) + [("ctrl+p", _("Command palette")), ("ctrl+q", _("Quit"))]:
-        text.append(f"  {key:<12} {what}\n")
+    keymap = keymap or {}
+    for key, what, ident in _keys(app_bindings, keymap) + [("ctrl+p", _("Command palette"), ""), ("ctrl+q", _("Quit"), "")]:
+        text.append(f"  {key:<12} {what:<34}")
+        text.append(f"{ident}\n", style="dim")
     screens = [(e.label, e.factory) for e in entries()] + [(_("Alert detail"), AlertDetailScreen)]
     for label, factory in screens:
-        bindings = _keys(list(getattr(factory, "BINDINGS", [])))
+        bindings = _keys(list(getattr(factory, "BINDINGS", [])), keymap)
         if not bindings:
             continue
         text.append("\n" + label + "\n", style="bold underline")
-        for key, what in bindings:
-            text.append(f"  {key:<12} {what}\n")
+        for key, what, ident in bindings:
+            text.append(f"  {key:<12} {what:<34}")
+            text.append(f"{ident}\n", style="dim")
     text.append("\n" + _("Mouse: click a row to select it, click again to open it; click a screen name to go there.") + "\n")
+    text.append(_("The grey names are binding ids: remap a key with [desk] keys in the config, e.g. keys = {\"alerts.acknowledge\" = \"k\"}.") + "\n",
+                style="dim")
     return text
 
 
@@ -51,7 +60,8 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help", classes="form-box"):
-            yield Static(help_text(list(self.app.BINDINGS)))
+            app: Any = self.app
+            yield Static(help_text(list(app.BINDINGS), dict(app.rt.config.desk.keys)))
 
     def action_close(self) -> None:
         self.dismiss(None)
