@@ -260,3 +260,14 @@ async def test_the_desk_only_watches_while_serve_runs(make_desk, desk_rt, clock)
         assert await wait_until(pilot, lambda: "watching only" in app.engine_note)
         assert app._engine is None  # never built: serve runs the engine
         assert "watching only" in screen_text(app)
+
+
+async def test_palette_verifies_the_log(make_desk):
+    app = make_desk()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("ctrl+p", *"verify")
+        assert await wait_until(pilot, lambda: "Verify the audit log" in screen_text(app))
+        await pilot.press("enter")
+        assert await wait_until(pilot, lambda: "audit log verified" in screen_text(app))
+        assert isinstance(app.screen, LogScreen)
