@@ -388,7 +388,9 @@ def overdue_shift_changes(rt: Runtime) -> list[tuple[Segment, Handover | None]]:
     for g in segments:
         if g.span.id not in ends or g.end > ends[g.span.id].end:
             ends[g.span.id] = g
-    due = [g for g in ends.values() if now - LOOK_BACK <= g.end and g.end + within <= now]
+    # A shift's own end is a shift change; a cut made by an override mid-shift is not chased here
+    # (the override itself is approved and logged by a lead, who arranged the takeover).
+    due = [g for g in ends.values() if g.end == g.span.end and now - LOOK_BACK <= g.end and g.end + within <= now]
     if not due:
         return []
     with rt.db.read() as session:

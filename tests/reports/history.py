@@ -1,0 +1,36 @@
+"""Building small histories through the real services (roster rows, raise_alert, lifecycle, escalation)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import select
+
+from watchdesk.clock import FakeClock
+from watchdesk.core.roster import parse_local
+from watchdesk.services.alert_factory import raise_alert
+from watchdesk.services.runtime import Runtime
+from watchdesk.store.models import Officer, Shift
+
+
+def local(rt: Runtime, text: str) -> datetime:
+    """'2026-02-16 20:00' on the desk's wall clock → aware UTC."""
+    return parse_local(text, rt.zone)
+
+
+def duty(rt: Runtime, handle: str, level: int, start: datetime, end: datetime) -> int:
+    """Put an officer on duty (a Shift row, checked in at its start)."""
+    with rt.db.write() as session:
+        officer = session.exec(select(Officer).where(Officer.handle == handle)).one()
+        row = Shift(officer_id=officer.id, level=level, starts_at=start, ends_at=end, checked_in_at=start)
+        session.add(row)
+        session.flush()
+        return row.id  # type: ignore[return-value]
+
+
+def new_alert(rt: Runtime, clock: FakeClock, at: datetime, title: str, severity: str = "high", source: str = "manual") -> int:
+    clock.set(at)
+    with rt.db.write() as session:
+        row, _ = raise_alert(session, rt.now(), source_key=source, dedup_key=f"test:{title}:{at.isoformat()}",
+                             title=title, severity=severity)  # type: ignore[arg-type]
+        return row.id  # type: ignore[return-value]
