@@ -254,3 +254,29 @@ async def test_an_action_before_sign_in_asks_who_you_are(make_desk, ids, desk_rt
         assert of_type(messages, SignedIn)[-1].actor.handle == "thu"
     # the acknowledgment went ahead as the officer who signed in
     assert get_alert(desk_rt, ids["fortios"]).acked_by == "thu"
+
+
+async def test_detail_records_a_call_outcome_and_opens_the_link(make_desk, ids, desk_rt, monkeypatch):
+    from watchdesk.services.calls import list_calls
+
+    assert [c for c in list_calls(desk_rt, ids["tomcat"]) if c.open], "the exhausted alert has calls to make"
+    app = make_desk("thu")
+    opened: list[str] = []
+    monkeypatch.setattr(app, "open_url", lambda url, **kw: opened.append(url))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        app.open_alert(ids["tomcat"])
+        await settle(pilot, app)
+        await pilot.press("c")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, PromptForm)
+        form.query_one("#field-outcome", Input).value = "reported"
+        form.query_one("#field-reference", Input).value = "VNCERT-2026-0217"
+        await pilot.click("#submit")
+        await settle(pilot, app)
+        await pilot.press("o")
+        await pilot.pause()
+    done = [c for c in list_calls(desk_rt, ids["tomcat"]) if c.outcome == "reported"]
+    assert done and done[0].reference == "VNCERT-2026-0217" and done[0].done_by == "thu"
+    assert opened == ["https://khonggianmang.vn/canhbaoattt/tomcat-2025-24813"]
