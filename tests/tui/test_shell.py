@@ -271,3 +271,40 @@ async def test_palette_verifies_the_log(make_desk):
         await pilot.press("enter")
         assert await wait_until(pilot, lambda: "audit log verified" in screen_text(app))
         assert isinstance(app.screen, LogScreen)
+
+
+async def test_roster_generate_and_swap(make_desk, desk_rt):
+    from datetime import datetime
+
+    night = datetime.fromisoformat("2026-02-18T02:00:00+07:00")
+    day = datetime.fromisoformat("2026-02-18T12:00:00+07:00")
+    app = make_desk("minh")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("2", "g")
+        await pilot.pause()
+        form = app.screen
+        for name, value in (("period", "Tết Bính Ngọ 2026"), ("level", "1"), ("pattern", "2x12@07:30"),
+                            ("officers", "thu mai"), ("replace", "y")):
+            form.query_one(f"#field-{name}", Input).value = value
+        await pilot.click("#submit")
+        await settle(pilot, app)
+        assert isinstance(app.screen, RosterScreen)
+    l1 = {g.officer for at in (night, day) for g in roster_now(desk_rt, at)[1]}
+    assert l1 <= {"thu", "mai"} and l1
+    before_night = roster_now(desk_rt, night)[1][0].officer
+    before_day = roster_now(desk_rt, day)[1][0].officer
+    assert before_night != before_day
+    app = make_desk("lan")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("2", "w")
+        await pilot.pause()
+        form = app.screen
+        for name, value in (("a", before_night), ("at_a", "2026-02-18 02:00"), ("b", before_day), ("at_b", "2026-02-18 12:00"),
+                            ("reason", "Đổi ca vì việc gia đình")):
+            form.query_one(f"#field-{name}", Input).value = value
+        await pilot.click("#submit")
+        await settle(pilot, app)
+    assert roster_now(desk_rt, night)[1][0].officer == before_day
+    assert roster_now(desk_rt, day)[1][0].officer == before_night
