@@ -57,7 +57,7 @@ def md_cell(text: object) -> str:
     """Plain text made safe inside a Markdown table cell (no pipes, no line breaks, no live markup)."""
     value = "" if text is None else str(text)
     value = value.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
-    for ch in "*_`[]<>#":
+    for ch in "*_`[]<>":
         value = value.replace(ch, "\\" + ch)
     return value
 
