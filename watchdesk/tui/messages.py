@@ -92,15 +92,18 @@ class LogVerified(Message, bubble=False):
 
 @dataclass
 class SourcesLoaded(Message, bubble=False):
+    """Source health records (watchdesk.services.sources.SourceHealth)."""
+
     sources: list[Any]
 
 
 @dataclass
 class RosterLoaded(Message, bubble=False):
-    week_start: Any
+    """The week grid (watchdesk.core.roster.WeekGrid), the week's shifts at the level, its gaps."""
+
+    grid: Any
     shifts: list[Any]
     gaps: list[Any]
-    officers: list[Any]
 
 
 @dataclass

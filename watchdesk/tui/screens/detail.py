@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -19,7 +19,7 @@ from watchdesk.core.permissions import Action
 from watchdesk.i18n import _
 from watchdesk.services.alerts import get_alert
 from watchdesk.store.audit import events_for
-from watchdesk.tui.format import local, next_text, plain, severity_text, span, state_text
+from watchdesk.tui.format import local, next_text, severity_text, span, state_text
 from watchdesk.tui.messages import ActionRefused, DetailLoaded
 from watchdesk.tui.screens.base import PERSON_ERRORS, AlertActions, DeskScreen
 from watchdesk.tui.screens.forms import Field, PromptForm

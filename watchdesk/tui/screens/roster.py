@@ -76,10 +76,10 @@ class RosterScreen(DeskScreen):
             self.post_message(ActionRefused("roster", str(exc)))
             return
         gaps = [b for row in grid.rows if row.level == level for b in row.blocks if b.gap]
-        self.post_message(RosterLoaded(grid, shifts, gaps, []))
+        self.post_message(RosterLoaded(grid, shifts, gaps))
 
     def on_roster_loaded(self, message: RosterLoaded) -> None:
-        self.query_one(WeekGridView).show(message.week_start, self.level)
+        self.query_one(WeekGridView).show(message.grid, self.level)
         zone = self.desk.rt.zone
         table = self.query_one("#shifts", DataTable)
         table.clear()
@@ -128,10 +128,7 @@ class RosterScreen(DeskScreen):
     def _change(self, verb: str, call: Any, done: str) -> None:
         try:
             call()
-        except PERSON_ERRORS as exc:
-            self.post_message(ActionRefused(verb, str(exc)))
-            return
-        except RosterError as exc:
+        except (*PERSON_ERRORS, RosterError) as exc:
             self.post_message(ActionRefused(verb, str(exc)))
             return
         self.post_message(ActionDone(verb, 0, done))
