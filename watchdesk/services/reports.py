@@ -213,27 +213,6 @@ def _secs(later: str, earlier: str) -> str:
     )
 
 
-def _rows_sql(targets: dict[str, float]) -> str:
-    target = "CASE a.severity " + " ".join(f"WHEN '{k}' THEN {v!r}" for k, v in targets.items()) + " ELSE 0.0 END"
-    ack = f"CASE WHEN a.first_acked_at IS NULL THEN NULL ELSE {_secs('a.first_acked_at', 'a.received_at')} - a.snoozed_seconds END"
-    return f"""
-SELECT a.id, a.title, a.source_key, a.severity, a.state, a.level, a.received_at, a.first_acked_at,
-       CASE WHEN a.first_acked_at IS NULL THEN ''
-            ELSE COALESCE(f.handle, CASE WHEN a.acked_at = a.first_acked_at THEN o.handle END, '?') END,
-       a.snoozed_seconds, {ack}, {target},
-       COALESCE((SELECT CASE WHEN stop > a.received_at THEN label END FROM seg
-                 WHERE level = 1 AND start <= a.received_at ORDER BY start DESC, span DESC LIMIT 1), :nobody),
-       a.resolved_at,
-       CASE WHEN a.resolved_at IS NULL THEN NULL ELSE {_secs('a.resolved_at', 'a.received_at')} END,
-       a.exhausted, a.snoozed_until
-FROM alert a
-LEFT JOIN officer o ON o.id = a.acked_by_id
-LEFT JOIN firstby f ON f.alert_id = a.id
-WHERE a.received_at >= :start AND a.received_at < :end
-ORDER BY a.received_at, a.id
-"""
-
-
 class _OnDuty:
     """Who was on duty at an instant, per level (roster segments; none is longer than MAX_SHIFT)."""
 
@@ -289,8 +268,8 @@ def ack_report(
 ) -> AckReport:
     """Compute the acknowledgment report over the alerts received in [start, end).
 
-    One SQL pass reads every alert of the window with its times to acknowledge and resolve
-    (computed in SQL) and its level-1 shift; the grouping is done here on columns.
+    One indexed SQL scan reads the window's alert rows in received order; one Python pass computes
+    the times (exactly as timedelta does) and merges in the level-1 shifts; grouping works on columns.
     """
     now = rt.now()
     proof = make_proof(rt, check=verify)
@@ -301,10 +280,6 @@ def ack_report(
     try:
         conn.execute("PRAGMA temp_store = MEMORY")
         conn.execute("BEGIN")  # one snapshot for every query below
-        conn.execute("CREATE TEMP TABLE seg (level INTEGER, start TEXT, stop TEXT, span INTEGER, label TEXT)")
-        conn.executemany("INSERT INTO seg VALUES (?, ?, ?, ?, ?)", [
-            (g.level, to_db_text(g.start), to_db_text(g.end), g.span.id, _shift_label(rt, g)) for g in segments if g.level == 1])
-        conn.execute("CREATE INDEX temp.ix_seg ON seg (level, start)")
         # The first acknowledger is on the row unless the alert was acknowledged again since (ack timeout).
         redo = [r[0] for r in conn.execute(
             "SELECT id FROM alert WHERE received_at >= :start AND received_at < :end AND first_acked_at IS NOT NULL "
@@ -319,8 +294,12 @@ def ack_report(
                     chunk,
                 )
             ])
-        rows = conn.execute(_rows_sql(targets), window).fetchall()
-        lo, hi = (rows[0][0], rows[-1][0]) if rows else (0, -1)
+        rows = conn.execute(
+            "SELECT id, title, source_key, severity, state, level, received_at, first_acked_at, acked_at, acked_by_id, "
+            "snoozed_seconds, resolved_at, exhausted, snoozed_until FROM alert "
+            "WHERE received_at >= :start AND received_at < :end ORDER BY received_at, id", window).fetchall()
+        first_by = dict(conn.execute("SELECT alert_id, handle FROM firstby").fetchall())
+        handles = dict(conn.execute("SELECT id, handle FROM officer").fetchall())
         esc_rows = conn.execute(
             "SELECT CAST(subject_id AS INTEGER), json_extract(body, '$.data.level') FROM event WHERE kind = 'alert.escalated'"
         ).fetchall()
@@ -328,16 +307,38 @@ def ack_report(
     finally:
         conn.close()
 
-    (ids, titles, srcs, sevs, states, levels, recvs, firsts, whos, snoozeds, acks, tgts, shifts, resolveds, rsecs,
-     exhausteds, untils) = tuple(zip(*rows)) if rows else ((),) * 17
-    in_window = set(ids) if rows else set()
+    # One pass in received order: times to acknowledge and resolve, the first acknowledger, and the
+    # level-1 shift (a merge with the segments sorted by start: the latest one begun, if still running).
+    level1 = sorted((to_db_text(g.start), g.span.id, to_db_text(g.end), _shift_label(rt, g)) for g in segments if g.level == 1)
+    seg_start = [x[0] for x in level1]
+    n_seg, j = len(level1), -1
+    fromiso = datetime.fromisoformat
+    acks: list[float | None] = []
+    whos: list[str] = []
+    rsecs: list[float | None] = []
+    shifts: list[str] = []
+    for aid, _t, _s, _v, _st, _l, recv, first, acked_at, acked_by, snoozed, resolved, _e, _u in rows:
+        received = fromiso(recv)
+        if first is None:
+            acks.append(None)
+            whos.append("")
+        else:
+            acks.append((fromiso(first) - received).total_seconds() - snoozed)
+            whos.append(first_by.get(aid) or (handles.get(acked_by) if acked_at == first else None) or "?")
+        rsecs.append(None if resolved is None else (fromiso(resolved) - received).total_seconds())
+        while j + 1 < n_seg and seg_start[j + 1] <= recv:
+            j += 1
+        shifts.append(level1[j][3] if j >= 0 and level1[j][2] > recv else NOBODY)
+    (ids, titles, srcs, sevs, states, levels, recvs, firsts, _a, _b, snoozeds, resolveds, exhausteds,
+     untils) = tuple(zip(*rows)) if rows else ((),) * 14
+    tgts = [targets.get(sev, 0.0) for sev in sevs]
+    in_window = set(ids)
     esc_count: Counter[int] = Counter()
     esc_by_level: Counter[int] = Counter()
     for aid, level in esc_rows:
         if aid in in_window:
             esc_count[aid] += 1
             esc_by_level[int(level or 0)] += 1
-    del lo, hi
 
     acked = sorted((i for i, a in enumerate(acks) if a is not None), key=acks.__getitem__)
     ack_sorted = [acks[i] for i in acked]
