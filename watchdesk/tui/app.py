@@ -37,6 +37,7 @@ class HeaderState:
     period: str = ""
     period_ends: datetime | None = None
     on_duty: dict[int, list[str]] = field(default_factory=dict)
+    loaded: bool = False  # until the first read, the header says nothing rather than "nobody"
 
 
 class DeskApp(App[None]):
@@ -289,7 +290,7 @@ class DeskApp(App[None]):
         self.post_message(HeaderLoaded(period, ends, on_duty))
 
     def on_header_loaded(self, message: HeaderLoaded) -> None:
-        self.header_state = HeaderState(message.period, message.period_ends, message.on_duty)
+        self.header_state = HeaderState(message.period, message.period_ends, message.on_duty, loaded=True)
         self.refresh_frames()
 
     # -- the engine ---------------------------------------------------------------------

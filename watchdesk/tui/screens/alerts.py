@@ -210,9 +210,10 @@ class AlertsScreen(AlertActions, DeskScreen):
 
     def tick(self) -> None:
         super().tick()
-        table = self.query_one("#board", DataTable)
-        if not table.row_count:
-            return
+        tables = self.query("#board").results(DataTable)
+        table = next(tables, None)
+        if table is None or not table.row_count:
+            return  # not composed yet (a tick can land while the screen is being switched in)
         now = self.desk.rt.now()
         # Only the rows on screen: a long board must not cost a cell update per alert per second.
         first = int(table.scroll_offset.y)

@@ -96,7 +96,8 @@ class RosterScreen(DeskScreen):
 
     def tick(self) -> None:
         super().tick()
-        self.query_one(WeekGridView).refresh()  # the now-line moves
+        for grid in self.query(WeekGridView):  # none while the screen is still being composed
+            grid.refresh()  # the now-line moves
 
     # -- navigation ---------------------------------------------------------------------
     def action_week(self, step: int) -> None:

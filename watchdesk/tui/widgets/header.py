@@ -31,7 +31,9 @@ class DeskHeader(Widget):
         line1.append("  ")
         line1.append(rt.local(now).strftime("%H:%M:%S %d/%m/%Y"), style="bold")
         line1.append("  ")
-        if state.period:
+        if not state.loaded:
+            line1.append("…", style="dim")
+        elif state.period:
             line1.append(state.period, style="bold")
             if state.period_ends is not None and state.period_ends > now:
                 line1.append(" " + _("({left} left)").format(left=span(state.period_ends - now)))
@@ -49,7 +51,9 @@ class DeskHeader(Widget):
         for level in (1, 2, 3):
             names = state.on_duty.get(level, [])
             line2.append(f"  {LEVEL_NAMES[level]}: ")
-            if names:
+            if not state.loaded:
+                line2.append("…", style="dim")
+            elif names:
                 line2.append(", ".join(names))
             else:
                 line2.append(_("nobody"), style="bold reverse")
