@@ -1,0 +1,78 @@
+"""Pilot tests of the Handover (5) and Reports (6) screens on the demo desk (02:00, first night of Tết 2026)."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Input
+from textual_plotext import PlotextPlot
+
+from watchdesk.services.handover import get_handover
+from watchdesk.tui.screens.forms import PromptForm
+from watchdesk.tui.screens.handover import HandoverScreen
+from watchdesk.tui.screens.reports import ReportsScreen
+
+from tests.tui.conftest import settle
+from tests.tui.screen_text import screen_text
+
+
+async def test_handover_screen_shows_the_draft_and_signs_out(make_desk, desk_rt, messages, tmp_path):
+    app = make_desk("thu")  # on level-1 duty at 02:00 in the demo
+    async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
+        await settle(pilot, app)
+        await pilot.press("5")
+        await settle(pilot, app)
+        assert isinstance(app.screen, HandoverScreen)
+        draft = get_handover(desk_rt)
+        text = screen_text(app)
+        assert f"Handover of shift #{draft.shift_id}" in text and "draft" in text
+        table = app.screen.query_one("#handover-open", DataTable)
+        assert table.row_count == len(draft.summary["open"]) > 0
+        await pilot.press("s")
+        await settle(pilot, app)
+        assert isinstance(app.screen, PromptForm)
+        app.screen.query_one("#field-notes", Input).value = "Theo dõi tiếp cảnh báo APT [b]dịp Tết[/b]."
+        await pilot.click("#submit")
+        await settle(pilot, app)
+        signed = get_handover(desk_rt, draft.shift_id)
+        assert signed.status == "signed" and signed.notes == "Theo dõi tiếp cảnh báo APT [b]dịp Tết[/b]."
+        text = screen_text(app)
+        assert "signed" in text and "[b]dịp Tết[/b]" in text  # the notes show as typed, markup inert
+        await pilot.press("e")
+        await settle(pilot, app)
+        assert (tmp_path / f"handover-shift-{draft.shift_id}.html").read_text(encoding="utf-8").startswith("<!-- Audit log verified")
+
+
+async def test_handover_screen_refuses_a_stranger_accepting(make_desk, desk_rt):
+    app = make_desk("hung")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("5")
+        await settle(pilot, app)
+        await pilot.press("a")
+        await settle(pilot, app)
+        await pilot.click("#submit")
+        await settle(pilot, app)
+        text = screen_text(app)
+        assert "may accept it" in text or "not signed out yet" in text  # hung is neither the incoming officer nor a lead
+        assert get_handover(desk_rt).status == "draft"
+
+
+async def test_reports_screen_tables_and_charts(make_desk, desk_rt, tmp_path):
+    app = make_desk("hung")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("6")
+        await settle(pilot, app)
+        assert isinstance(app.screen, ReportsScreen)
+        text = screen_text(app)
+        assert "Audit log verified" in text and "Acknowledgment report" in text
+        report = app.screen.report
+        assert report is not None and report.overall.count > 0
+        severity = app.screen.query_one("#report-severity", DataTable)
+        assert severity.row_count == len(report.by_severity)
+        assert len(app.screen.query(PlotextPlot)) == 3
+        await pilot.press("w")
+        await settle(pilot, app)
+        assert "last 24 hours" in screen_text(app)
+        await pilot.press("e")
+        await settle(pilot, app)
+        assert (tmp_path / "ack-report.csv").exists()

@@ -1,0 +1,188 @@
+"""The Handover screen: the draft of the shift under way (or just ended), notes, sign out, accept, export."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from watchdesk.core.permissions import Action
+from watchdesk.i18n import N_, _
+from watchdesk.tui.format import local, plain
+from watchdesk.tui.messages import ActionDone, ActionRefused
+from watchdesk.tui.registry import register_screen
+from watchdesk.tui.screens.base import PERSON_ERRORS, AlertActions, DeskScreen
+from watchdesk.tui.screens.forms import Field, PromptForm
+
+
+@dataclass
+class HandoverLoaded(Message, bubble=False):
+    handover: Any  # HandoverRecord
+
+
+def _utc(value: str | None, zone: Any) -> str:
+    from watchdesk.reports.common import local as local_text
+
+    return local_text(value, zone, "%d/%m %H:%M") if value else "-"
+
+
+class HandoverScreen(AlertActions, DeskScreen):
+    MODE = "handover"
+    BINDINGS = [
+        Binding("s", "sign", _("Sign out"), id="handover.sign"),
+        Binding("a", "accept", _("Accept"), id="handover.accept"),
+        Binding("e", "export", _("Export"), id="handover.export"),
+    ]
+
+    handover: Any = None
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("", id="handover-head")
+        yield DataTable(id="handover-open", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="handover-body")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#handover-open", DataTable)
+        for key, label, width in (("id", "#", 6), ("sev", _("severity"), 9), ("state", _("state"), 12), ("lvl", _("level"), 5),
+                                  ("owner", _("owner"), 8), ("next", _("next deadline"), 11), ("title", _("title"), None)):
+            table.add_column(label, key=key, width=width)
+        table.focus()
+
+    def reload(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="handover")
+    def _load(self) -> None:
+        from watchdesk.services.handover import get_handover
+
+        try:
+            h = get_handover(self.desk.rt)
+        except PERSON_ERRORS as exc:
+            self.post_message(ActionRefused("handover", str(exc)))
+            return
+        self.post_message(HandoverLoaded(h))
+
+    def on_handover_loaded(self, message: HandoverLoaded) -> None:
+        h = self.handover = message.handover
+        zone = self.desk.rt.zone
+        s, c = h.summary, h.summary.get("counts", {})
+        head = Text(no_wrap=False)
+        head.append(_("Handover of shift #{id}").format(id=h.shift_id) + "  ", style="bold")
+        head.append(f"{h.outgoing} → {h.incoming or '?'}  {local(h.period_start, zone)}–{local(h.period_end, zone)}  ")
+        head.append(_(h.status), style={"draft": "bold yellow", "signed": "bold cyan", "accepted": "bold green"}[h.status])
+        if h.alert_id:
+            head.append("  " + _("late-handover alert #{id}").format(id=h.alert_id), style="bold red")
+        head.append("\n" + _("{r} received, {a} acknowledged, {z} resolved, {e} escalations, {b} SLA breaches, {k} calls, {o} open").format(
+            r=c.get("received", 0), a=c.get("acknowledged", 0), z=c.get("resolved", 0), e=c.get("escalated", 0),
+            b=c.get("breaches", 0), k=c.get("calls", 0), o=c.get("open", 0)))
+        self.query_one("#handover-head", Static).update(head)
+        table = self.query_one("#handover-open", DataTable)
+        table.clear()
+        for o in s.get("open", []):
+            table.add_row(plain(o["id"]), plain(o["severity"]), plain(o["state"]), plain(o["level"]), plain(o["owner"] or "-"),
+                          plain(_utc(o["next_deadline"], zone)), plain(("↪ " if o.get("carried_over") else "") + o["title"]),
+                          key=str(o["id"]))
+        body = Text(no_wrap=False)
+        for b in s.get("breaches", []):
+            body.append(_("Breach") + f" #{b['id']} {b['severity']}: ", style="bold red")
+            body.append(f"{b['title']} ({int(b['ack_seconds'])} s > {int(b['target_seconds'])} s)\n")
+        for x in s.get("sources", []):
+            body.append(_("Source") + f" {x['key']}: {x['state']} ", style="bold yellow")
+            body.append(f"{x['last_error']}\n")
+        for call in s.get("calls", []):
+            body.append(_("Call") + f" #{call['alert_id']} {call['contact']}: ", style="bold")
+            body.append(f"{call['outcome']} {call['reference']}\n")
+        body.append(_("Notes") + ": ", style="bold")
+        body.append((h.notes or "-") + "\n")
+        body.append(_("Remarks") + ": ", style="bold")
+        body.append(h.remarks or "-")
+        self.query_one("#handover-body", Static).update(body)
+
+    def current_alert_id(self) -> int | None:
+        table = self.query_one("#handover-open", DataTable)
+        if not table.row_count:
+            return None
+        return int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or 0) or None
+
+    # -- sign, accept, export ---------------------------------------------------------------
+    def action_sign(self) -> None:
+        def go(actor: Any) -> None:
+            def submitted(values: dict[str, str] | None) -> None:
+                if values is not None:
+                    from watchdesk.services.handover import sign_out
+
+                    shift = self.handover.shift_id if self.handover else None
+                    self._act("sign", lambda: sign_out(self.desk.rt, actor, values.get("notes", ""), shift),
+                              _("Signed out; the incoming officer accepts it."))
+
+            self.app.push_screen(PromptForm(_("Sign the handover out"), [
+                Field("notes", _("Notes for the next shift"), _("what they must know"), required=False)], _("Sign out")), submitted)
+
+        self._with_operator(Action.HANDOVER, go)
+
+    def action_accept(self) -> None:
+        def go(actor: Any) -> None:
+            def submitted(values: dict[str, str] | None) -> None:
+                if values is not None:
+                    from watchdesk.services.handover import accept
+
+                    shift = self.handover.shift_id if self.handover else None
+                    self._act("accept", lambda: accept(self.desk.rt, actor, values.get("remarks", ""), shift),
+                              _("Handover accepted."))
+
+            self.app.push_screen(PromptForm(_("Accept the handover"), [
+                Field("remarks", _("Your remarks"), _("optional"), required=False)], _("Accept")), submitted)
+
+        self._with_operator(Action.HANDOVER, go)
+
+    def action_export(self) -> None:
+        if self.handover is None:
+            return
+        self._export(self.handover.shift_id)
+
+    @work(thread=True, exit_on_error=False, group="handover-export")
+    def _export(self, shift_id: int) -> None:
+        from watchdesk.reports.handover import render
+        from watchdesk.services.handover import get_handover
+        from watchdesk.services.reports import make_proof
+
+        try:
+            rt = self.desk.rt
+            h = get_handover(rt, shift_id)
+            proof = make_proof(rt)
+            written = []
+            for fmt in ("html", "md"):
+                path = Path.cwd() / f"handover-shift-{shift_id}.{fmt}"
+                path.write_text(render(h, proof, rt.zone.key, fmt), encoding="utf-8")
+                written.append(str(path))
+        except (*PERSON_ERRORS, OSError) as exc:
+            self.post_message(ActionRefused("export", str(exc)))
+            return
+        self.post_message(ActionDone("export", 0, _("Wrote {files}.").format(files=", ".join(written))))
+
+    @work(thread=True, exit_on_error=False, group="handover-action")
+    def _act(self, verb: str, call: Any, done: str) -> None:
+        try:
+            call()
+        except PERSON_ERRORS as exc:
+            self.post_message(ActionRefused(verb, str(exc)))
+            return
+        self.post_message(ActionDone(verb, 0, done))
+
+    def on_action_done(self, message: ActionDone) -> None:
+        self.show_status(message.sentence)
+        self.reload()
+
+    def on_action_refused(self, message: ActionRefused) -> None:
+        self.app.bell()
+        self.show_status(message.sentence, error=True)
+
+
+register_screen("5", "handover", N_("Handover"), HandoverScreen)
