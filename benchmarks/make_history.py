@@ -15,7 +15,8 @@ about 400 alerts a day ending at --end):
   acknowledged and exhausted), with first acknowledgments that sometimes breach the severity's
   ack target, snoozes before the first acknowledgment, escalations through the policy's steps,
   the outbox rows of every page and the call tasks of the contact steps;
-* handover records of every past level-1 shift change (signed out and accepted);
+* handover records of every past level-1 shift change (signed out and accepted; their summaries
+  hold the count of alerts received, not the full lists a real draft holds);
 * the audit log: exactly --events hash-chained events (alert.raised/paged/escalated/snoozed/
   acknowledged/noted/resolved, shift.checked_in, handover.signed/accepted …) in time order,
   written through watchdesk.store.audit.append_events_bulk, so `watchdesk log verify` accepts it.
@@ -307,7 +308,8 @@ def build(path: Path, n_alerts: int, n_events: int, end_at: datetime, seed: int)
         lo, hi = bisect_right(received, s), bisect_right(received, e)
         signed = e - rng.uniform(60, 900)
         accepted = e + rng.uniform(60, 600)
-        summary = {"received": hi - lo, "period_start": ts(s), "period_end": ts(e)}
+        # Benchmark records carry the counts only (the real draft lists every alert; see services/handover.py).
+        summary = {"from": ts(s), "to": ts(e), "drafted_at": ts(signed), "counts": {"received": hi - lo}}
         handover_rows.append((hid, sid, oid, incoming, ts(s), ts(e), json.dumps(summary), "Ca trực ổn định.", "",
                               ts(signed), ts(accepted), ts(e + config.handover.accept_within.total_seconds()), None))
         sys_events.append((signed, 1, handles[oid], "handover.signed", "handover", str(hid),

@@ -300,8 +300,13 @@ def ack_report(
             "WHERE received_at >= :start AND received_at < :end ORDER BY received_at, id", window).fetchall()
         first_by = dict(conn.execute("SELECT alert_id, handle FROM firstby").fetchall())
         handles = dict(conn.execute("SELECT id, handle FROM officer").fetchall())
+        # Escalations of the window's alerts come after the first one was raised: start the kind scan there.
+        first_seq = conn.execute(
+            "SELECT MIN(seq) FROM event WHERE subject_type = 'alert' AND subject_id = ? AND kind = 'alert.raised'",
+            (str(rows[0][0]) if rows else "",)).fetchone()[0] or 0
         esc_rows = conn.execute(
-            "SELECT CAST(subject_id AS INTEGER), json_extract(body, '$.data.level') FROM event WHERE kind = 'alert.escalated'"
+            "SELECT CAST(subject_id AS INTEGER), json_extract(body, '$.data.level') FROM event "
+            "WHERE kind = 'alert.escalated' AND seq >= ?", (first_seq,)
         ).fetchall()
         conn.execute("ROLLBACK")
     finally:
