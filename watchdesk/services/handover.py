@@ -15,7 +15,7 @@ shift change whose handover was not accepted within `handover.accept_within`.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -63,7 +63,6 @@ class HandoverRecord:
     due_at: datetime | None = None
     alert_id: int | None = None
     drafted_at: datetime | None = None
-    proof: dict[str, Any] = field(default_factory=dict)
 
     @property
     def status(self) -> str:

@@ -204,15 +204,6 @@ def date_window(rt: Runtime, first: str | date, last: str | date) -> tuple[datet
 
 
 # -- the report ------------------------------------------------------------------------------
-def _secs(later: str, earlier: str) -> str:
-    """SQL for `later - earlier` in seconds from two stored UTC texts, computed as timedelta.total_seconds() does
-    (whole seconds and microseconds apart, then one division), so Python recomputations agree to the bit."""
-    return (
-        f"((CAST(strftime('%s', {later}) AS INTEGER) - CAST(strftime('%s', {earlier}) AS INTEGER)) * 1000000 "
-        f"+ CAST(substr({later}, 21, 6) AS INTEGER) - CAST(substr({earlier}, 21, 6) AS INTEGER)) / 1000000.0"
-    )
-
-
 class _OnDuty:
     """Who was on duty at an instant, per level (roster segments; none is longer than MAX_SHIFT)."""
 
