@@ -74,7 +74,10 @@ DRIVER = textwrap.dedent("""
         from textual import events
 
         rt = open_runtime(parse_config({{}}), db_path=DB, clock=FakeClock({end!r}))
-        app = make_app(rt, operator=sign_in(rt, "lan", None), run_engine=False, watch=True, ask_sign_in=False, blink=False)
+        from watchdesk.services.officers import list_officers
+
+        handle = next(o.handle for o in list_officers(rt, include_inactive=False) if not o.has_pin)
+        app = make_app(rt, operator=sign_in(rt, handle, None), run_engine=False, watch=True, ask_sign_in=False, blink=False)
         out = {{}}
         frames = []
         first_display = app._display

@@ -29,7 +29,8 @@ from watchdesk.tui.screens.base import PERSON_ERRORS, AlertActions, DeskScreen
 from watchdesk.tui.screens.forms import FilterForm
 
 RESOLVED_SHOWN = 200
-FIRST_ROWS = 60  # rows added before the first frame; the others right after it
+FIRST_ROWS = 45  # rows added before the first frame; the others right after it
+NARROW_MAX = 20  # removing a row re-indexes the table: past this many, building it again is cheaper
 WIDE = 110  # from this width the CVE ids get a column of their own
 
 
@@ -115,8 +116,8 @@ class AlertsScreen(AlertActions, DeskScreen):
         self.alerts = wanted
         self.shown_search = self.search
         ids = [a.id for a in wanted]
-        if previous and ids and _is_subsequence(ids, previous) and not self._stale_rows(wanted):
-            self._narrow(set(ids))  # typing narrows: drop rows instead of building the table again
+        if previous and ids and len(previous) - len(ids) <= NARROW_MAX and _is_subsequence(ids, previous) and not self._stale_rows(wanted):
+            self._narrow(set(ids))  # a few rows fewer: drop them instead of building the table again
         else:
             self._fill()
         self._summarise()
