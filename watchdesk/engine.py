@@ -28,6 +28,8 @@ from watchdesk.store.types import to_db_text
 
 log = logging.getLogger("watchdesk.engine")
 
+POLL_WAIT = 2.0  # seconds a tick waits for its poll before escalating anyway
+
 CHECKS: list[Callable[[Runtime], object]] = [
     # Periodic checks run every tick, each `(rt) -> object` (e.g. the ids of alerts it raised),
     # one line each: the roster's roll call, the handover's late acceptance.
@@ -69,6 +71,10 @@ class Engine:
         self._poll_missing = False
         self._started = rt.now()
         self._lock = threading.Lock()  # one tick at a time per engine, even if a desk worker overlaps
+        self._poll_thread: threading.Thread | None = None
+        # A one-shot `watchdesk tick` waits for its poll; a running engine waits at most
+        # POLL_WAIT seconds, so one dripping source never holds back escalation.
+        self.poll_wait: float | None = None if kind == "tick" else POLL_WAIT
 
     # -- phases ---------------------------------------------------------------------------
     def _poll(self) -> int:
@@ -80,7 +86,27 @@ class Engine:
                 log.warning("watchdesk.services.sources.poll_due is not available; sources are not polled")
         if self._poll_due is None:
             return 0
-        results = self._poll_due(self.rt)
+        if self._poll_thread is not None and self._poll_thread.is_alive():
+            return 0  # an earlier tick's poll is still fetching; it stores what it gets
+        poll_due, outcome = self._poll_due, {}
+
+        def run() -> None:
+            try:
+                outcome["results"] = poll_due(self.rt)
+            except Exception as exc:  # noqa: BLE001 - reported by the tick, or logged if it outlived it
+                outcome["error"] = exc
+                log.exception("engine %s: poll failed", self.kind)
+
+        thread = threading.Thread(target=run, name=f"watchdesk-poll-{self.kind}", daemon=True)
+        thread.start()
+        thread.join(self.poll_wait)
+        if thread.is_alive():
+            self._poll_thread = thread
+            log.info("engine %s: a slow source is still being polled; escalation goes on", self.kind)
+            return 0
+        if "error" in outcome:
+            raise outcome["error"]
+        results = outcome.get("results")
         return len(results) if hasattr(results, "__len__") else 0  # type: ignore[arg-type]
 
     def heartbeat(self) -> None:

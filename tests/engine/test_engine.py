@@ -200,3 +200,34 @@ def test_plan_for_an_alert_shows_the_steps_ahead(desk: Desk, rt: Runtime, staff:
     acknowledge(rt, staff["hung"], alert)
     assert plan_for_alert(rt, alert) == []
 
+
+
+def test_a_dripping_source_does_not_hold_back_escalation(clock: FakeClock, webhook: WebhookServer, tmp_path: Path) -> None:
+    """A feed server that answers one byte a second must not delay the page of an alert already due:
+    the tick waits POLL_WAIT for its poll, escalates, and the poll finishes (or is cut) on its own."""
+    from tests.support.feed_server import FeedServer, Reply
+
+    with FeedServer() as server:
+        server.route("/slow.rss", Reply(body=_RSS.encode(), headers={"Content-Type": "application/rss+xml"}, drip=1.0))
+        config = desk_config(webhook, sources=[{"key": "slow", "kind": "rss", "url": server.url("/slow.rss"), "deadline": "8s"}])
+        slow_rt = open_runtime(config, db_path=str(tmp_path / "slow.db"), clock=clock)
+        bootstrap_supervisor(slow_rt, "minh", "Minh")
+        add_officer(slow_rt, sign_in(slow_rt, "minh", None), "hung", "Hùng")
+        duty(slow_rt, "hung", 1, clock.now() - timedelta(hours=1), clock.now() + timedelta(hours=8))
+        with slow_rt.db.write() as session:
+            raise_alert(session, clock.now(), source_key="manual", dedup_key="manual:1", title="Cảnh báo khẩn")
+        engine = Engine(slow_rt, kind="desk")
+        engine.poll_wait = 0.5
+        began = time.monotonic()
+        report = engine.tick()
+        took = time.monotonic() - began
+        assert report.escalated == 1 and report.polled == 0, report
+        assert took < 5, f"the tick waited {took:.1f} s for a dripping source"
+        (page,) = webhook.take()
+        assert page.body["target"] == "hung"
+        # The next tick does not start a second poll of the source still being fetched.
+        assert engine.tick().polled == 0
+        assert len([r for r in server.requests if r.path == "/slow.rss"]) == 1
+        engine._poll_thread.join(15)  # type: ignore[union-attr]
+        engine.close()
+        slow_rt.db.dispose()

@@ -126,7 +126,8 @@ def list_alerts(rt: Runtime, flt: AlertFilter = AlertFilter(), with_related: boo
             query = query.where(col(Alert.severity).in_([s.value for s in flt.severities]))
         if flt.sources:
             query = query.where(col(Alert.source_key).in_(list(flt.sources)))
-        open_rows = session.exec(query.where(Alert.state != AlertState.RESOLVED.value)).all()
+        # IN (not !=) lets SQLite use the state index instead of scanning every alert.
+        open_rows = session.exec(query.where(col(Alert.state).in_([AlertState.NEW.value, AlertState.ACKNOWLEDGED.value]))).all()
         closed_rows = session.exec(
             query.where(Alert.state == AlertState.RESOLVED.value).order_by(col(Alert.resolved_at).desc()).limit(flt.limit)
         ).all()

@@ -266,10 +266,14 @@ def _plan_line(step: Any, zone: Any, now: Any) -> str:
 
 
 def _event_time(at: str, zone: Any) -> str:
-    from datetime import datetime
+    from datetime import datetime, timezone
 
     try:
-        return datetime.fromisoformat(at).astimezone(zone).strftime("%d/%m %H:%M:%S")
+        # Event times are stored as UTC text without an offset: say so before converting.
+        when = datetime.fromisoformat(at)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return when.astimezone(zone).strftime("%d/%m %H:%M:%S")
     except ValueError:
         return at
 

@@ -63,7 +63,8 @@ class SourcesScreen(DeskScreen):
         for s in message.sources:
             state = Text(_(s.state), style=STATE_STYLE.get(s.state, ""), no_wrap=True)
             stale = f" ({span(now - s.last_new_item_at)})" if s.last_new_item_at else ""
-            error = s.last_error or s.warning
+            # An old error stays on record after recovery; the table shows it only while failing.
+            error = s.last_error if s.state == "failing" else s.warning
             table.add_row(plain(s.key), state, plain(local(s.last_ok_at, zone)), plain(local(s.last_new_item_at, zone) + stale),
                           plain(local(s.next_poll_at, zone)), plain(s.failures or ""), plain(error), key=s.key)
         if keep and keep in table.rows:
