@@ -33,6 +33,16 @@ def missed_roll_calls(rt: Runtime) -> list[Segment]:
 def check_roll_call(rt: Runtime) -> list[int]:
     """Raise one roll-call alert per shift whose officer has not checked in; returns the new alert ids."""
     missed = missed_roll_calls(rt)
+    if missed:
+        # A miss already raised needs no write lock on every tick while it lasts.
+        keys = [f"roll-call:shift:{g.span.id}" for g in missed]
+        conn = rt.db.raw()
+        try:
+            marks = ",".join("?" * len(keys))
+            raised = {r[0] for r in conn.execute(f"SELECT dedup_key FROM alert WHERE dedup_key IN ({marks})", keys)}
+        finally:
+            conn.close()
+        missed = [g for g, key in zip(missed, keys) if key not in raised]
     if not missed:
         return []  # the common case takes no write lock
     now = rt.now()
