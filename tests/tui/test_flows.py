@@ -280,3 +280,17 @@ async def test_detail_records_a_call_outcome_and_opens_the_link(make_desk, ids, 
     done = [c for c in list_calls(desk_rt, ids["tomcat"]) if c.outcome == "reported"]
     assert done and done[0].reference == "VNCERT-2026-0217" and done[0].done_by == "thu"
     assert opened == ["https://khonggianmang.vn/canhbaoattt/tomcat-2025-24813"]
+
+
+async def test_enter_on_the_sign_in_list_signs_in_the_highlighted_officer(make_desk, desk_rt):
+    """Found by hand in tmux: the list opened with nothing highlighted, so Enter did nothing."""
+    app = make_desk(None)
+    async with app.run_test() as pilot:
+        await settle(pilot, app)
+        app.ask_sign_in(lambda _actor: None)
+        await settle(pilot, app)
+        assert isinstance(app.screen, SignInScreen)
+        first = app.screen.officers[0].handle
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert app.operator is not None and app.operator.handle == first

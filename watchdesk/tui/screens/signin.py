@@ -59,11 +59,14 @@ class SignInScreen(ModalScreen[Actor | None]):
                 label.append("  " + _("PIN"), style="dim")
             options.add_option(Option(label, id=o.handle))
         if not self.officers:
-            self._error(_("No active officers yet; add one with 'watchdesk officer add'."))
+            self._error(_("No active officers yet; create the first supervisor with 'watchdesk init --handle HANDLE --name \"FULL NAME\"'."))
         options.focus()
         current = getattr(self.app, "operator", None)
-        if current is not None and current.handle in [o.handle for o in self.officers]:
-            options.highlighted = [o.handle for o in self.officers].index(current.handle)
+        handles = [o.handle for o in self.officers]
+        if current is not None and current.handle in handles:
+            options.highlighted = handles.index(current.handle)
+        elif handles:
+            options.highlighted = 0  # Enter must sign someone in, never do nothing
 
     def _chosen(self) -> OfficerRecord | None:
         options = self.query_one("#officers", OptionList)
