@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from collections.abc import Callable
 from typing import Protocol
 
 from watchdesk.core.enums import Severity
 from watchdesk.core.records import Actor
 from watchdesk.feeds.items import RawItem
 from watchdesk.feeds.normalize import normalize
-from watchdesk.services import lifecycle, periods, roster
+from watchdesk.services import handover, lifecycle, periods, roster
 from watchdesk.services.escalation import escalate_due
 from watchdesk.services.ingest import ingest_items
 from watchdesk.services.officers import add_officer, bootstrap_supervisor, sign_in
@@ -119,8 +120,31 @@ def seed_desk(rt: Runtime, clock: MovableClock) -> dict[str, int]:
     ids: dict[str, int] = {}
     by_key = {w.key: w for w in WARNINGS}
 
+    # The roster's own chores as the day went by: each officer checked in when their shift
+    # began, and each level-1 shift change was signed out and accepted (so the demo opens on
+    # a desk that kept its roll calls and handovers, not on a flood of missed ones).
+    chores: list[tuple[datetime, Callable[[], object]]] = []
+    segments = roster.effective_shifts(rt, end - timedelta(hours=26), end + timedelta(minutes=1))
+    for seg in segments:
+        if end - timedelta(hours=26) <= seg.start <= end:
+            when = seg.start + timedelta(minutes=2)
+            chores.append((when, lambda seg=seg, when=when: roster.checkin(rt, people[seg.officer], at=when)))
+        if seg.level == 1 and end - timedelta(hours=26) <= seg.end <= end - timedelta(minutes=10):
+            incoming = next((n for n in segments if n.level == 1 and n.start == seg.end), None)
+            if incoming is not None:
+                chores.append((seg.end + timedelta(minutes=3), lambda seg=seg: handover.sign_out(
+                    rt, people[seg.officer], "Bàn giao đầy đủ; xem các cảnh báo còn mở.", shift_id=seg.span.id)))
+                chores.append((seg.end + timedelta(minutes=6), lambda seg=seg, inc=incoming: handover.accept(
+                    rt, people[inc.officer], "Đã nhận ca.", shift_id=seg.span.id)))
+    chores.sort(key=lambda c: c[0])
+
     def at(offset: timedelta) -> None:
-        clock.set(end - offset)
+        target = end - offset
+        while chores and chores[0][0] <= target:
+            when, chore = chores.pop(0)
+            clock.set(when)
+            chore()
+        clock.set(target)
         escalate_due(rt)
 
     at(timedelta(hours=24))

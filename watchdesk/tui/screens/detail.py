@@ -13,7 +13,6 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from watchdesk.core.audit import canonical_json
 from watchdesk.core.enums import AlertState
 from watchdesk.core.permissions import Action
 from watchdesk.i18n import _
@@ -282,5 +281,13 @@ def _event_detail(payload: dict[str, Any]) -> str:
     for key in ("note", "text", "resolution", "reason", "message"):
         if payload.get(key):
             return str(payload[key])[:200]
-    compact = {k: v for k, v in payload.items() if k not in ("title", "dedup_key")}
-    return canonical_json(compact)[:160] if compact else ""
+    # Otherwise the few short facts of the event (level, who was notified …), not raw JSON.
+    facts = []
+    for key, value in payload.items():
+        if key in ("title", "dedup_key", "due", "channels", "calls", "summary") or value in (None, "", [], {}):
+            continue
+        if isinstance(value, list) and all(isinstance(v, (str, int)) for v in value):
+            value = ", ".join(map(str, value))
+        if isinstance(value, (str, int, float, bool)) and len(str(value)) <= 60:
+            facts.append(f"{key}: {value}")
+    return "  ".join(facts)[:160]
