@@ -140,12 +140,12 @@ def test_poll_unknown_source(desk) -> None:  # noqa: ANN001
     assert "no source 'nope' in the config (kgm, kev, down)" in desk("poll", "--source", "nope", code=2)
 
 
-def test_the_shipped_sources_config_part_is_valid() -> None:
+def test_the_shipped_sources_in_the_example_config() -> None:
     import tomllib
 
     from watchdesk.config import parse_config
 
-    path = Path(__file__).resolve().parents[2] / "docs" / "config-parts" / "sources.toml"
+    path = Path(__file__).resolve().parents[2] / "config.example.toml"
     config = parse_config(tomllib.loads(path.read_text(encoding="utf-8")), str(path))
     keys = {s.key: s for s in config.sources}
     assert keys["khonggianmang"].kind.value == "html" and keys["khonggianmang"].url == "https://khonggianmang.vn/canhbaoattt"
