@@ -21,6 +21,8 @@ _DMY = re.compile(
 )
 _TIME_FIRST = re.compile(r"(?<!\d)(\d{1,2})\s*[:hg]\s*(\d{2})(?::(\d{2}))?\s*(?:ngay\s*)?[, ]*(?=\d{1,2}\s*[/.-])")
 _WRITTEN = re.compile(r"ngay\s*(\d{1,2})\s*thang\s*(\d{1,2})\s*(?:nam\s*|[,/ ]\s*)(\d{4})")
+_RFC822 = re.compile(r"^\s*(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}")
+_CLOCK = re.compile(r"(\d{1,2})\s*[:hg]\s*(\d{2})")
 
 
 def _aware(value: datetime, zone: ZoneInfo | timezone) -> datetime:
@@ -44,14 +46,14 @@ def parse_date(value: str, zone: ZoneInfo | timezone) -> datetime | None:
 
 
 def _parse(text: str, zone: ZoneInfo | timezone) -> datetime | None:
-    iso = _ISO.search(text)
-    if iso and iso.start() == 0:
+    iso = _ISO.match(text)
+    if iso:
         raw = iso.group(0).replace("z", "Z")
         try:
             return _aware(datetime.fromisoformat(raw.replace("Z", "+00:00")), zone)
         except ValueError:
             pass
-    if re.match(r"^\s*(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}", text):
+    if _RFC822.match(text):
         try:
             parsed = parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):
@@ -65,7 +67,7 @@ def _parse(text: str, zone: ZoneInfo | timezone) -> datetime | None:
     written = _WRITTEN.search(folded)
     if written:
         d, m, y = (int(g) for g in written.groups())
-        clock = re.search(r"(\d{1,2})\s*[:hg]\s*(\d{2})", folded[: written.start()] + " " + folded[written.end():])
+        clock = _CLOCK.search(folded[: written.start()] + " " + folded[written.end():])
         hh, mm = (int(clock.group(1)), int(clock.group(2))) if clock else (0, 0)
         if hh > 23 or mm > 59:
             hh, mm = 0, 0
@@ -81,6 +83,7 @@ def _parse(text: str, zone: ZoneInfo | timezone) -> datetime | None:
         if hh > 23 or mm > 59 or ss > 59:
             hh = mm = ss = 0
         return _build(y, m, d, hh, mm, ss, zone)
+    iso = _ISO.search(text)  # an ISO date later in the text, as the last resort
     if iso:
         try:
             return _aware(datetime.fromisoformat(iso.group(0).replace("Z", "+00:00").replace("z", "+00:00")), zone)

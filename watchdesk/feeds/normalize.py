@@ -68,9 +68,14 @@ def parse_number(text: str) -> float | None:
         return None
 
 
-def find_cvss(text: str) -> float | None:
-    """The highest CVSS score the text states ('CVSS 9,8', 'điểm CVSS v3.1: 9.8')."""
-    scores = [parse_number(m.group(1)) for m in _CVSS.finditer(_fold_aligned(text))]
+def find_cvss(*texts: str) -> float | None:
+    """The highest CVSS score the texts state ('CVSS 9,8', 'điểm CVSS v3.1: 9.8'), read as one text."""
+    # Folding each part (cached) and joining them with what a line break folds to is the same
+    # as folding the joined text, without folding a fresh copy of the summary.
+    folded = _FOLD_TABLE[ord("\n")].join(_fold_aligned(t) for t in texts)
+    if "cvss" not in folded:
+        return None
+    scores = [parse_number(m.group(1)) for m in _CVSS.finditer(folded)]
     valid = [s for s in scores if s is not None and 0.0 <= s <= 10.0]
     return max(valid) if valid else None
 
@@ -85,10 +90,16 @@ def severity_from_label(label: str) -> Severity | None:
     number = parse_number(folded)
     if number is not None and 0 <= number <= 10:
         return cvss_severity(number)
-    for words, sev in sorted(_LABELS.items(), key=lambda kv: -len(kv[0])):
-        if re.search(rf"\b{re.escape(words)}\b", folded) and len(words) > 3:
+    for words, sev in _LABELS_LONGEST_FIRST:
+        if words.search(folded):
             return sev
     return None
+
+
+_LABELS_LONGEST_FIRST = tuple(
+    (re.compile(rf"\b{re.escape(words)}\b"), sev)
+    for words, sev in sorted(_LABELS.items(), key=lambda kv: -len(kv[0])) if len(words) > 3
+)
 
 
 class _FoldTable(dict):
@@ -117,13 +128,24 @@ def severity_from_words(text: str, stated_only: bool = False) -> tuple[Severity,
     loose 'nghiêm trọng' in a sentence.
     """
     folded = _fold_aligned(text)
-    patterns = (_VI_PHRASE, _EN_PHRASE) if stated_only else (_VI_PHRASE, _VI_CRITICAL, _EN_PHRASE)
-    for pattern in patterns:
+    patterns = _STATED if stated_only else _ANY_WAY
+    for needles, pattern in patterns:
+        # A regex that opens with an alternation is tried at every position; the words it
+        # cannot match without are found far faster by `in`, so most texts skip the regex.
+        if not any(n in folded for n in needles):
+            continue
         found = pattern.search(folded)
         if found:
             word = next((g for g in found.groups() if g), "nghiem trong")
             return _LABELS[re.sub(r"\s+", " ", word)], text[found.start():found.end()]
     return None
+
+
+# (words every match of the pattern contains, pattern)
+_VI_NEEDLES = (("muc do", "muc canh bao", "cap do", "nguy co", "rui ro"), _VI_PHRASE)
+_EN_NEEDLES = (("severity", "risk", "priority", "critical"), _EN_PHRASE)
+_STATED = (_VI_NEEDLES, _EN_NEEDLES)
+_ANY_WAY = (_VI_NEEDLES, (("nghiem trong",), _VI_CRITICAL), _EN_NEEDLES)
 
 
 # -- identifiers --------------------------------------------------------------------------
@@ -145,7 +167,9 @@ def find_cves(*texts: str) -> tuple[str, ...]:
 def find_doc_number(*texts: str) -> str:
     """The first official letter number, e.g. '1547/CATTT-NCSC' or '5644/BTTTT-CATTT'."""
     for text in texts:
-        for m in _DOC_NUMBER.finditer(text or ""):
+        if not text or "/" not in text:  # every letter number has one; most texts have none
+            continue
+        for m in _DOC_NUMBER.finditer(text):
             agency = re.sub(r"\s+", "", m.group(2))
             if agency.startswith("CVE"):
                 continue
@@ -198,9 +222,12 @@ class Watch:
 
 
 # -- the whole item ----------------------------------------------------------------------------
+_URL_SCHEME = re.compile(r"^(?:https?|ftp)://", re.IGNORECASE)
+
+
 def _clean_url(value: str) -> str:
     url = clean_line(value, max_length=2000)
-    return url if re.match(r"^(?:https?|ftp)://", url, re.IGNORECASE) else ""
+    return url if _URL_SCHEME.match(url) else ""
 
 
 def normalize(
@@ -230,7 +257,7 @@ def normalize(
         said = severity_from_words(title, stated_only=True) or severity_from_words(prose[:4000], stated_only=True)
         if said:
             severity, severity_raw = said[0], clean_line(said[1], max_length=60)
-    cvss = raw.cvss if raw.cvss is not None else find_cvss(f"{title}\n{prose}")
+    cvss = raw.cvss if raw.cvss is not None else find_cvss(title, prose)
     if severity is None and cvss is not None:
         severity, severity_raw = cvss_severity(cvss), f"CVSS {cvss:.1f}".replace(".", ",")
     if severity is None:

@@ -37,8 +37,10 @@ def _struct_time(entry: Any) -> datetime | None:
 
 
 def _attachments(entry: Any) -> tuple[dict[str, str], ...]:
+    # feedparser's `enclosures` are the links with rel="enclosure" rebuilt on every access:
+    # reading the links covers them.
     found: dict[str, dict[str, str]] = {}
-    for link in list(entry.get("links") or []) + list(entry.get("enclosures") or []):
+    for link in entry.get("links") or ():
         href = str(link.get("href") or "")
         kind = str(link.get("type") or "")
         if href and (kind == "application/pdf" or href.lower().split("?")[0].endswith(".pdf")):
