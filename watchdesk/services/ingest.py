@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import insert
+from sqlalchemy import Connection, insert
 from sqlmodel import Session, col, select
 
 from watchdesk.core.enums import AlertState, Category, Severity
@@ -85,6 +85,16 @@ def _open_roots(session: Session, cves: set[str]) -> dict[str, int]:
         if root is not None and cve not in out:
             out[cve] = root
     return out
+
+
+def _ids_by_key(conn: Connection, keys: list[str]) -> dict[str, int]:
+    """dedup_key -> alert id for those of `keys` already stored (one IN query per 500 keys)."""
+    found: dict[str, int] = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        sql = f"SELECT dedup_key, id FROM alert WHERE dedup_key IN ({', '.join('?' * len(chunk))})"
+        found.update(conn.exec_driver_sql(sql, tuple(chunk)).all())  # type: ignore[arg-type]
+    return found
 
 
 def _row(source_key: str, key: str, item: FeedItem, now) -> Alert:  # noqa: ANN001 - datetime
@@ -198,9 +208,12 @@ def _insert_new(
         if roots is not None and parent is None and item.category != Category.SUMMARY:
             for cve in item.cves:  # a later item of this batch may join this one
                 roots.setdefault(cve, f"batch:{len(rows) - 1}")  # type: ignore[arg-type]
-    ids = list(session.scalars(insert(Alert).returning(Alert.id, sort_by_parameter_order=True), rows))
-    session.flush()
+    # One executemany, then the ids by dedup_key (unique): SQLAlchemy's INSERT … RETURNING with
+    # sort_by_parameter_order falls back to one statement per row on SQLite.
     conn = session.connection()
+    conn.execute(insert(Alert.__table__), rows)  # type: ignore[arg-type]
+    id_of = _ids_by_key(conn, [key for key, _ in new])
+    ids = [id_of[key] for key, _ in new]
     late_joins = []
     for index, parent in enumerate(parent_of):
         if parent is not None and isinstance(parent[0], str):
@@ -213,11 +226,11 @@ def _insert_new(
     if cve_rows:
         conn.exec_driver_sql("INSERT INTO alert_cve (alert_id, cve) VALUES (?, ?)", cve_rows)
     events = []
-    for alert_id, data, parent in zip(ids, rows, parent_of):
+    for alert_id, data, parent, (_, item) in zip(ids, rows, parent_of, new):
         events.append((now, actor, "alert.raised", "alert", alert_id, {
             "source": data["source_key"], "native_id": data["native_id"], "dedup_key": data["dedup_key"],
             "title": data["title"], "severity": data["severity"], "category": data["category"],
-            "cves": json.loads(data["cves"]), "joined_to": parent[0] if parent else None,
+            "cves": list(item.cves), "joined_to": parent[0] if parent else None,
         }))
         if parent is not None:
             events.append((now, actor, "alert.joined", "alert", parent[0],
