@@ -69,6 +69,43 @@ def test_an_unchanged_body_is_not_parsed_again(feed_server: FeedServer, make_rt,
     assert (result.status, len(result.new), result.unchanged, calls) == ("ok", 1, 4, ["parsed"])
 
 
+def test_an_unchanged_poll_moves_the_health_times_on_and_keeps_the_warning(feed_server: FeedServer, make_rt, clock) -> None:  # noqa: ANN001
+    """The same body again is recorded by one UPDATE: health reads as after the full path, no event."""
+    from watchdesk.store.audit import head
+
+    url = feed_server.route("/rss", Reply(body=rss_feed(3), headers={"Content-Type": "application/rss+xml; charset=iso-8859-1"}))
+    rt = make_rt(sources=[{"key": "a", "kind": "rss", "url": url, "interval": "15m"}])
+    assert poll_due(rt)[0].status == "ok"
+    first = _row(rt, "a")
+    assert "declares the character set 'iso-8859-1'" in first.warning
+    seq = head(rt.db).seq
+    clock.fast_forward(timedelta(minutes=15))
+    assert poll_due(rt)[0].status == "unchanged"
+    row = _row(rt, "a")
+    assert row.last_ok_at == row.last_polled_at == rt.now() and row.next_poll_at == rt.now() + timedelta(minutes=15)
+    assert (row.warning, row.body_hash, row.last_new_item_at) == (first.warning, first.body_hash, first.last_new_item_at)
+    assert (row.failures, row.failing_since, row.health_alert_id) == (0, None, None)
+    [health] = list_sources(rt)
+    assert (health.state, health.last_ok_at, health.warning) == ("ok", rt.now(), first.warning)
+    assert head(rt.db).seq == seq  # nothing changed that the log records
+    assert poll_due(rt) == []  # the schedule read the new next_poll_at
+    clock.fast_forward(timedelta(minutes=15))
+    assert [r.status for r in poll_due(rt)] == ["unchanged"]
+
+
+def test_a_failing_source_answering_304_recovers_with_its_event(feed_server: FeedServer, make_rt) -> None:  # noqa: ANN001
+    url = feed_server.route("/rss", Reply(body=rss_feed(2), etag='"v1"', headers=RSS))
+    rt = make_rt(sources=[{"key": "a", "kind": "rss", "url": url}])
+    poll_due(rt)
+    feed_server.route("/rss", Reply(status=503))
+    assert poll_due(rt, force=True)[0].status == "error"
+    feed_server.route("/rss", Reply(body=rss_feed(2), etag='"v1"', headers=RSS))
+    assert poll_due(rt, force=True)[0].status == "not-modified"
+    row = _row(rt, "a")
+    assert (row.failures, row.failing_since, row.last_ok_at, row.etag) == (0, None, rt.now(), '"v1"')
+    assert [e.kind for e in events_for(rt.db, "source", "a")][-2:] == ["source.failed", "source.ok"]
+
+
 def test_backoff_grows_with_jitter_and_honours_retry_after(clock) -> None:  # noqa: ANN001
     src = SourceConfig(key="a", kind="rss", url="https://e.vn/", interval=timedelta(minutes=15))
     now = clock.now()

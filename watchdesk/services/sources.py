@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from watchdesk.config import SourceConfig, format_duration
 from watchdesk.core.enums import Category, Severity, SourceKind
@@ -38,7 +38,7 @@ from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import SYSTEM, append_event
 from watchdesk.store.db import Database
 from watchdesk.store.models import Alert, Source
-from watchdesk.store.types import to_db_text
+from watchdesk.store.types import UTCDateTime, to_db_text
 
 LEASE_MARGIN = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=6)
@@ -150,12 +150,13 @@ def _refresh_earliest(rt: Runtime) -> None:
     if not keys:
         sched.earliest = datetime.max.replace(tzinfo=rt.now().tzinfo)
         return
+    # One aggregate row through the driver: this runs after every poll, and an ORM query
+    # costs several times the SQL it sends.
+    sql = f"SELECT count(next_poll_at), min(next_poll_at) FROM source WHERE key IN ({', '.join('?' * len(keys))})"
     with rt.db.read() as session:
-        times = session.exec(select(Source.next_poll_at).where(col(Source.key).in_(keys))).all()
-    if any(t is None for t in times) or len(times) < len(keys):
-        sched.earliest = rt.now()
-    else:
-        sched.earliest = min(times)  # type: ignore[type-var]
+        known, earliest = session.connection().exec_driver_sql(sql, tuple(keys)).one()
+    # A source without a row or without a time yet is due now.
+    sched.earliest = rt.now() if known < len(keys) else UTCDateTime().process_result_value(earliest, None)
 
 
 # -- health ----------------------------------------------------------------------------------
@@ -308,26 +309,64 @@ def _record_success(
     now = rt.now()
     report = IngestReport()
     with rt.db.write() as session:
-        if items is not None:
-            report = ingest_into(session, rt, src.key, items)
-        row = session.exec(select(Source).where(Source.key == src.key)).one()
-        if row.failures:
-            append_event(session, now, SYSTEM, "source.ok", "source", src.key,
-                         {"after_failures": row.failures, "items": len(items or [])})
-        _recovered(session, row, now, bool(report.new))
-        row.failures = 0
-        row.failing_since = None
-        row.last_ok_at = row.last_polled_at = now
-        if report.new:
-            row.last_new_item_at = now
-        if fetched.status == "ok":
-            row.etag, row.last_modified, row.body_hash = fetched.etag, fetched.last_modified, body_hash
-            row.warning = "; ".join(dict.fromkeys(warnings))[:1000]
-        row.next_poll_at = now + src.interval
-        session.add(row)
-        alert_id = _check_health(session, src, row, now)
+        if items is None and _touch_healthy(session, src, fetched, body_hash, now):
+            alert_id = None
+        else:
+            if items is not None:
+                report = ingest_into(session, rt, src.key, items)
+            alert_id = _record_answer(session, src, fetched, body_hash, items, warnings, report, now)
     _schedule(rt).earliest = None
     return report, alert_id
+
+
+def _touch_healthy(session: Session, src: SourceConfig, fetched: FetchResult, body_hash: str, now: datetime) -> bool:
+    """Record a healthy source's unchanged answer with one UPDATE; False when it does not apply.
+
+    The usual poll: nothing new, no failures, no health alert, not stale. It changes exactly
+    what `_record_answer` would and has no event to append; anything else (a recovery, a
+    source going stale) returns False and takes the full path in the same transaction.
+    """
+    columns = "failing_since = NULL, last_ok_at = ?, last_polled_at = ?, next_poll_at = ?"
+    values: list[object] = [to_db_text(now), to_db_text(now), to_db_text(now + src.interval)]
+    if fetched.status == "ok":  # the same body again (a 304 keeps the validators it was sent)
+        columns += ", etag = ?, last_modified = ?, body_hash = ?"
+        values += [fetched.etag, fetched.last_modified, body_hash]
+    # Not stale: the last new item (or the row's creation) is younger than stale_after;
+    # stored times are fixed-width UTC text, so text order is time order.
+    sql = (f"UPDATE source SET {columns} WHERE key = ? AND failures = 0 AND health_alert_id IS NULL"
+           " AND coalesce(last_new_item_at, created_at) > ?")
+    values += [src.key, to_db_text(now - src.stale_after)]
+    return session.connection().exec_driver_sql(sql, tuple(values)).rowcount == 1
+
+
+def _record_answer(
+    session: Session,
+    src: SourceConfig,
+    fetched: FetchResult,
+    body_hash: str,
+    items: list[FeedItem] | None,
+    warnings: list[str],
+    report: IngestReport,
+    now: datetime,
+) -> int | None:
+    """A source answered (new body, same body or 304): health, validators, next poll; the full path."""
+    row = session.exec(select(Source).where(Source.key == src.key)).one()
+    if row.failures:
+        append_event(session, now, SYSTEM, "source.ok", "source", src.key,
+                     {"after_failures": row.failures, "items": len(items or [])})
+    _recovered(session, row, now, bool(report.new))
+    row.failures = 0
+    row.failing_since = None
+    row.last_ok_at = row.last_polled_at = now
+    if report.new:
+        row.last_new_item_at = now
+    if fetched.status == "ok":
+        row.etag, row.last_modified, row.body_hash = fetched.etag, fetched.last_modified, body_hash
+    if items is not None:  # only a parsed body says what is wrong with it; the same body keeps its warning
+        row.warning = "; ".join(dict.fromkeys(warnings))[:1000]
+    row.next_poll_at = now + src.interval
+    session.add(row)
+    return _check_health(session, src, row, now)
 
 
 def parse_items(rt: Runtime, src: SourceConfig, body: bytes, content_type: str, base_url: str) -> tuple[list[FeedItem], list[str]]:
@@ -365,33 +404,44 @@ def _handle(rt: Runtime, src: SourceConfig, fetched: FetchResult, stored_hash: s
 
 
 # -- polling ----------------------------------------------------------------------------------------
-def _claim(rt: Runtime, sources: list[SourceConfig], force: bool) -> list[tuple[SourceConfig, Source]]:
+@dataclass(frozen=True)
+class _Stored:
+    """What a poll needs of a claimed source's row: its validators and body hash."""
+
+    etag: str
+    last_modified: str
+    body_hash: str
+
+
+def _claim(rt: Runtime, sources: list[SourceConfig], force: bool) -> list[tuple[SourceConfig, _Stored]]:
     """Take the due sources: next_poll_at moves to a lease by compare-and-set; rowcount decides."""
     now = rt.now()
+    stamp = to_db_text(now)  # stored times are fixed-width UTC text: text order is time order
     claimed = []
+    sql = ("SELECT key, id, next_poll_at, etag, last_modified, body_hash FROM source"
+           f" WHERE key IN ({', '.join('?' * len(sources))})")
     with rt.db.write() as session:
-        rows = {r.key: r for r in session.exec(select(Source).where(col(Source.key).in_([s.key for s in sources]))).all()}
         conn = session.connection()
+        rows = {r[0]: r[1:] for r in conn.exec_driver_sql(sql, tuple(s.key for s in sources)).all()}
         for src in sources:
-            row = rows.get(src.key)
-            if row is None:
+            if src.key not in rows:
                 continue
-            if not force and row.next_poll_at is not None and row.next_poll_at > now:
+            row_id, next_poll_at, etag, last_modified, body_hash = rows[src.key]
+            if not force and next_poll_at is not None and next_poll_at > stamp:
                 continue
             lease = to_db_text(now + src.deadline + LEASE_MARGIN)
-            if row.next_poll_at is None:
+            if next_poll_at is None:
                 result = conn.exec_driver_sql(
-                    "UPDATE source SET next_poll_at = ? WHERE id = ? AND next_poll_at IS NULL", (lease, row.id))
+                    "UPDATE source SET next_poll_at = ? WHERE id = ? AND next_poll_at IS NULL", (lease, row_id))
             else:
                 result = conn.exec_driver_sql(
-                    "UPDATE source SET next_poll_at = ? WHERE id = ? AND next_poll_at = ?",
-                    (lease, row.id, to_db_text(row.next_poll_at)))
+                    "UPDATE source SET next_poll_at = ? WHERE id = ? AND next_poll_at = ?", (lease, row_id, next_poll_at))
             if result.rowcount == 1:
-                claimed.append((src, row))
+                claimed.append((src, _Stored(etag, last_modified, body_hash)))
     return claimed
 
 
-async def _fetch_and_store(rt: Runtime, claimed: list[tuple[SourceConfig, Source]], requests: list[FetchRequest]) -> list[PollResult]:
+async def _fetch_and_store(rt: Runtime, claimed: list[tuple[SourceConfig, _Stored]], requests: list[FetchRequest]) -> list[PollResult]:
     """Fetch concurrently on one client; store each source as soon as its own fetch ends.
 
     Parsing and the write transaction run in a thread, so a big feed being stored never
@@ -399,7 +449,7 @@ async def _fetch_and_store(rt: Runtime, claimed: list[tuple[SourceConfig, Source
     """
     started = time.monotonic()
 
-    async def one(client: Any, src: SourceConfig, row: Source, req: FetchRequest) -> PollResult:
+    async def one(client: Any, src: SourceConfig, row: _Stored, req: FetchRequest) -> PollResult:
         fetched = await fetch_one(client, req)
         result = await asyncio.to_thread(_handle, rt, src, fetched, row.body_hash)
         return dataclasses.replace(result, elapsed=time.monotonic() - started)
