@@ -16,10 +16,12 @@ events. Every report carries its proof: the audit log's head and the result of v
 
 from __future__ import annotations
 
-from bisect import bisect_right
-from bisect import bisect_right
+import json
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import partial
+from itertools import chain
 from typing import NamedTuple
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -205,41 +207,46 @@ def date_window(rt: Runtime, first: str | date, last: str | date) -> tuple[datet
 
 # -- the report ------------------------------------------------------------------------------
 class _OnDuty:
-    """Who was on duty at an instant, per level (roster segments; none is longer than MAX_SHIFT)."""
+    """Who was on duty at an instant, per level (roster segments; none is longer than MAX_SHIFT).
+
+    Who is on duty only changes where a segment starts or ends, so the names are worked out once
+    per change point and a look-up is one bisect (a report asks for tens of thousands of instants).
+    """
 
     def __init__(self, segments: list[Segment]) -> None:
-        self.rows: dict[int, list[tuple[str, str, int, str]]] = defaultdict(list)
+        rows: dict[int, list[tuple[str, str, int, str]]] = defaultdict(list)
         for g in segments:
-            self.rows[g.level].append((to_db_text(g.start), to_db_text(g.end), g.span.id, g.officer))
-        for rows in self.rows.values():
-            rows.sort()
-        self.starts = {lvl: [r[0] for r in rows] for lvl, rows in self.rows.items()}
-        # reach[lvl][i]: the latest end among segments 0..i, so a look-back stops as soon as none can cover.
-        self.reach: dict[int, list[str]] = {}
-        for lvl, rows in self.rows.items():
-            top, out = "", []
-            for r in rows:
+            rows[g.level].append((to_db_text(g.start), to_db_text(g.end), g.span.id, g.officer))
+        self.points: dict[int, list[str]] = {}
+        self.names: dict[int, list[str]] = {}
+        for level, level_rows in rows.items():
+            level_rows.sort()
+            starts = [r[0] for r in level_rows]
+            reach, top = [], ""  # reach[i]: the latest end among rows 0..i, so a look-back stops early
+            for r in level_rows:
                 top = max(top, r[1])
-                out.append(top)
-            self.reach[lvl] = out
+                reach.append(top)
+            points = sorted({r[0] for r in level_rows} | {r[1] for r in level_rows})
+            names = []
+            for when in points:
+                i, found = bisect_right(starts, when), []
+                while i > 0 and reach[i - 1] > when:
+                    i -= 1
+                    if level_rows[i][1] > when:
+                        found.append(level_rows[i])
+                names.append(", ".join(r[3] for r in sorted(found)))  # earliest shift first
+            self.points[level], self.names[level] = points, names
 
     def at(self, level: int, when: str) -> str:
         """Handles on duty at `when` (stored UTC text), comma-separated, earliest shift first."""
-        rows = self.rows.get(level, [])
-        reach = self.reach.get(level, [])
-        i = bisect_right(self.starts.get(level, []), when)
-        found = []
-        while i > 0 and reach[i - 1] > when:
-            i -= 1
-            if rows[i][1] > when:
-                found.append(rows[i])
-        return ", ".join(r[3] for r in sorted(found))
+        k = bisect_right(self.points.get(level, []), when) - 1
+        return self.names[level][k] if k >= 0 else ""
 
 
 def _stats(counts: dict[str, int], values: dict[str, list[float]], breaches: Counter[str], keys: list[str]) -> dict[str, Stats]:
     out = {}
     for k in keys:
-        ordered = values.get(k, [])  # already ascending: grouped from rows sorted by time
+        ordered = values.get(k, [])  # ascending
         out[k] = Stats(
             counts.get(k, 0), len(ordered), sum(ordered) / len(ordered) if ordered else None,
             nearest_rank(ordered, 50), nearest_rank(ordered, 90), ordered[-1] if ordered else None, breaches.get(k, 0),
@@ -247,11 +254,29 @@ def _stats(counts: dict[str, int], values: dict[str, list[float]], breaches: Cou
     return out
 
 
-def _group(keys: tuple, values: tuple) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = defaultdict(list)
-    for k, v in zip(keys, values):
-        out[k].append(v)
-    return out
+def _seconds(later: str, earlier: str) -> str:
+    """SQL for `later − earlier` in seconds, exactly as Python's timedelta.total_seconds() gives it.
+
+    Stored times are fixed-width 'YYYY-MM-DD HH:MM:SS.ffffff' UTC text. The whole seconds come from
+    julianday() of the first 19 characters, rounded (a double is off by ~1e-5 s there, far below the
+    rounding; given the fraction, SQLite would round it to the millisecond), the six fraction digits
+    are added as integers, and the exact microseconds are divided once. NULL when `later` is NULL.
+    """
+    return (f"(CAST(round((julianday(substr({later}, 1, 19)) - julianday(substr({earlier}, 1, 19))) * 86400) AS INTEGER)"
+            f" * 1000000 + CAST(substr({later}, 21) AS INTEGER) - CAST(substr({earlier}, 21) AS INTEGER)) / 1000000.0")
+
+
+# The first acknowledger's officer id is on the row unless the alert was acknowledged again since
+# (ack timeout): those rows say 0 and their first acknowledger comes from the `alert.acknowledged`
+# event marked first. NULL: never acknowledged (or acknowledged by nobody known: shown as '?').
+_ROWS_SQL = (
+    "SELECT a.id, a.severity, a.source_key, a.level, a.received_at, "
+    f"{_seconds('a.first_acked_at', 'a.received_at')} - a.snoozed_seconds, {_seconds('a.resolved_at', 'a.received_at')}, "
+    "CASE WHEN a.first_acked_at IS NULL THEN NULL WHEN a.acked_at = a.first_acked_at THEN a.acked_by_id ELSE 0 END{lines} "
+    "FROM alert a WHERE a.received_at >= :start AND a.received_at < :end ORDER BY a.received_at, a.id"
+)
+# The per-alert lines' own columns ride on the same scan when they are wanted.
+_LINE_COLUMNS = ", a.title, a.state, a.first_acked_at, a.snoozed_seconds, a.resolved_at"
 
 
 def ack_report(
@@ -259,75 +284,102 @@ def ack_report(
 ) -> AckReport:
     """Compute the acknowledgment report over the alerts received in [start, end).
 
-    One indexed SQL scan reads the window's alert rows in received order; one Python pass computes
-    the times (exactly as timedelta does) and merges in the level-1 shifts; grouping works on columns.
+    One indexed SQL scan reads the window's alerts in received order with their times to acknowledge
+    and resolve already computed (exactly); Python groups them in one pass and sorts each group once;
+    shifts and hours are ranges of the received order found by bisection, not per-row look-ups.
     """
     now = rt.now()
     proof = make_proof(rt, check=verify)
     targets = {s.value: rt.config.ack_target(s).total_seconds() for s in Severity}
     segments = effective_shifts(rt, start - MAX_SHIFT, end + MAX_SHIFT)
-    window = {"start": to_db_text(start), "end": to_db_text(end), "nobody": NOBODY}
+    window = {"start": to_db_text(start), "end": to_db_text(end)}
     conn = rt.db.raw()
     try:
-        conn.execute("PRAGMA temp_store = MEMORY")
         conn.execute("BEGIN")  # one snapshot for every query below
-        # The first acknowledger is on the row unless the alert was acknowledged again since (ack timeout).
-        redo = [r[0] for r in conn.execute(
-            "SELECT id FROM alert WHERE received_at >= :start AND received_at < :end AND first_acked_at IS NOT NULL "
-            "AND (acked_at IS NULL OR acked_at != first_acked_at)", window)]
-        conn.execute("CREATE TEMP TABLE firstby (alert_id INTEGER PRIMARY KEY, handle TEXT)")
-        for i in range(0, len(redo), 500):
-            chunk = [str(x) for x in redo[i:i + 500]]
-            conn.executemany("INSERT OR IGNORE INTO firstby VALUES (?, ?)", [
-                (int(sid), actor) for sid, actor in conn.execute(
-                    "SELECT subject_id, actor FROM event WHERE kind = 'alert.acknowledged' AND subject_type = 'alert' "
-                    f"AND subject_id IN ({','.join('?' * len(chunk))}) AND json_extract(body, '$.data.first') = 1 ORDER BY seq",
-                    chunk,
-                )
-            ])
-        rows = conn.execute(
-            "SELECT id, title, source_key, severity, state, level, received_at, first_acked_at, acked_at, acked_by_id, "
-            "snoozed_seconds, resolved_at, exhausted, snoozed_until FROM alert "
-            "WHERE received_at >= :start AND received_at < :end ORDER BY received_at, id", window).fetchall()
-        first_by = dict(conn.execute("SELECT alert_id, handle FROM firstby").fetchall())
-        handles = dict(conn.execute("SELECT id, handle FROM officer").fetchall())
         # Escalations of the window's alerts come after the first one was raised: start the kind scan there.
         first_seq = conn.execute(
-            "SELECT MIN(seq) FROM event WHERE subject_type = 'alert' AND subject_id = ? AND kind = 'alert.raised'",
-            (str(rows[0][0]) if rows else "",)).fetchone()[0] or 0
+            "SELECT MIN(seq) FROM event WHERE subject_type = 'alert' AND kind = 'alert.raised' AND subject_id = "
+            "(SELECT CAST(id AS TEXT) FROM alert WHERE received_at >= :start AND received_at < :end "
+            "ORDER BY received_at, id LIMIT 1)", window).fetchone()[0] or 0
         esc_rows = conn.execute(
             "SELECT CAST(subject_id AS INTEGER), json_extract(body, '$.data.level') FROM event "
-            "WHERE kind = 'alert.escalated' AND seq >= ?", (first_seq,)
-        ).fetchall()
+            "WHERE kind = 'alert.escalated' AND seq >= ?", (first_seq,)).fetchall()
+        handle_of: dict[int | None, str] = dict(conn.execute("SELECT id, handle FROM officer").fetchall())
+        rows = conn.execute(_ROWS_SQL.format(lines=_LINE_COLUMNS if with_alerts else ""), window).fetchall()
+        columns = tuple(zip(*rows)) if rows else ((),) * (13 if with_alerts else 8)
+        del rows
+        ids, sevs, srcs, levels, recvs, acks, rsecs, who_codes = columns[:8]
+        tgts = [targets.get(sev, 0.0) for sev in sevs]
+        breached = [i for i, (a, t) in enumerate(zip(acks, tgts)) if a is not None and a > t]
+        unacked_at = [i for i, a in enumerate(acks) if a is None]
+        unacked_ids = [ids[i] for i in unacked_at]
+        again = [i for i, c in enumerate(who_codes) if c == 0]
+        first_by = _first_acknowledgers(conn, [ids[i] for i in again])
+        if with_alerts:
+            extra = {ids[i]: (columns[8][i], columns[11][i]) for i in breached}
+        else:
+            extra = _by_id(conn, "title, snoozed_seconds", [ids[i] for i in breached])
+        unacked_rows = _by_id(conn, "title, severity, state, level, received_at, snoozed_seconds, snoozed_until, exhausted",
+                              unacked_ids)
         conn.execute("ROLLBACK")
     finally:
         conn.close()
 
-    # One pass in received order: times to acknowledge and resolve, the first acknowledger, and the
-    # level-1 shift (a merge with the segments sorted by start: the latest one begun, if still running).
-    level1 = sorted((to_db_text(g.start), g.span.id, to_db_text(g.end), _shift_label(rt, g)) for g in segments if g.level == 1)
-    seg_start = [x[0] for x in level1]
-    n_seg, j = len(level1), -1
-    fromiso = datetime.fromisoformat
-    acks: list[float | None] = []
-    whos: list[str] = []
-    rsecs: list[float | None] = []
-    shifts: list[str] = []
-    for aid, _t, _s, _v, _st, _l, recv, first, acked_at, acked_by, snoozed, resolved, _e, _u in rows:
-        received = fromiso(recv)
-        if first is None:
-            acks.append(None)
-            whos.append("")
-        else:
-            acks.append((fromiso(first) - received).total_seconds() - snoozed)
-            whos.append(first_by.get(aid) or (handles.get(acked_by) if acked_at == first else None) or "?")
-        rsecs.append(None if resolved is None else (fromiso(resolved) - received).total_seconds())
-        while j + 1 < n_seg and seg_start[j + 1] <= recv:
-            j += 1
-        shifts.append(level1[j][3] if j >= 0 and level1[j][2] > recv else NOBODY)
-    (ids, titles, srcs, sevs, states, levels, recvs, firsts, _a, _b, snoozeds, resolveds, exhausteds,
-     untils) = tuple(zip(*rows)) if rows else ((),) * 14
-    tgts = [targets.get(sev, 0.0) for sev in sevs]
+    whos = [handle_of.get(c, "?") if a is not None else "" for c, a in zip(who_codes, acks)]
+    for i in again:
+        whos[i] = first_by.get(ids[i], "?")
+    shifts, shift_ranges = _shift_of_each(rt, segments, recvs)
+
+    # One pass groups the alerts by (severity, source, officer); each group is sorted once and a dimension
+    # is the union of a few groups: sorted runs, which timsort merges in near-linear time. A shift is a
+    # range of the received order, so its times are a slice.
+    groups: dict[tuple[str, str, str], list] = defaultdict(list)
+    for sev, src, who, ack in zip(sevs, srcs, whos, acks):
+        groups[sev, src, who].append(ack)
+    values: list[dict[str, list[float]]] = [defaultdict(list) for _ in range(4)]
+    sizes: list[Counter[str]] = [Counter() for _ in range(4)]
+    breach_counts: list[Counter[str]] = [Counter() for _ in range(4)]
+    for key, acked in groups.items():
+        if key[2] == "":  # never acknowledged (officer ""): counted, no time
+            acked = []
+        acked.sort()
+        late = len(acked) - bisect_right(acked, targets.get(key[0], 0.0))  # a breach is a time above the target
+        for dim in range(3):
+            sizes[dim][key[dim]] += len(groups[key])
+            values[dim][key[dim]].extend(acked)
+            breach_counts[dim][key[dim]] += late
+    for label, ranges in shift_ranges.items():
+        for lo, hi in ranges:
+            sizes[3][label] += hi - lo
+            some = acks[lo:hi]
+            if bisect_left(unacked_at, hi) > bisect_left(unacked_at, lo):
+                some = [a for a in some if a is not None]
+            values[3][label].extend(some)
+    breach_counts[3].update(shifts[i] for i in breached)
+    for dim_values in values:
+        for acked in dim_values.values():
+            acked.sort()
+
+    rank = {s.value: s.rank for s in Severity}
+    sev_keys = sorted(sizes[0], key=lambda k: (rank.get(k, 9), k))
+    by_severity = _stats(sizes[0], values[0], breach_counts[0], sev_keys)
+    by_source = _stats(sizes[1], values[1], breach_counts[1], sorted(sizes[1]))
+    officers = sorted(k for k in values[2] if k != "")
+    by_officer = _stats({k: len(values[2][k]) for k in officers}, values[2], breach_counts[2], officers)
+    shift_keys = sorted(shift_ranges, key=lambda k: k == NOBODY)  # first seen, i.e. by time; nobody last
+    by_shift = _stats(sizes[3], values[3], breach_counts[3], shift_keys)
+    ack_sorted = sorted(chain.from_iterable(values[0].values()))
+    overall = Stats(len(ids), len(ack_sorted), sum(ack_sorted) / len(ack_sorted) if ack_sorted else None,
+                    nearest_rank(ack_sorted, 50), nearest_rank(ack_sorted, 90), ack_sorted[-1] if ack_sorted else None,
+                    len(breached))
+    resolved: dict[str, list[float]] = defaultdict(list)
+    for sev, r in zip(sevs, rsecs):
+        if r is not None:
+            resolved[sev].append(r)
+    for times in resolved.values():
+        times.sort()
+    resolve_by_severity = _stats(sizes[0], resolved, Counter(), sev_keys)
+
     in_window = set(ids)
     esc_count: Counter[int] = Counter()
     esc_by_level: Counter[int] = Counter()
@@ -336,60 +388,105 @@ def ack_report(
             esc_count[aid] += 1
             esc_by_level[int(level or 0)] += 1
 
-    acked = sorted((i for i, a in enumerate(acks) if a is not None), key=acks.__getitem__)
-    ack_sorted = [acks[i] for i in acked]
-    breached = [i for i in acked if acks[i] > tgts[i]]
-    breach_set = set(breached)
-
-    def by(col: tuple) -> tuple[dict[str, list[float]], Counter[str]]:
-        return _group(tuple(col[i] for i in acked), tuple(ack_sorted)), Counter(col[i] for i in breached)
-
-    rank = {s.value: s.rank for s in Severity}
-    sev_counts = Counter(sevs)
-    sev_keys = sorted(sev_counts, key=lambda k: (rank.get(k, 9), k))
-    by_severity = _stats(sev_counts, *by(sevs), sev_keys)
-    src_counts = Counter(srcs)
-    by_source = _stats(src_counts, *by(srcs), sorted(src_counts))
-    who_counts = Counter(whos[i] for i in acked)
-    by_officer = _stats(who_counts, *by(whos), sorted(who_counts))
-    shift_counts = Counter(shifts)
-    shift_keys = sorted(shift_counts, key=lambda k: k == NOBODY)  # Counter keeps first-seen order: by time
-    by_shift = _stats(shift_counts, *by(shifts), shift_keys)
-    overall = Stats(len(ids), len(ack_sorted), sum(ack_sorted) / len(ack_sorted) if ack_sorted else None,
-                    nearest_rank(ack_sorted, 50), nearest_rank(ack_sorted, 90), ack_sorted[-1] if ack_sorted else None,
-                    len(breached))
-    resolved = sorted((i for i, r in enumerate(rsecs) if r is not None), key=rsecs.__getitem__)
-    resolve_by_severity = _stats(sev_counts, _group(tuple(sevs[i] for i in resolved), tuple(rsecs[i] for i in resolved)),
-                                 Counter(), sev_keys)
-
     duty = _OnDuty(segments)
     breaches = []
-    for i in sorted(breached):
-        ran_out = to_db_text(_dt(recvs[i]) + timedelta(seconds=snoozeds[i] + tgts[i]))
-        breaches.append(Breach(ids[i], titles[i], sevs[i], acks[i], tgts[i], ran_out, whos[i], duty.at(1, ran_out), duty.at(2, ran_out)))
+    for i in breached:
+        title, snoozed = extra[ids[i]]
+        ran_out = _text_after(recvs[i], snoozed + tgts[i])
+        breaches.append(Breach(ids[i], title, sevs[i], acks[i], tgts[i], ran_out, whos[i], duty.at(1, ran_out), duty.at(2, ran_out)))
     unacked = []
-    for i, first in enumerate(firsts):
-        if first is not None:
-            continue
+    for aid in unacked_ids:
+        title, sev, state, level, recv, snoozed, until, exhausted = unacked_rows[aid]
         # A running snooze is counted whole in snoozed_seconds; only its past part is excluded here.
-        ahead = max((_dt(untils[i]) - now).total_seconds(), 0.0) if untils[i] else 0.0
-        waiting = (now - _dt(recvs[i])).total_seconds() - max(snoozeds[i] - ahead, 0.0)
-        unacked.append(Unacked(ids[i], titles[i], sevs[i], states[i], levels[i], recvs[i], waiting, waiting > tgts[i], bool(exhausteds[i])))
+        ahead = max((_dt(until) - now).total_seconds(), 0.0) if until else 0.0
+        waiting = (now - _dt(recv)).total_seconds() - max(snoozed - ahead, 0.0)
+        unacked.append(Unacked(aid, title, sev, state, level, recv, waiting, waiting > targets.get(sev, 0.0), bool(exhausted)))
 
-    per_hour = [(datetime.fromisoformat(h + ":00:00").replace(tzinfo=UTC).astimezone(rt.zone), n)
-                for h, n in sorted(Counter(r[:13] for r in recvs).items())]
     alerts: list[AlertAck] = []
     if with_alerts:
-        alerts = [AlertAck(ids[i], titles[i], srcs[i], sevs[i], states[i], levels[i], recvs[i], firsts[i], whos[i],
-                           snoozeds[i], acks[i], tgts[i], i in breach_set, shifts[i], esc_count.get(ids[i], 0),
-                           resolveds[i], rsecs[i]) for i in range(len(ids))]
+        breach_set = set(breached)
+        titles, states, firsts, snoozeds, resolveds = columns[8:]
+        flags = [i in breach_set for i in range(len(ids))]
+        escs = [esc_count.get(aid, 0) for aid in ids]
+        # tuple.__new__ fills the named tuples in C: a Python-level __new__ per line costs more than the scan.
+        alerts = list(map(partial(tuple.__new__, AlertAck), zip(
+            ids, titles, srcs, sevs, states, levels, recvs, firsts, whos, snoozeds, acks, tgts, flags, shifts, escs,
+            resolveds, rsecs)))
     return AckReport(
         title="Acknowledgment report", period=period, start=start, end=end, generated_at=now, zone=rt.zone.key,
         proof=proof, overall=overall, by_severity=by_severity, by_source=by_source, by_officer=by_officer,
         by_shift=by_shift, alerts=alerts, breaches=breaches, never_acked=unacked,
         escalations_by_level=dict(sorted(esc_by_level.items())), alerts_by_top_level=dict(sorted(Counter(levels).items())),
-        resolve_by_severity=resolve_by_severity, per_hour=per_hour, hours=_hours(rt, start, end), targets=targets,
+        resolve_by_severity=resolve_by_severity, per_hour=_per_hour(rt, recvs), hours=_hours(rt, start, end, segments), targets=targets,
     )
+
+
+def _first_acknowledgers(conn, ids: list[int]) -> dict[int, str]:  # noqa: ANN001 - a DB-API connection
+    """Who acknowledged each given alert first, from its `alert.acknowledged` event marked first."""
+    out: dict[int, str] = {}
+    for i in range(0, len(ids), 500):
+        chunk = [str(x) for x in ids[i:i + 500]]
+        for sid, actor in conn.execute(
+            "SELECT subject_id, actor FROM event WHERE kind = 'alert.acknowledged' AND subject_type = 'alert' "
+            f"AND subject_id IN ({','.join('?' * len(chunk))}) AND json_extract(body, '$.data.first') = 1 ORDER BY seq",
+            chunk,
+        ):
+            out.setdefault(int(sid), actor)
+    return out
+
+
+def _by_id(conn, columns: str, ids: list[int]) -> dict[int, tuple]:  # noqa: ANN001 - a DB-API connection
+    """Extra columns of the given alerts, by id, read in the caller's snapshot (ids go in as one JSON array)."""
+    if not ids:
+        return {}
+    sql = f"SELECT a.id, {columns} FROM json_each(?) j JOIN alert a ON a.id = j.value"
+    return {r[0]: r[1:] for r in conn.execute(sql, (json.dumps(ids),))}
+
+
+def _shift_of_each(rt: Runtime, segments: list[Segment], recvs: tuple[str, ...]) -> tuple[list[str], dict[str, list[tuple[int, int]]]]:
+    """The level-1 shift of each alert (received order): the latest one begun, if still running.
+
+    Each segment owns the alerts received from its start to the next segment's start, up to its own end;
+    bisecting the received times finds those ranges without a per-alert loop. Returns the label of each
+    alert and, per label in order of first alert, its ranges [lo, hi) of the received order.
+    """
+    level1 = sorted((to_db_text(g.start), g.span.id, to_db_text(g.end), _shift_label(rt, g)) for g in segments if g.level == 1)
+    out = [NOBODY] * len(recvs)
+    owned: list[tuple[int, int, str]] = []
+    for j, (seg_start, _id, seg_end, label) in enumerate(level1):
+        lo = bisect_left(recvs, seg_start)
+        hi = bisect_left(recvs, level1[j + 1][0]) if j + 1 < len(level1) else len(recvs)
+        mid = max(lo, min(hi, bisect_left(recvs, seg_end, lo, hi)))
+        if mid > lo:
+            out[lo:mid] = [label] * (mid - lo)
+            owned.append((lo, mid, label))
+    ranges: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    at = 0
+    for lo, hi, label in owned:  # in received order; the gaps between are nobody's
+        if lo > at:
+            ranges[NOBODY].append((at, lo))
+        ranges[label].append((lo, hi))
+        at = hi
+    if at < len(recvs):
+        ranges[NOBODY].append((at, len(recvs)))
+    return out, ranges
+
+
+def _per_hour(rt: Runtime, recvs: tuple[str, ...]) -> list[tuple[datetime, int]]:
+    """Alerts received per hour (desk zone), from the received times in order: one bisect per hour with alerts."""
+    out, lo = [], 0
+    while lo < len(recvs):
+        hour = recvs[lo][:13]  # 'YYYY-MM-DD HH'; every time in that hour continues with ':'
+        hi = bisect_left(recvs, hour + ";", lo)  # ';' sorts right after ':', before the next hour
+        out.append((datetime.fromisoformat(hour + ":00:00").replace(tzinfo=UTC).astimezone(rt.zone), hi - lo))
+        lo = hi
+    return out
+
+
+
+def _text_after(stored: str, seconds: float) -> str:
+    """The stored UTC text `seconds` after another stored UTC text (same fixed-width format)."""
+    return (datetime.fromisoformat(stored) + timedelta(seconds=seconds)).isoformat(" ", "microseconds")
 
 
 def _dt(text: str) -> datetime:
@@ -401,9 +498,8 @@ def _shift_label(rt: Runtime, g: Segment) -> str:
     return f"{g.officer} {s:%d/%m %H:%M}–{e:%d/%m %H:%M}"
 
 
-def _hours(rt: Runtime, start: datetime, end: datetime) -> list[HoursRow]:
-    """The duty-hours ledger from the roster (the same rules as 'watchdesk roster hours')."""
+def _hours(rt: Runtime, start: datetime, end: datetime, segments: list[Segment]) -> list[HoursRow]:
+    """The duty-hours ledger from the roster (the same rules as 'watchdesk roster hours'); segments are cut to the window."""
     zone, cfg = rt.zone, rt.config.roster
     days = public_holidays(start.astimezone(zone).date(), end.astimezone(zone).date())
-    segments = effective_shifts(rt, start, end)
     return duty_hours(segments, start, end, zone, night_start=cfg.night_start, night_end=cfg.night_end, holidays=days)
