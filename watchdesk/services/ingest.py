@@ -12,15 +12,17 @@ Everything a poll brings is written in one transaction with its events.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, Dialect
 from sqlmodel import Session, col, select
 
 from watchdesk.core.enums import AlertState, Category, Severity
@@ -122,6 +124,14 @@ def _row(source_key: str, key: str, item: FeedItem, now) -> Alert:  # noqa: ANN0
 _defaults: dict | None = None
 
 
+@functools.lru_cache(maxsize=8)  # one entry per engine's dialect
+def _alert_insert(dialect: Dialect) -> tuple[str, tuple[tuple[str, Callable[[Any], Any] | None], ...]]:
+    """The INSERT of every alert column but id, and each column's own bind conversion (UTC text, …)."""
+    columns = [c for c in Alert.__table__.columns if c.name != "id"]  # type: ignore[attr-defined]
+    sql = f"INSERT INTO alert ({', '.join(c.name for c in columns)}) VALUES ({', '.join('?' * len(columns))})"
+    return sql, tuple((c.name, c.type.dialect_impl(dialect).bind_processor(dialect)) for c in columns)
+
+
 def _new_row(source_key: str, key: str, item: FeedItem, now) -> dict:  # noqa: ANN001
     """The column values of a new alert, as insert_alert would set them (plain dict: cheap in bulk)."""
     global _defaults
@@ -208,10 +218,13 @@ def _insert_new(
         if roots is not None and parent is None and item.category != Category.SUMMARY:
             for cve in item.cves:  # a later item of this batch may join this one
                 roots.setdefault(cve, f"batch:{len(rows) - 1}")  # type: ignore[arg-type]
-    # One executemany, then the ids by dedup_key (unique): SQLAlchemy's INSERT … RETURNING with
-    # sort_by_parameter_order falls back to one statement per row on SQLite.
+    # One driver executemany, then the ids by dedup_key (unique): SQLAlchemy's INSERT … RETURNING
+    # with sort_by_parameter_order runs one statement per row on SQLite, and even a Core
+    # executemany builds each row's parameters through the compiler.
     conn = session.connection()
-    conn.execute(insert(Alert.__table__), rows)  # type: ignore[arg-type]
+    sql, columns = _alert_insert(conn.dialect)
+    conn.connection.driver_connection.executemany(  # type: ignore[union-attr]
+        sql, [tuple(r[name] if bind is None else bind(r[name]) for name, bind in columns) for r in rows])
     id_of = _ids_by_key(conn, [key for key, _ in new])
     ids = [id_of[key] for key, _ in new]
     late_joins = []
