@@ -333,9 +333,13 @@ def _touch_healthy(session: Session, src: SourceConfig, fetched: FetchResult, bo
         values += [fetched.etag, fetched.last_modified, body_hash]
     # Not stale: the last new item (or the row's creation) is younger than stale_after;
     # stored times are fixed-width UTC text, so text order is time order.
+    try:
+        fresh_after = to_db_text(now - src.stale_after)
+    except OverflowError:  # a stale_after reaching before year 1: never stale
+        fresh_after = ""
     sql = (f"UPDATE source SET {columns} WHERE key = ? AND failures = 0 AND health_alert_id IS NULL"
            " AND coalesce(last_new_item_at, created_at) > ?")
-    values += [src.key, to_db_text(now - src.stale_after)]
+    values += [src.key, fresh_after]
     return session.connection().exec_driver_sql(sql, tuple(values)).rowcount == 1
 
 
