@@ -64,7 +64,8 @@ def test_gives_up_after_max_attempts_and_the_timeline_shows_it(desk: Desk, rt: R
     webhook.script[:] = [(503, {})] * 4
     alert = new_alert(rt)
     desk.tick()
-    lifecycle.acknowledge(rt, staff["hung"], alert)  # no further steps: only the retries reach the server
+    # Snoozed, not acknowledged: no further steps, and the retries of a page still wanted reach the server.
+    lifecycle.snooze(rt, staff["hung"], alert, timedelta(hours=2), "checking with the vendor")
     desk.clock.fast_forward(timedelta(minutes=10))
     for _ in range(3):
         desk.tick()
@@ -81,12 +82,50 @@ def test_a_4xx_is_not_retried(desk: Desk, rt: Runtime, webhook: WebhookServer, s
     webhook.script[:] = [(404, {})]
     alert = new_alert(rt)
     desk.tick()
-    lifecycle.acknowledge(rt, staff["hung"], alert)
+    lifecycle.snooze(rt, staff["hung"], alert, timedelta(hours=2), "checking with the vendor")
     desk.clock.fast_forward(timedelta(hours=1))
     desk.tick()
     assert len(webhook.take()) == 1
     (row,) = _hook_rows(rt, alert)
     assert row.status == "failed" and "HTTP 404" in row.last_error
+
+
+def test_a_retry_due_after_the_alert_was_acknowledged_is_not_sent(desk: Desk, rt: Runtime, webhook: WebhookServer, staff: dict[str, Actor]) -> None:
+    """The page failed once; the officer acknowledged at the desk meanwhile: the retry would only wake
+    someone for handled work, so it is marked cancelled, logged, and nothing reaches the server."""
+    webhook.script[:] = [(500, {})]
+    alert = new_alert(rt)
+    desk.tick()
+    assert len(webhook.take()) == 1  # the 500
+    lifecycle.acknowledge(rt, staff["hung"], alert)
+    desk.clock.fast_forward(timedelta(minutes=10))
+    desk.tick()
+    assert webhook.take() == []
+    (row,) = _hook_rows(rt, alert)
+    assert (row.status, row.attempts) == ("cancelled", 1)
+    assert row.last_error == "not sent: the alert was acknowledged before this page came due"
+    (event,) = [e for e in events_for(rt.db, "alert", alert) if e.kind == "notification.cancelled"]
+    assert event.payload["target"] == "hung" and event.payload["state"] == "acknowledged"
+    desk.clock.fast_forward(timedelta(hours=1))
+    desk.tick()
+    assert webhook.take() == []  # cancelled stays cancelled
+
+
+def test_a_page_of_an_alert_escalated_by_hand_after_acknowledgment_is_sent(desk: Desk, rt: Runtime, webhook: WebhookServer, staff: dict[str, Actor]) -> None:
+    """A lead escalating an acknowledged alert makes it new again: that page, and its retries, go out."""
+    alert = new_alert(rt)
+    desk.tick()
+    assert len(webhook.take()) == 1
+    lifecycle.acknowledge(rt, staff["hung"], alert)
+    webhook.script[:] = [(500, {})]
+    lifecycle.escalate(rt, staff["lan"], alert, "the vendor needs the lead")
+    desk.tick()
+    assert len(webhook.take()) == 1  # the 500
+    desk.clock.fast_forward(timedelta(seconds=11))
+    desk.tick()
+    (retry,) = webhook.take()
+    assert retry.body["level"] == 2
+    assert {d.status for d in _hook_rows(rt, alert)} == {"sent"}
 
 
 def test_retry_after_http_date() -> None:

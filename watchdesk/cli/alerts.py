@@ -107,6 +107,8 @@ def _summary(event: dict[str, Any]) -> str:
         return f"{len(p.get('steps', []))} steps missed while no engine ran"
     if kind == "notification.failed":
         return f"{p.get('channel')} → {p.get('target')}: {str(p.get('error', ''))[:60]}"
+    if kind == "notification.cancelled":
+        return f"{p.get('channel')} → {p.get('target')}: not sent, the alert was {p.get('state')} first"
     if kind == "call.recorded":
         return f"{p.get('contact')}: {p.get('outcome')} {p.get('reference', '')}".strip()
     if kind == "alert.snoozed":

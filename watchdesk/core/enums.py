@@ -63,6 +63,7 @@ class DeliveryStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"  # gave up after the last attempt
+    CANCELLED = "cancelled"  # not sent: the alert was acknowledged or resolved before it came due
 
 
 class SourceKind(StrEnum):

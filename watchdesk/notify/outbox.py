@@ -7,6 +7,8 @@ engine's attempt harmless). `Outbox.deliver_due` claims due rows with a compare-
 then records the outcome with a compare-and-set on the attempt it claimed. A crash between
 send and record leaves the claim to expire and the row is sent again: a duplicate rather
 than a miss. Terminal rows are written already `sent`: every running desk watches them.
+A page whose alert is acknowledged or resolved by the time it comes due (a retry after a
+failed attempt, a slow channel) is not sent: it is marked `cancelled` and the log says so.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session
 
 from watchdesk.config import ChannelConfig
+from watchdesk.core.enums import AlertState
 from watchdesk.notify.channels import Channels, DeliveryError, Message
 from watchdesk.notify.messages import Page
 from watchdesk.services.runtime import Runtime
@@ -27,6 +31,7 @@ from watchdesk.store.audit import SYSTEM, append_event
 from watchdesk.store.types import to_db_text
 
 log = logging.getLogger("watchdesk.notify")
+_HANDLED = (AlertState.ACKNOWLEDGED.value, AlertState.RESOLVED.value)  # a page for these would only wake someone
 _jitter = random.Random()
 _INSERT = (
     "INSERT INTO notification (alert_id, level, round, channel, target, dedup_key, subject, body, status, attempts, "
@@ -199,10 +204,13 @@ class Outbox:
             ids = [r[0] for r in c.exec_driver_sql(due_sql, (stamp, stamp, self.batch)).fetchall()]
             for nid in ids:
                 row = c.exec_driver_sql(
-                    "SELECT id, alert_id, level, round, channel, target, dedup_key, subject, body, attempts "
-                    "FROM notification WHERE id = ?",
+                    "SELECT n.id, n.alert_id, n.level, n.round, n.channel, n.target, n.dedup_key, n.subject, n.body, "
+                    "n.attempts, a.state FROM notification n LEFT JOIN alert a ON a.id = n.alert_id WHERE n.id = ?",
                     (nid,),
                 ).one()
+                if row[10] in _HANDLED:
+                    self._cancel(session, row, stamp, now)
+                    continue
                 until = to_db_text(now + self._lease(self.rt.config.channels.get(row[4])))
                 won = c.exec_driver_sql(
                     "UPDATE notification SET attempts = attempts + 1, claimed_until = ? WHERE id = ? AND status = 'pending' "
@@ -212,6 +220,20 @@ class Outbox:
                 if won == 1:
                     claimed.append(Message(*row[:9], attempts=row[9] + 1))
         return claimed
+
+    @staticmethod
+    def _cancel(session: Session, row: Any, stamp: str, now: datetime) -> None:
+        """Mark a due page of an alert someone already handled as not sent, and log it (same transaction)."""
+        nid, alert_id, level, round_, channel, target, *_rest, attempts, state = row
+        done = session.connection().exec_driver_sql(
+            "UPDATE notification SET status = 'cancelled', claimed_until = NULL, next_attempt_at = NULL, last_error = ? "
+            "WHERE id = ? AND status = 'pending' AND attempts = ? AND (claimed_until IS NULL OR claimed_until <= ?)",
+            (f"not sent: the alert was {state} before this page came due", nid, attempts, stamp),
+        ).rowcount
+        if done:
+            append_event(session, now, SYSTEM, "notification.cancelled", "alert", alert_id,
+                         {"notification": nid, "channel": channel, "target": target, "level": level, "round": round_,
+                          "attempts": attempts, "state": state})
 
     def _send(self, msg: Message) -> DeliveryError | None:
         try:
