@@ -71,6 +71,7 @@ class Engine:
         self._poll_missing = False
         self._started = rt.now()
         self._lock = threading.Lock()  # one tick at a time per engine, even if a desk worker overlaps
+        self._closed = False  # after close(), a tick does nothing (its heartbeat would bring the row back)
         self._poll_thread: threading.Thread | None = None
         # A one-shot `watchdesk tick` waits for its poll; a running engine waits at most
         # POLL_WAIT seconds, so one dripping source never holds back escalation.
@@ -121,6 +122,8 @@ class Engine:
     def tick(self) -> TickReport:
         """One cycle. Never raises for a failing phase: the error is logged and reported."""
         with self._lock:
+            if self._closed:
+                return TickReport()
             started = time.perf_counter()  # duration only; domain time comes from rt.clock
             errors: list[str] = []
             polled = escalated = retriggered = queued = calls = checks = 0
@@ -166,7 +169,13 @@ class Engine:
             return report
 
     def close(self) -> None:
-        """Forget this engine's heartbeat (a desk then knows `serve` stopped) and close connections."""
+        """Forget this engine's heartbeat (a desk then knows `serve` stopped) and close connections.
+
+        Waits for a tick running in another thread to end; ticks after it do nothing."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
         self.outbox.close()
         try:
             with self.rt.db.write() as session:

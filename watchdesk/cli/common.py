@@ -17,10 +17,20 @@ import click
 from watchdesk.config import ConfigError
 from watchdesk.core.records import Actor
 from watchdesk.services.errors import PermissionDenied, ServiceError
-from watchdesk.store.db import DatabaseError
-from watchdesk.store.migrations import SchemaTooNew
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def person_errors() -> tuple[type[Exception], ...]:
+    """The errors a person can meet, as one sentence each. The store's own (DatabaseError,
+    SchemaTooNew) are counted only once the store is imported: none can be raised before, and
+    plain `watchdesk` must not import SQLAlchemy before the desk's first frame."""
+    kinds: list[type[Exception]] = [ConfigError, ServiceError, PermissionDenied]
+    for module, name in (("watchdesk.store.db", "DatabaseError"), ("watchdesk.store.migrations", "SchemaTooNew")):
+        loaded = sys.modules.get(module)
+        if loaded is not None and hasattr(loaded, name):
+            kinds.append(getattr(loaded, name))
+    return tuple(kinds)
 
 
 class State:
@@ -34,10 +44,21 @@ class State:
     @property
     def runtime(self):  # noqa: ANN201 - Runtime, imported lazily to keep --help fast
         if self._runtime is None:
-            from watchdesk.services.runtime import open_runtime
-
-            self._runtime = open_runtime(config_path=self.config_path, db_path=self.db_path)
+            self.open_runtime()
         return self._runtime
+
+    def open_runtime(self, config: Any = None, clock: Any = None):  # noqa: ANN201 - Runtime
+        """Open the database (importing the store) on `config` (else the config file); the desk
+        calls this from its opening worker, after its first frame."""
+        from watchdesk.services.runtime import open_runtime
+
+        self._runtime = open_runtime(config, config_path=self.config_path, db_path=self.db_path, clock=clock)
+        return self._runtime
+
+    def database_path(self, config: Any) -> str:
+        """Where the database is, as a person reads it (no store import)."""
+        url = config.database.resolved_url(self.db_path)
+        return url.removeprefix("sqlite:///")
 
     def config(self):  # noqa: ANN201
         if self._runtime is not None:
@@ -124,7 +145,9 @@ def friendly_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (ConfigError, DatabaseError, SchemaTooNew, ServiceError, PermissionDenied) as exc:
+        except Exception as exc:
+            if not isinstance(exc, person_errors()):
+                raise
             click.echo(f"watchdesk: {exc}", err=True)
             sys.exit(2)
 

@@ -18,24 +18,43 @@ from watchdesk.cli.common import (
     emit_json,
     json_option,
     pass_state,
+    person_errors,
     resolve_actor,
     table,
 )
-from watchdesk.config import ConfigError
-from watchdesk.services.errors import PermissionDenied, ServiceError
-from watchdesk.store.db import DatabaseError
-from watchdesk.store.migrations import SchemaTooNew
+from watchdesk.services.errors import ServiceError
 
-_PERSON_ERRORS = (ConfigError, DatabaseError, SchemaTooNew, ServiceError, PermissionDenied)
+# No module-level import of the store here (nor in any command module): plain `watchdesk`
+# paints the desk before SQLAlchemy is imported; each command imports what it uses.
 
 
 class Root(click.Group):
-    """Turns the errors a person can meet into one sentence on stderr and exit status 2."""
+    """Turns the errors a person can meet into one sentence on stderr and exit status 2.
+
+    The other layers' command modules are imported the first time a subcommand is looked up
+    (or --help lists them), not for plain `watchdesk`, which goes straight to the desk."""
+
+    _registered = False
+
+    def _register_all(self) -> None:
+        if not Root._registered:
+            Root._registered = True
+            from watchdesk.cli import registry  # noqa: F401 - command groups attach themselves on import
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._register_all()
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._register_all()
+        return super().list_commands(ctx)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except _PERSON_ERRORS as exc:
+        except Exception as exc:
+            if not isinstance(exc, person_errors()):
+                raise
             click.echo(f"watchdesk: {exc}", err=True)
             ctx.exit(2)
 
@@ -316,7 +335,3 @@ def config_cmd(state: State, show_path: bool) -> None:
 
 def main() -> None:
     cli(prog_name="watchdesk")
-
-
-# Command groups of the other layers register themselves on import.
-from watchdesk.cli import registry  # noqa: E402,F401

@@ -4,29 +4,51 @@ The app owns what every screen shares: the runtime, the signed-in operator, the 
 data, the unseen-alert banner, the change watcher (PRAGMA data_version every half second,
 re-armed when each poll finishes) and the engine loop (run here unless `watchdesk serve`
 is alive against the same database).
+
+`make_app` takes an open `Runtime`, or a `DeskOpener` (the CLI's way, harlequin's rule): the
+first frame is then the shell (header, screen names, the board saying it is opening the
+database, footer), painted before anything imports SQLAlchemy or the store; a thread worker
+opens the runtime after that frame and posts `RuntimeOpened` (or `RuntimeFailed`, one
+sentence), and the handler on the UI thread puts the real screens in.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
+from textual.screen import Screen
 
 from watchdesk.core.enums import AlertState
 from watchdesk.core.records import Actor, AlertRecord
 from watchdesk.i18n import _
-from watchdesk.services.runtime import Runtime
 from watchdesk.tui.commands import DeskCommands
 from watchdesk.tui.live import ChangeWatcher
-from watchdesk.tui.messages import ActionDone, ActionRefused, DataChanged, EngineStatus, HeaderLoaded, NewAlerts, PollDone
+from watchdesk.tui.messages import (
+    ActionDone,
+    ActionRefused,
+    DataChanged,
+    EngineStatus,
+    HeaderLoaded,
+    NewAlerts,
+    PollDone,
+    RuntimeFailed,
+    RuntimeOpened,
+)
 from watchdesk.tui.registry import by_mode, entries
 from watchdesk.tui.themes import THEMES
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) is imported by the opening worker, not here
+    from watchdesk.clock import Clock
+    from watchdesk.config import Config
+    from watchdesk.services.runtime import Runtime
 
 WATCH_INTERVAL = 0.5  # seconds between data_version polls: a change shows within ~1 s
 HEADER_EVERY = 30.0  # seconds: who is on duty changes at shift boundaries, not every second
@@ -38,6 +60,23 @@ class HeaderState:
     period_ends: datetime | None = None
     on_duty: dict[int, list[str]] = field(default_factory=dict)
     loaded: bool = False  # until the first read, the header says nothing rather than "nobody"
+
+
+@dataclass(frozen=True)
+class DeskOpener:
+    """How the desk opens its runtime after its first frame (the CLI's way).
+
+    `config` is read before the app starts (a bad file or key is named before the terminal is
+    taken) and gives the theme, keys and header; `clock` is the one the runtime will use;
+    `open` runs in a thread worker: it imports the store, opens (and upgrades) the database
+    and returns the Runtime, or raises an error a person can meet (one sentence).
+    """
+
+    config: Config
+    clock: Clock
+    open: Callable[[], Runtime]
+    where: str = ""
+    """The database file, shown on the board while it opens."""
 
 
 class DeskApp(App[None]):
@@ -57,7 +96,7 @@ class DeskApp(App[None]):
 
     def __init__(
         self,
-        rt: Runtime,
+        source: Runtime | DeskOpener,
         *,
         operator: Actor | None = None,
         run_engine: bool | None = None,
@@ -67,11 +106,17 @@ class DeskApp(App[None]):
         blink: bool = True,
     ) -> None:
         super().__init__()
-        from watchdesk.tui.screens import catalog  # noqa: F401 - registers the screens
-
-        self.rt = rt
+        self._opener = source if isinstance(source, DeskOpener) else None
+        self.rt: Runtime = None  # type: ignore[assignment] - set when the runtime is open (`is_open`)
+        config = source.config
+        self.desk_config: Config = config
+        """The config, known before the database is open (header, theme, keys)."""
+        self.desk_clock: Clock = source.clock
+        """The injected clock: the header's time before and after the database opens."""
+        self.open_failure = ""
+        """Why the database could not be opened ('' while it opens or once it is open)."""
         self.set_reactive(DeskApp.operator, operator)
-        self.run_engine = rt.config.engine.run_in_desk if run_engine is None else run_engine
+        self.run_engine = config.engine.run_in_desk if run_engine is None else run_engine
         self.watch_changes = watch
         self.ask_sign_in_at_start = ask_sign_in and operator is None
         self.start_mode = start
@@ -79,23 +124,80 @@ class DeskApp(App[None]):
         self.header_state = HeaderState()
         self.unseen: list[AlertRecord] = []
         self.engine_note = ""
-        self._watcher = ChangeWatcher(rt.db.path)
+        self._watcher: ChangeWatcher | None = None
         self._last_version: int | None = None
-        # What exists when the desk opens is not news: bell and banner are for what comes after.
-        self._max_alert_id, self._last_page_id = _high_water(rt)
+        self._max_alert_id = self._last_page_id = 0
+        self._shell: Any = None  # the OpeningScreen, while the runtime opens (or failed to)
         self._engine: Any = None
+        self._engine_lock = threading.Lock()  # the engine worker and on_unmount agree on the one engine
+        self._closing = False
         for theme in THEMES.values():
             self.register_theme(theme)
-        self.theme = THEMES[rt.config.desk.theme].name
-        for entry in entries():
-            self.add_mode(entry.mode, entry.factory)
-        if rt.config.desk.keys:
-            self.set_keymap(dict(rt.config.desk.keys))  # [desk] keys: binding id -> key(s)
+        self.theme = THEMES[config.desk.theme].name
+        if config.desk.keys:
+            self.set_keymap(dict(config.desk.keys))  # [desk] keys: binding id -> key(s)
+        if self._opener is None:
+            from watchdesk.tui.screens import catalog  # noqa: F401 - registers the screens
+
+            self._attach(source, _high_water(source))  # type: ignore[arg-type]
+
+    @property
+    def is_open(self) -> bool:
+        """True once the runtime is open and the screens are in."""
+        return self.rt is not None
 
     # -- start-up -----------------------------------------------------------------------
+    def get_default_screen(self) -> Screen:
+        if self._opener is None:
+            return super().get_default_screen()
+        from watchdesk.tui.screens.opening import OpeningScreen
+
+        self._shell = OpeningScreen(self._opener.where)
+        return self._shell
+
     def on_mount(self) -> None:
-        self.switch_mode(self.start_mode if by_mode(self.start_mode) else entries()[0].mode)
         self.set_interval(1.0, self._tick)
+        if self._opener is None:
+            self._start()
+        else:
+            # The shell is this first frame; the database opens once it is on the screen.
+            self.call_after_refresh(self._open_runtime)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="open")
+    def _open_runtime(self) -> None:
+        assert self._opener is not None
+        try:
+            rt = self._opener.open()
+            from watchdesk.tui.screens import catalog  # noqa: F401 - registers the screens (imports the store)
+
+            high_water = _high_water(rt)
+        except Exception as exc:  # noqa: BLE001 - the desk never shows a traceback; it says what failed
+            self.post_message(RuntimeFailed(_open_sentence(exc)))
+            return
+        self.post_message(RuntimeOpened(rt, high_water))
+
+    def on_runtime_opened(self, message: RuntimeOpened) -> None:
+        self._attach(message.rt, message.high_water)
+        self._start()
+
+    def on_runtime_failed(self, message: RuntimeFailed) -> None:
+        self.open_failure = message.sentence
+        self.bell()
+        self._shell.show_failure(message.sentence)  # stays on the board until the operator quits
+        self.notify(message.sentence, severity="error", markup=False)  # seen over help or the palette too
+
+    def _attach(self, rt: Runtime, high_water: tuple[int, int]) -> None:
+        """The runtime is open: keep it, watch its file, put the screens in."""
+        self.rt = rt
+        self.desk_config, self.desk_clock = rt.config, rt.clock
+        self._watcher = ChangeWatcher(rt.db.path)
+        # What exists when the desk opens is not news: bell and banner are for what comes after.
+        self._max_alert_id, self._last_page_id = high_water
+        for entry in entries():
+            self.add_mode(entry.mode, entry.factory)
+
+    def _start(self) -> None:
+        self.switch_mode(self.start_mode if by_mode(self.start_mode) else entries()[0].mode)
         self._load_header()
         self.set_interval(HEADER_EVERY, self._load_header)
         if self.watch_changes:
@@ -108,7 +210,15 @@ class DeskApp(App[None]):
             self.ask_sign_in(lambda _actor: None)
 
     def on_unmount(self) -> None:
-        self._watcher.close()
+        if self._watcher is not None:
+            self._watcher.close()
+        with self._engine_lock:
+            self._closing = True
+            engine = self._engine
+        if engine is not None:
+            # Waits for a tick still running in its worker, then drops this desk's runner row
+            # (a second desk or `serve` need not wait for it to go stale).
+            engine.close()
 
     def _tick(self) -> None:
         tick = getattr(self.screen, "tick", None)
@@ -117,7 +227,7 @@ class DeskApp(App[None]):
 
     # -- screens ------------------------------------------------------------------------
     def goto(self, mode: str) -> None:
-        if by_mode(mode) is None:
+        if not self.is_open or by_mode(mode) is None:
             return
         if self.current_mode != mode:
             self.switch_mode(mode)
@@ -148,10 +258,14 @@ class DeskApp(App[None]):
 
     # -- palette commands ---------------------------------------------------------------
     def verify_log(self) -> None:
+        if not self.is_open:
+            return
         self.goto("log")
         self.call_after_refresh(lambda: getattr(self.screen, "action_verify", lambda: None)())
 
     def acknowledge_by_id(self, alert_id: int) -> None:
+        if not self.is_open:
+            return
         if self.operator is None:
             self.ask_sign_in(lambda actor: actor and self.acknowledge_by_id(alert_id))
             return
@@ -170,6 +284,8 @@ class DeskApp(App[None]):
         self.post_message(ActionDone("acknowledge", alert_id, _("Acknowledged #{id}.").format(id=alert_id)))
 
     def poll_now(self, key: str = "") -> None:
+        if not self.is_open:
+            return
         self.notify(_("Polling {what} now…").format(what=key or _("all sources")), markup=False)
         self._poll_sources(key)
 
@@ -199,6 +315,10 @@ class DeskApp(App[None]):
 
     # -- the operator -------------------------------------------------------------------
     def ask_sign_in(self, then: Callable[[Actor | None], Any]) -> None:
+        if not self.is_open:
+            # The officers are in the database: ask as soon as it is open.
+            self.ask_sign_in_at_start = True
+            return
         from watchdesk.tui.screens.signin import SignInScreen
 
         self.push_screen(SignInScreen(), then)
@@ -239,6 +359,7 @@ class DeskApp(App[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="watch")
     def _poll_changes(self) -> None:
         changed: int | None = None
+        assert self._watcher is not None  # polls start once the runtime is open
         try:
             version = self._watcher.version()
             if version != self._last_version:
@@ -303,9 +424,13 @@ class DeskApp(App[None]):
             if other_engine_alive(self.rt, kind="serve"):
                 note = _("watching only: 'watchdesk serve' runs the engine")
             else:
-                if self._engine is None:
-                    self._engine = Engine(self.rt, kind="desk")
-                self._engine.tick()
+                with self._engine_lock:
+                    if self._closing:
+                        return  # the desk is exiting: no new engine (on_unmount closes the one there is)
+                    if self._engine is None:
+                        self._engine = Engine(self.rt, kind="desk")
+                    engine = self._engine
+                engine.tick()  # after close() a tick does nothing
         except Exception as exc:  # noqa: BLE001 - the desk must stay up; it says what failed
             note = _("engine stopped a cycle: {error}").format(error=str(exc)[:200])
         finally:
@@ -329,11 +454,36 @@ def _high_water(rt: Runtime) -> tuple[int, int]:
     return alert, note
 
 
-def make_app(rt: Runtime, **options: Any) -> DeskApp:
-    """The desk app on a runtime; options as DeskApp's (operator, run_engine, watch, ask_sign_in, start)."""
-    return DeskApp(rt, **options)
+def _open_sentence(exc: Exception) -> str:
+    """One sentence for a failed opening: the error's own (it names the file and what to do)
+    when a person can meet it, else what failed."""
+    from watchdesk.config import ConfigError
+    from watchdesk.services.errors import PermissionDenied, ServiceError
+
+    known: tuple[type[Exception], ...] = (ConfigError, ServiceError, PermissionDenied)
+    try:
+        from watchdesk.store.db import DatabaseError
+        from watchdesk.store.migrations import SchemaTooNew
+
+        known += (DatabaseError, SchemaTooNew)
+    except Exception:  # noqa: BLE001 - the store itself failed to import: say so below
+        pass
+    text = " ".join(str(exc).split())
+    if isinstance(exc, known) and text:
+        return text
+    return _("The database could not be opened ({error}); check the path, its permissions and the [database] section of the config.").format(
+        error=f"{type(exc).__name__}: {text}"[:300])
 
 
-def run_desk(rt: Runtime, **options: Any) -> None:
-    """Run the desk in this terminal until the operator quits (ctrl+q)."""
-    make_app(rt, **options).run()
+def make_app(source: Runtime | DeskOpener, **options: Any) -> DeskApp:
+    """The desk app on an open runtime, or on a `DeskOpener` (the shell paints first, the runtime
+    opens in a worker); options as DeskApp's (operator, run_engine, watch, ask_sign_in, start)."""
+    return DeskApp(source, **options)
+
+
+def run_desk(source: Runtime | DeskOpener, **options: Any) -> DeskApp:
+    """Run the desk in this terminal until the operator quits (ctrl+q); returns the app
+    (`open_failure` says why the database could not be opened, if it could not)."""
+    app = make_app(source, **options)
+    app.run()
+    return app

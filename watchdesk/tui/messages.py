@@ -125,3 +125,18 @@ class OfficersLoaded(Message, bubble=False):
     """Active officers, for the sign-in list."""
 
     officers: list[Any]
+
+
+@dataclass
+class RuntimeOpened(Message, bubble=False):
+    """The opening worker opened the database (watchdesk.services.runtime.Runtime); the store is imported."""
+
+    rt: Any
+    high_water: tuple[int, int]  # the highest alert id and notification id when the desk opened
+
+
+@dataclass
+class RuntimeFailed(Message, bubble=False):
+    """The opening worker could not open the database; `sentence` says why and what to do."""
+
+    sentence: str

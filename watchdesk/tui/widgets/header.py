@@ -15,7 +15,8 @@ LEVEL_NAMES = {1: "L1", 2: "L2", 3: "L3"}
 
 
 class DeskHeader(Widget):
-    """Two lines; reads everything from the app (`header_state`, `operator`, `rt.now()`)."""
+    """Two lines; reads everything from the app (`header_state`, `operator`, `desk_config`, `desk_clock`),
+    so it shows before the database is open."""
 
     DEFAULT_CSS = """
     DeskHeader { height: 2; background: $panel; color: $foreground; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
@@ -23,13 +24,13 @@ class DeskHeader(Widget):
 
     def render(self) -> Text:
         app: Any = self.app
-        rt = app.rt
-        now: datetime = rt.now()
+        config = app.desk_config
+        now: datetime = app.desk_clock.now()
         state = app.header_state
         line1 = Text(no_wrap=True, overflow="ellipsis")
-        line1.append(rt.config.desk.name, style="bold")
+        line1.append(config.desk.name, style="bold")
         line1.append("  ")
-        line1.append(rt.local(now).strftime("%H:%M:%S %d/%m/%Y"), style="bold")
+        line1.append(now.astimezone(config.desk.zone).strftime("%H:%M:%S %d/%m/%Y"), style="bold")
         line1.append("  ")
         if not state.loaded:
             line1.append("…", style="dim")
