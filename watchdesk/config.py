@@ -3,13 +3,13 @@
 Found by `--config PATH`, else `$WATCHDESK_CONFIG`, else `./watchdesk.toml`, else the user
 config directory; with none, the built-in defaults (which work). Validation is pydantic's
 (already a dependency of SQLModel) with unknown keys forbidden; every error becomes one
-sentence naming the file, the key and what is allowed.
+sentence naming the file, the key and what is allowed. Finding and reading the file (stdlib
+only, for the desk's shell) is watchdesk/config_file.py.
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -17,12 +17,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from watchdesk.config_file import (
+    DEFAULTS_WHERE,
+    DESK_NAME,
+    DESK_TIMEZONE,
+    LANGUAGES,
+    THEME_NAMES,
+    ConfigError,
+    load_toml,
+    sqlite_url,
+)
 from watchdesk.core.enums import Severity, SourceKind
-from watchdesk.locations import config_candidates, default_database_path
-
-
-class ConfigError(Exception):
-    """A config file that cannot be used; the message is one sentence for a person."""
 
 
 _DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*(?:(\d+)\s*s)?\s*$")
@@ -80,10 +85,10 @@ class _Section(BaseModel):
 
 
 class DeskConfig(_Section):
-    name: str = "watchdesk"
-    timezone: str = "Asia/Ho_Chi_Minh"
-    language: Literal["vi", "en", ""] = ""
-    theme: Literal["dark", "light", "high-contrast"] = "dark"
+    name: str = DESK_NAME
+    timezone: str = DESK_TIMEZONE
+    language: Literal[LANGUAGES] = ""  # type: ignore[valid-type] - a tuple of literals
+    theme: Literal[THEME_NAMES] = "dark"  # type: ignore[valid-type]
     keys: dict[str, str] = Field(default_factory=dict)
     """The desk's keys remapped: binding id -> key(s), e.g. {"alerts.acknowledge" = "k"} (ids: press ? in the desk)."""
 
@@ -108,12 +113,7 @@ class DatabaseConfig(_Section):
 
     def resolved_url(self, override_path: str | None = None) -> str:
         """The SQLAlchemy URL: --db beats url beats path beats the user data directory."""
-        if override_path:
-            return f"sqlite:///{Path(override_path).expanduser()}"
-        if self.url:
-            return self.url
-        path = Path(self.path).expanduser() if self.path else default_database_path()
-        return f"sqlite:///{path}"
+        return sqlite_url(self.path, self.url, override_path)
 
 
 class EngineConfig(_Section):
@@ -433,7 +433,7 @@ def _allowed(msg: str) -> str:
     return msg[:1].lower() + msg[1:]
 
 
-def parse_config(data: dict[str, Any], where: str = "built-in defaults") -> Config:
+def parse_config(data: dict[str, Any], where: str = DEFAULTS_WHERE) -> Config:
     """Validate a dict (a parsed TOML file) or raise ConfigError with one sentence."""
     try:
         config = Config.model_validate(data)
@@ -444,23 +444,9 @@ def parse_config(data: dict[str, Any], where: str = "built-in defaults") -> Conf
 
 def load_config(explicit: str | Path | None = None) -> Config:
     """Find and read the config file, or return the built-in defaults when there is none."""
-    for path, why in config_candidates(explicit):
-        if path.is_file():
-            return read_config_file(path)
-        if why in ("--config", "$WATCHDESK_CONFIG"):
-            raise ConfigError(f"{path}: config file not found (given by {why}); check the path.")
-    return Config()
+    return config_of(*load_toml(explicit))
 
 
-def read_config_file(path: Path) -> Config:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror}).") from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: the config file is not UTF-8 text; save it as UTF-8.") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc}); fix that line.") from None
-    return parse_config(data, str(path))
+def config_of(data: dict[str, Any], where: str) -> Config:
+    """The validated config of a file's TOML (`load_toml`'s answer)."""
+    return Config() if where == DEFAULTS_WHERE else parse_config(data, where)

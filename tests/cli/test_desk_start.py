@@ -1,5 +1,6 @@
-"""Plain `watchdesk`: the desk's shell paints before the store is imported; config errors still
-end in one sentence before the terminal is taken, database errors after the desk closes."""
+"""Plain `watchdesk`: the desk's shell paints before pydantic and the store are imported; a missing
+config file or bad TOML ends in one sentence before the terminal is taken, an invalid key closes
+the desk at once and ends in its sentence, database errors end in theirs after the desk closes."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ FIRST_FRAME = textwrap.dedent("""
     from watchdesk.cli.common import State
     from watchdesk.cli.desk import desk_app
 
-    STORE = ("sqlalchemy", "sqlmodel", "watchdesk.store", "watchdesk.services.runtime")
+    STORE = ("pydantic", "sqlalchemy", "sqlmodel", "watchdesk.store", "watchdesk.services.runtime")
     app = desk_app(State(sys.argv[1], sys.argv[2]), run_engine=False, watch=False, ask_sign_in=False, blink=False)
     seen = {}
     display = app._display
@@ -64,21 +65,53 @@ def test_plain_watchdesk_imports_no_store() -> None:
         "import sys\n"
         "from watchdesk.cli.main import cli\n"
         "import watchdesk.tui.app, watchdesk.tui.screens.opening\n"
-        "print(','.join(sorted(m for m in sys.modules if m.startswith(('sqlalchemy', 'sqlmodel', 'watchdesk.store')))))\n"
+        "print(','.join(sorted(m for m in sys.modules if m.startswith(('pydantic', 'sqlalchemy', 'sqlmodel', 'watchdesk.store')))))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ""
 
 
-def test_a_bad_config_stops_before_the_desk(tmp_path: Path) -> None:
+def test_bad_toml_stops_before_the_desk(tmp_path: Path) -> None:
     config = tmp_path / "bad.toml"
-    config.write_text('[desk]\ntheme = "purple"\n', encoding="utf-8")
+    config.write_text('[desk]\ntheme = "dark\n', encoding="utf-8")
     out = subprocess.run([sys.executable, "-m", "watchdesk", "--config", str(config)], cwd=ROOT, capture_output=True, text=True,
                          timeout=120, stdin=subprocess.DEVNULL)
     assert out.returncode == 2
-    assert out.stderr.strip() == f"watchdesk: {config}: key 'desk.theme' must be 'dark', 'light' or 'high-contrast' (got 'purple')."
+    assert out.stderr.startswith(f"watchdesk: {config}: not valid TOML (") and out.stderr.strip().endswith("; fix that line.")
     assert out.stdout == ""  # the terminal was never taken
+
+
+def _run_headless(shown: list[str]):  # noqa: ANN202 - DeskApp.run, headless: what the operator sees, then ctrl+q
+    from watchdesk.tui.app import DeskApp
+
+    def run(self: DeskApp) -> None:
+        async def drive() -> None:
+            async with self.run_test(size=(100, 30)) as pilot:
+                await pilot.pause()
+                await self.workers.wait_for_complete()
+                await pilot.pause()
+                if self.is_running:
+                    shown.append(str(self.screen.query_one("#opening").render()))
+
+        asyncio.run(drive())
+
+    return run
+
+
+def test_an_invalid_key_closes_the_desk_in_its_sentence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Validated in the opening worker: the desk closes by itself, `watchdesk` prints the sentence and exits 2."""
+    from watchdesk.tui.app import DeskApp
+
+    config = tmp_path / "bad.toml"
+    config.write_text('[desk]\ntheme = "purple"\n', encoding="utf-8")
+    shown: list[str] = []
+    monkeypatch.setattr(DeskApp, "run", _run_headless(shown))
+    result = CliRunner().invoke(cli, ["--config", str(config), "--db", str(tmp_path / "desk.db")])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"watchdesk: {config}: key 'desk.theme' must be 'dark', 'light' or 'high-contrast' (got 'purple')."
+    assert shown == []  # closed before the operator had to quit
+    assert not (tmp_path / "desk.db").exists()  # validated before the database was touched
 
 
 def test_a_database_it_cannot_open_ends_in_its_sentence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -90,18 +123,7 @@ def test_a_database_it_cannot_open_ends_in_its_sentence(tmp_path: Path, monkeypa
     config = tmp_path / "watchdesk.toml"
     config.write_text("", encoding="utf-8")
     shown: list[str] = []
-
-    def run_headless(self: DeskApp) -> None:  # what the operator sees, then ctrl+q
-        async def drive() -> None:
-            async with self.run_test(size=(100, 30)) as pilot:
-                await pilot.pause()
-                await self.workers.wait_for_complete()
-                await pilot.pause()
-                shown.append(str(self.screen.query_one("#opening").render()))
-
-        asyncio.run(drive())
-
-    monkeypatch.setattr(DeskApp, "run", run_headless)
+    monkeypatch.setattr(DeskApp, "run", _run_headless(shown))
     result = CliRunner().invoke(cli, ["--config", str(config), "--db", str(junk)])
     sentence = f"{junk}: cannot use this database file (file is not a database); check the path and its permissions."
     assert result.exit_code == 2

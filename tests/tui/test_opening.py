@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Static
 
 from tests.tui.conftest import of_type, settle
 from tests.tui.screen_text import screen_text
+from watchdesk.config_file import ShellSettings
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.db import DatabaseError
 from watchdesk.tui.app import DeskOpener, make_app
@@ -21,7 +22,7 @@ from watchdesk.tui.screens.opening import OpeningScreen
 
 
 def _opener(rt: Runtime, open_: Callable[[], Runtime]) -> DeskOpener:
-    return DeskOpener(rt.config, rt.clock, open_, where="/srv/watchdesk/desk.db")
+    return DeskOpener(ShellSettings.from_config(rt.config, "/srv/watchdesk/desk.db"), rt.clock, open_)
 
 
 def _gated(rt: Runtime) -> tuple[DeskOpener, threading.Event, list[str]]:

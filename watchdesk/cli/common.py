@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
-from watchdesk.config import ConfigError
+from watchdesk.config_file import ConfigError
 from watchdesk.core.records import Actor
 from watchdesk.services.errors import PermissionDenied, ServiceError
 
@@ -54,11 +54,6 @@ class State:
 
         self._runtime = open_runtime(config, config_path=self.config_path, db_path=self.db_path, clock=clock)
         return self._runtime
-
-    def database_path(self, config: Any) -> str:
-        """Where the database is, as a person reads it (no store import)."""
-        url = config.database.resolved_url(self.db_path)
-        return url.removeprefix("sqlite:///")
 
     def config(self):  # noqa: ANN201
         if self._runtime is not None:

@@ -26,6 +26,7 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from watchdesk.config_file import ConfigError, ShellSettings
 from watchdesk.core.enums import AlertState
 from watchdesk.core.records import Actor, AlertRecord
 from watchdesk.i18n import _
@@ -47,7 +48,6 @@ from watchdesk.tui.themes import THEMES
 
 if TYPE_CHECKING:  # the store (SQLAlchemy) is imported by the opening worker, not here
     from watchdesk.clock import Clock
-    from watchdesk.config import Config
     from watchdesk.services.runtime import Runtime
 
 WATCH_INTERVAL = 0.5  # seconds between data_version polls: a change shows within ~1 s
@@ -64,19 +64,17 @@ class HeaderState:
 
 @dataclass(frozen=True)
 class DeskOpener:
-    """How the desk opens its runtime after its first frame (the CLI's way).
+    """How the desk opens after its first frame (the CLI's way).
 
-    `config` is read before the app starts (a bad file or key is named before the terminal is
-    taken) and gives the theme, keys and header; `clock` is the one the runtime will use;
-    `open` runs in a thread worker: it imports the store, opens (and upgrades) the database
-    and returns the Runtime, or raises an error a person can meet (one sentence).
+    `shell` (read from the config file without validating it) gives the header, theme, keys and
+    where the database is; `clock` is the one the runtime will use; `open` runs in a thread
+    worker: it validates the config, imports the store, opens (and upgrades) the database and
+    returns the Runtime, or raises an error a person can meet (one sentence).
     """
 
-    config: Config
+    shell: ShellSettings
     clock: Clock
     open: Callable[[], Runtime]
-    where: str = ""
-    """The database file, shown on the board while it opens."""
 
 
 class DeskApp(App[None]):
@@ -108,15 +106,14 @@ class DeskApp(App[None]):
         super().__init__()
         self._opener = source if isinstance(source, DeskOpener) else None
         self.rt: Runtime = None  # type: ignore[assignment] - set when the runtime is open (`is_open`)
-        config = source.config
-        self.desk_config: Config = config
-        """The config, known before the database is open (header, theme, keys)."""
+        self.shell = source.shell if isinstance(source, DeskOpener) else ShellSettings.from_config(source.config)
+        """Name, zone, theme and keys, known before the database is open (the validated config's once open)."""
         self.desk_clock: Clock = source.clock
         """The injected clock: the header's time before and after the database opens."""
         self.open_failure = ""
         """Why the database could not be opened ('' while it opens or once it is open)."""
         self.set_reactive(DeskApp.operator, operator)
-        self.run_engine = config.engine.run_in_desk if run_engine is None else run_engine
+        self._run_engine = run_engine  # None: as the config says (known once it is validated)
         self.watch_changes = watch
         self.ask_sign_in_at_start = ask_sign_in and operator is None
         self.start_mode = start
@@ -133,13 +130,21 @@ class DeskApp(App[None]):
         self._closing = False
         for theme in THEMES.values():
             self.register_theme(theme)
-        self.theme = THEMES[config.desk.theme].name
-        if config.desk.keys:
-            self.set_keymap(dict(config.desk.keys))  # [desk] keys: binding id -> key(s)
+        self._apply_shell(self.shell)
         if self._opener is None:
             from watchdesk.tui.screens import catalog  # noqa: F401 - registers the screens
 
             self._attach(source, _high_water(source))  # type: ignore[arg-type]
+
+    def _apply_shell(self, shell: ShellSettings) -> None:
+        self.shell = shell
+        self.theme = THEMES[shell.theme].name
+        if shell.keys:
+            self.set_keymap(dict(shell.keys))  # [desk] keys: binding id -> key(s)
+
+    @property
+    def run_engine(self) -> bool:
+        return self.rt.config.engine.run_in_desk if self._run_engine is None else self._run_engine
 
     @property
     def is_open(self) -> bool:
@@ -152,7 +157,7 @@ class DeskApp(App[None]):
             return super().get_default_screen()
         from watchdesk.tui.screens.opening import OpeningScreen
 
-        self._shell = OpeningScreen(self._opener.where)
+        self._shell = OpeningScreen(self._opener.shell.database)
         return self._shell
 
     def on_mount(self) -> None:
@@ -172,7 +177,7 @@ class DeskApp(App[None]):
 
             high_water = _high_water(rt)
         except Exception as exc:  # noqa: BLE001 - the desk never shows a traceback; it says what failed
-            self.post_message(RuntimeFailed(_open_sentence(exc)))
+            self.post_message(RuntimeFailed(_open_sentence(exc), closes=isinstance(exc, ConfigError)))
             return
         self.post_message(RuntimeOpened(rt, high_water))
 
@@ -182,6 +187,9 @@ class DeskApp(App[None]):
 
     def on_runtime_failed(self, message: RuntimeFailed) -> None:
         self.open_failure = message.sentence
+        if message.closes:  # an invalid config: `watchdesk` prints the sentence once the terminal is back
+            self.exit(return_code=2)
+            return
         self.bell()
         self._shell.show_failure(message.sentence)  # stays on the board until the operator quits
         self.notify(message.sentence, severity="error", markup=False)  # seen over help or the palette too
@@ -189,7 +197,10 @@ class DeskApp(App[None]):
     def _attach(self, rt: Runtime, high_water: tuple[int, int]) -> None:
         """The runtime is open: keep it, watch its file, put the screens in."""
         self.rt = rt
-        self.desk_config, self.desk_clock = rt.config, rt.clock
+        self.desk_clock = rt.clock
+        shell = ShellSettings.from_config(rt.config, self._opener.shell.database if self._opener else None)
+        if shell != self.shell:  # validated: the same unless the file changed since it was read
+            self._apply_shell(shell)
         self._watcher = ChangeWatcher(rt.db.path)
         # What exists when the desk opens is not news: bell and banner are for what comes after.
         self._max_alert_id, self._last_page_id = high_water
@@ -457,7 +468,6 @@ def _high_water(rt: Runtime) -> tuple[int, int]:
 def _open_sentence(exc: Exception) -> str:
     """One sentence for a failed opening: the error's own (it names the file and what to do)
     when a person can meet it, else what failed."""
-    from watchdesk.config import ConfigError
     from watchdesk.services.errors import PermissionDenied, ServiceError
 
     known: tuple[type[Exception], ...] = (ConfigError, ServiceError, PermissionDenied)

@@ -45,7 +45,7 @@ class DeskCommands(Provider):
         out.append((_("Switch operator (sign in)"), app.action_sign_in, "ctrl+o"))
         out.append((_("Verify the audit log"), app.verify_log, ""))
         out.append((_("Poll all sources now"), partial(app.poll_now, ""), ""))
-        for key in [s.key for s in app.desk_config.sources]:
+        for key in [s.key for s in app.rt.config.sources] if app.is_open else []:
             out.append((_("Poll source {key} now").format(key=key), partial(app.poll_now, key), ""))
         out.append((_("Next theme (dark, light, high contrast)"), app.action_next_theme, "ctrl+t"))
         out.append((_("Help: every key"), app.action_help, "?"))

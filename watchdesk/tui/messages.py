@@ -137,6 +137,8 @@ class RuntimeOpened(Message, bubble=False):
 
 @dataclass
 class RuntimeFailed(Message, bubble=False):
-    """The opening worker could not open the database; `sentence` says why and what to do."""
+    """The opening worker could not validate the config or open the database; `sentence` says why
+    and what to do. `closes`: the config is invalid, nothing on the desk can help, so it closes."""
 
     sentence: str
+    closes: bool = False

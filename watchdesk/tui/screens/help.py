@@ -61,7 +61,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help", classes="form-box"):
             app: Any = self.app
-            yield Static(help_text(list(app.BINDINGS), dict(app.desk_config.desk.keys)))
+            yield Static(help_text(list(app.BINDINGS), dict(app.shell.keys)))
 
     def action_close(self) -> None:
         self.dismiss(None)

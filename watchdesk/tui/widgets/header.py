@@ -15,7 +15,7 @@ LEVEL_NAMES = {1: "L1", 2: "L2", 3: "L3"}
 
 
 class DeskHeader(Widget):
-    """Two lines; reads everything from the app (`header_state`, `operator`, `desk_config`, `desk_clock`),
+    """Two lines; reads everything from the app (`header_state`, `operator`, `shell`, `desk_clock`),
     so it shows before the database is open."""
 
     DEFAULT_CSS = """
@@ -24,13 +24,13 @@ class DeskHeader(Widget):
 
     def render(self) -> Text:
         app: Any = self.app
-        config = app.desk_config
+        shell = app.shell
         now: datetime = app.desk_clock.now()
         state = app.header_state
         line1 = Text(no_wrap=True, overflow="ellipsis")
-        line1.append(config.desk.name, style="bold")
+        line1.append(shell.name, style="bold")
         line1.append("  ")
-        line1.append(now.astimezone(config.desk.zone).strftime("%H:%M:%S %d/%m/%Y"), style="bold")
+        line1.append(now.astimezone(shell.zone).strftime("%H:%M:%S %d/%m/%Y"), style="bold")
         line1.append("  ")
         if not state.loaded:
             line1.append("…", style="dim")
