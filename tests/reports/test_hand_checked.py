@@ -59,6 +59,7 @@ def night(rt, clock, staff):
 
 
 def test_figures_match_the_hand_count(rt, night):
+    L = lambda t: local(rt, t)  # noqa: E731
     start, end, name = date_window(rt, "2026-02-16", "2026-02-17")
     r = ack_report(rt, start, end, name)
     assert r.proof.ok and r.proof.first_line().startswith("Audit log verified")
@@ -98,7 +99,21 @@ def test_figures_match_the_hand_count(rt, night):
     assert by_id[night["A4"]].escalations == 2
     hours = {h.officer: h for h in r.hours}
     assert hours["hung"].hours == 12 and hours["hung"].night_hours == 8  # 22:00–06:00
-    assert sum(n for _h, n in r.per_hour) == 5
+    # Every hour of the two days (Hanoi), quiet ones at 0: A1, A2 at 20h, A3 at 21h, A4 at 22h, A5 at 06h.
+    assert len(r.per_hour) == 48 and r.per_hour[0][0] == L("2026-02-16 00:00")
+    assert {h.strftime("%d %H"): n for h, n in r.per_hour if n} == {"16 20": 2, "16 21": 1, "16 22": 1, "17 06": 1}
+    assert [h.hour for h, _n in r.per_hour[:3]] == [0, 1, 2]
+
+
+def test_hour_ticks_label_the_chart_by_local_time(rt):
+    from watchdesk.tui.screens.reports import hour_ticks
+
+    day = [rt.local(local(rt, "2026-02-16 19:00") + timedelta(hours=i)) for i in range(12)]
+    assert hour_ticks(day) == ([0, 3, 6], ["19:00", "22:00", "01:00"])
+    assert hour_ticks(day, most=2) == ([0, 5], ["19:00", "00:00"])
+    week = [rt.local(local(rt, "2026-02-10 00:00") + timedelta(hours=i)) for i in range(169)]
+    assert hour_ticks(week) == ([0, 56, 112], ["10/02 00h", "12/02 08h", "14/02 16h"])
+    assert hour_ticks([]) == ([], []) and hour_ticks(day[:1]) == ([0], ["19:00"]) and hour_ticks(day[:2]) == ([0, 1], ["19:00", "20:00"])
 
 
 def test_every_format_carries_the_definitions_and_proof(rt, night):

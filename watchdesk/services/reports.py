@@ -175,7 +175,7 @@ class AckReport:
     escalations_by_level: dict[int, int]  # escalation steps fired, by the level they reached
     alerts_by_top_level: dict[int, int]  # alerts by the highest level they reached
     resolve_by_severity: dict[str, Stats]  # time to resolve (breaches unused: 0)
-    per_hour: list[tuple[datetime, int]]  # alerts received per desk-zone hour
+    per_hour: list[tuple[datetime, int]]  # alerts received in each hour of the window (zeros too), desk zone
     hours: list[HoursRow]
     definitions: tuple[str, ...] = DEFINITIONS
     targets: dict[str, float] = field(default_factory=dict)
@@ -417,7 +417,7 @@ def ack_report(
         proof=proof, overall=overall, by_severity=by_severity, by_source=by_source, by_officer=by_officer,
         by_shift=by_shift, alerts=alerts, breaches=breaches, never_acked=unacked,
         escalations_by_level=dict(sorted(esc_by_level.items())), alerts_by_top_level=dict(sorted(Counter(levels).items())),
-        resolve_by_severity=resolve_by_severity, per_hour=_per_hour(rt, recvs), hours=_hours(rt, start, end, segments), targets=targets,
+        resolve_by_severity=resolve_by_severity, per_hour=_per_hour(rt, start, end, recvs), hours=_hours(rt, start, end, segments), targets=targets,
     )
 
 
@@ -472,16 +472,17 @@ def _shift_of_each(rt: Runtime, segments: list[Segment], recvs: tuple[str, ...])
     return out, ranges
 
 
-def _per_hour(rt: Runtime, recvs: tuple[str, ...]) -> list[tuple[datetime, int]]:
-    """Alerts received per hour (desk zone), from the received times in order: one bisect per hour with alerts."""
+def _per_hour(rt: Runtime, start: datetime, end: datetime, recvs: tuple[str, ...]) -> list[tuple[datetime, int]]:
+    """Alerts received in every hour of the window, quiet hours included (count 0), each hour as its
+    start in the desk's zone; found by one bisect of the received times per hour."""
     out, lo = [], 0
-    while lo < len(recvs):
-        hour = recvs[lo][:13]  # 'YYYY-MM-DD HH'; every time in that hour continues with ':'
-        hi = bisect_left(recvs, hour + ";", lo)  # ';' sorts right after ':', before the next hour
-        out.append((datetime.fromisoformat(hour + ":00:00").replace(tzinfo=UTC).astimezone(rt.zone), hi - lo))
-        lo = hi
+    hour = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    while hour < end:
+        after = hour + timedelta(hours=1)
+        hi = bisect_left(recvs, to_db_text(after), lo)
+        out.append((hour.astimezone(rt.zone), hi - lo))
+        hour, lo = after, hi
     return out
-
 
 
 def _text_after(stored: str, seconds: float) -> str:

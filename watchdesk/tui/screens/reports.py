@@ -67,12 +67,6 @@ class ReportsScreen(DeskScreen):
             yield DataTable(id="report-officers", cursor_type="row", zebra_stripes=True)
             yield Static("", id="report-breaches")
 
-    def on_mount(self) -> None:
-        for table_id in ("#report-severity", "#report-officers"):
-            table = self.query_one(table_id, DataTable)
-            for label in ("", _("alerts"), _("acked"), _("mean"), _("median"), _("p90"), _("max"), _("breaches")):
-                table.add_column(label)
-
     def reload(self) -> None:
         self._load(self.window)
 
@@ -107,7 +101,10 @@ class ReportsScreen(DeskScreen):
         self.query_one("#report-proof", Static).update(head)
         for table_id, groups in (("#report-severity", r.by_severity), ("#report-officers", r.by_officer)):
             table = self.query_one(table_id, DataTable)
-            table.clear()
+            # Columns again each time: auto widths then fit these figures, not the widest ever shown.
+            table.clear(columns=True)
+            for label in ("", _("alerts"), _("acked"), _("mean"), _("median"), _("p90"), _("max"), _("breaches")):
+                table.add_column(label)
             for key, s in groups.items():
                 table.add_row(plain(key), plain(s.count), plain(s.acked), plain(_dur(s.mean)), plain(_dur(s.median)),
                               plain(_dur(s.p90)), plain(_dur(s.max)), plain(s.breaches, "bold red" if s.breaches else ""))
@@ -135,7 +132,11 @@ class ReportsScreen(DeskScreen):
         plot.clear_figure()
         plot.title(_("Alerts per hour"))
         if r.per_hour:
+            # Every hour of the window is a point (quiet ones at 0); a few of them are labelled by their local time.
             plot.plot(list(range(len(r.per_hour))), [n for _h, n in r.per_hour])
+            # Two labels (start, middle) fit the chart's narrowest width (80 columns: 26 cells).
+            ticks, labels = hour_ticks([h for h, _n in r.per_hour], most=2)
+            plot.xticks(ticks, labels)
         self.query_one("#chart-hours", PlotextPlot).refresh()
 
         plot = self.query_one("#chart-breaches", PlotextPlot).plt
@@ -183,4 +184,17 @@ class ReportsScreen(DeskScreen):
         self.show_status(message.sentence, error=True)
 
 
+def hour_ticks(hours: list[Any], most: int = 3) -> tuple[list[int], list[str]]:
+    """Up to `most` evenly spread positions of an hourly series and their labels: 'HH:00' when the
+    series lies within one day, else 'dd/mm HHh'. The last one stands short of the end, so its
+    label fits inside the chart (plotext drops a label that does not)."""
+    if not hours:
+        return [], []
+    step = max(1, (len(hours) - 1) // most) if len(hours) > most else 1
+    ticks = list(range(0, len(hours), step))[:most]
+    one_day = hours[-1] - hours[0] < timedelta(hours=24)
+    return ticks, [hours[i].strftime("%H:00" if one_day else "%d/%m %Hh") for i in ticks]
+
+
 register_screen("6", "reports", N_("Reports"), ReportsScreen)
+
