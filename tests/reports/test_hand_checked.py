@@ -105,15 +105,14 @@ def test_figures_match_the_hand_count(rt, night):
     assert [h.hour for h, _n in r.per_hour[:3]] == [0, 1, 2]
 
 
-def test_hour_ticks_label_the_chart_by_local_time(rt):
-    from watchdesk.tui.screens.reports import hour_ticks
+def test_the_hours_chart_is_named_by_local_time(rt):
+    from watchdesk.tui.screens.reports import hour_span
 
     day = [rt.local(local(rt, "2026-02-16 19:00") + timedelta(hours=i)) for i in range(12)]
-    assert hour_ticks(day) == ([0, 3, 6], ["19:00", "22:00", "01:00"])
-    assert hour_ticks(day, most=2) == ([0, 5], ["19:00", "00:00"])
+    assert hour_span(day) == "19:00 → 06:00"
     week = [rt.local(local(rt, "2026-02-10 00:00") + timedelta(hours=i)) for i in range(169)]
-    assert hour_ticks(week) == ([0, 56, 112], ["10/02 00h", "12/02 08h", "14/02 16h"])
-    assert hour_ticks([]) == ([], []) and hour_ticks(day[:1]) == ([0], ["19:00"]) and hour_ticks(day[:2]) == ([0, 1], ["19:00", "20:00"])
+    assert hour_span(week) == "10/02 00h → 17/02 00h"
+    assert hour_span([]) == "" and hour_span(day[:1]) == "19:00 → 19:00"
 
 
 def test_every_format_carries_the_definitions_and_proof(rt, night):

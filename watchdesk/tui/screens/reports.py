@@ -122,7 +122,7 @@ class ReportsScreen(DeskScreen):
         plot = self.query_one("#chart-acks", PlotextPlot).plt
         plot.clear_data()
         plot.clear_figure()
-        plot.title(_("Time to acknowledge (min)"))
+        plot.title(_("Minutes to acknowledge"))  # short: a third of 80 columns holds it
         if acks_minutes:
             plot.hist(acks_minutes, bins=20)
         self.query_one("#chart-acks", PlotextPlot).refresh()
@@ -132,11 +132,12 @@ class ReportsScreen(DeskScreen):
         plot.clear_figure()
         plot.title(_("Alerts per hour"))
         if r.per_hour:
-            # Every hour of the window is a point (quiet ones at 0); a few of them are labelled by their local time.
+            # Every hour of the window is a point (quiet ones at 0). The axis is named by its first and
+            # last hour in one label: plotext drops tick labels that crowd a narrow chart, and which
+            # ones it drops changes with the sizes it was drawn at.
             plot.plot(list(range(len(r.per_hour))), [n for _h, n in r.per_hour])
-            # Two labels (start, middle) fit the chart's narrowest width (80 columns: 26 cells).
-            ticks, labels = hour_ticks([h for h, _n in r.per_hour], most=2)
-            plot.xticks(ticks, labels)
+            plot.xticks([], [])
+            plot.xlabel(hour_span([h for h, _n in r.per_hour]))
         self.query_one("#chart-hours", PlotextPlot).refresh()
 
         plot = self.query_one("#chart-breaches", PlotextPlot).plt
@@ -147,6 +148,8 @@ class ReportsScreen(DeskScreen):
         if per:
             names = sorted(per)
             plot.bar(names, [per[n] for n in names])
+        else:
+            plot.xlabel(_("no breaches"))
         self.query_one("#chart-breaches", PlotextPlot).refresh()
 
     def action_window(self) -> None:
@@ -184,16 +187,12 @@ class ReportsScreen(DeskScreen):
         self.show_status(message.sentence, error=True)
 
 
-def hour_ticks(hours: list[Any], most: int = 3) -> tuple[list[int], list[str]]:
-    """Up to `most` evenly spread positions of an hourly series and their labels: 'HH:00' when the
-    series lies within one day, else 'dd/mm HHh'. The last one stands short of the end, so its
-    label fits inside the chart (plotext drops a label that does not)."""
+def hour_span(hours: list[Any]) -> str:
+    """'19:00 → 06:00' for hours within one day, else '13/02 17h → 23/02 07h' (first and last hour)."""
     if not hours:
-        return [], []
-    step = max(1, (len(hours) - 1) // most) if len(hours) > most else 1
-    ticks = list(range(0, len(hours), step))[:most]
-    one_day = hours[-1] - hours[0] < timedelta(hours=24)
-    return ticks, [hours[i].strftime("%H:00" if one_day else "%d/%m %Hh") for i in ticks]
+        return ""
+    form = "%H:00" if hours[-1] - hours[0] < timedelta(hours=24) else "%d/%m %Hh"
+    return f"{hours[0]:{form}} → {hours[-1]:{form}}"
 
 
 register_screen("6", "reports", N_("Reports"), ReportsScreen)
