@@ -34,6 +34,29 @@ async def select_alert(pilot, app, alert_id: int) -> None:
     await pilot.pause()
 
 
+async def test_the_clock_counts_on_the_board_writing_only_changed_cells(make_desk, ids, desk_rt, clock, monkeypatch):
+    """Every visible cell update makes the DataTable render the whole screen again, so the second
+    tick writes only the cells whose text changed."""
+    app = make_desk()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        table, screen = board(app), app.screen
+        written: list[tuple[str, str]] = []
+        update = table.update_cell
+        monkeypatch.setattr(table, "update_cell", lambda row, col, value, **kw: (written.append((row, col)), update(row, col, value, **kw)))
+        screen.tick()
+        assert written == []  # the clock did not move: nothing to write
+        before = table.get_cell(str(ids["fortios"]), "age").plain
+        clock.set(clock.now() + timedelta(minutes=2))
+        screen.tick()
+        after = table.get_cell(str(ids["fortios"]), "age").plain
+        assert after != before and (str(ids["fortios"]), "age") in written
+        assert all(col in ("age", "next") for _row, col in written)
+        written.clear()
+        screen.tick()
+        assert written == []
+
+
 async def test_board_order_unacknowledged_first_by_deadline(make_desk, ids, desk_rt):
     app = make_desk()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -220,8 +220,12 @@ class AlertsScreen(AlertActions, DeskScreen):
         first = int(table.scroll_offset.y)
         for a in self.alerts[first : first + table.size.height + 1]:
             if a.state != AlertState.RESOLVED and str(a.id) in table.rows:
-                table.update_cell(str(a.id), "age", age_text(a, now))
-                table.update_cell(str(a.id), "next", next_text(a, now))
+                for column, text in (("age", age_text(a, now)), ("next", next_text(a, now))):
+                    # Most seconds change no cell ('3h05' stays for a minute); any update makes the
+                    # DataTable render every visible cell again, so only a changed one is written.
+                    shown = table.get_cell(str(a.id), column)
+                    if shown.plain != text.plain or shown.style != text.style:
+                        table.update_cell(str(a.id), column, text)
 
     def on_resize(self) -> None:
         if self.alerts and self.size.width != (self._layout or (0,))[0]:
