@@ -163,6 +163,43 @@ async def test_escalate_as_a_lead(make_desk, ids, desk_rt, messages):
     assert any("escalat" in k for k in kinds)
 
 
+async def test_assign_as_a_lead(make_desk, ids, desk_rt, messages):
+    app = make_desk("lan")
+    async with app.run_test(message_hook=messages.append) as pilot:
+        await settle(pilot, app)
+        await select_alert(pilot, app, ids["exchange"])
+        await pilot.press("g")
+        await pilot.pause()
+        assert isinstance(app.screen, PromptForm)
+        assert "on duty now:" in app.screen.query_one("#field-handle", Input).placeholder
+        await pilot.press(*"Hung", "enter")
+        await settle(pilot, app)
+        assert board(app).get_cell(str(ids["exchange"]), "who").plain == "hung"
+    assert get_alert(desk_rt, ids["exchange"]).assignee == "hung"
+    assert [m.action for m in of_type(messages, ActionDone)] == ["assign"]
+    (event,) = [e for e in events_for(desk_rt.db, "alert", ids["exchange"]) if e.kind == "alert.assigned"]
+    assert event.actor == "lan"
+
+
+async def test_assign_refused_for_an_officer_and_for_nobody(make_desk, ids, desk_rt, messages):
+    app = make_desk("hung")
+    async with app.run_test(message_hook=messages.append) as pilot:
+        await settle(pilot, app)
+        await select_alert(pilot, app, ids["exchange"])
+        await pilot.press("g")
+        await settle(pilot, app)
+        assert isinstance(app.screen, AlertsScreen)  # no form: refused at once
+        assert "only leads and supervisors may" in of_type(messages, ActionRefused)[-1].sentence
+    lead = make_desk("lan")
+    async with lead.run_test(message_hook=messages.append) as pilot:
+        await settle(pilot, lead)
+        await select_alert(pilot, lead, ids["exchange"])
+        await pilot.press("g", *"khong-ai", "enter")
+        await settle(pilot, lead)
+        assert "khong-ai" in of_type(messages, ActionRefused)[-1].sentence
+    assert get_alert(desk_rt, ids["exchange"]).assignee == ""
+
+
 async def test_snooze(make_desk, ids, desk_rt, clock):
     app = make_desk("hung")
     async with app.run_test() as pilot:

@@ -42,6 +42,7 @@ class AlertsScreen(AlertActions, DeskScreen):
         Binding("n", "note", _("Note"), id="alerts.note"),
         Binding("e", "escalate", _("Escalate"), id="alerts.escalate"),
         Binding("s", "snooze", _("Snooze"), id="alerts.snooze"),
+        Binding("g", "assign", _("Assign"), show=False, id="alerts.assign"),  # leads and supervisors (help lists it)
         Binding("enter", "open", _("Detail"), id="alerts.open"),
         Binding("slash", "search", _("Search"), id="alerts.search"),
         Binding("f", "filter", _("Filter"), id="alerts.filter"),

@@ -227,6 +227,30 @@ class AlertActions:
 
         self._with_operator(Action.SNOOZE, go)
 
+    def action_assign(self) -> None:
+        alert_id = self._target("assign")
+        if alert_id is None:
+            return
+
+        def go(actor: Any) -> None:
+            from watchdesk.services import lifecycle
+
+            def submitted(values: dict[str, str] | None) -> None:
+                if values:
+                    handle = values["handle"].strip().lower()
+                    self.run_action("assign", alert_id, lambda: lifecycle.assign(self.app.rt, actor, alert_id, handle),
+                                    _("Assigned #{id} to {handle}.").format(id=alert_id, handle=handle))
+
+            on_duty = ", ".join(self.app.header_state.on_duty.get(1, []))
+            self.app.push_screen(
+                PromptForm(_("Assign alert #{id} to an officer").format(id=alert_id),
+                           [Field("handle", _("Officer's handle"), _("on duty now: {names}").format(names=on_duty or "—"))],
+                           _("Assign")),
+                submitted,
+            )
+
+        self._with_operator(Action.REASSIGN, go)
+
     def on_action_refused(self, message: ActionRefused) -> None:
         self.app.bell()
         self.show_status(message.sentence, error=True)  # type: ignore[attr-defined]

@@ -42,6 +42,7 @@ class AlertDetailScreen(AlertActions, DeskScreen):
         Binding("s", "snooze", _("Snooze"), id="detail.snooze"),
         Binding("o", "open_link", _("Open link"), id="detail.open_link"),
         Binding("c", "record_call", _("Call done"), id="detail.record_call"),
+        Binding("g", "assign", _("Assign"), id="detail.assign"),  # last: the footer cuts it first at 80 columns
     ]
 
     def __init__(self, alert_id: int) -> None:
