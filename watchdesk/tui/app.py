@@ -341,9 +341,12 @@ class DeskApp(App[None]):
         self.refresh_frames()
 
     def refresh_frames(self) -> None:
-        refresh = getattr(self.screen, "refresh_frame", None)
-        if refresh is not None:
-            refresh()
+        # Every screen of the stack: a modal (the sign-in at start) shows the one below it, whose
+        # header must say who is on duty too.
+        for screen in self.screen_stack:
+            refresh = getattr(screen, "refresh_frame", None)
+            if refresh is not None:
+                refresh()
 
     # -- unseen alerts: bell and banner -------------------------------------------------
     def on_new_alerts(self, message: NewAlerts) -> None:
