@@ -474,14 +474,18 @@ def _shift_of_each(rt: Runtime, segments: list[Segment], recvs: tuple[str, ...])
 
 def _per_hour(rt: Runtime, start: datetime, end: datetime, recvs: tuple[str, ...]) -> list[tuple[datetime, int]]:
     """Alerts received in every hour of the window, quiet hours included (count 0), each hour as its
-    start in the desk's zone; found by one bisect of the received times per hour."""
-    out, lo = [], 0
-    hour = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    while hour < end:
-        after = hour + timedelta(hours=1)
-        hi = bisect_left(recvs, to_db_text(after), lo)
-        out.append((hour.astimezone(rt.zone), hi - lo))
-        hour, lo = after, hi
+    start in the desk's zone. The counts come from one bisect of the received times per hour that
+    has alerts; a year of hours is then a dictionary look-up each."""
+    counts, lo = {}, 0
+    while lo < len(recvs):
+        hour = recvs[lo][:13]  # 'YYYY-MM-DD HH'; every time in that hour continues with ':'
+        hi = bisect_left(recvs, hour + ";", lo)  # ';' sorts right after ':', before the next hour
+        counts[hour], lo = hi - lo, hi
+    out, step = [], timedelta(hours=1)
+    hour_at = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    while hour_at < end:
+        out.append((hour_at.astimezone(rt.zone), counts.get(hour_at.isoformat(" ")[:13], 0)))
+        hour_at += step
     return out
 
 
