@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -198,7 +198,7 @@ class DeskApp(App[None]):
         """The runtime is open: keep it, watch its file, put the screens in."""
         self.rt = rt
         self.desk_clock = rt.clock
-        shell = ShellSettings.from_config(rt.config, self._opener.shell.database if self._opener else None)
+        shell = replace(ShellSettings.from_config(rt.config), database=self.shell.database)
         if shell != self.shell:  # validated: the same unless the file changed since it was read
             self._apply_shell(shell)
         self._watcher = ChangeWatcher(rt.db.path)
