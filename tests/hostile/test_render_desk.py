@@ -48,10 +48,13 @@ async def test_board_and_detail_show_markup_as_text_and_clicks_do_nothing(make_d
         assert "[@click=app.quit]Bấm vào đây[/] [/x] [link=https://evil.example]cập nhật" in text
         assert not UNSAFE.search(text)
         table = app.screen.query_one("#board")
-        row = table.get_row_index(str(alert_id))
-        for _ in range(2):  # the second click on the highlighted row opens the detail
-            await pilot.click("#board", offset=(60, row + 1))
-            await settle(pilot, app)
+        row = table.index_of(alert_id)
+        table.move_cursor(row - 1 if row else row + 1)
+        await pilot.click("#board", offset=(60, row + 1))  # the first click highlights the row
+        await settle(pilot, app)
+        assert table.cursor_row == row and app.screen.query("#board")
+        await pilot.click("#board", offset=(60, row + 1))  # a click on the highlighted row opens it
+        await settle(pilot, app)
         assert app.is_running and app.return_code is None
         assert isinstance(app.screen, AlertDetailScreen)
         detail = screen_text(app)

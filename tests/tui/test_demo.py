@@ -6,7 +6,6 @@ from datetime import timedelta
 from pathlib import Path
 
 from click.testing import CliRunner
-from textual.widgets import DataTable
 
 from tests.tui.conftest import settle, wait_until
 from tests.tui.screen_text import screen_text
@@ -15,6 +14,7 @@ from watchdesk.core.enums import AlertState
 from watchdesk.demo.build import build_demo
 from watchdesk.services.alerts import list_alerts
 from watchdesk.tui.app import make_app
+from watchdesk.tui.widgets.row_table import RowTable
 
 
 async def test_demo_runs_the_engine_polls_the_bundled_feeds_and_escalates_live(tmp_path: Path):
@@ -36,8 +36,8 @@ async def test_demo_runs_the_engine_polls_the_bundled_feeds_and_escalates_live(t
             assert {"khonggianmang", "cisa-kev"} <= sources  # (the roll call may raise its own: nobody checked in)
             # a minute later the live alert is paged at level 2, and the board says so
             clock.set(clock.now() + timedelta(seconds=61))
-            table = app.screen.query_one("#board", DataTable)
-            assert await wait_until(pilot, lambda: table.get_cell(str(live.id), "level").plain == "2", timeout=10)
+            table = app.screen.query_one("#board", RowTable)
+            assert await wait_until(pilot, lambda: table.cell(live.id, "level").plain == "2", timeout=10)
             # the page to level 2 reaches the desk's terminal channel: the banner names the live alert again
             assert await wait_until(pilot, lambda: live.id in [a.id for a in app.unseen], timeout=5)
             assert app.engine_note == ""

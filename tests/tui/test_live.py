@@ -13,17 +13,17 @@ import time
 import urllib.request
 from pathlib import Path
 
-from textual.widgets import DataTable
 
 from tests.tui.conftest import settle, wait_until
 from watchdesk.services.alerts import get_alert
+from watchdesk.tui.widgets.row_table import RowTable
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def _cell(app, alert_id: int, column: str) -> str:
-    table = app.screen.query_one("#board", DataTable)
-    return table.get_cell(str(alert_id), column).plain
+    table = app.screen.query_one("#board", RowTable)
+    return table.cell(alert_id, column).plain
 
 
 async def test_a_second_process_acknowledging_shows_within_two_seconds(make_desk, desk_rt, ids):

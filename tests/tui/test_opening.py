@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from tests.tui.conftest import of_type, settle
 from tests.tui.screen_text import screen_text
@@ -19,6 +19,7 @@ from watchdesk.store.db import DatabaseError
 from watchdesk.tui.app import DeskOpener, make_app
 from watchdesk.tui.messages import RuntimeFailed, RuntimeOpened
 from watchdesk.tui.screens.opening import OpeningScreen
+from watchdesk.tui.widgets.row_table import RowTable
 
 
 def _opener(rt: Runtime, open_: Callable[[], Runtime]) -> DeskOpener:
@@ -61,7 +62,7 @@ async def test_shell_first_then_the_rows(desk_rt: Runtime) -> None:
         await settle(pilot, app)
         assert app.is_open and app.rt is desk_rt
         assert app.current_mode == "alerts"
-        board = app.screen_stack[0].query_one("#board", DataTable)
+        board = app.screen_stack[0].query_one("#board", RowTable)
         assert board.row_count > 0
         # ctrl+o pressed while opening: the sign-in is asked now that the officers can be read.
         assert type(app.screen).__name__ == "SignInScreen"
@@ -127,7 +128,7 @@ async def test_runtime_given_opens_at_once(make_desk) -> None:
         assert app.is_open
         await settle(pilot, app)
         assert app.current_mode == "alerts"
-        assert app.screen.query_one("#board", DataTable).row_count > 0
+        assert app.screen.query_one("#board", RowTable).row_count > 0
 
 
 def _runners(rt: Runtime) -> list[tuple[str, str]]:

@@ -26,6 +26,7 @@ from watchdesk.tui.screens.log import LogScreen
 from watchdesk.tui.screens.roster import RosterScreen
 from watchdesk.tui.screens.signin import SignInScreen
 from watchdesk.tui.screens.sources import SourcesScreen
+from watchdesk.tui.widgets.row_table import RowTable
 
 
 async def test_sign_in_at_start_and_with_a_pin(make_desk, desk_rt, messages):
@@ -140,15 +141,15 @@ async def test_log_screen_filters_and_verifies(make_desk):
         await settle(pilot, app)
         await pilot.press("4")
         await settle(pilot, app)
-        table = app.screen.query_one("#log-table", DataTable)
+        table = app.screen.query_one("#log-table", RowTable)
         assert table.row_count > 20
         await pilot.press("slash", *"lan")
         await settle(pilot, app)
-        actors = {table.get_row_at(r)[2].plain for r in range(table.row_count)}
+        actors = {table.cell(e.seq, "actor").plain for e in table.rows}
         assert actors == {"lan"}
         app.screen.query_one("#log-kind", Input).value = "alert.*"
         await settle(pilot, app)
-        kinds = {table.get_row_at(r)[3].plain for r in range(table.row_count)}
+        kinds = {table.cell(e.seq, "kind").plain for e in table.rows}
         assert kinds and all(k.startswith("alert.") for k in kinds)
         await pilot.press("escape", "v")
         await settle(pilot, app)
@@ -237,8 +238,8 @@ async def test_keys_remapped_in_the_config(desk_rt, ids):
     app = make_app(rt, operator=sign_in(rt, "hung", None), run_engine=False, watch=False, ask_sign_in=False, blink=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
-        table = app.screen.query_one("#board", DataTable)
-        table.move_cursor(row=table.get_row_index(str(ids["exchange"])))
+        table = app.screen.query_one("#board", RowTable)
+        table.move_cursor(table.index_of(ids["exchange"]))
         await pilot.press("k")
         await settle(pilot, app)
         assert get_alert(rt, ids["exchange"]).state == AlertState.ACKNOWLEDGED

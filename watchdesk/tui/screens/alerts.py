@@ -8,13 +8,12 @@ Open alerts are always all shown; resolved ones only the latest `RESOLVED_SHOWN`
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from watchdesk.core.enums import AlertState, Severity
 from watchdesk.core.records import AlertRecord
@@ -22,6 +21,7 @@ from watchdesk.core.text import fold
 from watchdesk.i18n import N_, _, ngettext
 from watchdesk.services.alerts import AlertFilter, list_alerts
 from watchdesk.tui.widgets.inputs import DeskInput
+from watchdesk.tui.widgets.row_table import Column, RowTable
 from watchdesk.tui.format import age_text, next_text, plain, severity_text, short, state_text
 from watchdesk.tui.messages import ActionRefused, AlertsLoaded
 from watchdesk.tui.registry import register_screen
@@ -29,8 +29,6 @@ from watchdesk.tui.screens.base import PERSON_ERRORS, AlertActions, DeskScreen
 from watchdesk.tui.screens.forms import FilterForm
 
 RESOLVED_SHOWN = 200
-FIRST_ROWS = 45  # rows added before the first frame; the others right after it
-NARROW_MAX = 20  # removing a row re-indexes the table: past this many, building it again is cheaper
 WIDE = 110  # from this width the CVE ids get a column of their own
 
 
@@ -55,7 +53,6 @@ class AlertsScreen(AlertActions, DeskScreen):
         self.loaded: list[AlertRecord] = []  # as read (filters applied, search not)
         self.haystacks: dict[int, str] = {}  # folded text per alert, for the search
         self.alerts: list[AlertRecord] = []  # on screen (search applied)
-        self._shown_versions: dict[int, AlertRecord] = {}
         self.search = ""
         self.shown_search = ""  # the search the rows on screen answer (lags `search` while a worker runs)
         self.state_filter = ""
@@ -63,17 +60,15 @@ class AlertsScreen(AlertActions, DeskScreen):
         self.source_filter = ""
         self.wide = False
         self._layout: tuple[int, int] | None = None
-        self._generation = 0
 
     def compose_body(self) -> ComposeResult:
         yield DeskInput(placeholder=_("Search (Vietnamese with or without accents); enter: back to the board, escape: clear"),
                     id="search", classes="-hidden")
-        table: DataTable = DataTable(id="board", cursor_type="row", zebra_stripes=True)
-        yield table
+        yield RowTable[AlertRecord](id="board", key=lambda a: a.id, cells=self._cells, stamp=self._stamp)
         yield Static("", id="board-summary")
 
     def on_mount(self) -> None:
-        self.query_one("#board", DataTable).focus()
+        self.query_one("#board", RowTable).focus()
 
     # -- loading ------------------------------------------------------------------------
     def current_filter(self) -> AlertFilter:
@@ -112,73 +107,29 @@ class AlertsScreen(AlertActions, DeskScreen):
     def _apply_search(self) -> None:
         """Show the loaded alerts that match the search (every folded word found: core.text.matches)."""
         words = fold(self.search).split()
-        wanted = [a for a in self.loaded if all(w in self.haystacks.get(a.id, "") for w in words)] if words else self.loaded
-        previous = [a.id for a in self.alerts]
-        self.alerts = wanted
+        self.alerts = [a for a in self.loaded if all(w in self.haystacks.get(a.id, "") for w in words)] if words else self.loaded
         self.shown_search = self.search
-        ids = [a.id for a in wanted]
-        if previous and ids and len(previous) - len(ids) <= NARROW_MAX and _is_subsequence(ids, previous) and not self._stale_rows(wanted):
-            self._narrow(set(ids))  # a few rows fewer: drop them instead of building the table again
-        else:
-            self._fill()
-        self._summarise()
-
-    def _stale_rows(self, wanted: list[AlertRecord]) -> bool:
-        """True when a row on screen shows an older version of an alert than `wanted` has."""
-        shown = self._shown_versions
-        return any(shown.get(a.id) is not a for a in wanted)
-
-    def _narrow(self, keep_ids: set[int]) -> None:
-        table = self.query_one("#board", DataTable)
-        for key in [k for k in list(table.rows) if int(k.value) not in keep_ids]:
-            table.remove_row(key)
-
-    def _columns(self, table: DataTable) -> None:
-        width = self.size.width or 80
-        self.wide = width >= WIDE
-        id_width = max([len(str(a.id)) for a in self.alerts] + [2])
-        fixed = [("id", "#", id_width), ("sev", _("Sev"), 4), ("state", _("St"), 4), ("age", _("Age"), 5),
-                 ("next", _("Next"), 9), ("level", "L", 1), ("source", _("Source"), 10 if self.wide else 7)]
-        tail = [("cve", _("CVE"), 16)] if self.wide else []
-        tail.append(("who", _("Who"), 8 if self.wide else 6))
-        used = sum(w + 2 for _k, _l, w in fixed + tail) + 2
-        title_width = max(width - used - 2, 12)
-        for key, label, w in fixed:
-            table.add_column(label, key=key, width=w)
-        table.add_column(_("Title"), key="title", width=title_width)
-        for key, label, w in tail:
-            table.add_column(label, key=key, width=w)
-        self.title_width = title_width
-
-    def _fill(self) -> None:
-        table = self.query_one("#board", DataTable)
-        keep = self.current_alert_id()
+        table = self.query_one("#board", RowTable)
         layout = (self.size.width, max([len(str(a.id)) for a in self.alerts] + [2]))
         if layout != self._layout:
-            table.clear(columns=True)
-            self._columns(table)
             self._layout = layout
-        else:
-            table.clear()
-        self._generation += 1
-        self._shown_versions = {a.id: a for a in self.alerts}
-        # A screenful first, the rest after that frame is painted: the officer sees the top of
-        # the board at once, and a long board never holds up the first paint.
-        self._add_rows(self._generation, 0, FIRST_ROWS, keep)
+            table.set_columns(self._columns(layout[0], layout[1]))
+        table.show(self.alerts, keep=table.cursor_key)
+        self._summarise()
 
-    def _add_rows(self, generation: int, start: int, count: int, keep: int | None) -> None:
-        if generation != self._generation:
-            return  # a newer fill replaced this one
-        table = self.query_one("#board", DataTable)
+    def _columns(self, width: int, id_width: int) -> list[Column]:
+        width = width or 80
+        self.wide = width >= WIDE
+        fixed = [Column("id", "#", id_width), Column("sev", _("Sev"), 4), Column("state", _("St"), 4), Column("age", _("Age"), 5),
+                 Column("next", _("Next"), 9), Column("level", "L", 1), Column("source", _("Source"), 10 if self.wide else 7)]
+        tail = [Column("cve", _("CVE"), 16)] if self.wide else []
+        tail.append(Column("who", _("Who"), 8 if self.wide else 6))
+        used = sum(c.width + 2 for c in fixed + tail) + 2
+        title = Column("title", _("Title"), max(width - used - 2, 12))
+        return [*fixed, title, *tail]
+
+    def _cells(self, a: AlertRecord) -> list[Text]:
         now = self.desk.rt.now()
-        for alert in self.alerts[start : start + count]:
-            table.add_row(*self._cells(alert, now), key=str(alert.id))
-        if keep is not None and str(keep) in table.rows and table.cursor_row != table.get_row_index(str(keep)):
-            table.move_cursor(row=table.get_row_index(str(keep)))
-        if start + count < len(self.alerts):
-            self.call_after_refresh(self._add_rows, generation, start + count, len(self.alerts), keep)
-
-    def _cells(self, a: AlertRecord, now: datetime) -> list[Text]:
         who = a.assignee or a.acked_by or a.resolved_by
         title = Text(no_wrap=True, overflow="ellipsis")
         title.append(short(a.title, 300))  # untrusted: plain text only
@@ -192,6 +143,12 @@ class AlertsScreen(AlertActions, DeskScreen):
             cells.append(plain(" ".join(a.cves)))
         cells.append(plain(who))
         return cells
+
+    def _stamp(self, a: AlertRecord) -> tuple[str, str, str]:
+        """What changes on a row while the alert does not: its age and its countdown."""
+        now = self.desk.rt.now()
+        age, left = age_text(a, now), next_text(a, now)
+        return age.plain, left.plain, str(left.style)
 
     def _summarise(self) -> None:
         new = sum(1 for a in self.alerts if a.state == AlertState.NEW)
@@ -212,38 +169,23 @@ class AlertsScreen(AlertActions, DeskScreen):
 
     def tick(self) -> None:
         super().tick()
-        tables = self.query("#board").results(DataTable)
+        tables = self.query("#board").results(RowTable)
         table = next(tables, None)
-        if table is None or not table.row_count:
-            return  # not composed yet (a tick can land while the screen is being switched in)
-        now = self.desk.rt.now()
-        # Only the rows on screen: a long board must not cost a cell update per alert per second.
-        first = int(table.scroll_offset.y)
-        for a in self.alerts[first : first + table.size.height + 1]:
-            if a.state != AlertState.RESOLVED and str(a.id) in table.rows:
-                for column, text in (("age", age_text(a, now)), ("next", next_text(a, now))):
-                    # Most seconds change no cell ('3h05' stays for a minute); any update makes the
-                    # DataTable render every visible cell again, so only a changed one is written.
-                    shown = table.get_cell(str(a.id), column)
-                    if shown.plain != text.plain or shown.style != text.style:
-                        table.update_cell(str(a.id), column, text)
+        if table is not None:  # None: not composed yet (a tick can land while the screen is being switched in)
+            table.refresh_stale()  # only the rows on screen whose age or countdown text moved
 
     def on_resize(self) -> None:
         if self.alerts and self.size.width != (self._layout or (0,))[0]:
-            self._fill()
+            self._apply_search()
 
     # -- selection ----------------------------------------------------------------------
     def current_alert_id(self) -> int | None:
-        table = self.query_one("#board", DataTable)
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return int(key) if key else None
+        key = self.query_one("#board", RowTable).cursor_key
+        return int(key) if key is not None else None
 
-    @on(DataTable.RowSelected, "#board")
-    def _selected(self, event: DataTable.RowSelected) -> None:
-        if event.row_key.value:
-            self.desk.open_alert(int(event.row_key.value))
+    @on(RowTable.Selected, "#board")
+    def _selected(self, event: RowTable.Selected) -> None:
+        self.desk.open_alert(int(event.key))  # type: ignore[call-overload]
 
     def action_open(self) -> None:
         alert_id = self.current_alert_id()
@@ -263,7 +205,7 @@ class AlertsScreen(AlertActions, DeskScreen):
 
     @on(Input.Submitted, "#search")
     def _search_done(self) -> None:
-        self.query_one("#board", DataTable).focus()
+        self.query_one("#board", RowTable).focus()
 
     def action_clear_search(self) -> None:
         box = self.query_one("#search", Input)
@@ -272,7 +214,7 @@ class AlertsScreen(AlertActions, DeskScreen):
         box.value = ""
         box.add_class("-hidden")
         self.search = ""
-        self.query_one("#board", DataTable).focus()
+        self.query_one("#board", RowTable).focus()
         self._apply_search()
 
     def action_filter(self) -> None:
@@ -288,11 +230,6 @@ class AlertsScreen(AlertActions, DeskScreen):
 
     def action_dismiss_banner(self) -> None:
         self.desk.dismiss_unseen()
-
-
-def _is_subsequence(short: list[int], long: list[int]) -> bool:
-    it = iter(long)
-    return all(x in it for x in short)
 
 
 register_screen("1", "alerts", N_("Alerts"), AlertsScreen)

@@ -7,11 +7,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from watchdesk.i18n import N_, _
 from watchdesk.store import audit
 from watchdesk.tui.widgets.inputs import DeskInput
+from watchdesk.tui.widgets.row_table import Column, RowTable
 from watchdesk.tui.format import plain
 from watchdesk.tui.messages import ActionRefused, LogLoaded, LogVerified
 from watchdesk.tui.registry import register_screen
@@ -33,17 +34,23 @@ class LogScreen(DeskScreen):
         with Horizontal(id="log-filters"):
             yield DeskInput(placeholder=_("actor (handle)"), id="log-actor")
             yield DeskInput(placeholder=_("kind, e.g. alert.* or alert.acknowledged"), id="log-kind")
-        yield DataTable(id="log-table", cursor_type="row", zebra_stripes=True)
+        # The board's table: a live tail shows the same 200 events less one and plus one, and
+        # only the new one is rendered.
+        yield RowTable[audit.EventRecord](id="log-table", key=lambda e: e.seq, cells=self._cells)
         yield Static(Text(_("v: verify the hash chain")), id="log-verify")
 
     def on_mount(self) -> None:
-        table = self.query_one("#log-table", DataTable)
-        columns = [("seq", "seq", 8), ("at", _("time"), 14), ("actor", _("actor"), 10), ("kind", _("kind"), 22), ("subject", _("subject"), 12)]
-        # A fixed width for the last column too: auto width would measure every cell of the tail.
-        rest = max((self.app.size.width or 80) - sum(w + 2 for _k, _l, w in columns) - 4, 20)
-        for key, label, width in columns + [("detail", _("detail"), rest)]:
-            table.add_column(label, key=key, width=width)
+        table = self.query_one("#log-table", RowTable)
+        columns = [Column("seq", "seq", 8), Column("at", _("time"), 14), Column("actor", _("actor"), 10), Column("kind", _("kind"), 22),
+                   Column("subject", _("subject"), 12)]
+        rest = max((self.app.size.width or 80) - sum(c.width + 2 for c in columns) - 4, 20)
+        table.set_columns([*columns, Column("detail", _("detail"), rest)])
         table.focus()
+
+    def _cells(self, e: audit.EventRecord) -> list[Text]:
+        subject = f"{e.subject_type}:{e.subject_id}" if e.subject_type else ""
+        return [plain(e.seq), plain(_event_time(e.at, self.desk.rt.zone)), plain(e.actor), plain(e.kind), plain(subject),
+                plain(_event_detail(e.payload))]
 
     def reload(self) -> None:
         self._load(self.query_one("#log-actor", Input).value.strip(), self.query_one("#log-kind", Input).value.strip())
@@ -58,16 +65,11 @@ class LogScreen(DeskScreen):
         self.post_message(LogLoaded(events))
 
     def on_log_loaded(self, message: LogLoaded) -> None:
-        table = self.query_one("#log-table", DataTable)
+        table = self.query_one("#log-table", RowTable)
         at_end = table.cursor_row >= table.row_count - 1
-        table.clear()
-        zone = self.desk.rt.zone
-        for e in message.events:
-            subject = f"{e.subject_type}:{e.subject_id}" if e.subject_type else ""
-            table.add_row(plain(e.seq), plain(_event_time(e.at, zone)), plain(e.actor), plain(e.kind), plain(subject),
-                          plain(_event_detail(e.payload)), key=str(e.seq))
-        if at_end and table.row_count:
-            table.move_cursor(row=table.row_count - 1)  # a live tail follows the newest event
+        table.show(message.events, keep=table.cursor_key)
+        if at_end:
+            table.move_cursor(table.row_count - 1)  # a live tail follows the newest event
 
     def on_action_refused(self, message: ActionRefused) -> None:
         self.show_status(message.sentence, error=True)
@@ -78,7 +80,7 @@ class LogScreen(DeskScreen):
 
     @on(Input.Submitted)
     def _filter_done(self) -> None:
-        self.query_one("#log-table", DataTable).focus()
+        self.query_one("#log-table", RowTable).focus()
 
     def action_filter(self) -> None:
         self.query_one("#log-actor", Input).focus()
@@ -86,7 +88,7 @@ class LogScreen(DeskScreen):
     def action_clear_filter(self) -> None:
         for box in self.query(Input):
             box.value = ""
-        self.query_one("#log-table", DataTable).focus()
+        self.query_one("#log-table", RowTable).focus()
 
     def action_verify(self) -> None:
         self.query_one("#log-verify", Static).update(Text(_("Verifying the audit log…")))
