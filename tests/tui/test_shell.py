@@ -80,6 +80,28 @@ async def test_number_keys_switch_screens_and_help_lists_every_binding(make_desk
         assert isinstance(app.screen, AlertsScreen)
 
 
+async def test_a_screen_first_shown_is_not_restyled_from_scratch_until_the_theme_changes(make_desk, monkeypatch):
+    """The first visit of a screen does not re-parse the whole stylesheet (0.4-0.7 s on 2 slow cores);
+    after a theme change, a screen made before it takes the new colours when it shows again."""
+    app = make_desk()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        refreshes: list[str] = []
+        refresh_css = app.refresh_css
+        monkeypatch.setattr(app, "refresh_css", lambda *a, **kw: (refreshes.append(app.current_mode), refresh_css(*a, **kw)))
+        for key in "2341":
+            await pilot.press(key)
+            await settle(pilot, app)
+        assert refreshes == []
+        log_screen = app._screen_stacks["log"][0]
+        before = log_screen.styles.background
+        app.theme = "watchdesk-light"  # from the alerts screen: only its stack is restyled now
+        await settle(pilot, app)
+        await pilot.press("4")
+        await settle(pilot, app)
+        assert refreshes and log_screen.styles.background != before
+
+
 async def test_palette_acknowledges_by_id(make_desk, ids, desk_rt, messages):
     app = make_desk("mai")
     async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:

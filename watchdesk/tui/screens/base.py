@@ -37,6 +37,19 @@ class DeskScreen(Screen):
 
     MODE = ""
 
+    def __init__(self) -> None:
+        super().__init__()
+        # Textual starts every Screen at CSS update count -1, so the first visit of each screen
+        # refreshes the whole stylesheet: a cold parse of every source and a restyle of every node
+        # (twice, ~0.4-0.7 s on 2 slow cores) before the screen shows. A screen made now is styled
+        # with the CSS as it is now, which is what the count means; after a theme change the app's
+        # count moves on and switching to this screen refreshes it as before (Textual #5210).
+        # Private to Textual: tests/tui/test_shell.py fails if this stops avoiding the refresh.
+        try:
+            self._css_update_count = getattr(self.app, "_css_update_count", -1)
+        except RuntimeError:  # made outside a running app (Textual's NoActiveAppError): as Textual does
+            pass
+
     def compose(self) -> ComposeResult:
         yield DeskHeader()
         yield NavBar(self.MODE)
