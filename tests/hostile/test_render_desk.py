@@ -117,3 +117,48 @@ async def test_a_hostile_officer_name_and_note_render_as_text(make_desk, desk_rt
         text = screen_text(app)
         assert "[@click=app.quit]x[/] [link=https://a.b]y" in text
         assert not UNSAFE.search(text)
+
+
+async def test_attachments_open_one_by_one_and_only_web_addresses(make_desk, desk_rt, monkeypatch):
+    """`o` on an alert with attachments asks which to open: 'the alert's page', then each web
+    attachment by its title, shown as the characters it is. A feed's 'file:' or 'javascript:'
+    attachment was dropped at ingest: neither listed nor offered to the browser."""
+    from textual.widgets import OptionList
+
+    from watchdesk.tui.screens.forms import ChoiceForm
+
+    attachments = (
+        {"title": "[@click=app.quit]Công văn 123.pdf", "url": "https://khonggianmang.vn/files/cv-123.pdf"},
+        {"title": "passwd", "url": "file:///etc/passwd"},
+        {"title": "js", "url": "javascript:alert(1)"},
+        {"title": "IOC list", "url": "https://khonggianmang.vn/files/ioc.csv"},
+    )
+    raw = RawItem(native_id="attach-1", title="Cảnh báo có tệp đính kèm", summary="", severity="cao",
+                  link="https://khonggianmang.vn/canhbaoattt/attach-1", attachments=attachments)
+    alert_id = ingest_items(desk_rt, "khonggianmang", [normalize(raw, default_severity=Severity.MEDIUM, zone=desk_rt.zone)]).new[0]
+    app = make_desk()
+    opened: list[str] = []
+    monkeypatch.setattr(app, "open_url", lambda url, **kw: opened.append(url))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        app.open_alert(alert_id)
+        await settle(pilot, app)
+        text = screen_text(app)
+        assert "IOC list  https://khonggianmang.vn/files/ioc.csv" in text
+        assert "file:" not in text and "javascript:" not in text
+        await pilot.press("o")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceForm)
+        shown = [str(o.prompt) for o in app.screen.query_one("#choices", OptionList).options]
+        assert shown == ["the alert's page\nhttps://khonggianmang.vn/canhbaoattt/attach-1",
+                         "[@click=app.quit]Công văn 123.pdf\nhttps://khonggianmang.vn/files/cv-123.pdf",
+                         "IOC list\nhttps://khonggianmang.vn/files/ioc.csv"]
+        assert "[@click=app.quit]Công văn 123.pdf" in screen_text(app)
+        await pilot.press("down", "enter")
+        await settle(pilot, app)
+        assert app.is_running and isinstance(app.screen, AlertDetailScreen)
+        await pilot.press("o")
+        await pilot.pause()
+        await pilot.press("escape")  # cancelled: nothing opened
+        await settle(pilot, app)
+    assert opened == ["https://khonggianmang.vn/files/cv-123.pdf"]

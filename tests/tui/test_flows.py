@@ -245,6 +245,10 @@ async def test_search_folds_vietnamese(make_desk, ids):
         await pilot.press("escape")  # clears the search
         await settle(pilot, app)
         assert set(board_ids(app)) == set(ids.values())
+        await pilot.press("slash", *"khong co dau")
+        await settle(pilot, app)
+        assert board_ids(app) == []
+        assert "searches the open alerts and the latest 200 resolved" in screen_text(app)
 
 
 async def test_filter_by_severity_and_state(make_desk, ids, desk_rt):

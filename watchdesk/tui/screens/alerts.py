@@ -163,7 +163,11 @@ class AlertsScreen(AlertActions, DeskScreen):
         line = Text(" · ".join(parts), no_wrap=True, overflow="ellipsis")
         if active:
             line.append("  " + _("filter: ") + ", ".join(active), style="bold")
-        if not self.alerts:
+        if not self.alerts and self.search:
+            # The board searches what it loaded; say where the rest can be searched.
+            line = Text(_("No alerts match. The board searches the open alerts and the latest {n} resolved; "
+                          "'watchdesk alert list --search TEXT' searches them all.").format(n=RESOLVED_SHOWN))  # may take 2 lines
+        elif not self.alerts:
             line = Text(_("No alerts match.") if active else _("No alerts. The board is clear."), no_wrap=True)
         self.query_one("#board-summary", Static).update(line)
 

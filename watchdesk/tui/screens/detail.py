@@ -11,20 +11,29 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.widgets import Static
 
 from watchdesk.core.enums import AlertState
 from watchdesk.core.permissions import Action
+from watchdesk.core.records import AlertRecord
 from watchdesk.i18n import _
 from watchdesk.services.alerts import get_alert
 from watchdesk.store.audit import events_for
 from watchdesk.tui.format import local, next_text, severity_text, span, state_text
 from watchdesk.tui.messages import ActionRefused, DetailLoaded
 from watchdesk.tui.screens.base import PERSON_ERRORS, AlertActions, DeskScreen
-from watchdesk.tui.screens.forms import Field, PromptForm
+from watchdesk.tui.screens.forms import ChoiceForm, Field, PromptForm
 
 CALL_OUTCOMES = ("called", "no-answer", "reported")
 PLAN_SHOWN = 4
+
+
+def _web_links(alert: AlertRecord) -> list[tuple[str, str]]:
+    """(title, url) of the alert's link and attachments that a browser may open: http(s) only,
+    so a feed's 'file:' or 'javascript:' address is shown but never opened."""
+    found = [(_("the alert's page"), alert.link)] + [(str(a.get("title", "")), str(a.get("url", ""))) for a in alert.attachments]
+    return [(title, url) for title, url in found if url.startswith(("https://", "http://"))]
 
 
 def _section(title: str) -> Text:
@@ -108,7 +117,7 @@ class AlertDetailScreen(AlertActions, DeskScreen):
             (_("level"), f"{a.level} ({_('round')} {a.round + 1})"),
         ]
         if a.published_at:
-            facts.insert(2, (_("published"), local(a.published_at, zone)))
+            facts.insert(2, (_("published"), local(a.published_at, zone, "%d/%m/%Y %H:%M")))  # a feed's date may be years old
         if a.severity_raw:
             facts.append((_("severity given"), a.severity_raw))
         if a.doc_number:
@@ -142,7 +151,9 @@ class AlertDetailScreen(AlertActions, DeskScreen):
         links = Text()
         links.append_text(_section(_("Link and attachments")))
         links.append("\n" + (a.link or _("(no link)")))
-        if a.link:
+        if len(_web_links(a)) > 1:
+            links.append("  " + _("(o: open it or an attachment in the browser)"), style="dim")
+        elif _web_links(a):
             links.append("  " + _("(o: open in the browser)"), style="dim")
         for item in a.attachments:
             links.append("\n• " + str(item.get("title", "")) + "  " + str(item.get("url", "")))
@@ -215,12 +226,25 @@ class AlertDetailScreen(AlertActions, DeskScreen):
         self.app.pop_screen()
 
     def action_open_link(self) -> None:
-        link = self.loaded.alert.link if self.loaded else ""
-        if link.startswith(("https://", "http://")):
-            self.app.open_url(link)
-            self.show_status(_("Opened {link} in the browser.").format(link=link))
-        else:
+        """Open the alert's link, or ask which when it has attachments too."""
+        links = _web_links(self.loaded.alert) if self.loaded else []
+        if not links:
             self.show_status(_("This alert has no web link to open."), error=True)
+        elif len(links) == 1:
+            self._open(links[0][1])
+        else:
+            # Plain text (Content, never markup): the titles come from the feed.
+            choices = [(str(i), Content.assemble(title, "\n", (url, "dim"))) for i, (title, url) in enumerate(links)]
+
+            def chosen(index: str | None) -> None:
+                if index is not None:
+                    self._open(links[int(index)][1])
+
+            self.app.push_screen(ChoiceForm(_("Open which link in the browser?"), choices), chosen)
+
+    def _open(self, url: str) -> None:
+        self.app.open_url(url)
+        self.show_status(_("Opened {link} in the browser.").format(link=url))
 
     def action_record_call(self) -> None:
         calls = [c for c in (self.loaded.calls if self.loaded else []) if c.open]

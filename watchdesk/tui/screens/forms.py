@@ -1,4 +1,4 @@
-"""Small modal forms: a note, a resolution, a snooze, an escalation reason, a filter."""
+"""Small modal forms: a note, a resolution, a snooze, an escalation reason, a filter, a choice."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select
+from textual.widgets import Button, Input, Label, OptionList, Select
+from textual.widgets.option_list import Option
 
 from watchdesk.i18n import _
 from watchdesk.tui.widgets.inputs import DeskInput
@@ -112,5 +113,35 @@ class FilterForm(ModalScreen[dict[str, str] | None]):
         self.dismiss({"state": "", "severity": "", "source": ""})
 
     @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ChoiceForm(ModalScreen[str | None]):
+    """Pick one of a few labelled choices: enter or a click picks, escape cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", _("Cancel"), id="form.cancel")]
+
+    def __init__(self, title: str, choices: list[tuple[str, Content]], hint: str = "") -> None:
+        super().__init__(classes="form")
+        self.form_title = title
+        self.choices = choices
+        self.hint = hint or _("enter: choose · escape: cancel")
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="form-box"):
+            yield Label(Content(self.form_title), classes="form-title")
+            yield OptionList(*[Option(label, id=key) for key, label in self.choices], id="choices")
+            yield Label(Content(self.hint), classes="form-hint")
+
+    def on_mount(self) -> None:
+        options = self.query_one("#choices", OptionList)
+        options.highlighted = 0 if self.choices else None
+        options.focus()
+
+    @on(OptionList.OptionSelected, "#choices")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
     def action_cancel(self) -> None:
         self.dismiss(None)
