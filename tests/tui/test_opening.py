@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 
 from textual.message import Message
 from textual.widgets import Static
@@ -37,6 +38,26 @@ def _gated(rt: Runtime) -> tuple[DeskOpener, threading.Event, list[str]]:
         return rt
 
     return _opener(rt, open_), release, calls
+
+
+async def test_a_slow_opening_says_why_it_may_wait(desk_rt: Runtime, clock) -> None:
+    """A database another process holds locked keeps the desk waiting up to busy_timeout: after
+    5 s the board says what may be going on and how to leave, and the rows follow once open."""
+    opener, release, _calls = _gated(desk_rt)
+    app = make_app(opener, run_engine=False, watch=False, ask_sign_in=False, blink=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        clock.set(clock.now() + timedelta(seconds=4))
+        app.screen.tick()
+        await pilot.pause()
+        assert "Still opening" not in screen_text(app)
+        clock.set(clock.now() + timedelta(seconds=3))
+        app.screen.tick()
+        await pilot.pause()
+        assert "Still opening after 7 s: another watchdesk process may be writing to it" in screen_text(app)
+        release.set()
+        await settle(pilot, app)
+        assert app.is_open and app.screen.query_one("#board", RowTable).row_count > 0
 
 
 async def test_shell_first_then_the_rows(desk_rt: Runtime) -> None:

@@ -157,7 +157,7 @@ class DeskApp(App[None]):
             return super().get_default_screen()
         from watchdesk.tui.screens.opening import OpeningScreen
 
-        self._shell = OpeningScreen(self._opener.shell.database)
+        self._shell = OpeningScreen(self._opener.shell.database, self.desk_clock)
         return self._shell
 
     def on_mount(self) -> None:
