@@ -47,6 +47,34 @@ async def test_a_second_process_acknowledging_shows_within_two_seconds(make_desk
     assert get_alert(desk_rt, target).acked_by == "lan"
 
 
+async def test_an_engine_heartbeat_reloads_nothing_and_a_change_reloads_the_board(make_desk, desk_rt, ids):
+    """`watchdesk serve` (or the desk's own engine) commits a heartbeat every tick: SQLite's
+    data_version moves each time, but nothing a screen shows changed, so the board is not read
+    again. An acknowledgment by another connection is."""
+    from watchdesk.engine import Engine
+    from watchdesk.services import lifecycle
+    from watchdesk.services.officers import sign_in
+    from watchdesk.tui.messages import AlertsLoaded, DataChanged, PollDone
+
+    messages: list = []
+    count = lambda kind: sum(isinstance(m, kind) for m in messages)  # noqa: E731
+    app = make_desk(watch=True)
+    async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
+        await settle(pilot, app)
+        assert await wait_until(pilot, lambda: app._last_version is not None)
+        engine = Engine(desk_rt, kind="serve")
+        loads = count(AlertsLoaded)
+        for _tick in range(3):
+            polls = count(PollDone)
+            engine.heartbeat()
+            assert await wait_until(pilot, lambda: count(PollDone) >= polls + 2)  # polled after the commit
+        assert count(DataChanged) == 0 and count(AlertsLoaded) == loads
+        lifecycle.acknowledge(desk_rt, sign_in(desk_rt, "lan", None), ids["exchange"])
+        assert await wait_until(pilot, lambda: _cell(app, ids["exchange"], "state") == "ACK", timeout=2.0)
+        assert count(DataChanged) == 1
+        engine.close()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

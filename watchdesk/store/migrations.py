@@ -286,7 +286,21 @@ ALTER TABLE source ADD COLUMN warning VARCHAR NOT NULL DEFAULT '';
 CREATE INDEX ix_alert_state_resolved ON alert (state, resolved_at);
 """,
     ),
+    Migration(
+        6,
+        "change mark: bumped by every write but an engine's heartbeat, so a desk reloads only on a change it can show",
+        """
+CREATE TABLE change_mark (
+    id INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (id)
+);
+INSERT INTO change_mark (id, n) VALUES (1, 0);
+""",
+    ),
 )
+
+CHANGE_MARK = 6  # the version from which write transactions bump change_mark
 
 LATEST = MIGRATIONS[-1].version
 

@@ -234,6 +234,15 @@ class Runner(SQLModel, table=True):
     heartbeat_at: datetime | None = _ts(nullable=False)
 
 
+class ChangeMark(SQLModel, table=True):
+    """One row whose `n` every write transaction bumps, except an engine's heartbeat: `PRAGMA
+    data_version` moves on every commit (a heartbeat a second), this only on a change to show."""
+
+    __tablename__ = "change_mark"
+    id: int = Field(default=1, primary_key=True)
+    n: int = 0
+
+
 class SchemaVersion(SQLModel, table=True):
     __tablename__ = "schema_version"
     id: int = Field(default=1, primary_key=True)

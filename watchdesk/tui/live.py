@@ -2,8 +2,10 @@
 
 `ChangeWatcher` asks SQLite's `PRAGMA data_version` on a dedicated connection: the
 number changes when any *other* connection commits (this desk's own writes go through
-SQLAlchemy's pool, so they count too). One pragma per poll, no table reads; the screens
-reload only when it moves.
+SQLAlchemy's pool, so they count too). Only when it moved does it read the one-row
+`change_mark`, which every write bumps except an engine's heartbeat: an engine commits a
+heartbeat every second, and the screens must not reload for it. So: one pragma per poll,
+one single-row read per commit, and a reload only when something a screen shows changed.
 """
 
 from __future__ import annotations
@@ -20,14 +22,24 @@ class ChangeWatcher:
         self._path = path
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
+        self._data_version: int | None = None
+        self._mark = 0
 
     def version(self) -> int:
+        """The change mark: it moves when a change a screen can show was committed."""
         with self._lock:
             if self._conn is None:
                 target = str(self._path) if self._path else ":memory:"
                 # check_same_thread=False: successive thread workers share it, never at once (lock).
                 self._conn = sqlite3.connect(target, timeout=5, check_same_thread=False)
-            return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+            data_version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+            if data_version != self._data_version:
+                self._data_version = data_version
+                try:
+                    self._mark = int(self._conn.execute("SELECT n FROM change_mark WHERE id = 1").fetchone()[0])
+                except sqlite3.OperationalError:  # a database without the mark yet: every commit counts
+                    self._mark = data_version
+            return self._mark
 
     def close(self) -> None:
         with self._lock:
