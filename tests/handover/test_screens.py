@@ -76,3 +76,26 @@ async def test_reports_screen_tables_and_charts(make_desk, desk_rt, tmp_path):
         await pilot.press("e")
         await settle(pilot, app)
         assert (tmp_path / "ack-report.csv").exists()
+
+
+async def test_reports_screen_is_made_again_on_request_not_on_every_change(make_desk, desk_rt):
+    """A report verifies the whole audit log: a change elsewhere says 'press u', u makes it again."""
+    from watchdesk.tui.messages import DataChanged
+    from watchdesk.tui.screens.reports import ReportLoaded
+
+    messages: list = []
+    app = make_desk("hung")
+    async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
+        await settle(pilot, app)
+        await pilot.press("6")
+        await settle(pilot, app)
+        made = sum(isinstance(m, ReportLoaded) for m in messages)
+        assert made == 1  # once, though Textual resumes a screen twice on its first visit
+        app.screen.post_message(DataChanged(1))
+        await settle(pilot, app)
+        assert sum(isinstance(m, ReportLoaded) for m in messages) == made
+        assert "press u to make it again" in screen_text(app)
+        await pilot.press("u")
+        await settle(pilot, app)
+        assert sum(isinstance(m, ReportLoaded) for m in messages) == made + 1
+        assert "press u" not in screen_text(app)

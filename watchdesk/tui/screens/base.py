@@ -39,6 +39,7 @@ class DeskScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__()
+        self._shown = False  # between a ScreenResume and the next ScreenSuspend
         # Textual starts every Screen at CSS update count -1, so the first visit of each screen
         # refreshes the whole stylesheet: a cold parse of every source and a restyle of every node
         # (twice, ~0.4-0.7 s on 2 slow cores) before the screen shows. A screen made now is styled
@@ -70,8 +71,16 @@ class DeskScreen(Screen):
         """Read this screen's data again (in a worker)."""
 
     def on_screen_resume(self) -> None:
+        # Textual resumes a screen twice on the first switch to its mode (App._init_mode and then
+        # switch_mode each post ScreenResume): read the data once per time the screen comes back.
+        if self._shown:
+            return
+        self._shown = True
         self.refresh_frame()
         self.reload()
+
+    def on_screen_suspend(self) -> None:
+        self._shown = False
 
     def refresh_frame(self) -> None:
         for header in self.query(DeskHeader):

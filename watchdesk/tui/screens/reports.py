@@ -22,7 +22,7 @@ from textual_plotext import PlotextPlot
 
 from watchdesk.i18n import N_, _
 from watchdesk.tui.format import plain
-from watchdesk.tui.messages import ActionDone, ActionRefused
+from watchdesk.tui.messages import ActionDone, ActionRefused, DataChanged
 from watchdesk.tui.registry import register_screen
 from watchdesk.tui.screens.base import PERSON_ERRORS, DeskScreen
 
@@ -46,6 +46,7 @@ class ReportsScreen(DeskScreen):
     BINDINGS = [
         Binding("w", "window", _("Period / 24 h / 7 days"), id="reports.window"),
         Binding("e", "export", _("Export"), id="reports.export"),
+        Binding("u", "update", _("Make again"), id="reports.update"),
     ]
     DEFAULT_CSS = """
     ReportsScreen #report-charts { height: 14; }
@@ -55,6 +56,7 @@ class ReportsScreen(DeskScreen):
 
     window = "period"
     report: Any = None
+    noted = False  # the status line says the report is behind the log
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="report-scroll"):
@@ -69,6 +71,19 @@ class ReportsScreen(DeskScreen):
 
     def reload(self) -> None:
         self._load(self.window)
+
+    def on_data_changed(self, message: DataChanged) -> None:
+        # A report is a snapshot with its proof (the log verified as it was then); it is made again
+        # on request or on coming back to the screen, not on every change: verifying a long audit
+        # log takes seconds.
+        message.prevent_default()  # not DeskScreen's reload
+        self.show_status(_("New activity since this report was made: press u to make it again."))
+        self.noted = True
+
+    def action_update(self) -> None:
+        self.show_status(_("Making the report again…"))
+        self.noted = True
+        self.reload()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="reports")
     def _load(self, window: str) -> None:
@@ -92,6 +107,9 @@ class ReportsScreen(DeskScreen):
 
     def on_report_loaded(self, message: ReportLoaded) -> None:
         r = self.report = message.report
+        if self.noted:  # a 'make it again' note no longer holds (other notes, such as the window's, stay)
+            self.show_status("")
+            self.noted = False
         head = Text(no_wrap=False)
         head.append(r.proof.first_line(), style="bold green" if r.proof.ok else "bold white on red")
         head.append("\n" + _("Acknowledgment report") + f" — {r.period}: ", style="bold")
