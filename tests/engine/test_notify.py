@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from tests.engine.conftest import Desk, WebhookServer, duty, kinds, new_alert
+from tests.support.smtp_server import PortZeroController
 from watchdesk.clock import FakeClock
 from watchdesk.config import parse_config
 from watchdesk.core.records import Actor
@@ -197,14 +197,6 @@ def test_desktop_without_notify_send_fails_once_clearly(clock: FakeClock, tmp_pa
 
 
 # -- e-mail: a real SMTP server with STARTTLS and LOGIN ----------------------------------------
-class _PortZeroController(Controller):
-    """aiosmtpd's Controller bound to port 0: read back the port the OS chose."""
-
-    def _trigger_server(self) -> None:
-        self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()
-
-
 class _Inbox:
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], bytes]] = []
@@ -252,7 +244,7 @@ def smtp(tmp_path: Path) -> Iterable[tuple[_Inbox, int, Path]]:
             inbox.logins.append(auth_data.login.decode())
         return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
 
-    controller = _PortZeroController(
+    controller = PortZeroController(
         inbox, hostname="127.0.0.1", port=0, tls_context=context, require_starttls=True,
         authenticator=authenticator, auth_require_tls=True,
     )

@@ -59,3 +59,47 @@ def test_cli_show_prints_plain_text_only(rt, staff, db_path) -> None:
     lifecycle.add_note(rt, staff["thu"], alert, EVIL)
     out = CliRunner().invoke(cli, ["--db", str(db_path), "alert", "show", str(alert)], catch_exceptions=False).output
     assert "[bold red]xong[/]" in out and not UNSAFE.search(out.replace("\n", ""))
+
+
+def test_a_mail_servers_refusal_is_stored_clean(tmp_path, clock) -> None:
+    """A mail server refuses the page with '554 <OSC 52>[@click=app.quit]Mailbox locked<CSI 2J>': the
+    detail (Notifications) and the Log read 'mail … answered 554 [@click=app.quit]Mailbox locked.',
+    the clipboard write and the screen clear gone, the brackets literal text; the page is marked failed."""
+    from tests.engine.conftest import duty
+    from tests.support.smtp_server import PortZeroController
+    from watchdesk.config import parse_config
+    from watchdesk.engine import Engine
+    from watchdesk.notify.outbox import delivery_log
+    from watchdesk.services.officers import add_officer, bootstrap_supervisor, sign_in
+    from watchdesk.services.runtime import open_runtime
+
+    class Refusing:
+        async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd API
+            return "554 \x1b]52;c;ZXZpbA==\x07[@click=app.quit]Mailbox locked\x1b[2J"
+
+    controller = PortZeroController(Refusing(), hostname="127.0.0.1", port=0)
+    controller.start()
+    try:
+        port = controller.port
+        config = parse_config({
+            "channels": {"mail": {"type": "email", "host": "127.0.0.1", "port": port, "starttls": False,
+                                  "sender": "watchdesk@unit.example.vn", "timeout": "5s"}},
+            "policies": {"critical": {"steps": [{"after": "0s", "level": 1, "channels": ["mail"]}], "repeat": 0}},
+        })
+        rt = open_runtime(config, db_path=str(tmp_path / "mail.db"), clock=clock)
+        bootstrap_supervisor(rt, "minh", "Nguyễn Văn Minh")
+        add_officer(rt, sign_in(rt, "minh", None), "hung", "Lê Văn Hùng", "officer", email="hung@example.vn")
+        duty(rt, "hung", 1, clock.now() - timedelta(hours=1), clock.now() + timedelta(hours=8))
+        engine = Engine(rt, kind="tick")
+        alert = new_alert(rt)
+        engine.tick()
+        (row,) = [d for d in delivery_log(rt, alert) if d.channel == "mail"]
+        assert row.status == "failed"
+        assert row.last_error == f"127.0.0.1:{port} answered 554 [@click=app.quit]Mailbox locked."
+        failed = [e for e in events_for(rt.db, "alert", alert) if e.kind == "notification.failed"]
+        assert failed and failed[0].payload["error"] == row.last_error
+        assert not any(UNSAFE.search(json.dumps(e.payload, ensure_ascii=False)) for e in events_for(rt.db, "alert", alert))
+        engine.close()
+        rt.db.dispose()
+    finally:
+        controller.stop()

@@ -24,6 +24,7 @@ from sqlmodel import Session
 
 from watchdesk.config import ChannelConfig
 from watchdesk.core.enums import AlertState
+from watchdesk.core.text import clean_line
 from watchdesk.notify.channels import Channels, DeliveryError, Message
 from watchdesk.notify.messages import Page
 from watchdesk.services.runtime import Runtime
@@ -273,7 +274,7 @@ class Outbox:
                     continue
                 conf = self.rt.config.channels.get(msg.channel)
                 max_attempts = conf.max_attempts if conf else 1
-                text = str(error)[:500]
+                text = clean_line(str(error), max_length=500)  # may quote the remote server: untrusted
                 if error.permanent or msg.attempts >= max_attempts:
                     done = c.exec_driver_sql(
                         f"UPDATE notification SET status = 'failed', claimed_until = NULL, next_attempt_at = NULL, last_error = ? {where}",

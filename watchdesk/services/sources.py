@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 
 from watchdesk.config import SourceConfig, format_duration
 from watchdesk.core.enums import Category, Severity, SourceKind
+from watchdesk.core.text import clean_line
 from watchdesk.feeds.adapters import parse_body
 from watchdesk.feeds.fetch import FetchRequest, FetchResult, fetch_one, make_client, run_async
 from watchdesk.feeds.items import FeedItem
@@ -280,6 +281,7 @@ def _recovered(session: Session, row: Source, now: datetime, had_new: bool) -> N
 
 # -- recording outcomes ---------------------------------------------------------------------------
 def _record_failure(rt: Runtime, src: SourceConfig, sentence: str, retry_after: str = "") -> tuple[int | None, str]:
+    sentence = clean_line(sentence, max_length=500)  # may quote the remote server (an HTTP reason, a parser error)
     now = rt.now()
     with rt.db.write() as session:
         row = session.exec(select(Source).where(Source.key == src.key)).one()
