@@ -302,6 +302,58 @@ async def test_acknowledge_from_the_detail(make_desk, ids, desk_rt):
         assert "ACK" in screen_text(app)
 
 
+async def test_the_detail_screen_resolves_notes_escalates_and_snoozes(make_desk, ids, desk_rt, clock, messages):
+    """r, n, e and s on the detail act on the alert shown, as on the board; backspace goes back."""
+    app = make_desk("lan")  # a lead: may escalate
+    async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
+        await settle(pilot, app)
+        await select_alert(pilot, app, ids["fortios"])
+        await pilot.press("enter")  # by key: the detail then runs in the app's context, where messages are hooked
+        await settle(pilot, app)
+        before = get_alert(desk_rt, ids["fortios"])
+        await pilot.press("n", *"Đã báo quản trị tường lửa", "enter")
+        await settle(pilot, app)
+        await pilot.press("e", *"Cần trưởng ca xem", "enter")
+        await settle(pilot, app)
+        await pilot.press("s")
+        await pilot.pause()
+        app.screen.query_one("#field-duration", Input).value = "20m"
+        app.screen.query_one("#field-reason", Input).value = "Chờ Fortinet"
+        await pilot.click("#submit")
+        await settle(pilot, app)
+        assert isinstance(app.screen, AlertDetailScreen) and "zz" in screen_text(app)
+        await pilot.press("r", *"Đã vá lên 7.4.3", "enter")
+        await settle(pilot, app)
+        assert "DONE" in screen_text(app)
+        await pilot.press("backspace")
+        await pilot.pause()
+        assert isinstance(app.screen, AlertsScreen)
+    after = get_alert(desk_rt, ids["fortios"])
+    assert after.level > before.level and after.state == AlertState.RESOLVED and after.resolution == "Đã vá lên 7.4.3"
+    assert [m.action for m in of_type(messages, ActionDone)] == ["note", "escalate", "snooze", "resolve"]
+    kinds = [e.kind for e in events_for(desk_rt.db, "alert", ids["fortios"])]
+    assert {"alert.noted", "alert.snoozed", "alert.resolved"} <= set(kinds)
+
+
+async def test_filter_by_source_then_clear(make_desk, ids, desk_rt):
+    app = make_desk()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("f")
+        await pilot.pause()
+        app.screen.query_one("#filter-source", Select).value = "cisa-kev"
+        await pilot.click("#submit")
+        await settle(pilot, app)
+        shown = board_ids(app)
+        assert shown and {get_alert(desk_rt, i).source for i in shown} == {"cisa-kev"}
+        assert "source=cisa-kev" in screen_text(app)
+        await pilot.press("f")
+        await pilot.pause()
+        await pilot.click("#clear")
+        await settle(pilot, app)
+        assert set(board_ids(app)) == set(ids.values())
+
+
 async def test_an_action_before_sign_in_asks_who_you_are(make_desk, ids, desk_rt, messages):
     app = make_desk(None)
     async with app.run_test(message_hook=messages.append) as pilot:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.command import CommandPalette
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, OptionList
 
 from tests.tui.conftest import of_type, settle, wait_until
 from tests.tui.screen_text import screen_text
@@ -74,7 +74,8 @@ async def test_number_keys_switch_screens_and_help_lists_every_binding(make_desk
         assert isinstance(app.screen, HelpScreen)
         text = app.screen.query_one("#help").query_one("Static").render().plain
         for word in ("Ack", "Resolve", "Snooze", "Escalate", "Search", "Filter", "Open link", "Call done",
-                     "Prev week", "Generate", "Override", "Swap", "Poll now", "Verify", "Operator", "Command palette"):
+                     "Prev week", "Generate", "Override", "Swap", "Poll now", "Verify", "Operator", "Command palette",
+                     "Page up", "Last row", "Open the row", "Cancel"):
             assert word in text, word
         await pilot.press("escape")
         assert isinstance(app.screen, AlertsScreen)
@@ -115,6 +116,45 @@ async def test_palette_acknowledges_by_id(make_desk, ids, desk_rt, messages):
         await settle(pilot, app)
     assert get_alert(desk_rt, ids["exchange"]).acked_by == "mai"
     assert [(m.action, m.alert_id) for m in of_type(messages, ActionDone)] == [("acknowledge", ids["exchange"])]
+
+
+async def test_palette_switches_operator_and_polls_now(make_desk, messages, monkeypatch):
+    app = make_desk("hung")
+    polled: list[str] = []
+    monkeypatch.setattr(app, "poll_now", lambda key="": polled.append(key))
+    async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
+        await settle(pilot, app)
+        await pilot.press("ctrl+p", *"poll all")
+        await wait_until(pilot, lambda: "Poll all sources now" in screen_text(app))
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert polled == [""]
+        await pilot.press("ctrl+p", *"switch operator")
+        await wait_until(pilot, lambda: "Switch operator" in screen_text(app))
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert isinstance(app.screen, SignInScreen)
+        options = app.screen.query_one("#officers", OptionList)
+        options.highlighted = [o.handle for o in app.screen.officers].index("lan")
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert app.operator.handle == "lan" and of_type(messages, SignedIn)[-1].actor.handle == "lan"
+
+
+async def test_ctrl_t_cycles_the_themes_and_a_click_on_a_screen_name_goes_there(make_desk):
+    app = make_desk()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        seen = [app.theme]
+        for _ in range(3):
+            await pilot.press("ctrl+t")
+            await pilot.pause()
+            seen.append(app.theme)
+        assert seen == ["watchdesk-dark", "watchdesk-light", "watchdesk-high-contrast", "watchdesk-dark"]
+        target = next(item for item in app.screen.query("NavItem") if item.mode == "log")
+        await pilot.click(target)
+        await settle(pilot, app)
+        assert isinstance(app.screen, LogScreen)
 
 
 async def test_palette_jumps_to_a_screen(make_desk):
@@ -194,6 +234,12 @@ async def test_roster_grid_shows_who_and_now(make_desk, desk_rt):
         await pilot.press("t", "l")
         await settle(pilot, app)
         assert "level 2" in screen_text(app)
+        await pilot.press("right_square_bracket")
+        await settle(pilot, app)
+        assert "Mon 23/02" in screen_text(app)
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        await settle(pilot, app)
+        assert "Mon 09/02" in screen_text(app)
 
 
 async def test_roster_override_as_a_lead_and_refused_for_an_officer(make_desk, desk_rt, messages):
@@ -243,6 +289,9 @@ async def test_sources_screen_polls_now(tmp_path: Path, rt, clock, make_desk):
         assert "local: ok, 1 new" in screen_text(app)
         table = app.screen.query_one("#sources-table", DataTable)
         assert table.get_row_at(0)[1].plain == "ok"
+        await pilot.press("P")  # every source, due or not: the file is unchanged since the first poll
+        await settle(pilot, app)
+        assert "local: not-modified" in screen_text(app)
     from watchdesk.services.alerts import list_alerts
 
     assert [a.title for a in list_alerts(rt2)] == ["Cảnh báo lỗ hổng nghiêm trọng trong Cisco IOS XE"]

@@ -18,7 +18,7 @@ from watchdesk.tui.registry import entries
 def _keys(bindings: list, keymap: dict[str, str]) -> list[tuple[str, str, str]]:
     """(keys, what, binding id) for each described binding, after the user's [desk] keys."""
     names = {"question_mark": "?", "slash": "/", "left_square_bracket": "[", "right_square_bracket": "]",
-             "left": "←", "right": "→"}
+             "left": "←", "right": "→", "up": "↑", "down": "↓", "pageup": "PgUp", "pagedown": "PgDn"}
     out = []
     for b in bindings:
         if isinstance(b, Binding) and b.description and not b.key.isdigit():
@@ -30,6 +30,8 @@ def _keys(bindings: list, keymap: dict[str, str]) -> list[tuple[str, str, str]]:
 
 def help_text(app_bindings: list, keymap: dict[str, str] | None = None) -> Text:
     from watchdesk.tui.screens.detail import AlertDetailScreen
+    from watchdesk.tui.screens.forms import PromptForm
+    from watchdesk.tui.widgets.row_table import RowTable
 
     text = Text()
     text.append(_("Keys of the desk") + "\n", style="bold")
@@ -40,7 +42,9 @@ def help_text(app_bindings: list, keymap: dict[str, str] | None = None) -> Text:
     for key, what, ident in _keys(app_bindings, keymap) + [("ctrl+p", _("Command palette"), ""), ("ctrl+q", _("Quit"), "")]:
         text.append(f"  {key:<12} {what:<34}")
         text.append(f"{ident}\n", style="dim")
-    screens = [(e.label, e.factory) for e in entries()] + [(_("Alert detail"), AlertDetailScreen)]
+    screens = [(e.label, e.factory) for e in entries()] + [(_("Alert detail"), AlertDetailScreen),
+                                                          (_("In a table (the board, the Log)"), RowTable),
+                                                          (_("In a form (enter: next field, then OK)"), PromptForm)]
     for label, factory in screens:
         bindings = _keys(list(getattr(factory, "BINDINGS", [])), keymap)
         if not bindings:

@@ -85,13 +85,13 @@ class RowTable(ScrollView, Generic[R], can_focus=True):
     }
     """
     BINDINGS = [
-        Binding("enter", "select", _("Select"), show=False),
-        Binding("up", "cursor(-1)", _("Up"), show=False),
-        Binding("down", "cursor(1)", _("Down"), show=False),
-        Binding("pageup", "page(-1)", _("Page up"), show=False),
-        Binding("pagedown", "page(1)", _("Page down"), show=False),
-        Binding("home,ctrl+home", "ends(0)", _("First row"), show=False),
-        Binding("end,ctrl+end", "ends(1)", _("Last row"), show=False),
+        Binding("enter", "select", _("Open the row"), show=False, id="table.select"),
+        Binding("up", "cursor(-1)", _("Up"), show=False, id="table.up"),
+        Binding("down", "cursor(1)", _("Down"), show=False, id="table.down"),
+        Binding("pageup", "page(-1)", _("Page up"), show=False, id="table.page_up"),
+        Binding("pagedown", "page(1)", _("Page down"), show=False, id="table.page_down"),
+        Binding("home,ctrl+home", "ends(0)", _("First row"), show=False, id="table.first"),
+        Binding("end,ctrl+end", "ends(1)", _("Last row"), show=False, id="table.last"),
     ]
 
     class Selected(Message):
