@@ -162,3 +162,26 @@ async def test_attachments_open_one_by_one_and_only_web_addresses(make_desk, des
         await pilot.press("escape")  # cancelled: nothing opened
         await settle(pilot, app)
     assert opened == ["https://khonggianmang.vn/files/cv-123.pdf"]
+
+
+async def test_text_that_never_went_through_ingest_still_reaches_the_terminal_harmless(make_desk, desk_rt, ids):
+    """A database edited by hand (or by a tool that skipped watchdesk's ingest) with escapes in a title
+    and a summary: the board and the detail show the visible characters ('… [link=https://evil.example]cập
+    nhật[/link] ]52;c;ZXZpbA==]0;pwned31mgnal lỗ…'), and no escape, C0/C1 control or bidi override reaches the
+    terminal: the desk's last line filter drops them from everything it draws."""
+    raw = desk_rt.db.raw()
+    with raw:
+        raw.execute("UPDATE alert SET title = ?, summary = ? WHERE id = ?", (TITLE, SUMMARY, ids["exchange"]))
+    raw.close()
+    app = make_desk()
+    async with app.run_test(size=(200, 40)) as pilot:
+        await settle(pilot, app)
+        text = screen_text(app)
+        assert "[@click=app.quit]Bấm vào đây[/] [/x] [link=https://evil.example]cập nhật[/link] ]52;c;ZXZpbA==]0;pwned31mgnal lỗ" in text
+        assert not UNSAFE.search(text)
+        app.open_alert(ids["exchange"])
+        await settle(pilot, app)
+        detail = screen_text(app)
+        assert "Chi tiết [@click=app.quit]tại đây[/]" in detail and "[b]đậm?[/b]" in detail
+        assert not UNSAFE.search(detail)
+        assert app.is_running

@@ -15,7 +15,7 @@ sentence), and the handler on the UI thread puts the real screens in.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.filter import LineFilter
 from textual.reactive import reactive
 from textual.screen import Screen
 
@@ -44,7 +45,10 @@ from watchdesk.tui.messages import (
     RuntimeOpened,
 )
 from watchdesk.tui.registry import by_mode, entries
+from watchdesk.tui.terminal_safe import TerminalSafe
 from watchdesk.tui.themes import THEMES
+
+TERMINAL_SAFE = TerminalSafe()  # one object: Textual caches filtered lines per filter
 
 if TYPE_CHECKING:  # the store (SQLAlchemy) is imported by the opening worker, not here
     from watchdesk.clock import Clock
@@ -230,6 +234,10 @@ class DeskApp(App[None]):
             # Waits for a tick still running in its worker, then drops this desk's runner row
             # (a second desk or `serve` need not wait for it to go stale).
             engine.close()
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters (colour modes), then TerminalSafe on every line drawn."""
+        return [*super().get_line_filters(), TERMINAL_SAFE]
 
     def _tick(self) -> None:
         tick = getattr(self.screen, "tick", None)
