@@ -79,8 +79,19 @@ def test_reports(snap_compare, make_desk, size):
     assert snap_compare(make_desk("minh"), terminal_size=size, run_before=_before("6"))
 
 
-def test_sign_in_and_help(snap_compare, make_desk):
+def test_sign_in(snap_compare, make_desk):
     assert snap_compare(make_desk(None, ask_sign_in=True), terminal_size=(80, 24), run_before=_before())
+
+
+def test_alerts_board_light(snap_compare, make_desk):
+    app = make_desk("hung")
+
+    async def run_before(pilot) -> None:
+        await settle(pilot, app)
+        app.theme = "watchdesk-light"
+        await settle(pilot, app)
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
 
 
 def test_help_high_contrast(snap_compare, make_desk, desk_rt):
