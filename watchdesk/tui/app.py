@@ -240,6 +240,8 @@ class DeskApp(App[None]):
         return [*super().get_line_filters(), TERMINAL_SAFE]
 
     def _tick(self) -> None:
+        if not self.screen_stack:
+            return  # the app is closing: its screens are gone before its timers
         tick = getattr(self.screen, "tick", None)
         if tick is not None:
             tick()
