@@ -112,7 +112,7 @@ class Engine:
 
     def heartbeat(self) -> None:
         now = to_db_text(self.rt.now())
-        with self.rt.db.write(mark=False) as session:  # no screen shows it: desks must not reload every tick
+        with self.rt.db.write() as session:  # runner: no change-mark trigger, so desks do not reload every tick
             session.connection().exec_driver_sql(
                 "INSERT INTO runner (id, kind, started_at, heartbeat_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, kind = excluded.kind",
@@ -178,7 +178,7 @@ class Engine:
             self._closed = True
         self.outbox.close()
         try:
-            with self.rt.db.write(mark=False) as session:
+            with self.rt.db.write() as session:
                 session.connection().exec_driver_sql("DELETE FROM runner WHERE id = ?", (self.runner_id,))
         except Exception:  # noqa: BLE001 - closing must not fail on a locked or missing database
             log.warning("could not remove runner row %s", self.runner_id)

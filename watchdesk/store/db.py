@@ -53,11 +53,10 @@ class Database:
         event.listen(self.engine, "connect", self._on_connect)
         event.listen(self.engine, "begin", self._on_begin)
         self.write_engine = self.engine.execution_options(watchdesk_immediate=True)
-        self._marks = False  # write transactions bump change_mark once the schema has it
         if upgrade:
             self.upgrade()
         else:
-            self._marks = self.check_version() >= migrations.CHANGE_MARK
+            self.check_version()
 
     # -- connection set-up -------------------------------------------------------------
     def _on_connect(self, dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -73,28 +72,17 @@ class Database:
     def _on_begin(conn: Any) -> None:
         if conn.get_execution_options().get("watchdesk_immediate"):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
-            # Rows changed on this connection so far: write() compares at commit to know whether
-            # this transaction changed any (the count is the connection's, across transactions).
-            conn.info["changes_at_begin"] = conn.connection.dbapi_connection.total_changes
         else:
             conn.exec_driver_sql("BEGIN")
 
     # -- sessions ----------------------------------------------------------------------
     @contextmanager
-    def write(self, *, mark: bool = True) -> Iterator[Session]:
-        """One write transaction (BEGIN IMMEDIATE): commit on success, roll back on error.
-
-        A transaction that changed rows also bumps `change_mark` (read by watchdesk.tui.live), unless
-        `mark=False`: an engine's heartbeat, which no screen shows."""
+    def write(self) -> Iterator[Session]:
+        """One write transaction (BEGIN IMMEDIATE): commit on success, roll back on error."""
         with Session(self.write_engine, expire_on_commit=False) as session:
             try:
                 with _friendly_lock_errors(self):
                     yield session
-                    session.flush()
-                    if mark and self._marks and session.in_transaction():  # a session never used began nothing
-                        conn = session.connection()
-                        if conn.connection.dbapi_connection.total_changes != conn.info.get("changes_at_begin"):  # type: ignore[union-attr]
-                            conn.exec_driver_sql("UPDATE change_mark SET n = n + 1 WHERE id = 1")
                     session.commit()
             except BaseException:
                 session.rollback()
@@ -135,7 +123,6 @@ class Database:
                     continue
                 migrations.apply(conn, migration)
                 applied.append(migration.version)
-        self._marks = True
         return applied
 
     def dispose(self) -> None:

@@ -288,7 +288,7 @@ CREATE INDEX ix_alert_state_resolved ON alert (state, resolved_at);
     ),
     Migration(
         6,
-        "change mark: bumped by every write but an engine's heartbeat, so a desk reloads only on a change it can show",
+        "change mark: moved by every change to what a screen shows (not by an engine's heartbeat)",
         """
 CREATE TABLE change_mark (
     id INTEGER NOT NULL,
@@ -296,11 +296,46 @@ CREATE TABLE change_mark (
     PRIMARY KEY (id)
 );
 INSERT INTO change_mark (id, n) VALUES (1, 0);
+CREATE TRIGGER mark_officer_insert AFTER INSERT ON officer BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_officer_update AFTER UPDATE ON officer BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_officer_delete AFTER DELETE ON officer BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_contact_insert AFTER INSERT ON contact BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_contact_update AFTER UPDATE ON contact BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_contact_delete AFTER DELETE ON contact BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_event_insert AFTER INSERT ON event BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_event_update AFTER UPDATE ON event BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_event_delete AFTER DELETE ON event BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_source_insert AFTER INSERT ON source BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_source_update AFTER UPDATE ON source BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_source_delete AFTER DELETE ON source BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_alert_insert AFTER INSERT ON alert BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_alert_update AFTER UPDATE ON alert BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_alert_delete AFTER DELETE ON alert BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_alert_cve_insert AFTER INSERT ON alert_cve BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_alert_cve_update AFTER UPDATE ON alert_cve BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_alert_cve_delete AFTER DELETE ON alert_cve BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_notification_insert AFTER INSERT ON notification BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_notification_update AFTER UPDATE ON notification BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_notification_delete AFTER DELETE ON notification BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_call_task_insert AFTER INSERT ON call_task BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_call_task_update AFTER UPDATE ON call_task BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_call_task_delete AFTER DELETE ON call_task BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_watch_period_insert AFTER INSERT ON watch_period BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_watch_period_update AFTER UPDATE ON watch_period BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_watch_period_delete AFTER DELETE ON watch_period BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_shift_insert AFTER INSERT ON shift BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_shift_update AFTER UPDATE ON shift BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_shift_delete AFTER DELETE ON shift BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_handover_insert AFTER INSERT ON handover BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_handover_update AFTER UPDATE ON handover BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_handover_delete AFTER DELETE ON handover BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
 """,
     ),
 )
 
-CHANGE_MARK = 6  # the version from which write transactions bump change_mark
+# Tables whose rows no screen shows: no change-mark triggers (tests/store/test_change_mark.py
+# fails when a new table has neither triggers nor a place here).
+UNMARKED_TABLES = frozenset({"runner", "schema_version", "change_mark"})
 
 LATEST = MIGRATIONS[-1].version
 

@@ -235,8 +235,9 @@ class Runner(SQLModel, table=True):
 
 
 class ChangeMark(SQLModel, table=True):
-    """One row whose `n` every write transaction bumps, except an engine's heartbeat: `PRAGMA
-    data_version` moves on every commit (a heartbeat a second), this only on a change to show."""
+    """One row whose `n` triggers move on every change to a table a screen shows (all but `runner`):
+    `PRAGMA data_version` moves on every commit (an engine's heartbeat each second), this only on
+    a change to show, whoever wrote it (another watchdesk, an older one, the sqlite3 shell)."""
 
     __tablename__ = "change_mark"
     id: int = Field(default=1, primary_key=True)

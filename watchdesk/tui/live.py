@@ -3,7 +3,7 @@
 `ChangeWatcher` asks SQLite's `PRAGMA data_version` on a dedicated connection: the
 number changes when any *other* connection commits (this desk's own writes go through
 SQLAlchemy's pool, so they count too). Only when it moved does it read the one-row
-`change_mark`, which every write bumps except an engine's heartbeat: an engine commits a
+`change_mark`, which triggers move on every change except to `runner`: an engine commits a
 heartbeat every second, and the screens must not reload for it. So: one pragma per poll,
 one single-row read per commit, and a reload only when something a screen shows changed.
 """
@@ -37,8 +37,11 @@ class ChangeWatcher:
                 self._data_version = data_version
                 try:
                     self._mark = int(self._conn.execute("SELECT n FROM change_mark WHERE id = 1").fetchone()[0])
-                except sqlite3.OperationalError:  # a database without the mark yet: every commit counts
-                    self._mark = data_version
+                except sqlite3.OperationalError as exc:
+                    if "no such table" not in str(exc):
+                        self._data_version = None  # locked or failing: read the mark again next poll
+                        raise
+                    self._mark = -data_version  # a database without the mark yet: every commit counts
             return self._mark
 
     def close(self) -> None:
