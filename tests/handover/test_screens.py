@@ -99,3 +99,20 @@ async def test_reports_screen_is_made_again_on_request_not_on_every_change(make_
         await settle(pilot, app)
         assert sum(isinstance(m, ReportLoaded) for m in messages) == made + 1
         assert "press u" not in screen_text(app)
+        # Help over the report and back: nothing changed, so the report is not made again.
+        await pilot.press("question_mark")
+        await pilot.pause()
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert sum(isinstance(m, ReportLoaded) for m in messages) == made + 1
+        # u three times before the first report lands: that one, then one more, not three threads.
+        for _press in range(3):
+            app.screen.action_update()
+        await settle(pilot, app)
+        assert sum(isinstance(m, ReportLoaded) for m in messages) == made + 3
+        # w after a change note: the window's note stays once the report lands.
+        app.screen.post_message(DataChanged(2))
+        await settle(pilot, app)
+        await pilot.press("w")
+        await settle(pilot, app)
+        assert "Report over: the last 24 hours" in screen_text(app)

@@ -151,6 +151,11 @@ class DeskApp(App[None]):
         return self.rt.config.engine.run_in_desk if self._run_engine is None else self._run_engine
 
     @property
+    def data_version(self) -> int | None:
+        """The change mark last seen by the watcher (None before the first poll or when not watching)."""
+        return self._last_version
+
+    @property
     def is_open(self) -> bool:
         """True once the runtime is open and the screens are in."""
         return self.rt is not None

@@ -57,6 +57,10 @@ class ReportsScreen(DeskScreen):
     window = "period"
     report: Any = None
     noted = False  # the status line says the report is behind the log
+    changes = 0  # DataChanged seen while on the screen
+    made: tuple[Any, int] | None = None  # (the app's data version, changes) the report on screen was made at
+    loading: tuple[Any, int] | None = None  # the same for the report being made
+    again = False  # asked for while one was being made: make another when it lands
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="report-scroll"):
@@ -69,21 +73,33 @@ class ReportsScreen(DeskScreen):
             yield DataTable(id="report-officers", cursor_type="row", zebra_stripes=True)
             yield Static("", id="report-breaches")
 
+    # A report is a snapshot with its proof (the log verified as it was then). Verifying a long
+    # audit log takes seconds, so a report is made when asked for (u, w), or when the screen comes
+    # back and the database changed since; never on every change, nor on closing the help.
+    def _version(self) -> tuple[Any, int]:
+        return (getattr(self.desk, "data_version", None), self.changes)
+
     def reload(self) -> None:
+        if self.report is None or self.made != self._version():
+            self._make()
+
+    def _make(self) -> None:
+        if self.loading is not None:
+            self.again = True  # one thread at a time: a verify already running is not stopped
+            return
+        self.loading = self._version()
         self._load(self.window)
 
     def on_data_changed(self, message: DataChanged) -> None:
-        # A report is a snapshot with its proof (the log verified as it was then); it is made again
-        # on request or on coming back to the screen, not on every change: verifying a long audit
-        # log takes seconds.
         message.prevent_default()  # not DeskScreen's reload
+        self.changes += 1
         self.show_status(_("New activity since this report was made: press u to make it again."))
         self.noted = True
 
     def action_update(self) -> None:
         self.show_status(_("Making the report again…"))
         self.noted = True
-        self.reload()
+        self._make()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="reports")
     def _load(self, window: str) -> None:
@@ -107,8 +123,12 @@ class ReportsScreen(DeskScreen):
 
     def on_report_loaded(self, message: ReportLoaded) -> None:
         r = self.report = message.report
-        if self.noted:  # a 'make it again' note no longer holds (other notes, such as the window's, stay)
-            self.show_status("")
+        self.made, self.loading = self.loading, None
+        if self.again:
+            self.again = False
+            self._make()
+        elif self.noted and self.made == self._version():
+            self.show_status("")  # the 'make it again' note no longer holds (the window's note stays)
             self.noted = False
         head = Text(no_wrap=False)
         head.append(r.proof.first_line(), style="bold green" if r.proof.ok else "bold white on red")
@@ -174,7 +194,8 @@ class ReportsScreen(DeskScreen):
         self.window = WINDOWS[(WINDOWS.index(self.window) + 1) % len(WINDOWS)]
         self.show_status(_("Report over: {w}").format(w={"period": _("the current watch period"), "24h": _("the last 24 hours"),
                                                         "7d": _("the last 7 days")}[self.window]))
-        self.reload()
+        self.noted = False  # this note replaces a 'make it again' one
+        self._make()
 
     def action_export(self) -> None:
         if self.report is not None:
@@ -201,6 +222,8 @@ class ReportsScreen(DeskScreen):
         self.show_status(message.sentence)
 
     def on_action_refused(self, message: ActionRefused) -> None:
+        if message.action == "report":
+            self.loading, self.again = None, False  # the next u or visit tries again
         self.app.bell()
         self.show_status(message.sentence, error=True)
 
