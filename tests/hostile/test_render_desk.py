@@ -132,6 +132,8 @@ async def test_attachments_open_one_by_one_and_only_web_addresses(make_desk, des
         {"title": "passwd", "url": "file:///etc/passwd"},
         {"title": "js", "url": "javascript:alert(1)"},
         {"title": "IOC list", "url": "https://khonggianmang.vn/files/ioc.csv"},
+        {"title": "", "url": "https://khonggianmang.vn/canhbaoattt/attach-1"},  # the page again: offered once
+        {"title": "", "url": "https://khonggianmang.vn/files/bang-ioc.xlsx"},  # no title: named by its file
     )
     raw = RawItem(native_id="attach-1", title="Cảnh báo có tệp đính kèm", summary="", severity="cao",
                   link="https://khonggianmang.vn/canhbaoattt/attach-1", attachments=attachments)
@@ -152,7 +154,8 @@ async def test_attachments_open_one_by_one_and_only_web_addresses(make_desk, des
         shown = [str(o.prompt) for o in app.screen.query_one("#choices", OptionList).options]
         assert shown == ["the alert's page\nhttps://khonggianmang.vn/canhbaoattt/attach-1",
                          "[@click=app.quit]Công văn 123.pdf\nhttps://khonggianmang.vn/files/cv-123.pdf",
-                         "IOC list\nhttps://khonggianmang.vn/files/ioc.csv"]
+                         "IOC list\nhttps://khonggianmang.vn/files/ioc.csv",
+                         "bang-ioc.xlsx\nhttps://khonggianmang.vn/files/bang-ioc.xlsx"]
         assert "[@click=app.quit]Công văn 123.pdf" in screen_text(app)
         await pilot.press("down", "enter")
         await settle(pilot, app)

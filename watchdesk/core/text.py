@@ -28,9 +28,9 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Bidi embeddings/overrides/isolates, zero-width characters, BOM, soft hyphen, word joiner.
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad\u180e]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
-# What a terminal acts on, one character at a time: every C0 control, DEL, C1, bidi controls.
+# What a terminal acts on, one character at a time: every C0 control, DEL, C1, bidi controls and marks.
 # All have no width, so dropping them from drawn text moves nothing on the screen.
-TERMINAL_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+TERMINAL_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_text(value: object, *, multiline: bool = True, max_length: int | None = None) -> str:

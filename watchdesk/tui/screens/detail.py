@@ -33,7 +33,11 @@ def _web_links(alert: AlertRecord) -> list[tuple[str, str]]:
     """(title, url) of the alert's link and attachments that a browser may open: http(s) only,
     so a feed's 'file:' or 'javascript:' address is shown but never opened."""
     found = [(_("the alert's page"), alert.link)] + [(str(a.get("title", "")), str(a.get("url", ""))) for a in alert.attachments]
-    return [(title, url) for title, url in found if url.startswith(("https://", "http://"))]
+    links: dict[str, str] = {}  # by address: a page that is also listed as an attachment is offered once
+    for title, url in found:
+        if url.startswith(("https://", "http://")) and url not in links:
+            links[url] = title or url.rsplit("/", 1)[-1] or url
+    return [(title, url) for url, title in links.items()]
 
 
 def _section(title: str) -> Text:

@@ -211,6 +211,9 @@ class RowTable(ScrollView, Generic[R], can_focus=True):
         elif self.cursor_row >= top + page:
             self.scroll_to(y=self.cursor_row - page + 1, animate=False, force=True)
 
+    def on_resize(self) -> None:
+        self._scroll_to_cursor()  # a shorter table must not leave the cursor below the view
+
     def _resize(self) -> None:
         width = sum(c.width + 2 * PADDING for c in self.columns)
         self.virtual_size = Size(width, len(self.rows) + 1)
@@ -238,6 +241,8 @@ class RowTable(ScrollView, Generic[R], can_focus=True):
             self.rendered += 1
             kept = _Kept(row, stamp, self.columns, self._line(self._cells(row)))
             self._kept[key] = kept
+        else:
+            kept.row = row  # an equal row read again: compare by identity from now on
         return kept.strip
 
     def render_line(self, y: int) -> Strip:
