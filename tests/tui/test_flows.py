@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from textual.widgets import Input, Select
 
-from tests.tui.conftest import of_type, settle
+from tests.tui.conftest import of_type, settle, wait_until
 from tests.tui.screen_text import screen_text
 from watchdesk.core.enums import AlertState, Severity
 from watchdesk.services.alerts import get_alert
@@ -316,12 +316,13 @@ async def test_the_detail_screen_resolves_notes_escalates_and_snoozes(make_desk,
         await pilot.press("e", *"Cần trưởng ca xem", "enter")
         await settle(pilot, app)
         await pilot.press("s")
-        await pilot.pause()
+        assert await wait_until(pilot, lambda: bool(app.screen.query("#field-duration")))
         app.screen.query_one("#field-duration", Input).value = "20m"
         app.screen.query_one("#field-reason", Input).value = "Chờ Fortinet"
         await pilot.click("#submit")
         await settle(pilot, app)
-        assert isinstance(app.screen, AlertDetailScreen) and "zz" in screen_text(app)
+        # Under load the detail may repaint a frame after the workers end: wait for it, not a fixed time.
+        assert await wait_until(pilot, lambda: isinstance(app.screen, AlertDetailScreen) and "zz" in screen_text(app))
         await pilot.press("r", *"Đã vá lên 7.4.3", "enter")
         await settle(pilot, app)
         assert "DONE" in screen_text(app)
