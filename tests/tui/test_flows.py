@@ -57,16 +57,19 @@ async def test_the_clock_counts_on_the_board_rendering_only_rows_that_changed(ma
         assert table.rendered == rendered
 
 
-async def test_board_order_unacknowledged_first_by_deadline(make_desk, ids, desk_rt):
+async def test_board_order_by_urgency(make_desk, ids, desk_rt):
+    """Unacknowledged first, the exhausted one (HIGH, its escalation ran out) above the new
+    criticals; then by severity and deadline; a joined alert right after its parent; then
+    acknowledged, then resolved (the latest first)."""
     app = make_desk()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
         shown = board_ids(app)
+        assert shown == [ids[k] for k in ("tomcat", "fortios", "kev-fortios", "exchange", "phishing-dvc", "nvd-openssl",
+                                          "apt-tet", "kev-ivanti", "botnet-2026-01")]
         states = [get_alert(desk_rt, i).state for i in shown]
-        # new before acknowledged before resolved
         assert states == sorted(states, key=[AlertState.NEW, AlertState.ACKNOWLEDGED, AlertState.RESOLVED].index)
-        assert shown[0] == ids["fortios"]  # the live one: its next escalation is the nearest
-        assert set(shown) == set(ids.values())
+        assert get_alert(desk_rt, ids["tomcat"]).exhausted and get_alert(desk_rt, ids["kev-fortios"]).joined_to == ids["fortios"]
 
 
 async def test_acknowledge_with_a(make_desk, ids, desk_rt, messages):

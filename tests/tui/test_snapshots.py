@@ -45,8 +45,9 @@ def test_alerts_board(snap_compare, make_desk, size):
 
 @pytest.mark.parametrize("size", SIZES)
 def test_alert_detail(snap_compare, make_desk, size):
-    # the board's first row is the FortiOS alert escalating live; enter opens it
-    assert snap_compare(make_desk("hung"), terminal_size=size, run_before=_before("enter"))
+    # the board's first row is the exhausted Tomcat alert, the second the FortiOS alert
+    # escalating live; down and enter open it
+    assert snap_compare(make_desk("hung"), terminal_size=size, run_before=_before("down", "enter"))
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -103,17 +103,50 @@ class AlertFilter:
 
 
 def board_order(records: list[AlertRecord]) -> list[AlertRecord]:
-    """Unacknowledged first, then acknowledged, then resolved; within each, by deadline, then severity."""
-    state_rank = {AlertState.NEW: 0, AlertState.ACKNOWLEDGED: 1, AlertState.RESOLVED: 2}
+    """By urgency: unacknowledged first (exhausted ones before the rest), then acknowledged, each
+    by severity and then by deadline; resolved last, the latest first. A joined child comes right
+    after its parent when the parent is in the list (siblings in the same order among themselves)."""
+    state_rank = {AlertState.NEW: 0, AlertState.ACKNOWLEDGED: 1}
     far = "9999"
 
     def key(a: AlertRecord) -> tuple:
-        deadline = a.next_escalation_at.isoformat() if a.next_escalation_at else far
         if a.state == AlertState.RESOLVED:
-            return (2, "", 0, -(a.resolved_at or a.received_at).timestamp())
-        return (state_rank[a.state], deadline, a.severity.rank, -a.received_at.timestamp())
+            return (2, 0, 0, "", -(a.resolved_at or a.received_at).timestamp())
+        # Exhausted: every step of every round fired and nobody answered; it leads the board.
+        exhausted = 0 if a.state == AlertState.NEW and a.exhausted else 1
+        deadline = a.next_escalation_at.isoformat() if a.next_escalation_at else far
+        return (state_rank[a.state], exhausted, a.severity.rank, deadline, -a.received_at.timestamp())
 
-    return sorted(records, key=key)
+    ordered = sorted(records, key=key)
+    position = {a.id: i for i, a in enumerate(ordered)}
+    parent = {a.id: a.joined_to for a in ordered if a.joined_to in position and a.joined_to != a.id}
+
+    def root(alert_id: int) -> int:
+        chain = [alert_id]
+        while (up := parent.get(chain[-1])) is not None and up not in chain:
+            chain.append(up)
+        if up is None:
+            return chain[-1]
+        loop = chain[chain.index(up):]  # a cycle of joins (a hand edit): its most urgent member leads
+        return min(loop, key=position.__getitem__)
+
+    children: dict[int, list[AlertRecord]] = {}
+    for a in ordered:
+        if a.id in parent and root(a.id) != a.id:
+            children.setdefault(parent[a.id], []).append(a)
+    out: list[AlertRecord] = []
+    placed: set[int] = set()
+    for a in ordered:
+        if root(a.id) != a.id:
+            continue
+        stack = [a]  # depth first, children in board order (no recursion: a hand-made chain may be long)
+        while stack:
+            b = stack.pop()
+            if b.id not in placed:
+                placed.add(b.id)
+                out.append(b)
+                stack.extend(reversed(children.get(b.id, ())))
+    return out
 
 
 def list_alerts(rt: Runtime, flt: AlertFilter = AlertFilter(), with_related: bool = False) -> list[AlertRecord]:

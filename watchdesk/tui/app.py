@@ -244,12 +244,20 @@ class DeskApp(App[None]):
         """Textual's filters (colour modes), then TerminalSafe on every line drawn."""
         return [*super().get_line_filters(), TERMINAL_SAFE]
 
-    def _tick(self) -> None:
+    def visible_screens(self) -> list[Screen]:
+        """The screens the officer can see: the top one and those showing through a modal above
+        them (the board under the sign-in dialog, help or a form), bottom first."""
         if not self.screen_stack:
-            return  # the app is closing: its screens are gone before its timers
-        tick = getattr(self.screen, "tick", None)
-        if tick is not None:
-            tick()
+            return []  # the app is closing: its screens are gone before its timers
+        return [screen for screen in self.screen_stack if screen.is_current]
+
+    def _tick(self) -> None:
+        # Every visible screen, not only the top one: under a modal the board's clock and
+        # countdowns keep counting (ticking only `self.screen` froze them until the modal closed).
+        for screen in self.visible_screens():
+            tick = getattr(screen, "tick", None)
+            if tick is not None:
+                tick()
 
     # -- screens ------------------------------------------------------------------------
     def goto(self, mode: str) -> None:
@@ -365,12 +373,15 @@ class DeskApp(App[None]):
 
     # -- unseen alerts: bell and banner -------------------------------------------------
     def on_new_alerts(self, message: NewAlerts) -> None:
+        settled = set(message.settled)
         known = {a.id for a in self.unseen}
-        fresh = [a for a in message.alerts if a.id not in known]
-        if not fresh:
+        fresh = [a for a in message.alerts if a.id not in known and a.id not in settled]
+        kept = [a for a in self.unseen if a.id not in settled]
+        if not fresh and len(kept) == len(self.unseen):
             return
-        self.unseen.extend(fresh)
-        self.bell()
+        self.unseen = kept + fresh  # replaced, never edited: the change poll reads it from its thread
+        if fresh:
+            self.bell()
         self.refresh_frames()
 
     def forget_unseen(self, alert_id: int) -> None:
@@ -403,8 +414,10 @@ class DeskApp(App[None]):
     def on_poll_done(self, message: PollDone) -> None:
         if message.version is not None:
             self._load_header()
-            # The screen on top reloads; the others reload when they come back (on_screen_resume).
-            self.screen.post_message(DataChanged(message.version))
+            # The screens in sight reload (the board under a modal too); the others reload when
+            # they come back (on_screen_resume).
+            for screen in self.visible_screens():
+                screen.post_message(DataChanged(message.version))
         self.set_timer(WATCH_INTERVAL, self._poll_changes)
 
     def _check_new_alerts(self) -> None:
@@ -424,12 +437,17 @@ class DeskApp(App[None]):
         if rows:
             self._max_alert_id = max(r.id or 0 for r in rows)
         paged = {p.alert_id for p in pages if p.alert_id} - {r.id for r in rows}
+        unseen = {a.id for a in self.unseen}  # a snapshot: the UI thread replaces the list, never edits it
         with self.rt.db.read() as session:
             if paged:
                 rows += list(session.exec(select(Alert).where(col(Alert.id).in_(sorted(paged)))).all())
             fresh = [r for r in to_records(session, rows) if r.state == AlertState.NEW and r.joined_to is None]
-        if fresh:
-            self.post_message(NewAlerts(fresh))
+            # Unseen alerts someone acted on elsewhere (the CLI, another desk, the engine or the
+            # system clearing it): the banner must not go on announcing them.
+            settled = list(session.exec(select(Alert.id).where(
+                col(Alert.id).in_(sorted(unseen)), Alert.state != AlertState.NEW.value)).all()) if unseen else []
+        if fresh or settled:
+            self.post_message(NewAlerts(fresh, settled=[i for i in settled if i is not None]))
 
     # -- header -------------------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="header")

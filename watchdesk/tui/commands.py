@@ -1,5 +1,5 @@
-"""The command palette provider: acknowledge an alert by id, jump to a screen, poll a source
-now, verify the log, switch operator, change theme.
+"""The command palette provider: open or acknowledge an alert by id, jump to a screen, poll a
+source now, verify the log, switch operator, change theme.
 
 Alert titles are untrusted: hits show them as `Text` (the palette parses plain strings as
 markup) and never use the matcher's highlight (which parses its candidate as markup).
@@ -62,25 +62,66 @@ class DeskCommands(Provider):
             score = matcher.match(name)
             if score > 0:
                 yield Hit(score, Text(name), call, text=name, help=help_text)
-        # "ack 12", "#12", "12": acknowledge or open that alert.
+        for score, label, call, text in self._alert_hits(query):
+            yield Hit(score, label, call, text=text)
+
+    def _alert_hits(self, query: str) -> list[tuple[float, Text, Any, str]]:
+        """'open 12', 'ack 12', '#12', '12', words of a title: open or acknowledge that alert.
+
+        The verb typed first decides which comes first; without one, Open does. Acknowledging
+        changes the alert and is audited, so it is never the default match (Enter on '12' or on
+        'open 12' must not acknowledge)."""
+        app: Any = self.app
         words = fold(query).replace("#", " ").split()
-        wanted = next((int(w) for w in words if w.isdigit()), None)
+        verb, used = _named_verb(words)
+        rest = words[used:]
+        if not rest:
+            return []  # a verb alone names no alert: Enter must not act on whichever is listed first
+        wanted = next((int(w) for w in rest if w.isdigit()), None)
+        # The same matcher as the commands above, so alert hits and commands rank on one scale.
+        matcher = self.matcher(" ".join(rest))
+        hits: list[tuple[float, Text, Any, str]] = []
         for alert in self.open_alerts:
             if wanted is not None and alert.id != wanted:
+                continue
+            base = matcher.match(f"{alert.id} {fold(alert.title)}")
+            if base <= 0:
                 continue
             label = Text(no_wrap=True, overflow="ellipsis")
             label.append(f"#{alert.id} ")
             label.append(alert.title)  # plain text, never markup
-            if wanted is None:
-                score = matcher.match(f"{alert.id} {alert.title}")
-                if score <= 0:
-                    continue
-            else:
-                score = 1.0
+            view = Text(_("Open") + " ")
+            view.append_text(label)
+            hits.append((base if verb != "ack" else base / 2, view, partial(app.open_alert, alert.id), f"open {alert.id}"))
             if alert.state == AlertState.NEW:
                 ack = Text(_("Acknowledge") + " ")
                 ack.append_text(label)
-                yield Hit(score, ack, partial(app.acknowledge_by_id, alert.id), text=f"ack {alert.id}")
-            view = Text(_("Open") + " ")
-            view.append_text(label)
-            yield Hit(score * 0.9, view, partial(app.open_alert, alert.id), text=f"open {alert.id}")
+                hits.append((base if verb == "ack" else base / 2, ack, partial(app.acknowledge_by_id, alert.id), f"ack {alert.id}"))
+        return hits
+
+
+def _vocabulary() -> dict[str, set[tuple[str, ...]]]:
+    """The words that name each alert command, English and in the desk's language, folded."""
+    return {
+        "open": {("open",), tuple(fold(_("Open")).split())},
+        "ack": {("ack",), ("acknowledge",), tuple(fold(_("Acknowledge")).split())},
+    }
+
+
+def _named_verb(words: list[str]) -> tuple[str | None, int]:
+    """Which command the leading words name ('ack', 'open' or None) and how many words they are.
+
+    Each word may be the start of the command's word ('a', 'ack', 'xac nhan'). Words that could
+    start either command name neither, so the safe one (Open) ranks first."""
+    found: dict[str, int] = {}
+    for verb, phrases in _vocabulary().items():
+        for phrase in phrases:
+            n = 0
+            while n < min(len(words), len(phrase)) and not words[n].isdigit() and phrase[n].startswith(words[n]):
+                n += 1
+            if n:
+                found[verb] = max(found.get(verb, 0), n)
+    if len(found) != 1:
+        return None, 0
+    (verb, used), = found.items()
+    return verb, used

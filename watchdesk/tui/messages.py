@@ -62,9 +62,11 @@ class SignedIn(Message, bubble=False):
 
 @dataclass
 class NewAlerts(Message, bubble=False):
-    """Alerts that arrived since the board last looked (bell and banner)."""
+    """Alerts that arrived since the board last looked (bell and banner), and the ids of
+    `settled` ones: acknowledged or resolved elsewhere, so the banner lets them go."""
 
     alerts: list[AlertRecord] = field(default_factory=list)
+    settled: list[int] = field(default_factory=list)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The alerts board: unacknowledged first, ordered by deadline; the default screen.
+"""The alerts board, most urgent first (watchdesk.services.alerts.board_order); the default screen.
 
 Open alerts are always all shown; resolved ones only the latest `RESOLVED_SHOWN`
 (the board never loads a year of history into a widget). Search folds Vietnamese

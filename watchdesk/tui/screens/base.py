@@ -80,7 +80,9 @@ class DeskScreen(Screen):
         self.reload()
 
     def on_screen_suspend(self) -> None:
-        self._shown = False
+        # Under a modal the screen stays in sight and keeps reloading on DataChanged (the app
+        # sends it to every visible screen), so coming back needs no second read.
+        self._shown = self.is_current
 
     def refresh_frame(self) -> None:
         for header in self.query(DeskHeader):
