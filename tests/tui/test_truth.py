@@ -151,3 +151,18 @@ def test_board_order_keeps_every_row_when_joins_are_odd(desk_rt, ids):
     assert ordered[:4] == [ids["tomcat"], ids["fortios"], ids["exchange"], ids["kev-fortios"]]
     high = list_alerts(desk_rt, AlertFilter(states=(AlertState.NEW,), severities=(Severity.CRITICAL,)))
     assert [a.id for a in high] == [ids["fortios"], ids["kev-fortios"], ids["exchange"]]
+
+
+async def test_a_change_before_the_first_poll_reaches_the_board(make_desk, desk_rt, monkeypatch):
+    """The demo's engine brings its first warnings between the board's first read and the
+    watcher's first poll: that poll must reload the board, not take the data as already shown."""
+    import watchdesk.tui.app as desk_app
+
+    monkeypatch.setattr(desk_app, "WATCH_INTERVAL", 1.5)  # the first poll comes after the board's first read
+    app = make_desk(watch=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        table = app.screen.query_one("#board", RowTable)
+        assert table.row_count > 0
+        new_id = _new_warning(desk_rt, "ransomware-1", "Cảnh báo mã độc tống tiền mới")
+        assert await wait_until(pilot, lambda: table.index_of(new_id) is not None, timeout=5.0)

@@ -203,7 +203,7 @@ class DeskApp(App[None]):
         self._shell.show_failure(message.sentence)  # stays on the board until the operator quits
         self.notify(message.sentence, severity="error", markup=False)  # seen over help or the palette too
 
-    def _attach(self, rt: Runtime, high_water: tuple[int, int]) -> None:
+    def _attach(self, rt: Runtime, high_water: tuple[int, int, int | None]) -> None:
         """The runtime is open: keep it, watch its file, put the screens in."""
         self.rt = rt
         self.desk_clock = rt.clock
@@ -212,7 +212,12 @@ class DeskApp(App[None]):
             self._apply_shell(shell)
         self._watcher = ChangeWatcher(rt.db.path)
         # What exists when the desk opens is not news: bell and banner are for what comes after.
-        self._max_alert_id, self._last_page_id = high_water
+        self._max_alert_id, self._last_page_id, mark = high_water
+        if self.watch_changes:
+            # The change mark as the desk opened, before any screen read anything: the first poll
+            # then reloads for whatever was committed since (the engine's first cycle, the CLI),
+            # rather than taking it as the state the board was loaded at.
+            self._last_version = mark
         for entry in entries():
             self.add_mode(entry.mode, entry.factory)
 
@@ -490,15 +495,22 @@ class DeskApp(App[None]):
         self.set_timer(max(self.rt.config.engine.tick_interval.total_seconds(), 0.2), self._engine_cycle)
 
 
-def _high_water(rt: Runtime) -> tuple[int, int]:
-    """The highest alert id and notification id now (two primary-key lookups)."""
+def _high_water(rt: Runtime) -> tuple[int, int, int | None]:
+    """The highest alert id and notification id now (two primary-key lookups), and the change
+    mark (None when the database has none: the first poll then only notes where it stands)."""
+    import sqlite3
+
     conn = rt.db.raw()
     try:
         alert = conn.execute("SELECT MAX(id) FROM alert").fetchone()[0] or 0
         note = conn.execute("SELECT MAX(id) FROM notification").fetchone()[0] or 0
+        try:
+            row = conn.execute("SELECT n FROM change_mark WHERE id = 1").fetchone()
+        except sqlite3.OperationalError:  # no mark table yet: the watcher counts every commit
+            row = None
     finally:
         conn.close()
-    return alert, note
+    return alert, note, (int(row[0]) if row else None)
 
 
 def _open_sentence(exc: Exception) -> str:
