@@ -311,7 +311,8 @@ def build(path: Path, n_alerts: int, n_events: int, end_at: datetime, seed: int)
         # Benchmark records carry the counts only (the real draft lists every alert; see services/handover.py).
         summary = {"from": ts(s), "to": ts(e), "drafted_at": ts(signed), "counts": {"received": hi - lo}}
         handover_rows.append((hid, sid, oid, incoming, ts(s), ts(e), json.dumps(summary), "Ca trực ổn định.", "",
-                              ts(signed), ts(accepted), ts(e + config.handover.accept_within.total_seconds()), None))
+                              ts(signed), ts(accepted), ts(e + config.handover.accept_within.total_seconds()), None,
+                              incoming, 0, 0))  # accepted by the incoming officer, neither early
         sys_events.append((signed, 1, handles[oid], "handover.signed", "handover", str(hid),
                            {"by": handles[oid], "shift_id": sid, "notes": "Ca trực ổn định.", "received": hi - lo}))
         sys_events.append((accepted, 2, handles[incoming], "handover.accepted", "handover", str(hid),
@@ -347,7 +348,7 @@ def build(path: Path, n_alerts: int, n_events: int, end_at: datetime, seed: int)
     conn.executemany("INSERT INTO alert_cve VALUES (?,?)", cve_rows)
     conn.executemany(f"INSERT INTO notification VALUES ({','.join('?' * 16)})", notif_rows)
     conn.executemany(f"INSERT INTO call_task VALUES ({','.join('?' * 11)})", call_rows)
-    conn.executemany(f"INSERT INTO handover VALUES ({','.join('?' * 13)})", handover_rows)
+    conn.executemany(f"INSERT INTO handover VALUES ({','.join('?' * 16)})", handover_rows)
     counts.update(alerts=len(alert_rows), cves=len(cve_rows), notifications=len(notif_rows), calls=len(call_rows),
                   handovers=len(handover_rows))
 

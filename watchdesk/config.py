@@ -314,6 +314,9 @@ class RosterConfig(_Section):
 
 class HandoverConfig(_Section):
     accept_within: Duration = timedelta(minutes=15)
+    # Signing out more than this before the shift ends, or accepting more than this before the
+    # incoming shift starts, needs a confirmation (the desk asks; the CLI needs --early).
+    early_window: Duration = timedelta(minutes=30)
 
 
 class Config(_Section):

@@ -6,7 +6,7 @@ from textual.widgets import DataTable, Input
 from textual_plotext import PlotextPlot
 
 from watchdesk.services.handover import get_handover
-from watchdesk.tui.screens.forms import PromptForm
+from watchdesk.tui.screens.forms import ChoiceForm, PromptForm
 from watchdesk.tui.screens.handover import HandoverScreen
 from watchdesk.tui.screens.reports import ReportsScreen
 
@@ -26,16 +26,26 @@ async def test_handover_screen_shows_the_draft_and_signs_out(make_desk, desk_rt,
         assert f"Handover of shift #{draft.shift_id}" in text and "draft" in text
         table = app.screen.query_one("#handover-open", DataTable)
         assert table.row_count == len(draft.summary["open"]) > 0
-        await pilot.press("s")
-        await settle(pilot, app)
-        assert isinstance(app.screen, PromptForm)
-        app.screen.query_one("#field-notes", Input).value = "Theo dõi tiếp cảnh báo APT [b]dịp Tết[/b]."
-        await pilot.click("#submit")
-        await settle(pilot, app)
+        # 02:00 is hours before thu's shift ends: signing out asks first, and enter alone does not sign.
+        for answer in (("enter",), ("down", "enter")):
+            await pilot.press("s")
+            await settle(pilot, app)
+            assert isinstance(app.screen, PromptForm)
+            app.screen.query_one("#field-notes", Input).value = "Theo dõi tiếp cảnh báo APT [b]dịp Tết[/b]."
+            await pilot.click("#submit")
+            await settle(pilot, app)
+            assert isinstance(app.screen, ChoiceForm)
+            assert "before it ends" in screen_text(app) and "handover.early_window (30m)" in screen_text(app)
+            await pilot.press(*answer)
+            await settle(pilot, app)
+            if answer == ("enter",):
+                assert get_handover(desk_rt, draft.shift_id).status == "draft"
         signed = get_handover(desk_rt, draft.shift_id)
         assert signed.status == "signed" and signed.notes == "Theo dõi tiếp cảnh báo APT [b]dịp Tết[/b]."
+        assert signed.signed_out_early
         text = screen_text(app)
         assert "signed" in text and "[b]dịp Tết[/b]" in text  # the notes show as typed, markup inert
+        assert "signed out early" in text
         await pilot.press("e")
         await settle(pilot, app)
         assert (tmp_path / f"handover-shift-{draft.shift_id}.html").read_text(encoding="utf-8").startswith("<!-- Audit log verified")

@@ -11,6 +11,7 @@ from watchdesk.cli.common import State, actor_option, emit_json, json_option, pa
 from watchdesk.cli.main import cli
 
 SHIFT_HELP = "The level-1 shift (id from 'watchdesk roster list'); default: the one under way or just ended."
+EARLY_HELP = "Confirm an early handover: more than handover.early_window (default 30m) before the shift change."
 
 
 @cli.group("handover")
@@ -25,14 +26,21 @@ def _text(state: State, h) -> str:  # noqa: ANN001 - HandoverRecord
     s = h.summary
     c = s.get("counts", {})
     lines = [
-        f"Handover of shift #{h.shift_id} ({h.status}): {h.outgoing} → {h.incoming or '?'}, "
-        f"{local(h.period_start, zone)} – {local(h.period_end, zone)} ({zone})",
+        f"Handover of shift #{h.shift_id} ({h.status}): {h.outgoing} → {h.incoming or '?'}"
+        + (f", accepted by {h.accepted_by}" if h.on_behalf else "")
+        + f", {local(h.period_start, zone)} – {local(h.period_end, zone)} ({zone})",
         f"  {c.get('received', 0)} received, {c.get('acknowledged', 0)} acknowledged, {c.get('resolved', 0)} resolved, "
-        f"{c.get('escalated', 0)} escalations, {c.get('breaches', 0)} SLA breaches, {c.get('calls', 0)} calls",
+        f"{c.get('escalated', 0)} escalations, {c.get('breaches', 0)} SLA breaches, "
+        f"{c.get('cleared', 0)} cleared by the system, {c.get('calls', 0)} calls",
     ]
     if h.signed_out_at:
-        lines.append(f"  signed out {local(h.signed_out_at, zone)}" + (f"; accepted by {h.accepted_by} {local(h.accepted_at, zone)}" if h.accepted_at else
-                     f"; acceptance due {local(h.due_at, zone)}"))
+        signed = f"  signed out {local(h.signed_out_at, zone)}" + (" (early, confirmed)" if h.signed_out_early else "")
+        if h.accepted_at:
+            signed += (f"; accepted by {h.accepted_by} {local(h.accepted_at, zone)}"
+                       + (f" on behalf of {h.incoming}" if h.on_behalf else "") + (" (early, confirmed)" if h.accepted_early else ""))
+        else:
+            signed += f"; acceptance due {local(h.due_at, zone)}"
+        lines.append(signed)
     if h.alert_id:
         lines.append(f"  late-handover alert #{h.alert_id}")
     opened = s.get("open", [])
@@ -79,10 +87,12 @@ def handover_show(state: State, shift_id: int | None, as_json: bool) -> None:
 @click.option("--shift", "shift_id", type=int, help=SHIFT_HELP)
 @click.option("--notes", default="", help="The outgoing officer's notes (what the next shift must know).")
 @click.option("--notes-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Read the notes from a UTF-8 file.")
+@click.option("--early", is_flag=True, help=EARLY_HELP)
 @actor_option
 @json_option
 @pass_state
-def handover_sign(state: State, shift_id: int | None, notes: str, notes_file: Path | None, as_handle: str, as_json: bool) -> None:
+def handover_sign(state: State, shift_id: int | None, notes: str, notes_file: Path | None, early: bool, as_handle: str,
+                  as_json: bool) -> None:
     """Sign the handover out (the outgoing officer): freezes the draft with your notes."""
     from watchdesk.reports.handover import to_json
     from watchdesk.services.errors import InvalidInput
@@ -95,7 +105,7 @@ def handover_sign(state: State, shift_id: int | None, notes: str, notes_file: Pa
         except UnicodeDecodeError:
             raise InvalidInput(f"{notes_file}: not UTF-8 text; save the notes as UTF-8.") from None
     actor = resolve_actor(state, as_handle)
-    h = sign_out(state.runtime, actor, notes, shift_id)
+    h = sign_out(state.runtime, actor, notes, shift_id, early=early)
     if as_json:
         emit_json(to_json(h, make_proof(state.runtime, check=False)))
     else:
@@ -106,21 +116,24 @@ def handover_sign(state: State, shift_id: int | None, notes: str, notes_file: Pa
 @handover_group.command("accept")
 @click.option("--shift", "shift_id", type=int, help="The shift whose handover you accept; default: the latest signed one.")
 @click.option("--remarks", default="", help="Your remarks on what you were handed.")
+@click.option("--early", is_flag=True, help=EARLY_HELP)
 @actor_option
 @json_option
 @pass_state
-def handover_accept(state: State, shift_id: int | None, remarks: str, as_handle: str, as_json: bool) -> None:
-    """Accept a signed handover (the incoming officer), with optional remarks."""
+def handover_accept(state: State, shift_id: int | None, remarks: str, early: bool, as_handle: str, as_json: bool) -> None:
+    """Accept a signed handover (the incoming officer, or a lead on their behalf), with optional remarks."""
     from watchdesk.reports.handover import to_json
     from watchdesk.services.handover import accept
     from watchdesk.services.reports import make_proof
 
     actor = resolve_actor(state, as_handle)
-    h = accept(state.runtime, actor, remarks, shift_id)
+    h = accept(state.runtime, actor, remarks, shift_id, early=early)
     if as_json:
         emit_json(to_json(h, make_proof(state.runtime, check=False)))
     else:
-        click.echo(f"Handover of shift #{h.shift_id} from {h.outgoing} accepted by {actor.handle}.")
+        behalf = f" on behalf of {h.incoming}" if h.on_behalf else ""
+        cleared = f"; late-handover alert #{h.alert_id} cleared" if h.alert_id else ""
+        click.echo(f"Handover of shift #{h.shift_id} from {h.outgoing} accepted by {actor.handle}{behalf}{cleared}.")
 
 
 @handover_group.command("export")
@@ -152,13 +165,16 @@ def handover_list(state: State, limit: int, as_json: bool) -> None:
     zone = state.runtime.zone.key
     if as_json:
         emit_json([{"id": h.id, "shift_id": h.shift_id, "status": h.status, "outgoing": h.outgoing, "incoming": h.incoming,
+                    "accepted_by": h.accepted_by, "signed_out_early": h.signed_out_early, "accepted_early": h.accepted_early,
                     "period_start": h.period_start.isoformat(), "period_end": h.period_end.isoformat(),
                     "signed_out_at": h.signed_out_at.isoformat() if h.signed_out_at else None,
                     "accepted_at": h.accepted_at.isoformat() if h.accepted_at else None, "alert_id": h.alert_id} for h in rows])
         return
     click.echo(table([[h.id, h.shift_id, h.status, h.outgoing, h.incoming or "-", local(h.period_end, zone),
-                       local(h.signed_out_at, zone) or "-", local(h.accepted_at, zone) or "-", h.alert_id or ""] for h in rows],
-                     ["id", "shift", "status", "outgoing", "incoming", "shift end", "signed out", "accepted", "alert"]))
+                       (local(h.signed_out_at, zone) or "-") + (" (early)" if h.signed_out_early else ""),
+                       (local(h.accepted_at, zone) or "-") + (" (early)" if h.accepted_early else ""),
+                       h.accepted_by if h.on_behalf else "", h.alert_id or ""] for h in rows],
+                     ["id", "shift", "status", "outgoing", "incoming", "shift end", "signed out", "accepted", "accepted by", "alert"]))
 
 
 def _write(text: str, output: Path | None) -> None:

@@ -17,7 +17,7 @@ GROUPS = (("by_severity", "Per severity"), ("by_source", "Per source"), ("by_off
 
 def stats_json(s: Stats) -> dict[str, Any]:
     return {"count": s.count, "acknowledged": s.acked, "mean_seconds": num(s.mean), "median_seconds": num(s.median),
-            "p90_seconds": num(s.p90), "max_seconds": num(s.max), "breaches": s.breaches}
+            "p90_seconds": num(s.p90), "max_seconds": num(s.max), "breaches": s.breaches, "cleared_by_system": s.cleared}
 
 
 def to_json(r: AckReport) -> dict[str, Any]:
@@ -44,6 +44,21 @@ def to_json(r: AckReport) -> dict[str, Any]:
              "exhausted": u.exhausted}
             for u in r.never_acked
         ],
+        "grouped": [
+            {"alert_id": g.alert_id, "title": g.title, "severity": g.severity, "grouped_with": g.parent_id,
+             "received_at": iso(g.received_at), "acknowledged_at": iso(g.acked_at), "first_acked_by": g.first_acked_by,
+             "ack_seconds": num(g.ack_seconds), "waiting_seconds": num(g.waiting_seconds), "breached": g.breached}
+            for g in r.grouped
+        ],
+        "cleared_by_system": [
+            {"alert_id": c.alert_id, "title": c.title, "severity": c.severity, "category": c.category,
+             "received_at": iso(c.received_at), "cleared_at": iso(c.cleared_at), "seconds": num(c.seconds), "reason": c.reason}
+            for c in r.cleared
+        ],
+        "acknowledged_off_duty": [
+            {"alert_id": o.alert_id, "title": o.title, "by": o.by, "at": iso(o.at), "first": o.first, "recorded": o.recorded}
+            for o in r.off_duty
+        ],
         "escalations_by_level": {str(k): v for k, v in r.escalations_by_level.items()},
         "alerts_by_highest_level": {str(k): v for k, v in r.alerts_by_top_level.items()},
         "time_to_resolve_by_severity": {k: stats_json(v) for k, v in r.resolve_by_severity.items()},
@@ -55,7 +70,8 @@ def to_json(r: AckReport) -> dict[str, Any]:
              "received_at": iso(a.received_at), "first_acked_at": iso(a.first_acked_at), "first_acked_by": a.first_acked_by,
              "snoozed_seconds": num(a.snoozed_seconds), "ack_seconds": num(a.ack_seconds), "target_seconds": a.target_seconds,
              "breached": bool(a.breached), "shift": a.shift, "escalations": a.escalations,
-             "resolved_at": iso(a.resolved_at), "resolve_seconds": num(a.resolve_seconds)}
+             "resolved_at": iso(a.resolved_at), "resolve_seconds": num(a.resolve_seconds),
+             "grouped_with": a.grouped_with, "cleared_by_system": bool(a.cleared)}
             for a in r.alerts
         ],
     }
@@ -68,10 +84,18 @@ def render_json(r: AckReport) -> str:
 
 
 def _stat_row(name: str, s: Stats) -> list[object]:
-    return [name, s.count, s.acked, duration(s.mean), duration(s.median), duration(s.p90), duration(s.max), s.breaches]
+    return [name, s.count, s.acked, duration(s.mean), duration(s.median), duration(s.p90), duration(s.max), s.breaches, s.cleared]
 
 
-STAT_HEADER = ["", "alerts", "acknowledged", "mean (MTTA)", "median", "p90", "max", "SLA breaches"]
+STAT_HEADER = ["", "alerts", "acknowledged", "mean (MTTA)", "median", "p90", "max", "SLA breaches", "cleared by the system"]
+
+
+def _note(a: object) -> str:
+    """What sets a per-alert line apart: grouped with a parent, or cleared by the system."""
+    if getattr(a, "cleared", False):
+        return "cleared by the system"
+    parent = getattr(a, "grouped_with", None)
+    return f"grouped with #{parent}" if parent is not None else ""
 
 
 def _sections(r: AckReport) -> list[tuple[str, list[str], list[list[object]]]]:
@@ -87,6 +111,20 @@ def _sections(r: AckReport) -> list[tuple[str, list[str], list[list[object]]]]:
                 ["alert", "severity", "title", "state", "level", "received", "waiting", "overdue", "exhausted"],
                 [[f"#{u.alert_id}", u.severity, u.title, u.state, u.level, local(u.received_at, z), duration(u.waiting_seconds),
                   "yes" if u.overdue else "no", "yes" if u.exhausted else "no"] for u in r.never_acked]))
+    out.append((f"Grouped with another alert ({len(r.grouped)}): acknowledged with their parent",
+                ["alert", "severity", "title", "grouped with", "received", "acknowledged (parent's first)", "by", "time to ack", "breach"],
+                [[f"#{g.alert_id}", g.severity, g.title, f"#{g.parent_id}", local(g.received_at, z), local(g.acked_at, z) or "—",
+                  g.first_acked_by or "—",
+                  duration(g.ack_seconds) if g.ack_seconds is not None else f"{duration(g.waiting_seconds)} (waiting with #{g.parent_id})",
+                  "yes" if g.breached else ""] for g in r.grouped]))
+    out.append((f"Cleared by the system ({len(r.cleared)}): answered before anyone acknowledged them; no time to acknowledge",
+                ["alert", "severity", "category", "title", "received", "cleared", "after", "what answered it"],
+                [[f"#{c.alert_id}", c.severity, c.category, c.title, local(c.received_at, z), local(c.cleared_at, z),
+                  duration(c.seconds), c.reason] for c in r.cleared]))
+    out.append((f"Acknowledged by someone not on duty ({len(r.off_duty)})",
+                ["alert", "title", "by", "at", "first acknowledgment", "from"],
+                [[f"#{o.alert_id}", o.title, o.by, local(o.at, z), "yes" if o.first else "again",
+                  "the acknowledgment" if o.recorded else "the roster"] for o in r.off_duty]))
     out.append(("Escalations by level", ["level", "escalation steps", "alerts whose highest level this is"],
                 [[lvl, r.escalations_by_level.get(lvl, 0), r.alerts_by_top_level.get(lvl, 0)]
                  for lvl in sorted(set(r.escalations_by_level) | set(r.alerts_by_top_level))]))
@@ -96,10 +134,10 @@ def _sections(r: AckReport) -> list[tuple[str, list[str], list[list[object]]]]:
                 [[h.officer, h.full_name, h.shifts, h.hours, h.night_hours, h.holiday_hours] for h in r.hours]))
     out.append((f"Per alert ({len(r.alerts)})",
                 ["alert", "severity", "source", "title", "received", "first ack", "by", "time to ack", "snoozed", "breach",
-                 "escalations", "state", "time to resolve"],
+                 "escalations", "state", "time to resolve", "note"],
                 [[f"#{a.id}", a.severity, a.source, a.title, local(a.received_at, z), local(a.first_acked_at, z),
                   a.first_acked_by, duration(a.ack_seconds), duration(a.snoozed_seconds) if a.snoozed_seconds else "",
-                  "yes" if a.breached else "", a.escalations, a.state, duration(a.resolve_seconds)] for a in r.alerts]))
+                  "yes" if a.breached else "", a.escalations, a.state, duration(a.resolve_seconds), _note(a)] for a in r.alerts]))
     return out
 
 
@@ -144,7 +182,8 @@ def render_csv(r: AckReport) -> str:
                 "generated_at", r.generated_at.isoformat(), "audit_head_seq", r.proof.head_seq, "audit_head_hash", r.proof.head_hash])
     for d in r.definitions:
         w.writerow(["definition", d])
-    stat_header = ["group", "key", "alerts", "acknowledged", "mean_seconds", "median_seconds", "p90_seconds", "max_seconds", "breaches"]
+    stat_header = ["group", "key", "alerts", "acknowledged", "mean_seconds", "median_seconds", "p90_seconds", "max_seconds", "breaches",
+                   "cleared_by_system"]
     w.writerow([])
     w.writerow(stat_header)
     w.writerow(["overall", "all", *_csv_stats(r.overall)])
@@ -165,6 +204,20 @@ def render_csv(r: AckReport) -> str:
         w.writerow([u.alert_id, u.severity, u.title, u.state, u.level, iso(u.received_at), num(u.waiting_seconds),
                     int(u.overdue), int(u.exhausted)])
     w.writerow([])
+    w.writerow(["grouped_alert_id", "severity", "title", "grouped_with", "received_at", "acknowledged_at", "first_acked_by",
+                "ack_seconds", "waiting_seconds", "breached"])
+    for g in r.grouped:
+        w.writerow([g.alert_id, g.severity, g.title, g.parent_id, iso(g.received_at), iso(g.acked_at), g.first_acked_by,
+                    num(g.ack_seconds), num(g.waiting_seconds), int(g.breached)])
+    w.writerow([])
+    w.writerow(["cleared_alert_id", "severity", "category", "title", "received_at", "cleared_at", "seconds", "reason"])
+    for c in r.cleared:
+        w.writerow([c.alert_id, c.severity, c.category, c.title, iso(c.received_at), iso(c.cleared_at), num(c.seconds), c.reason])
+    w.writerow([])
+    w.writerow(["off_duty_ack_alert_id", "title", "by", "at", "first", "recorded"])
+    for o in r.off_duty:
+        w.writerow([o.alert_id, o.title, o.by, iso(o.at), int(o.first), int(o.recorded)])
+    w.writerow([])
     w.writerow(["escalation_level", "escalation_steps", "alerts_highest_level"])
     for lvl in sorted(set(r.escalations_by_level) | set(r.alerts_by_top_level)):
         w.writerow([lvl, r.escalations_by_level.get(lvl, 0), r.alerts_by_top_level.get(lvl, 0)])
@@ -174,16 +227,17 @@ def render_csv(r: AckReport) -> str:
         w.writerow([h.officer, h.full_name, h.shifts, h.hours, h.night_hours, h.holiday_hours])
     w.writerow([])
     w.writerow(["alert_id", "severity", "source", "title", "state", "level", "received_at", "first_acked_at", "first_acked_by",
-                "snoozed_seconds", "ack_seconds", "target_seconds", "breached", "shift", "escalations", "resolved_at", "resolve_seconds"])
+                "snoozed_seconds", "ack_seconds", "target_seconds", "breached", "shift", "escalations", "resolved_at", "resolve_seconds",
+                "grouped_with", "cleared_by_system"])
     for a in r.alerts:
         w.writerow([a.id, a.severity, a.source, a.title, a.state, a.level, iso(a.received_at), iso(a.first_acked_at),
                     a.first_acked_by, num(a.snoozed_seconds), num(a.ack_seconds), a.target_seconds, int(bool(a.breached)),
-                    a.shift, a.escalations, iso(a.resolved_at), num(a.resolve_seconds)])
+                    a.shift, a.escalations, iso(a.resolved_at), num(a.resolve_seconds), a.grouped_with or "", int(bool(a.cleared))])
     return buf.getvalue()
 
 
 def _csv_stats(s: Stats) -> list[object]:
-    return [s.count, s.acked, num(s.mean), num(s.median), num(s.p90), num(s.max), s.breaches]
+    return [s.count, s.acked, num(s.mean), num(s.median), num(s.p90), num(s.max), s.breaches, s.cleared]
 
 
 def render(r: AckReport, fmt: str) -> str:

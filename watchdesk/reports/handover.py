@@ -8,6 +8,7 @@ from typing import Any
 from watchdesk.reports.common import duration, esc, html_page, html_table, local, md_table
 from watchdesk.services.handover import HandoverRecord
 from watchdesk.services.reports import Proof
+from watchdesk.services.sla import BREACH_DEFINITION
 
 FORMATS = ("md", "html", "json")
 
@@ -22,8 +23,10 @@ def to_json(h: HandoverRecord, proof: Proof) -> dict[str, Any]:
         "period_start": h.period_start.isoformat(), "period_end": h.period_end.isoformat(),
         "signed_out_at": h.signed_out_at.isoformat() if h.signed_out_at else None,
         "accepted_at": h.accepted_at.isoformat() if h.accepted_at else None, "accepted_by": h.accepted_by,
+        "accepted_by_name": h.accepted_by_name, "on_behalf": h.on_behalf,
+        "signed_out_early": h.signed_out_early, "accepted_early": h.accepted_early,
         "due_at": h.due_at.isoformat() if h.due_at else None, "alert_id": h.alert_id,
-        "notes": h.notes, "remarks": h.remarks, "summary": h.summary,
+        "notes": h.notes, "remarks": h.remarks, "breach_definition": BREACH_DEFINITION, "summary": h.summary,
     }
 
 
@@ -52,8 +55,12 @@ def _sections(h: HandoverRecord, zone: str) -> list[tuple[str, list[str], list[l
          [[a["id"], a["title"], t(a["at"]), a.get("level"), ", ".join(a.get("notified", [])), ", ".join(a.get("calls", [])),
            a["by"] + (" (manual)" if a.get("manual") else "")] for a in s.get("escalated", [])]),
         ("Vi phạm thời hạn xác nhận / SLA breaches", ["#", "severity", "title", "time to ack", "target", "by"],
-         [[b["id"], b["severity"], b["title"], duration(b["ack_seconds"]) + ("" if b["acknowledged"] else " (still waiting)"),
+         [[b["id"], b["severity"], b["title"], duration(b["ack_seconds"]) + ("" if b["acknowledged"] else " (still waiting)")
+           + (f" (grouped with #{b['grouped_with']})" if b.get("grouped_with") else ""),
            duration(b["target_seconds"]), b["by"] or "—"] for b in s.get("breaches", [])]),
+        ("Hệ thống tự xóa / Cleared by the system (answered: check-in, accepted handover, source recovered)",
+         ["#", "title", "at", "what answered it"],
+         [[c["id"], c["title"], t(c["at"]), c["reason"]] for c in s.get("cleared", [])]),
         ("Nguồn lỗi hoặc im lặng / Sources failing or silent", ["source", "state", "failures", "failed in shift", "last error", "last new item"],
          [[f"{x['name']} ({x['key']})", x["state"], x["failures"], x["failed_in_shift"], x["last_error"], t(x["last_new_item_at"])]
           for x in s.get("sources", [])]),
@@ -65,17 +72,24 @@ def _sections(h: HandoverRecord, zone: str) -> list[tuple[str, list[str], list[l
 
 def _facts(h: HandoverRecord, zone: str) -> list[tuple[str, str]]:
     c = h.summary.get("counts", {})
+    behalf = [("Người nhận thay / Accepted on their behalf by", f"{h.accepted_by_name} ({h.accepted_by})")] if h.on_behalf else []
     return [
         ("Ca trực / Shift", f"#{h.shift_id}: {local(h.period_start, zone)} – {local(h.period_end, zone)} ({zone})"),
         ("Bên giao / Outgoing", f"{h.outgoing_name} ({h.outgoing})"),
         ("Bên nhận / Incoming", f"{h.incoming_name} ({h.incoming})" if h.incoming else "—"),
+        *behalf,
         ("Trạng thái / Status", h.status + (f"; signed out {local(h.signed_out_at, zone)}" if h.signed_out_at else "")
+         + (" (ký sớm / early, confirmed: before the shift ended)" if h.signed_out_early else "")
          + (f"; accepted by {h.accepted_by} {local(h.accepted_at, zone)}" if h.accepted_at else "")
+         + (f" (nhận thay / on behalf of {h.incoming})" if h.on_behalf else "")
+         + (" (nhận sớm / early, confirmed: before the incoming shift began)" if h.accepted_early else "")
          + (f"; acceptance due {local(h.due_at, zone)}" if h.due_at and not h.accepted_at else "")
          + (f"; late-handover alert #{h.alert_id}" if h.alert_id else "")),
         ("Tóm tắt / In short", f"{c.get('received', 0)} received, {c.get('acknowledged', 0)} acknowledged, "
          f"{c.get('resolved', 0)} resolved, {c.get('escalated', 0)} escalations, {c.get('open', 0)} open, "
-         f"{c.get('breaches', 0)} SLA breaches, {c.get('calls', 0)} calls, {c.get('sources', 0)} source problems"),
+         f"{c.get('breaches', 0)} SLA breaches, {c.get('cleared', 0)} cleared by the system, {c.get('calls', 0)} calls, "
+         f"{c.get('sources', 0)} source problems"),
+        ("Định nghĩa vi phạm / Breach", BREACH_DEFINITION),
     ]
 
 
@@ -113,7 +127,8 @@ def render_html(h: HandoverRecord, proof: Proof, zone: str) -> str:
         f'<div>BÊN GIAO / OUTGOING<br><i>(ký, ghi rõ họ tên)</i><div class="line">{esc(h.outgoing_name)}</div>'
         f'{esc(local(h.signed_out_at, zone))}</div>'
         f'<div>BÊN NHẬN / INCOMING<br><i>(ký, ghi rõ họ tên)</i><div class="line">{esc(h.incoming_name)}</div>'
-        f'{esc(local(h.accepted_at, zone))}</div></div>'
+        + (f'Người nhận thay / accepted on their behalf by: {esc(h.accepted_by_name)} ({esc(h.accepted_by)})<br>' if h.on_behalf else "")
+        + f'{esc(local(h.accepted_at, zone))}</div></div>'
     )
     parts.append(f'<p class="proof">Audit head at export: seq {esc(proof.head_seq)}, hash {esc(proof.head_hash)} — {esc(proof.sentence)}</p>')
     return html_page(proof.first_line(), proof.ok, TITLE, "\n".join(parts))

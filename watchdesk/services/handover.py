@@ -8,8 +8,12 @@ failed or went silent; calls to outside contacts; the outgoing officer's notes.
 
 The outgoing officer signs out (the draft is frozen into the row with the notes); the incoming
 officer reviews, may add remarks and accepts. Both are compare-and-set writes with their audit
-events. `check_overdue_handovers` (an engine check) raises an alert to the shift lead for every
-shift change whose handover was not accepted within `handover.accept_within`.
+events. The record keeps the rostered incoming officer and, apart, who accepted (a lead may
+accept on their behalf: "nhận thay"). Signing out more than `handover.early_window` before the
+shift ends, or accepting more than that before the incoming shift starts, is refused unless
+confirmed (`early=True`), and then marked in the record. `check_overdue_handovers` (an engine
+check) raises an alert to the shift lead for every shift change whose handover was not accepted
+within `handover.accept_within`; the acceptance clears that alert by the system.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session, select
 
+from watchdesk.config import format_duration
 from watchdesk.core.enums import AlertState, Category, Role, Severity
 from watchdesk.core.permissions import Action, PermissionDenied, require
 from watchdesk.core.records import Actor
@@ -29,7 +34,9 @@ from watchdesk.core.roster import Segment, local_text
 from watchdesk.core.text import clean_text
 from watchdesk.notify.messages import page_for
 from watchdesk.notify.outbox import enqueue
+from watchdesk.services import sla
 from watchdesk.services.alert_factory import raise_alert
+from watchdesk.services.clearing import clear_by_system
 from watchdesk.services.errors import InvalidInput, NotFound, Refused
 from watchdesk.services.roster import MAX_SHIFT, effective_shifts
 from watchdesk.services.runtime import Runtime
@@ -63,6 +70,14 @@ class HandoverRecord:
     due_at: datetime | None = None
     alert_id: int | None = None
     drafted_at: datetime | None = None
+    accepted_by_name: str = ""
+    signed_out_early: bool = False
+    accepted_early: bool = False
+
+    @property
+    def on_behalf(self) -> bool:
+        """Accepted by someone other than the rostered incoming officer (a lead: "nhận thay")."""
+        return bool(self.accepted_by) and bool(self.incoming) and self.accepted_by != self.incoming
 
     @property
     def status(self) -> str:
@@ -71,6 +86,18 @@ class HandoverRecord:
         if self.signed_out_at is not None:
             return "signed"
         return "draft"
+
+
+class TooEarly(Refused):
+    """A sign-out or acceptance more than handover.early_window ahead of the shift change: confirm it.
+
+    `what` says how early, for a question ("… more than handover.early_window (30m) allows"); the
+    message adds how to confirm on the command line.
+    """
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what}; if you mean it, confirm with --early.")
+        self.what = what
 
 
 # -- finding the shift -----------------------------------------------------------------------
@@ -134,16 +161,27 @@ def draft_summary(rt: Runtime, start: datetime, end: datetime) -> dict[str, Any]
                     "SELECT subject_id, at, actor, payload FROM event WHERE kind = ? AND at >= ? AND at < ? ORDER BY seq",
                     (kind, lo, hi))
             ]
+        cleared = [
+            {"id": int(r[0]), "at": r[1], "reason": json.loads(r[2] or "{}").get("reason", "")}
+            for r in conn.execute(
+                "SELECT subject_id, at, payload FROM event WHERE kind = 'alert.cleared' AND at >= ? AND at < ? ORDER BY seq",
+                (lo, hi))
+        ]
         titles = dict(conn.execute(
             "SELECT id, title FROM alert WHERE id IN (SELECT value FROM json_each(?))",
-            (json.dumps(sorted({a["id"] for v in acted.values() for a in v})),)).fetchall())
+            (json.dumps(sorted({a["id"] for v in acted.values() for a in v} | {c["id"] for c in cleared})),)).fetchall())
         open_rows = conn.execute(
-            "SELECT id, title, severity, state, level, assignee_id, acked_by_id, next_escalation_at, received_at, "
-            "snoozed_until, exhausted FROM alert WHERE state != ? ORDER BY received_at, id",
+            "SELECT a.id, a.title, a.severity, a.state, a.level, a.assignee_id, a.acked_by_id, a.next_escalation_at, "
+            "a.received_at, a.snoozed_until, a.exhausted, a.first_acked_at, a.snoozed_seconds, a.joined_to_id, p.first_acked_at "
+            "FROM alert a LEFT JOIN alert p ON p.id = a.joined_to_id WHERE a.state != ? ORDER BY a.received_at, a.id",
             (AlertState.RESOLVED.value,)).fetchall()
+        # First acknowledgments made during the shift: an alert's own, or (grouped) its parent's.
         first_acks = conn.execute(
-            "SELECT id, title, severity, received_at, first_acked_at, acked_by_id, acked_at, snoozed_seconds FROM alert "
-            "WHERE first_acked_at >= ? AND first_acked_at < ?", (lo, hi)).fetchall()
+            "SELECT a.id, a.title, a.severity, a.received_at, a.first_acked_at, a.acked_by_id, a.acked_at, a.snoozed_seconds, "
+            "a.joined_to_id, p.first_acked_at, p.acked_by_id, p.acked_at "
+            "FROM alert a LEFT JOIN alert p ON p.id = a.joined_to_id "
+            "WHERE (a.joined_to_id IS NULL AND a.first_acked_at >= :lo AND a.first_acked_at < :hi) "
+            "OR (p.first_acked_at >= :lo AND p.first_acked_at < :hi)", {"lo": lo, "hi": hi}).fetchall()
         calls = conn.execute(
             "SELECT c.id, c.alert_id, c.contact_key, c.created_at, c.outcome, c.reference, c.note, c.done_by_id, c.done_at "
             "FROM call_task c WHERE (c.created_at >= ? AND c.created_at < ?) OR (c.done_at >= ? AND c.done_at < ?) "
@@ -163,30 +201,37 @@ def draft_summary(rt: Runtime, start: datetime, end: datetime) -> dict[str, Any]
         if kind == "alert.resolved":
             out.update(note=d.get("note", ""))
         if kind == "alert.acknowledged":
-            out.update(first=bool(d.get("first")), ack_seconds=d.get("ack_seconds"))
+            out.update(first=bool(d.get("first")), ack_seconds=d.get("ack_seconds"), on_duty=d.get("on_duty", True) is not False)
         return out
 
-    open_items = []
-    for aid, title, sev, state, level, assignee, acked_by, nxt, recv, until, exhausted in open_rows:
+    open_items, waiting = [], []
+    for (aid, title, sev, state, level, assignee, acked_by, nxt, recv, until, exhausted, first, snoozed, parent,
+         parent_first) in open_rows:
         owner = handles.get(assignee) or handles.get(acked_by) or ""
         open_items.append({
             "id": aid, "title": title, "severity": sev, "state": state, "level": level, "owner": owner,
             "next_deadline": nxt, "received_at": recv, "snoozed_until": until if until and until > to_db_text(now) else None,
-            "exhausted": bool(exhausted), "carried_over": recv < lo,
+            "exhausted": bool(exhausted), "carried_over": recv < lo, "grouped_with": parent,
         })
+        # Not acknowledged yet (a grouped alert: its parent not yet): it is still waiting.
+        unacked = parent_first is None if parent is not None else first is None
+        if unacked and recv >= lo:
+            waiting.append((aid, title, sev, sla.waiting_seconds(_dt(recv), now, snoozed, _dt(until) if until else None), parent))
+    # The breaches, by the one definition the ack report uses too (services.sla).
     breaches = []
-    for aid, title, sev, recv, first, acked_by, acked_at, snoozed in first_acks:
-        ack = (_dt(first) - _dt(recv)).total_seconds() - float(snoozed or 0.0)
-        if ack > targets[sev]:
+    for aid, title, sev, recv, first, acked_by, acked_at, snoozed, parent, p_first, p_acked_by, p_acked_at in first_acks:
+        if parent is not None and p_first is not None:  # grouped: acknowledged with its parent
+            ack, first, acked_by, acked_at = sla.grouped_ack_seconds(_dt(recv), _dt(p_first)), p_first, p_acked_by, p_acked_at
+        else:
+            ack = sla.ack_seconds(_dt(recv), _dt(first), snoozed)
+        if sla.breached(ack, targets[sev]):
             breaches.append({"id": aid, "title": title, "severity": sev, "ack_seconds": round(ack, 3),
                              "target_seconds": targets[sev], "by": handles.get(acked_by, "") if acked_at == first else "",
-                             "acknowledged": True})
-    for o in open_items:
-        if o["state"] == AlertState.NEW.value and o["received_at"] >= lo:
-            waited = (now - _dt(o["received_at"])).total_seconds()
-            if waited > targets[o["severity"]] and not o["snoozed_until"]:
-                breaches.append({"id": o["id"], "title": o["title"], "severity": o["severity"], "ack_seconds": round(waited, 3),
-                                 "target_seconds": targets[o["severity"]], "by": "", "acknowledged": False})
+                             "acknowledged": True, "grouped_with": parent})
+    for aid, title, sev, waited, parent in waiting:
+        if sla.breached(waited, targets[sev]):
+            breaches.append({"id": aid, "title": title, "severity": sev, "ack_seconds": round(waited, 3),
+                             "target_seconds": targets[sev], "by": "", "acknowledged": False, "grouped_with": parent})
     sources = _source_problems(rt, {r[0]: (r[1], r[2]) for r in failed})
     call_items = [
         {"id": c[0], "alert_id": c[1], "contact": c[2], "created_at": c[3], "outcome": c[4] or "to do",
@@ -199,6 +244,7 @@ def draft_summary(rt: Runtime, start: datetime, end: datetime) -> dict[str, Any]
         "acknowledged": [item("alert.acknowledged", a) for a in acted["alert.acknowledged"]],
         "resolved": [item("alert.resolved", a) for a in acted["alert.resolved"]],
         "escalated": [item("alert.escalated", a) for a in acted["alert.escalated"]],
+        "cleared": [{**c, "title": titles.get(c["id"], "")} for c in cleared],
         "open": open_items,
         "breaches": sorted(breaches, key=lambda b: b["id"]),
         "sources": sources,
@@ -207,6 +253,7 @@ def draft_summary(rt: Runtime, start: datetime, end: datetime) -> dict[str, Any]
             "received": len(received), "acknowledged": len(acted["alert.acknowledged"]),
             "resolved": len(acted["alert.resolved"]), "escalated": len(acted["alert.escalated"]),
             "open": len(open_items), "breaches": len(breaches), "calls": len(call_items), "sources": len(sources),
+            "cleared": len(cleared),
         },
     }
 
@@ -241,16 +288,17 @@ def _record(rt: Runtime, session: Session, row: Handover | None, shift_id: int, 
     incoming = _incoming(rt, end, seg.officer)
     inc_id = row.incoming_id if row and row.incoming_id else None
     inc = officers.get(inc_id) if inc_id else None
-    accepted_by = inc.handle if inc and row and row.accepted_at else ""
+    by = officers.get(row.accepted_by_id) if row and row.accepted_at and row.accepted_by_id else None
     return HandoverRecord(
         id=row.id if row else None, shift_id=shift_id, outgoing=seg.officer, outgoing_name=seg.span.full_name,
         incoming=inc.handle if inc else (incoming.officer if incoming else ""),
         incoming_name=inc.full_name if inc else (incoming.span.full_name if incoming else ""),
         period_start=start, period_end=end, summary=summary, notes=row.notes if row else "",
         remarks=row.remarks if row else "", signed_out_at=row.signed_out_at if row else None,
-        accepted_at=row.accepted_at if row else None, accepted_by=accepted_by,
+        accepted_at=row.accepted_at if row else None, accepted_by=by.handle if by else "", accepted_by_name=by.full_name if by else "",
         due_at=row.due_at if row else end + rt.config.handover.accept_within,
         alert_id=row.alert_id if row else None, drafted_at=_dt(summary["drafted_at"]) if summary.get("drafted_at") else None,
+        signed_out_early=bool(row and row.signed_out_early), accepted_early=bool(row and row.accepted_early),
     )
 
 
@@ -279,19 +327,35 @@ def list_handovers(rt: Runtime, limit: int = 20) -> list[HandoverRecord]:
     out = []
     for row in rows:
         out_o, in_o = officers.get(row.outgoing_id), officers.get(row.incoming_id)
+        by = officers.get(row.accepted_by_id) if row.accepted_at else None
         out.append(HandoverRecord(
             id=row.id, shift_id=row.shift_id or 0, outgoing=out_o.handle if out_o else "", outgoing_name=out_o.full_name if out_o else "",
             incoming=in_o.handle if in_o else "", incoming_name=in_o.full_name if in_o else "",
             period_start=row.period_start, period_end=row.period_end, summary=json.loads(row.summary or "{}"),  # type: ignore[arg-type]
             notes=row.notes, remarks=row.remarks, signed_out_at=row.signed_out_at, accepted_at=row.accepted_at,
-            accepted_by=in_o.handle if in_o and row.accepted_at else "", due_at=row.due_at, alert_id=row.alert_id,
+            accepted_by=by.handle if by else "", accepted_by_name=by.full_name if by else "", due_at=row.due_at,
+            alert_id=row.alert_id, signed_out_early=row.signed_out_early, accepted_early=row.accepted_early,
         ))
     return out
 
 
 # -- signing out and accepting ---------------------------------------------------------------
-def sign_out(rt: Runtime, actor: Actor, notes: str = "", shift_id: int | None = None) -> HandoverRecord:
-    """The outgoing officer (or a lead for them) freezes the draft with their notes and signs out."""
+def _too_early(rt: Runtime, doing: str, change: str, at: datetime, now: datetime) -> TooEarly | None:
+    """The refusal for an action more than handover.early_window before `at`, else None."""
+    window = rt.config.handover.early_window
+    if now >= at - window:
+        return None
+    return TooEarly(
+        f"{doing} now is {format_duration(at - now)} before {change} at {local_text(at, rt.zone)}, more than "
+        f"handover.early_window ({format_duration(window)}) allows"
+    )
+
+
+def sign_out(rt: Runtime, actor: Actor, notes: str = "", shift_id: int | None = None, *, early: bool = False) -> HandoverRecord:
+    """The outgoing officer (or a lead for them) freezes the draft with their notes and signs out.
+
+    More than handover.early_window before the shift ends it raises TooEarly unless `early` confirms it.
+    """
     require(actor.handle, actor.role, Action.HANDOVER)
     if actor.officer_id is None:
         raise PermissionDenied("signing out a handover needs an officer signed in; 'system' cannot sign.")
@@ -302,34 +366,46 @@ def sign_out(rt: Runtime, actor: Actor, notes: str = "", shift_id: int | None = 
             f"shift #{shift_id} is {seg.officer}'s; only {seg.officer}, a lead or a supervisor may sign its handover out."
         )
     body = clean_text(notes, max_length=NOTES_MAX)
-    summary = draft_summary(rt, start, end)
     now = rt.now()
+    refusal = _too_early(rt, f"signing out shift #{shift_id}", "it ends", end, now)
+    summary = draft_summary(rt, start, end)
     incoming = _incoming(rt, end, seg.officer)
     with rt.db.write() as session:
         row = _row_for(session, shift_id)
         if row is not None and row.signed_out_at is not None:
             raise Refused(f"the handover of shift #{shift_id} was already signed out at {local_text(row.signed_out_at, rt.zone)}.")
+        if refusal is not None and not early:
+            raise refusal
         out_id = session.exec(select(Officer.id).where(Officer.handle == seg.officer)).first()
         if row is None:
             row = Handover(shift_id=shift_id, period_start=start, period_end=end,
                            due_at=end + rt.config.handover.accept_within)
         row.outgoing_id = out_id
+        if incoming is not None:  # the rostered incoming officer, named in the record from the start
+            row.incoming_id = session.exec(select(Officer.id).where(Officer.handle == incoming.officer)).first()
         row.summary = json.dumps(summary, ensure_ascii=False, sort_keys=True)
         row.notes = body
         row.signed_out_at = now
+        row.signed_out_early = refusal is not None
         session.add(row)
         session.flush()
         append_event(session, now, actor.handle, "handover.signed", "handover", row.id, {
             "by": actor.handle, "shift_id": shift_id, "outgoing": seg.officer,
             "incoming": incoming.officer if incoming else "", "period_start": to_db_text(start),
             "period_end": to_db_text(end), "notes": body, "counts": summary["counts"],
-            "open": [o["id"] for o in summary["open"]],
+            "open": [o["id"] for o in summary["open"]], "early": refusal is not None,
+            "before_end_seconds": round(max((end - now).total_seconds(), 0.0), 3),
         })
     return get_handover(rt, shift_id)
 
 
-def accept(rt: Runtime, actor: Actor, remarks: str = "", shift_id: int | None = None) -> HandoverRecord:
-    """The incoming officer reviews the signed handover, may add remarks, and accepts it."""
+def accept(rt: Runtime, actor: Actor, remarks: str = "", shift_id: int | None = None, *, early: bool = False) -> HandoverRecord:
+    """The incoming officer (or a lead on their behalf) reviews the signed handover, may add remarks, and accepts it.
+
+    The record keeps the rostered incoming officer and who accepted apart. More than
+    handover.early_window before the incoming shift starts it raises TooEarly unless `early`
+    confirms it. The late-handover alert, if one was raised, is cleared by the system.
+    """
     require(actor.handle, actor.role, Action.HANDOVER)
     if actor.officer_id is None:
         raise PermissionDenied("accepting a handover needs an officer signed in; 'system' cannot accept.")
@@ -345,25 +421,41 @@ def accept(rt: Runtime, actor: Actor, remarks: str = "", shift_id: int | None = 
             f"the handover of shift #{shift_id} is for {incoming.officer}, who is on duty next; only they, a lead or a supervisor may accept it."
         )
     body = clean_text(remarks, max_length=NOTES_MAX)
+    starts = min(incoming.start, end) if incoming is not None else end
+    refusal = _too_early(rt, f"accepting the handover of shift #{shift_id}", "the incoming shift starts", starts, now)
     with rt.db.write() as session:
         row = _row_for(session, shift_id)
         if row is None or row.signed_out_at is None:
             raise Refused(f"the handover of shift #{shift_id} is not signed out yet; {seg.officer} signs it out first ('watchdesk handover sign').")
         if row.accepted_at is not None:
-            by = session.get(Officer, row.incoming_id) if row.incoming_id else None
+            by = session.get(Officer, row.accepted_by_id or row.incoming_id) if (row.accepted_by_id or row.incoming_id) else None
             raise Refused(f"the handover of shift #{shift_id} was already accepted by {by.handle if by else 'someone'} at {local_text(row.accepted_at, rt.zone)}.")
+        if refusal is not None and not early:
+            raise refusal
+        # The rostered incoming officer stays the record's incoming officer; who accepted is kept apart.
+        rostered = session.exec(select(Officer.id).where(Officer.handle == incoming.officer)).first() if incoming else None
+        incoming_id = rostered or row.incoming_id or actor.officer_id
         done = session.connection().execute(
-            text("UPDATE handover SET accepted_at = :at, incoming_id = :who, remarks = :remarks "
+            text("UPDATE handover SET accepted_at = :at, incoming_id = :incoming, accepted_by_id = :who, "
+                 "accepted_early = :early, remarks = :remarks "
                  "WHERE id = :id AND accepted_at IS NULL AND signed_out_at IS NOT NULL"),
-            {"at": to_db_text(now), "who": actor.officer_id, "remarks": body, "id": row.id},
+            {"at": to_db_text(now), "incoming": incoming_id, "who": actor.officer_id, "early": refusal is not None,
+             "remarks": body, "id": row.id},
         ).rowcount
         if done != 1:
             raise Refused(f"the handover of shift #{shift_id} changed while you acted on it; look at it again.")
         late = row.due_at is not None and now > row.due_at
+        incoming_handle = incoming.officer if incoming else (actor.handle if incoming_id == actor.officer_id else "")
         append_event(session, now, actor.handle, "handover.accepted", "handover", row.id, {
-            "by": actor.handle, "shift_id": shift_id, "outgoing": seg.officer, "remarks": body,
+            "by": actor.handle, "shift_id": shift_id, "outgoing": seg.officer, "incoming": incoming_handle,
+            "on_behalf": bool(incoming_handle) and incoming_handle != actor.handle, "remarks": body,
             "signed_out_at": to_db_text(row.signed_out_at), "late": late, "alert_id": row.alert_id,
+            "early": refusal is not None, "before_start_seconds": round(max((starts - now).total_seconds(), 0.0), 3),
         })
+        # The acceptance answers the late-handover alert: it stops paging the lead.
+        clear_by_system(session, now, row.alert_id,
+                        f"the handover of shift #{shift_id} was accepted by {actor.handle} at {local_text(now, rt.zone)}",
+                        handover_id=row.id, shift_id=shift_id, answered_by=actor.handle)
     return get_handover(rt, shift_id)
 
 

@@ -3,8 +3,16 @@
 Definitions (written into every report, see DEFINITIONS):
 * time to acknowledge = first acknowledgment (alert.first_acked_at) − received_at − the time the
   alert spent snoozed before that first acknowledgment (alert.snoozed_seconds);
-* an SLA breach is a first acknowledgment later than the severity's ack target
-  (config severities.<sev>.ack_target); it is listed with who was on duty when the target ran out;
+* an SLA breach is decided by `services.sla.breached` (the handover uses the same function and
+  states the same `BREACH_DEFINITION`); acknowledged breaches are listed with who was on duty when
+  the target ran out, unacknowledged ones are the never-acknowledged alerts marked overdue;
+* a grouped alert (joined_to_id set) is acknowledged with its parent: timed from its own
+  received_at to the parent's first_acked_at (0 when it arrived after it), listed apart;
+* an alert cleared by the system (resolved, resolved_by NULL, never acknowledged by a person:
+  see services.clearing) is counted apart, never as anyone's time to acknowledge, never as
+  "never acknowledged" or a breach;
+* an acknowledgment by someone not on duty (`"on_duty": false` in its event; for older events,
+  nobody of that handle on the roster at that instant) is listed;
 * percentiles are nearest-rank (see `nearest_rank`); the median is the 50th percentile;
 * time to resolve = resolved_at − received_at (snoozes included).
 
@@ -30,6 +38,8 @@ from watchdesk.core.holidays_vn import public_holidays
 from watchdesk.core.roster import HoursRow, Segment, duty_hours, local_to_utc
 from watchdesk.services.errors import InvalidInput
 from watchdesk.services.periods import get_period
+from watchdesk.services import sla
+from watchdesk.services.clearing import RESOLUTION_PREFIX
 from watchdesk.services.roster import MAX_SHIFT, effective_shifts
 from watchdesk.services.runtime import Runtime
 from watchdesk.store import audit
@@ -44,9 +54,14 @@ PERCENTILE_METHOD = (
 DEFINITIONS = (
     "Time to acknowledge runs from received_at (when the desk received the alert) to its FIRST "
     "acknowledgment, minus the time the alert was snoozed before that acknowledgment (snoozed time is excluded).",
-    "An SLA breach is a first acknowledgment later than the ack target of the alert's severity; "
-    "the officers listed were on duty when the target ran out.",
+    sla.BREACH_DEFINITION,
+    "The SLA breaches table lists the acknowledged breaches with the officers on duty when the target ran out; "
+    "unacknowledged alerts past their target are the never-acknowledged ones marked overdue.",
     "Resolving an unacknowledged alert counts as its first acknowledgment.",
+    "Cleared by the system: an alert the desk raised about itself (roll call, late handover, source health) that "
+    "its answer resolved before any person acknowledged it; counted apart, with no time to acknowledge.",
+    "Acknowledged by someone not on duty: the acknowledging officer was on no level of the roster at that "
+    "instant (as recorded in the acknowledgment; for older records, from the roster).",
     f"Percentiles: {PERCENTILE_METHOD}.",
     "Time to resolve runs from received_at to resolved_at (snoozed time included).",
     "Per shift: the level-1 shift on duty when the alert was received (of two at once, the one that began last). "
@@ -73,13 +88,14 @@ class Stats:
     p90: float | None
     max: float | None
     breaches: int
+    cleared: int = 0  # cleared by the system: in `count`, never in `acked` or the times
 
     @classmethod
-    def of(cls, count: int, seconds: list[float], breaches: int) -> "Stats":
+    def of(cls, count: int, seconds: list[float], breaches: int, cleared: int = 0) -> "Stats":
         ordered = sorted(seconds)
         mean = sum(ordered) / len(ordered) if ordered else None
         return cls(count, len(ordered), mean, nearest_rank(ordered, 50), nearest_rank(ordered, 90),
-                   ordered[-1] if ordered else None, breaches)
+                   ordered[-1] if ordered else None, breaches, cleared)
 
 
 class AlertAck(NamedTuple):
@@ -102,6 +118,8 @@ class AlertAck(NamedTuple):
     escalations: int
     resolved_at: str | None
     resolve_seconds: float | None
+    grouped_with: int | None  # the parent whose acknowledgment this alert's is
+    cleared: bool  # cleared by the system (no person acknowledged it)
 
 
 class Breach(NamedTuple):
@@ -114,6 +132,7 @@ class Breach(NamedTuple):
     first_acked_by: str
     on_duty_level1: str  # handles, comma-separated, on duty when the target ran out
     on_duty_level2: str
+    grouped_with: int | None = None
 
 
 class Unacked(NamedTuple):
@@ -126,6 +145,45 @@ class Unacked(NamedTuple):
     waiting_seconds: float  # at report time, snoozed time excluded
     overdue: bool
     exhausted: bool
+
+
+class Grouped(NamedTuple):
+    """An alert joined to another: acknowledged with its parent, timed from its own arrival."""
+
+    alert_id: int
+    title: str
+    severity: str
+    parent_id: int
+    received_at: str
+    acked_at: str | None  # the parent's first acknowledgment (None: the parent waits too)
+    first_acked_by: str
+    ack_seconds: float | None
+    waiting_seconds: float | None  # while the parent is unacknowledged, snoozed time excluded
+    breached: bool
+
+
+class Cleared(NamedTuple):
+    """An alert the desk raised about itself whose answer cleared it before any person acknowledged it."""
+
+    alert_id: int
+    title: str
+    severity: str
+    category: str
+    received_at: str
+    cleared_at: str
+    seconds: float  # received → cleared
+    reason: str  # what answered it
+
+
+class OffDutyAck(NamedTuple):
+    """An acknowledgment by an officer who was not on duty at that instant."""
+
+    alert_id: int
+    title: str
+    by: str
+    at: str
+    first: bool
+    recorded: bool  # True: the acknowledgment says so; False: worked out from the roster (older records)
 
 
 @dataclass(frozen=True)
@@ -179,6 +237,9 @@ class AckReport:
     hours: list[HoursRow]
     definitions: tuple[str, ...] = DEFINITIONS
     targets: dict[str, float] = field(default_factory=dict)
+    grouped: list[Grouped] = field(default_factory=list)
+    cleared: list[Cleared] = field(default_factory=list)
+    off_duty: list[OffDutyAck] = field(default_factory=list)
 
 
 # -- windows ---------------------------------------------------------------------------------
@@ -243,13 +304,15 @@ class _OnDuty:
         return self.names[level][k] if k >= 0 else ""
 
 
-def _stats(counts: dict[str, int], values: dict[str, list[float]], breaches: Counter[str], keys: list[str]) -> dict[str, Stats]:
+def _stats(counts: dict[str, int], values: dict[str, list[float]], breaches: Counter[str], keys: list[str],
+           cleared: Counter[str] | None = None) -> dict[str, Stats]:
     out = {}
     for k in keys:
         ordered = values.get(k, [])  # ascending
         out[k] = Stats(
             counts.get(k, 0), len(ordered), sum(ordered) / len(ordered) if ordered else None,
             nearest_rank(ordered, 50), nearest_rank(ordered, 90), ordered[-1] if ordered else None, breaches.get(k, 0),
+            cleared.get(k, 0) if cleared else 0,
         )
     return out
 
@@ -269,14 +332,19 @@ def _seconds(later: str, earlier: str) -> str:
 # The first acknowledger's officer id is on the row unless the alert was acknowledged again since
 # (ack timeout): those rows say 0 and their first acknowledger comes from the `alert.acknowledged`
 # event marked first. NULL: never acknowledged (or acknowledged by nobody known: shown as '?').
+# `cleared` marks an alert cleared by the system (services.clearing): resolved, by nobody, never
+# acknowledged by a person. A grouped alert's (joined_to_id) acknowledgment is its parent's: worked
+# out after the scan for those few rows.
 _ROWS_SQL = (
     "SELECT a.id, a.severity, a.source_key, a.level, a.received_at, "
     f"{_seconds('a.first_acked_at', 'a.received_at')} - a.snoozed_seconds, {_seconds('a.resolved_at', 'a.received_at')}, "
-    "CASE WHEN a.first_acked_at IS NULL THEN NULL WHEN a.acked_at = a.first_acked_at THEN a.acked_by_id ELSE 0 END{lines} "
+    "CASE WHEN a.first_acked_at IS NULL THEN NULL WHEN a.acked_at = a.first_acked_at THEN a.acked_by_id ELSE 0 END, "
+    "a.joined_to_id, a.first_acked_at IS NULL AND a.resolved_by_id IS NULL AND a.state = 'resolved'{lines} "
     "FROM alert a WHERE a.received_at >= :start AND a.received_at < :end ORDER BY a.received_at, a.id"
 )
 # The per-alert lines' own columns ride on the same scan when they are wanted.
 _LINE_COLUMNS = ", a.title, a.state, a.first_acked_at, a.snoozed_seconds, a.resolved_at"
+_BASE_COLUMNS = 10
 
 
 def ack_report(
@@ -304,30 +372,54 @@ def ack_report(
         esc_rows = conn.execute(
             "SELECT CAST(subject_id AS INTEGER), json_extract(body, '$.data.level') FROM event "
             "WHERE kind = 'alert.escalated' AND seq >= ?", (first_seq,)).fetchall()
+        ack_events = conn.execute(
+            "SELECT CAST(subject_id AS INTEGER), at, actor, json_extract(body, '$.data.on_duty'), "
+            "json_extract(body, '$.data.first') FROM event WHERE kind = 'alert.acknowledged' AND seq >= ?",
+            (first_seq,)).fetchall()
         handle_of: dict[int | None, str] = dict(conn.execute("SELECT id, handle FROM officer").fetchall())
         rows = conn.execute(_ROWS_SQL.format(lines=_LINE_COLUMNS if with_alerts else ""), window).fetchall()
-        columns = tuple(zip(*rows)) if rows else ((),) * (13 if with_alerts else 8)
+        columns = tuple(zip(*rows)) if rows else ((),) * (_BASE_COLUMNS + (5 if with_alerts else 0))
         del rows
-        ids, sevs, srcs, levels, recvs, acks, rsecs, who_codes = columns[:8]
+        ids, sevs, srcs, levels, recvs, acks, rsecs, who_codes, parents, cleared_flags = columns[:_BASE_COLUMNS]
+        cleared_at = [i for i, c in enumerate(cleared_flags) if c]
+        grouped_at = [i for i, p in enumerate(parents) if p is not None and not cleared_flags[i]]
+        parent_rows = _by_id(conn, "first_acked_at, acked_at, acked_by_id", sorted({parents[i] for i in grouped_at}))
+        # A grouped alert's acknowledgment is its parent's (who, and when): timed from its own arrival.
+        ack_subject = {}
+        if grouped_at:
+            acks, who_codes = list(acks), list(who_codes)
+            for i in grouped_at:
+                first, acked_at, acked_by = parent_rows.get(parents[i], (None, None, None))
+                if first is None:
+                    acks[i] = who_codes[i] = None  # the parent waits: so does this one
+                else:
+                    acks[i] = sla.grouped_ack_seconds(_dt(recvs[i]), _dt(first))
+                    who_codes[i] = acked_by if acked_at == first else 0
+                    ack_subject[i] = parents[i]
         tgts = [targets.get(sev, 0.0) for sev in sevs]
-        breached = [i for i, (a, t) in enumerate(zip(acks, tgts)) if a is not None and a > t]
-        unacked_at = [i for i, a in enumerate(acks) if a is None]
-        unacked_ids = [ids[i] for i in unacked_at]
+        late_at = [i for i, (a, t) in enumerate(zip(acks, tgts)) if sla.breached(a, t)]
+        none_at = [i for i, a in enumerate(acks) if a is None]
+        apart = set(cleared_at) | set(grouped_at)
+        unacked_ids = [ids[i] for i in none_at if i not in apart]
         again = [i for i, c in enumerate(who_codes) if c == 0]
-        first_by = _first_acknowledgers(conn, [ids[i] for i in again])
+        first_by = _first_acknowledgers(conn, sorted({ack_subject.get(i, ids[i]) for i in again}))
         if with_alerts:
-            extra = {ids[i]: (columns[8][i], columns[11][i]) for i in breached}
+            extra = {ids[i]: (columns[_BASE_COLUMNS][i], columns[_BASE_COLUMNS + 3][i]) for i in late_at}
         else:
-            extra = _by_id(conn, "title, snoozed_seconds", [ids[i] for i in breached])
+            extra = _by_id(conn, "title, snoozed_seconds", [ids[i] for i in late_at])
         unacked_rows = _by_id(conn, "title, severity, state, level, received_at, snoozed_seconds, snoozed_until, exhausted",
                               unacked_ids)
+        grouped_rows = _by_id(conn, "title, snoozed_seconds, snoozed_until", [ids[i] for i in grouped_at])
+        cleared_rows = _by_id(conn, "title, category, resolved_at, resolution", [ids[i] for i in cleared_at])
+        off_duty = _off_duty(ack_events, set(ids), segments, to_db_text(end + MAX_SHIFT))
+        off_titles = _by_id(conn, "title", sorted({o.alert_id for o in off_duty}))
         conn.execute("ROLLBACK")
     finally:
         conn.close()
 
     whos = [handle_of.get(c, "?") if a is not None else "" for c, a in zip(who_codes, acks)]
     for i in again:
-        whos[i] = first_by.get(ids[i], "?")
+        whos[i] = first_by.get(ack_subject.get(i, ids[i]), "?")
     shifts, shift_ranges = _shift_of_each(rt, segments, recvs)
 
     # One pass groups the alerts by (severity, source, officer); each group is sorted once and a dimension
@@ -339,39 +431,43 @@ def ack_report(
     values: list[dict[str, list[float]]] = [defaultdict(list) for _ in range(4)]
     sizes: list[Counter[str]] = [Counter() for _ in range(4)]
     breach_counts: list[Counter[str]] = [Counter() for _ in range(4)]
+    cleared_counts: list[Counter[str]] = [Counter() for _ in range(4)]
     for key, acked in groups.items():
-        if key[2] == "":  # never acknowledged (officer ""): counted, no time
+        if key[2] == "":  # not acknowledged (officer ""): counted, no time
             acked = []
         acked.sort()
-        late = len(acked) - bisect_right(acked, targets.get(key[0], 0.0))  # a breach is a time above the target
         for dim in range(3):
             sizes[dim][key[dim]] += len(groups[key])
             values[dim][key[dim]].extend(acked)
-            breach_counts[dim][key[dim]] += late
+    for i in late_at:  # the breaches, as `sla.breached` decided them above
+        for dim, keys in enumerate((sevs, srcs, whos, shifts)):
+            breach_counts[dim][keys[i]] += 1
+    for i in cleared_at:
+        for dim, keys in enumerate((sevs, srcs, whos, shifts)):
+            cleared_counts[dim][keys[i]] += 1
     for label, ranges in shift_ranges.items():
         for lo, hi in ranges:
             sizes[3][label] += hi - lo
             some = acks[lo:hi]
-            if bisect_left(unacked_at, hi) > bisect_left(unacked_at, lo):
+            if bisect_left(none_at, hi) > bisect_left(none_at, lo):
                 some = [a for a in some if a is not None]
             values[3][label].extend(some)
-    breach_counts[3].update(shifts[i] for i in breached)
     for dim_values in values:
         for acked in dim_values.values():
             acked.sort()
 
     rank = {s.value: s.rank for s in Severity}
     sev_keys = sorted(sizes[0], key=lambda k: (rank.get(k, 9), k))
-    by_severity = _stats(sizes[0], values[0], breach_counts[0], sev_keys)
-    by_source = _stats(sizes[1], values[1], breach_counts[1], sorted(sizes[1]))
+    by_severity = _stats(sizes[0], values[0], breach_counts[0], sev_keys, cleared_counts[0])
+    by_source = _stats(sizes[1], values[1], breach_counts[1], sorted(sizes[1]), cleared_counts[1])
     officers = sorted(k for k in values[2] if k != "")
     by_officer = _stats({k: len(values[2][k]) for k in officers}, values[2], breach_counts[2], officers)
     shift_keys = sorted(shift_ranges, key=lambda k: k == NOBODY)  # first seen, i.e. by time; nobody last
-    by_shift = _stats(sizes[3], values[3], breach_counts[3], shift_keys)
+    by_shift = _stats(sizes[3], values[3], breach_counts[3], shift_keys, cleared_counts[3])
     ack_sorted = sorted(chain.from_iterable(values[0].values()))
     overall = Stats(len(ids), len(ack_sorted), sum(ack_sorted) / len(ack_sorted) if ack_sorted else None,
                     nearest_rank(ack_sorted, 50), nearest_rank(ack_sorted, 90), ack_sorted[-1] if ack_sorted else None,
-                    len(breached))
+                    len(late_at), len(cleared_at))
     resolved: dict[str, list[float]] = defaultdict(list)
     for sev, r in zip(sevs, rsecs):
         if r is not None:
@@ -389,36 +485,102 @@ def ack_report(
             esc_by_level[int(level or 0)] += 1
 
     duty = _OnDuty(segments)
+    grouped_set = set(grouped_at)
     breaches = []
-    for i in breached:
+    for i in late_at:
         title, snoozed = extra[ids[i]]
-        ran_out = _text_after(recvs[i], snoozed + tgts[i])
-        breaches.append(Breach(ids[i], title, sevs[i], acks[i], tgts[i], ran_out, whos[i], duty.at(1, ran_out), duty.at(2, ran_out)))
+        # A grouped alert's time runs from its own arrival with no snooze of its own.
+        ran_out = _text_after(recvs[i], (0.0 if i in grouped_set else snoozed) + tgts[i])
+        breaches.append(Breach(ids[i], title, sevs[i], acks[i], tgts[i], ran_out, whos[i], duty.at(1, ran_out),
+                               duty.at(2, ran_out), parents[i] if i in grouped_set else None))
     unacked = []
     for aid in unacked_ids:
         title, sev, state, level, recv, snoozed, until, exhausted = unacked_rows[aid]
-        # A running snooze is counted whole in snoozed_seconds; only its past part is excluded here.
-        ahead = max((_dt(until) - now).total_seconds(), 0.0) if until else 0.0
-        waiting = (now - _dt(recv)).total_seconds() - max(snoozed - ahead, 0.0)
-        unacked.append(Unacked(aid, title, sev, state, level, recv, waiting, waiting > targets.get(sev, 0.0), bool(exhausted)))
+        waiting = sla.waiting_seconds(_dt(recv), now, snoozed, _dt(until) if until else None)
+        unacked.append(Unacked(aid, title, sev, state, level, recv, waiting, sla.breached(waiting, targets.get(sev, 0.0)),
+                               bool(exhausted)))
+    grouped = []
+    for i in grouped_at:
+        title, snoozed, until = grouped_rows[ids[i]]
+        first = parent_rows.get(parents[i], (None,))[0]
+        waiting = None if acks[i] is not None else sla.waiting_seconds(_dt(recvs[i]), now, snoozed, _dt(until) if until else None)
+        grouped.append(Grouped(ids[i], title, sevs[i], parents[i], recvs[i], first, whos[i], acks[i], waiting,
+                               sla.breached(acks[i] if acks[i] is not None else waiting, tgts[i])))
+    cleared = []
+    for i in cleared_at:
+        title, category, resolved_at, resolution = cleared_rows[ids[i]]
+        cleared.append(Cleared(ids[i], title, sevs[i], category, recvs[i], resolved_at, rsecs[i] or 0.0,
+                               resolution.removeprefix(RESOLUTION_PREFIX)))
 
     alerts: list[AlertAck] = []
     if with_alerts:
-        breach_set = set(breached)
-        titles, states, firsts, snoozeds, resolveds = columns[8:]
+        breach_set = set(late_at)
+        titles, states, firsts, snoozeds, resolveds = columns[_BASE_COLUMNS:]
+        if grouped_at:  # a grouped alert's first acknowledgment is its parent's
+            firsts = list(firsts)
+            for i in grouped_at:
+                firsts[i] = parent_rows.get(parents[i], (None,))[0]
         flags = [i in breach_set for i in range(len(ids))]
         escs = [esc_count.get(aid, 0) for aid in ids]
+        grouped_with = [p if i in grouped_set else None for i, p in enumerate(parents)] if grouped_at else [None] * len(ids)
+        cleared_line = list(map(bool, cleared_flags))
         # tuple.__new__ fills the named tuples in C: a Python-level __new__ per line costs more than the scan.
         alerts = list(map(partial(tuple.__new__, AlertAck), zip(
             ids, titles, srcs, sevs, states, levels, recvs, firsts, whos, snoozeds, acks, tgts, flags, shifts, escs,
-            resolveds, rsecs)))
+            resolveds, rsecs, grouped_with, cleared_line)))
+    off_duty = [o._replace(title=off_titles[o.alert_id][0]) for o in off_duty]
     return AckReport(
         title="Acknowledgment report", period=period, start=start, end=end, generated_at=now, zone=rt.zone.key,
         proof=proof, overall=overall, by_severity=by_severity, by_source=by_source, by_officer=by_officer,
         by_shift=by_shift, alerts=alerts, breaches=breaches, never_acked=unacked,
         escalations_by_level=dict(sorted(esc_by_level.items())), alerts_by_top_level=dict(sorted(Counter(levels).items())),
-        resolve_by_severity=resolve_by_severity, per_hour=_per_hour(rt, start, end, recvs), hours=_hours(rt, start, end, segments), targets=targets,
+        resolve_by_severity=resolve_by_severity, per_hour=_per_hour(rt, start, end, recvs), hours=_hours(rt, start, end, segments),
+        targets=targets, grouped=grouped, cleared=cleared, off_duty=off_duty,
     )
+
+
+def _off_duty(events: list[tuple], in_window: set[int], segments: list[Segment], known_until: str) -> list[OffDutyAck]:
+    """Acknowledgments (of the window's alerts) by someone not on duty.
+
+    The acknowledgment's own `on_duty` says so; an older one without it is checked against the
+    roster (any level), as far as the roster read for the report reaches, else taken as on duty.
+    """
+    rostered = _Rostered(segments)
+    out = []
+    for aid, at, actor, on_duty, first in events:
+        if aid not in in_window or on_duty == 1:
+            continue
+        if on_duty is None and (at >= known_until or rostered.on(actor, at)):
+            continue
+        out.append(OffDutyAck(aid, "", actor, at, bool(first), on_duty is not None))
+    return out
+
+
+class _Rostered:
+    """Whether an officer was on the roster (any level) at an instant: their duty merged into intervals, bisected."""
+
+    def __init__(self, segments: list[Segment]) -> None:
+        spans: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for g in segments:
+            spans[g.officer].append((to_db_text(g.start), to_db_text(g.end)))
+        self.starts: dict[str, list[str]] = {}
+        self.ends: dict[str, list[str]] = {}
+        for handle, rows in spans.items():
+            merged: list[list[str]] = []
+            for s, e in sorted(rows):
+                if merged and s <= merged[-1][1]:
+                    merged[-1][1] = max(merged[-1][1], e)
+                else:
+                    merged.append([s, e])
+            self.starts[handle] = [m[0] for m in merged]
+            self.ends[handle] = [m[1] for m in merged]
+
+    def on(self, handle: str, when: str) -> bool:
+        starts = self.starts.get(handle)
+        if not starts:
+            return False
+        k = bisect_right(starts, when) - 1
+        return k >= 0 and when < self.ends[handle][k]
 
 
 def _first_acknowledgers(conn, ids: list[int]) -> dict[int, str]:  # noqa: ANN001 - a DB-API connection

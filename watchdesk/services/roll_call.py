@@ -2,7 +2,8 @@
 
 The engine calls `check_roll_call` every tick. The alert's dedup key names the shift, so it
 is raised once however many ticks (or processes) see the miss; it then escalates like any
-other alert until someone acknowledges it.
+other alert until someone acknowledges it, or until the officer checks in: the check-in
+(`services.roster.checkin`) clears it by the system, in its own transaction.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import timedelta
 from watchdesk.core.enums import Category, Severity
 from watchdesk.core.roster import LEVEL_NAMES, Segment, local_text
 from watchdesk.services.alert_factory import raise_alert
-from watchdesk.services.roster import MAX_SHIFT, _segments
+from watchdesk.services.roster import MAX_SHIFT, _segments, roll_call_key
 from watchdesk.services.runtime import Runtime
 
 SOURCE_KEY = "roster"
@@ -35,7 +36,7 @@ def check_roll_call(rt: Runtime) -> list[int]:
     missed = missed_roll_calls(rt)
     if missed:
         # A miss already raised needs no write lock on every tick while it lasts.
-        keys = [f"roll-call:shift:{g.span.id}" for g in missed]
+        keys = [roll_call_key(g.span.id) for g in missed]
         conn = rt.db.raw()
         try:
             marks = ",".join("?" * len(keys))
@@ -48,11 +49,15 @@ def check_roll_call(rt: Runtime) -> list[int]:
     now = rt.now()
     created: list[int] = []
     with rt.db.write() as session:
+        conn = session.connection()
         for g in missed:
+            # The miss was read before this transaction: a check-in committed since answers it.
+            if conn.exec_driver_sql("SELECT checked_in_at FROM shift WHERE id = ?", (g.span.id,)).scalar() is not None:
+                continue
             alert, new = raise_alert(
                 session, now,
                 source_key=SOURCE_KEY,
-                dedup_key=f"roll-call:shift:{g.span.id}",
+                dedup_key=roll_call_key(g.span.id),
                 title=f"Roll call: {g.officer} has not checked in for the level {g.level} shift that began {local_text(g.start, rt.zone)}",
                 summary=(
                     f"{g.span.full_name or g.officer} ({g.officer}) is rostered as {LEVEL_NAMES[g.level]} "

@@ -19,6 +19,7 @@ from watchdesk.core.permissions import Action, allowed, require
 from watchdesk.core.records import Actor, OfficerRecord
 from watchdesk.core.roster import CoverageReport, HoursRow, Segment, Span, WeekGrid
 from watchdesk.core.text import clean_line
+from watchdesk.services.clearing import clear_by_key
 from watchdesk.services.errors import InvalidInput, NotFound, PermissionDenied, Refused
 from watchdesk.services.officers import to_record
 from watchdesk.services.periods import PeriodRecord, get_period
@@ -32,6 +33,12 @@ from watchdesk.store.types import to_db_text
 # daylight-saving change is 25 h; anything longer is split into several shifts.)
 MAX_SHIFT = timedelta(hours=48)
 CHECKIN_EARLY = timedelta(minutes=30)
+
+
+def roll_call_key(shift_id: int | None) -> str:
+    """The dedup key of a shift's roll-call alert (raised by services.roll_call, cleared by `checkin`)."""
+    return f"roll-call:shift:{shift_id}"
+
 UTC = timezone.utc
 _LEVELS_SQL = ", ".join(str(level) for level in core.LEVELS)
 
@@ -387,6 +394,9 @@ def checkin(rt: Runtime, actor: Actor, at: datetime | None = None) -> Span:
             session, at, actor.handle, "shift.checked_in", "shift", segment.span.id,
             {"level": segment.level, "starts_at": segment.start.isoformat(), "late_by_s": max(0.0, (at - segment.start).total_seconds())},
         )
+        # The check-in answers the roll call: its alert (if one was raised) stops paging now.
+        clear_by_key(session, at, roll_call_key(segment.span.id),
+                     f"{actor.handle} checked in at {core.local_text(at, rt.zone)}", shift_id=segment.span.id, answered_by=actor.handle)
         officer = _officer(session, actor.handle, active=False)
         row = session.get(Shift, segment.span.id)
         session.refresh(row)

@@ -6,7 +6,8 @@ network. Otherwise it claims the due sources with a compare-and-set on `next_pol
 (two engines against one database never poll the same source twice), fetches them all
 concurrently on one httpx.AsyncClient, and stores each source's outcome in its own write
 transaction. A source failing longer than `fail_alert_after`, or with nothing new for
-longer than `stale_after`, raises an alert of its own (category source-health).
+longer than `stale_after`, raises an alert of its own (category source-health); the source
+answering again (or publishing, for a silent one) clears that alert by the system.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from watchdesk.feeds.items import FeedItem
 from watchdesk.feeds.normalize import Watch, normalize
 from watchdesk.feeds.xmlprep import NotAFeed
 from watchdesk.services.alert_factory import raise_alert
+from watchdesk.services.clearing import clear_by_system
 from watchdesk.services.errors import NotFound, Refused
 from watchdesk.services.ingest import IngestReport, ingest_into
 from watchdesk.services.runtime import Runtime
@@ -268,7 +270,10 @@ def _check_health(session: Session, src: SourceConfig, row: Source, now: datetim
 
 
 def _recovered(session: Session, row: Source, now: datetime, had_new: bool) -> None:
-    """A failing source answered, or a stale one published: its health alert no longer holds."""
+    """A failing source answered, or a stale one published: its health alert no longer holds.
+
+    The answer clears the alert by the system (same transaction): a recovered source pages nobody.
+    """
     if row.health_alert_id is None:
         return
     alert = session.get(Alert, row.health_alert_id)
@@ -276,6 +281,10 @@ def _recovered(session: Session, row: Source, now: datetime, had_new: bool) -> N
     if kind == "failing" or had_new:
         append_event(session, now, SYSTEM, "source.recovered", "source", row.key,
                      {"health_alert": row.health_alert_id, "was": kind})
+        name = row.name or row.key
+        reason = (f"source '{name}' answered again at {to_db_text(now)[:19]} UTC" if kind == "failing"
+                  else f"source '{name}' published a new item at {to_db_text(now)[:19]} UTC")
+        clear_by_system(session, now, row.health_alert_id, reason, source=row.key, was=kind)
         row.health_alert_id = None
 
 

@@ -331,6 +331,16 @@ CREATE TRIGGER mark_handover_update AFTER UPDATE ON handover BEGIN UPDATE change
 CREATE TRIGGER mark_handover_delete AFTER DELETE ON handover BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
 """,
     ),
+    Migration(
+        8,
+        "handover: who accepted it apart from the rostered incoming officer; early sign-out/acceptance marks",
+        """
+ALTER TABLE handover ADD COLUMN accepted_by_id INTEGER REFERENCES officer (id);
+ALTER TABLE handover ADD COLUMN signed_out_early BOOLEAN NOT NULL DEFAULT 0;
+ALTER TABLE handover ADD COLUMN accepted_early BOOLEAN NOT NULL DEFAULT 0;
+UPDATE handover SET accepted_by_id = incoming_id WHERE accepted_at IS NOT NULL;
+""",
+    ),
 )
 
 # Tables whose rows no screen shows: no change-mark triggers (tests/store/test_change_mark.py

@@ -222,6 +222,9 @@ class Handover(SQLModel, table=True):
     accepted_at: datetime | None = _ts()
     due_at: datetime | None = _ts()
     alert_id: int | None = None  # the alert raised when acceptance is late
+    accepted_by_id: int | None = Field(default=None, foreign_key="officer.id")  # may differ from incoming (a lead on their behalf)
+    signed_out_early: bool = False  # confirmed: signed out more than handover.early_window before the shift ended
+    accepted_early: bool = False  # confirmed: accepted more than handover.early_window before the incoming shift began
 
 
 class Runner(SQLModel, table=True):

@@ -10,6 +10,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
@@ -19,12 +20,23 @@ from watchdesk.tui.format import local, plain
 from watchdesk.tui.messages import ActionDone, ActionRefused
 from watchdesk.tui.registry import register_screen
 from watchdesk.tui.screens.base import PERSON_ERRORS, AlertActions, DeskScreen
-from watchdesk.tui.screens.forms import Field, PromptForm
+from watchdesk.tui.screens.forms import ChoiceForm, Field, PromptForm
 
 
 @dataclass
 class HandoverLoaded(Message, bubble=False):
     handover: Any  # HandoverRecord
+
+
+@dataclass
+class ConfirmEarly(Message, bubble=False):
+    """A sign-out or acceptance ahead of handover.early_window: ask before doing it with early=True."""
+
+    verb: str
+    question: str
+    label: str  # the button that goes ahead
+    retry: Any  # the same call, confirmed
+    done: str
 
 
 def _utc(value: str | None, zone: Any) -> str:
@@ -77,6 +89,12 @@ class HandoverScreen(AlertActions, DeskScreen):
         head.append(_("Handover of shift #{id}").format(id=h.shift_id) + "  ", style="bold")
         head.append(f"{h.outgoing} → {h.incoming or '?'}  {local(h.period_start, zone)}–{local(h.period_end, zone)}  ")
         head.append(_(h.status), style={"draft": "bold yellow", "signed": "bold cyan", "accepted": "bold green"}[h.status])
+        if h.on_behalf:
+            head.append("  " + _("accepted by {who} on behalf of {incoming}").format(who=h.accepted_by, incoming=h.incoming))
+        if h.signed_out_early:
+            head.append("  " + _("signed out early"), style="bold yellow")
+        if h.accepted_early:
+            head.append("  " + _("accepted early"), style="bold yellow")
         if h.alert_id:
             head.append("  " + _("late-handover alert #{id}").format(id=h.alert_id), style="bold red")
         head.append("\n" + _("{r} received, {a} acknowledged, {z} resolved, {e} escalations, {b} SLA breaches, {k} calls, {o} open").format(
@@ -119,8 +137,9 @@ class HandoverScreen(AlertActions, DeskScreen):
                     from watchdesk.services.handover import sign_out
 
                     shift = self.handover.shift_id if self.handover else None
-                    self._act("sign", lambda: sign_out(self.desk.rt, actor, values.get("notes", ""), shift),
-                              _("Signed out; the incoming officer accepts it."))
+                    notes = values.get("notes", "")
+                    self._act("sign", lambda early=False: sign_out(self.desk.rt, actor, notes, shift, early=early),
+                              _("Signed out; the incoming officer accepts it."), _("Sign out"))
 
             self.app.push_screen(PromptForm(_("Sign the handover out"), [
                 Field("notes", _("Notes for the next shift"), _("what they must know"), required=False)], _("Sign out")), submitted)
@@ -134,8 +153,9 @@ class HandoverScreen(AlertActions, DeskScreen):
                     from watchdesk.services.handover import accept
 
                     shift = self.handover.shift_id if self.handover else None
-                    self._act("accept", lambda: accept(self.desk.rt, actor, values.get("remarks", ""), shift),
-                              _("Handover accepted."))
+                    remarks = values.get("remarks", "")
+                    self._act("accept", lambda early=False: accept(self.desk.rt, actor, remarks, shift, early=early),
+                              _("Handover accepted."), _("Accept"))
 
             self.app.push_screen(PromptForm(_("Accept the handover"), [
                 Field("remarks", _("Your remarks"), _("optional"), required=False)], _("Accept")), submitted)
@@ -168,13 +188,31 @@ class HandoverScreen(AlertActions, DeskScreen):
         self.post_message(ActionDone("export", 0, _("Wrote {files}.").format(files=", ".join(written))))
 
     @work(thread=True, exit_on_error=False, group="handover-action")
-    def _act(self, verb: str, call: Any, done: str) -> None:
+    def _act(self, verb: str, call: Any, done: str, label: str = "", early: bool = False) -> None:
+        """Run `call(early=...)`; an early sign-out or acceptance is asked about first (never done on its own)."""
+        from watchdesk.services.handover import TooEarly
+
         try:
-            call()
+            call(early=early)
+        except TooEarly as exc:
+            self.post_message(ConfirmEarly(verb, exc.what, label, call, done))
+            return
         except PERSON_ERRORS as exc:
             self.post_message(ActionRefused(verb, str(exc)))
             return
         self.post_message(ActionDone(verb, 0, done))
+
+    def on_confirm_early(self, message: ConfirmEarly) -> None:
+        def answered(choice: str | None) -> None:
+            if choice == "yes":
+                self._act(message.verb, message.retry, message.done, message.label, True)
+            else:
+                self.show_status(message.question + ".")
+
+        # "Cancel" comes first: enter on the question alone does not do the early action.
+        self.app.bell()
+        self.app.push_screen(ChoiceForm(message.question + ".", [("no", Content(_("Cancel"))), ("yes", Content(message.label))]),
+                             answered)
 
     def on_action_done(self, message: ActionDone) -> None:
         self.show_status(message.sentence)
