@@ -262,3 +262,38 @@ def test_a_changed_url_starts_afresh(feed_server: FeedServer, make_rt) -> None: 
     row = _row(moved, "a")
     assert (row.url, row.etag, row.body_hash) == (feed_server.url("/v2"), "", "")
     assert events_for(moved.db, "source", "a")[-1].kind == "source.changed"
+
+
+def test_a_recovering_source_clears_its_failing_alert(feed_server: FeedServer, make_rt, clock) -> None:  # noqa: ANN001
+    url = feed_server.route("/down", Reply(status=503))
+    rt = make_rt(sources=[{"key": "kgm", "name": "khonggianmang.vn", "kind": "rss", "url": url, "fail_alert_after": "1h"}])
+    raised = None
+    for _ in range(20):
+        raised = raised or next((r.health_alert for r in poll_due(rt, force=True) if r.health_alert), None)
+        clock.fast_forward(timedelta(minutes=10))
+    assert raised is not None and get_alert(rt, raised).state == "new"
+    feed_server.route("/down", Reply(body=rss_feed(1), headers=RSS))
+    poll_due(rt, force=True)
+    alert = get_alert(rt, raised)
+    assert (alert.state, alert.resolved_by, alert.acked_by) == ("resolved", "", "")
+    assert alert.resolution.startswith("Cleared by the system: source 'khonggianmang.vn' answered again at ")
+    [cleared] = [e for e in events_for(rt.db, "alert", raised) if e.kind == "alert.cleared"]
+    assert (cleared.actor, cleared.payload["source"], cleared.payload["was"]) == ("system", "kgm", "failing")
+
+
+def test_a_new_item_clears_the_nothing_new_alert(feed_server: FeedServer, make_rt, clock) -> None:  # noqa: ANN001
+    url = feed_server.route("/rss", Reply(body=rss_feed(2), headers=RSS))
+    rt = make_rt(sources=[{"key": "weekly", "kind": "rss", "url": url, "interval": "1h", "stale_after": "8d"}])
+    poll_due(rt)
+    clock.fast_forward(timedelta(days=8))
+    [stale] = poll_due(rt)
+    assert stale.health_alert is not None
+    clock.fast_forward(timedelta(hours=1))
+    poll_due(rt)  # it answers, still nothing new: the question stands
+    assert get_alert(rt, stale.health_alert).state == "new"
+    feed_server.route("/rss", Reply(body=rss_feed(3), headers=RSS))
+    clock.fast_forward(timedelta(hours=1))
+    assert len(poll_due(rt)[0].new) == 1
+    alert = get_alert(rt, stale.health_alert)
+    assert alert.state == "resolved" and alert.resolution == (
+        f"Cleared by the system: source 'weekly' published a new item at {rt.now().isoformat(' ')[:19]} UTC")

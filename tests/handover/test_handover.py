@@ -7,11 +7,14 @@ import json
 import pytest
 from sqlmodel import select
 
+from watchdesk.config import parse_config
 from watchdesk.core.permissions import PermissionDenied
+from watchdesk.reports.common import md_cell
 from watchdesk.reports.handover import render
+from watchdesk.services.alert_factory import raise_alert
 from watchdesk.services import lifecycle
 from watchdesk.services.errors import Refused
-from watchdesk.services.handover import accept, check_overdue_handovers, get_handover, list_handovers, sign_out
+from watchdesk.services.handover import TooEarly, accept, check_overdue_handovers, get_handover, list_handovers, sign_out
 from watchdesk.services.reports import make_proof
 from watchdesk.store.audit import events_for
 from watchdesk.store.models import Alert, Notification
@@ -159,3 +162,111 @@ def test_engine_runs_the_late_check(rt, clock, staff, night):
         engine.close()
     with rt.db.read() as session:
         assert session.exec(select(Alert).where(Alert.category == "handover")).first() is not None
+
+
+def test_a_lead_accepting_on_behalf_keeps_the_incoming_officer_and_names_both(rt, clock, staff, night):
+    clock.set(local(rt, "2026-02-17 06:55"))
+    sign_out(rt, staff["hung"], "ghi chú")
+    done = accept(rt, staff["lan"], "thu đang trên đường tới")
+    assert (done.outgoing, done.incoming, done.accepted_by, done.on_behalf) == ("hung", "thu", "lan", True)
+    assert done.incoming_name == "Phạm Thị Thu" and done.accepted_by_name == "Trần Thị Lan"
+    [listed] = list_handovers(rt)
+    assert (listed.incoming, listed.accepted_by) == ("thu", "lan")
+    event = events_for(rt.db, "handover", done.id)[-1]
+    assert (event.actor, event.payload["incoming"], event.payload["on_behalf"]) == ("lan", "thu", True)
+    proof = make_proof(rt)
+    md = render(done, proof, rt.zone.key, "md")
+    assert "**Bên nhận / Incoming:** Phạm Thị Thu (thu)" in md
+    assert "**Người nhận thay / Accepted on their behalf by:** Trần Thị Lan (lan)" in md
+    assert "accepted by lan 17/02/2026 06:55 (nhận thay / on behalf of thu)" in md
+    page = render(done, proof, rt.zone.key, "html")
+    assert '<div class="line">Phạm Thị Thu</div>Người nhận thay / accepted on their behalf by: Trần Thị Lan (lan)' in page
+    data = json.loads(render(done, proof, rt.zone.key, "json"))
+    assert (data["incoming"], data["accepted_by"], data["on_behalf"]) == ("thu", "lan", True)
+
+
+def test_the_incoming_officer_accepting_is_not_on_behalf(rt, clock, staff, night):
+    clock.set(local(rt, "2026-02-17 06:55"))
+    sign_out(rt, staff["hung"])
+    done = accept(rt, staff["thu"])
+    assert (done.incoming, done.accepted_by, done.on_behalf) == ("thu", "thu", False)
+    assert "nhận thay" not in render(done, make_proof(rt), rt.zone.key, "md")
+
+
+def test_early_sign_out_and_acceptance_need_confirming_and_are_marked(rt, clock, staff, night):
+    shift = night["shifts"]["hung"]
+    clock.set(local(rt, "2026-02-17 02:00"))  # hung's shift ends at 07:00
+    with pytest.raises(TooEarly) as refused:
+        sign_out(rt, staff["hung"], "về sớm", shift)
+    assert str(refused.value) == (
+        f"signing out shift #{shift} now is 5h before it ends at 2026-02-17 07:00, more than handover.early_window (30m) allows; "
+        "if you mean it, confirm with --early.")
+    assert get_handover(rt, shift).status == "draft"
+    signed = sign_out(rt, staff["hung"], "về sớm", shift, early=True)
+    assert signed.signed_out_early and events_for(rt.db, "handover", signed.id)[-1].payload["early"] is True
+    clock.set(local(rt, "2026-02-17 06:00"))  # thu's shift starts at 07:00
+    with pytest.raises(TooEarly, match=r"accepting the handover of shift #\d+ now is 1h before the incoming shift starts"):
+        accept(rt, staff["thu"], "", shift)
+    done = accept(rt, staff["thu"], "", shift, early=True)
+    assert done.accepted_early and done.status == "accepted"
+    md = render(done, make_proof(rt), rt.zone.key, "md")
+    assert "(ký sớm / early, confirmed: before the shift ended)" in md and "(nhận sớm / early, confirmed: before the incoming shift began)" in md
+
+
+def test_within_the_window_nothing_is_asked(rt, clock, staff, night):
+    clock.set(local(rt, "2026-02-17 06:31"))
+    assert not sign_out(rt, staff["hung"]).signed_out_early
+    done = accept(rt, staff["thu"])
+    assert not done.accepted_early
+
+
+@pytest.mark.parametrize("config", [parse_config({"handover": {"early_window": "6h"}})])
+def test_the_early_window_is_configurable(rt, clock, staff, night):
+    clock.set(local(rt, "2026-02-17 02:00"))
+    assert not sign_out(rt, staff["hung"]).signed_out_early  # 5 h before, inside a 6 h window
+
+
+def test_the_handover_states_the_breach_definition_and_lists_system_clearances(rt, clock, staff, night):
+    from watchdesk.services.clearing import clear_by_system
+    from watchdesk.services.sla import BREACH_DEFINITION
+
+    clock.set(local(rt, "2026-02-17 03:00"))
+    with rt.db.write() as session:
+        roll, _ = raise_alert(session, rt.now(), source_key="roster", dedup_key="roll-call:shift:test", title="Roll call: thu")
+        roll_id = roll.id
+    clock.set(local(rt, "2026-02-17 05:00"))  # two hours unacknowledged, then answered
+    with rt.db.write() as session:
+        assert clear_by_system(session, rt.now(), roll_id, "thu checked in at 05:00")
+    clock.set(local(rt, "2026-02-17 06:50"))
+    h = get_handover(rt)
+    assert roll_id not in {b["id"] for b in h.summary["breaches"]}  # cleared: never a breach
+    assert [(c["id"], c["reason"]) for c in h.summary["cleared"]] == [(roll_id, "thu checked in at 05:00")]
+    md = render(h, make_proof(rt), rt.zone.key, "md")
+    assert md_cell(BREACH_DEFINITION) in md and "Cleared by the system" in md and "thu checked in at 05:00" in md
+    assert json.loads(render(h, make_proof(rt), rt.zone.key, "json"))["breach_definition"] == BREACH_DEFINITION
+
+
+def _joined(rt, clock, at, title: str, parent: int) -> int:  # noqa: ANN001
+    """A child joined to `parent` as ingest leaves it today: new, no timers of its own."""
+    clock.set(at)
+    with rt.db.write() as session:
+        child, _ = raise_alert(session, rt.now(), source_key="kev", dedup_key=f"kev:{title}", title=title)
+        child.joined_to_id, child.next_escalation_at = parent, None
+        session.add(child)
+        return child.id
+
+
+def test_a_grouped_alert_is_acknowledged_with_its_parent_in_the_handover(rt, clock, staff, night):
+    """Children of A1 (high, acknowledged by hung at 22:05; target 15 min) and of A2 (medium, never acknowledged)."""
+    a1, a2 = night["ids"]["A1"], night["ids"]["A2"]
+    before = _joined(rt, clock, local(rt, "2026-02-16 21:45"), "A1 seen earlier", a1)  # 20 min before A1's ack: a breach
+    after = _joined(rt, clock, local(rt, "2026-02-16 23:00"), "A1 again", a1)  # after it: 0, still 'new' itself
+    waits = _joined(rt, clock, local(rt, "2026-02-16 23:40"), "A2 again", a2)  # waits with A2
+    clock.set(local(rt, "2026-02-17 06:50"))
+    h = get_handover(rt)
+    breaches = {b["id"]: b for b in h.summary["breaches"]}
+    assert after not in breaches
+    assert (breaches[before]["ack_seconds"], breaches[before]["by"], breaches[before]["grouped_with"]) == (20 * 60, "hung", a1)
+    assert breaches[before]["acknowledged"] is True
+    assert breaches[waits]["acknowledged"] is False and breaches[waits]["grouped_with"] == a2
+    assert {o["id"]: o["grouped_with"] for o in h.summary["open"]}[after] == a1
