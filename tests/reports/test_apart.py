@@ -9,7 +9,7 @@ C3 joined to Q, arrived 21:10: Q is never acknowledged, so C3 waits with it (not
 C4 joined to P, arrived 19:30 (P arrived later, 20:00): 40 min (2400 s) > 15 min: a breach, timed from its own arrival.
 Q  medium 21:00, never acknowledged.
 R  a roll-call alert (high) 22:00, cleared by the system at 22:40 (thu checked in): 40 min, never a breach.
-O  low 23:00, acknowledged by minh at 23:05 (not on duty: from the roster).
+O  low 23:00, acknowledged by minh at 23:05 (minh is on no shift).
 """
 
 from __future__ import annotations
@@ -113,17 +113,28 @@ def test_a_grouped_child_is_acknowledged_with_its_parent_never_never_acknowledge
 
 
 def test_an_acknowledgment_by_someone_not_on_duty_is_listed(rt, clock, staff, night) -> None:  # noqa: ANN001
-    # Newer acknowledgments say it themselves: their word wins over the roster, either way.
+    """The acknowledgment says whether it was made on duty; one without the field (older) counts as on duty."""
+    assert report(rt).off_duty == []  # minh's acknowledgment of O predates the field
+    clock.set(local(rt, "2026-02-16 23:20"))
     with rt.db.write() as session:
-        append_event(session, rt.now(), "lan", "alert.acknowledged", "alert", night["Q"],
-                     {"by": "lan", "first": True, "on_duty": False})
-        append_event(session, rt.now(), "minh", "alert.acknowledged", "alert", night["C2"],
-                     {"by": "minh", "first": False, "on_duty": True})
+        append_event(session, rt.now(), "minh", "alert.acknowledged", "alert", night["Q"],
+                     {"by": "minh", "first": True, "on_duty": False})
+        append_event(session, rt.now(), "lan", "alert.acknowledged", "alert", night["C2"],
+                     {"by": "lan", "first": False, "on_duty": True})
     r = report(rt)
-    assert [(o.alert_id, o.by, o.first, o.recorded) for o in r.off_duty] == [
-        (night["O"], "minh", True, False), (night["Q"], "lan", True, True)]
-    assert r.off_duty[0].title == "O botnet list"
+    assert [(o.alert_id, o.by, o.first, o.title) for o in r.off_duty] == [(night["Q"], "minh", True, "Q phishing")]
     md = render(r, "md")
-    assert "## Acknowledged by someone not on duty (2)" in md and "the roster" in md and "the acknowledgment" in md
-    csv_text = render(r, "csv")
-    assert "off_duty_ack_alert_id" in csv_text
+    assert "## Acknowledged by someone not on duty (1)" in md and "16/02/2026 23:20" in md
+    assert json.loads(render(r, "json"))["acknowledged_off_duty"][0]["by"] == "minh"
+    assert "off_duty_ack_alert_id" in render(r, "csv")
+
+
+def test_the_off_duty_look_up_reads_only_the_index(rt, night) -> None:  # noqa: ANN001
+    from watchdesk.services.reports import _OFF_DUTY_SQL
+
+    conn = rt.db.raw()
+    try:
+        plan = " ".join(str(r[-1]) for r in conn.execute("EXPLAIN QUERY PLAN " + _OFF_DUTY_SQL, (0,)))
+    finally:
+        conn.close()
+    assert "ix_event_ack_off_duty" in plan

@@ -92,3 +92,27 @@ def test_write_transactions_begin_immediate(tmp_path: Path) -> None:
             other.execute("BEGIN IMMEDIATE")
     other.execute("BEGIN IMMEDIATE")
     other.execute("ROLLBACK")
+
+
+def test_migration_8_keeps_who_accepted_a_handover(tmp_path: Path) -> None:
+    """Before it, acceptance overwrote the incoming officer with whoever accepted: that is who accepted."""
+    path = tmp_path / "h.db"
+    db = Database(f"sqlite:///{path}", upgrade=False)
+    with db.write_engine.begin() as conn:
+        for m in migrations.MIGRATIONS:
+            if m.version < 8:
+                migrations.apply(conn, m)
+    with db.write() as session:
+        c = session.connection()
+        c.exec_driver_sql(
+            "INSERT INTO officer (handle, full_name, role, phone, email, chat_ids, pin_hash, active, created_at) "
+            "VALUES ('lan', 'Trần Thị Lan', 'lead', '', '', '{}', '', 1, '2026-02-17 00:00:00.000000')")
+        c.exec_driver_sql(
+            "INSERT INTO handover (outgoing_id, incoming_id, summary, notes, remarks, signed_out_at, accepted_at) VALUES "
+            "(NULL, 1, '{}', '', '', '2026-02-16 23:55:00.000000', '2026-02-17 00:05:00.000000'), "
+            "(NULL, 1, '{}', '', '', '2026-02-17 11:55:00.000000', NULL)")
+    db.dispose()
+    Database(f"sqlite:///{path}").dispose()
+    conn = sqlite3.connect(path)
+    rows = conn.execute("SELECT accepted_by_id, signed_out_early, accepted_early FROM handover ORDER BY id").fetchall()
+    assert rows == [(1, 0, 0), (None, 0, 0)]

@@ -56,7 +56,7 @@ def to_json(r: AckReport) -> dict[str, Any]:
             for c in r.cleared
         ],
         "acknowledged_off_duty": [
-            {"alert_id": o.alert_id, "title": o.title, "by": o.by, "at": iso(o.at), "first": o.first, "recorded": o.recorded}
+            {"alert_id": o.alert_id, "title": o.title, "by": o.by, "at": iso(o.at), "first": o.first}
             for o in r.off_duty
         ],
         "escalations_by_level": {str(k): v for k, v in r.escalations_by_level.items()},
@@ -122,9 +122,8 @@ def _sections(r: AckReport) -> list[tuple[str, list[str], list[list[object]]]]:
                 [[f"#{c.alert_id}", c.severity, c.category, c.title, local(c.received_at, z), local(c.cleared_at, z),
                   duration(c.seconds), c.reason] for c in r.cleared]))
     out.append((f"Acknowledged by someone not on duty ({len(r.off_duty)})",
-                ["alert", "title", "by", "at", "first acknowledgment", "from"],
-                [[f"#{o.alert_id}", o.title, o.by, local(o.at, z), "yes" if o.first else "again",
-                  "the acknowledgment" if o.recorded else "the roster"] for o in r.off_duty]))
+                ["alert", "title", "by", "at", "first acknowledgment"],
+                [[f"#{o.alert_id}", o.title, o.by, local(o.at, z), "yes" if o.first else "again"] for o in r.off_duty]))
     out.append(("Escalations by level", ["level", "escalation steps", "alerts whose highest level this is"],
                 [[lvl, r.escalations_by_level.get(lvl, 0), r.alerts_by_top_level.get(lvl, 0)]
                  for lvl in sorted(set(r.escalations_by_level) | set(r.alerts_by_top_level))]))
@@ -214,9 +213,9 @@ def render_csv(r: AckReport) -> str:
     for c in r.cleared:
         w.writerow([c.alert_id, c.severity, c.category, c.title, iso(c.received_at), iso(c.cleared_at), num(c.seconds), c.reason])
     w.writerow([])
-    w.writerow(["off_duty_ack_alert_id", "title", "by", "at", "first", "recorded"])
+    w.writerow(["off_duty_ack_alert_id", "title", "by", "at", "first"])
     for o in r.off_duty:
-        w.writerow([o.alert_id, o.title, o.by, iso(o.at), int(o.first), int(o.recorded)])
+        w.writerow([o.alert_id, o.title, o.by, iso(o.at), int(o.first)])
     w.writerow([])
     w.writerow(["escalation_level", "escalation_steps", "alerts_highest_level"])
     for lvl in sorted(set(r.escalations_by_level) | set(r.alerts_by_top_level)):

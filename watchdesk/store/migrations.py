@@ -333,8 +333,11 @@ CREATE TRIGGER mark_handover_delete AFTER DELETE ON handover BEGIN UPDATE change
     ),
     Migration(
         8,
-        "handover: who accepted it apart from the rostered incoming officer; early sign-out/acceptance marks",
+        "handover: who accepted it apart from the rostered incoming officer; early sign-out/acceptance marks; "
+        "index of acknowledgments made off duty",
         """
+CREATE INDEX ix_event_ack_off_duty ON event (seq)
+    WHERE kind = 'alert.acknowledged' AND json_extract(body, '$.data.on_duty') = 0;
 ALTER TABLE handover ADD COLUMN accepted_by_id INTEGER REFERENCES officer (id);
 ALTER TABLE handover ADD COLUMN signed_out_early BOOLEAN NOT NULL DEFAULT 0;
 ALTER TABLE handover ADD COLUMN accepted_early BOOLEAN NOT NULL DEFAULT 0;

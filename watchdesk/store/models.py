@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Computed, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Column, Computed, Index, LargeBinary, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from watchdesk.store.types import UTCDateTime
@@ -53,7 +53,12 @@ class Event(SQLModel, table=True):
     """
 
     __tablename__ = "event"
-    __table_args__ = (Index("ix_event_subject", "subject_type", "subject_id"),)
+    __table_args__ = (
+        Index("ix_event_subject", "subject_type", "subject_id"),
+        # The few acknowledgments made by someone not on duty, for the ack report without reading every body.
+        Index("ix_event_ack_off_duty", "seq",
+              sqlite_where=text("kind = 'alert.acknowledged' AND json_extract(body, '$.data.on_duty') = 0")),
+    )
     seq: int = Field(primary_key=True)
     body: str
     prev_hash: bytes = Field(sa_column=Column(LargeBinary, unique=True, nullable=False))
