@@ -275,7 +275,7 @@ def test_a_recovering_source_clears_its_failing_alert(feed_server: FeedServer, m
     feed_server.route("/down", Reply(body=rss_feed(1), headers=RSS))
     poll_due(rt, force=True)
     alert = get_alert(rt, raised)
-    assert (alert.state, alert.resolved_by, alert.acked_by) == ("resolved", "", "")
+    assert (alert.state, alert.resolved_by, alert.acked_by) == ("resolved", "system", "")
     assert alert.resolution.startswith("Cleared by the system: source 'khonggianmang.vn' answered again at ")
     [cleared] = [e for e in events_for(rt.db, "alert", raised) if e.kind == "alert.cleared"]
     assert (cleared.actor, cleared.payload["source"], cleared.payload["was"]) == ("system", "kgm", "failing")

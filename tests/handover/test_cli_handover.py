@@ -60,3 +60,23 @@ def test_lead_on_behalf_names_both_officers(run, change) -> None:  # noqa: ANN00
     assert "accepted by lan" in shown.output and "on behalf of thu (early, confirmed)" in shown.output
     data = json.loads(run("handover", "list", "--json").output)
     assert [(h["incoming"], h["accepted_by"], h["accepted_early"]) for h in data] == [("thu", "lan", True)]
+
+
+def test_roster_checkin_clears_the_roll_call_and_says_so(run, rt, clock, staff) -> None:  # noqa: ANN001
+    from sqlmodel import select
+
+    from watchdesk.services.roll_call import check_roll_call
+    from watchdesk.store.models import Alert, Officer, Shift
+
+    now = SystemClock().now()
+    with rt.db.write() as session:
+        thu = session.exec(select(Officer).where(Officer.handle == "thu")).one()
+        session.add(Shift(officer_id=thu.id, level=1, starts_at=now - timedelta(minutes=15), ends_at=now + timedelta(hours=8)))
+    clock.set(now)
+    [alert_id] = check_roll_call(rt)
+    out = run("roster", "checkin", "--as", "thu")
+    assert out.exit_code == 0, out.output
+    assert out.output.strip().endswith(f"; roll-call alert #{alert_id} cleared.")
+    with rt.db.read() as session:
+        row = session.get(Alert, alert_id)
+    assert (row.state, row.resolved_by_id) == ("resolved", None)

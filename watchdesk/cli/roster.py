@@ -385,9 +385,12 @@ def roster_swap(state: State, handle_a: str, at_a: str, handle_b: str, at_b: str
 @pass_state
 def roster_checkin(state: State, as_handle: str) -> None:
     """Report for your shift (roll call): now, or up to 30 minutes before it starts."""
+    from watchdesk.services.roll_call import cleared_roll_call
     from watchdesk.services.roster import checkin
 
     actor = resolve_actor(state, as_handle)
     span = checkin(state.runtime, actor)
+    cleared = cleared_roll_call(state.runtime, span.id)
     click.echo(f"{span.officer} checked in at {_local(state, span.checked_in_at)} for level {span.level} "
-               f"{_local(state, span.start)} – {_local(state, span.end)}.")
+               f"{_local(state, span.start)} – {_local(state, span.end)}"
+               + (f"; roll-call alert #{cleared} cleared." if cleared else "."))

@@ -20,6 +20,7 @@ from watchdesk.core.records import AlertRecord
 from watchdesk.core.text import matches
 from watchdesk.services.errors import NotFound
 from watchdesk.services.runtime import Runtime
+from watchdesk.store.audit import SYSTEM
 from watchdesk.store.models import Alert, AlertCve, Officer
 
 
@@ -72,7 +73,8 @@ def to_records(session: Session, rows: list[Alert], with_related: bool = False) 
                 assignee=names.get(r.assignee_id or 0, ""),
                 acked_by=names.get(r.acked_by_id or 0, ""),
                 acked_at=r.acked_at,
-                resolved_by=names.get(r.resolved_by_id or 0, ""),
+                # Resolved by nobody: cleared by the system when its question was answered (services.clearing).
+                resolved_by=names.get(r.resolved_by_id or 0, "") or (SYSTEM if r.state == AlertState.RESOLVED.value else ""),
                 resolved_at=r.resolved_at,
                 resolution=r.resolution,
                 snoozed_until=r.snoozed_until,

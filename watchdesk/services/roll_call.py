@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from watchdesk.core.enums import Category, Severity
+from sqlmodel import select
+
+from watchdesk.core.enums import AlertState, Category, Severity
 from watchdesk.core.roster import LEVEL_NAMES, Segment, local_text
 from watchdesk.services.alert_factory import raise_alert
 from watchdesk.services.roster import MAX_SHIFT, _segments, roll_call_key
 from watchdesk.services.runtime import Runtime
+from watchdesk.store.models import Alert
 
 SOURCE_KEY = "roster"
 
@@ -71,3 +74,12 @@ def check_roll_call(rt: Runtime) -> list[int]:
             if new and alert.id is not None:
                 created.append(alert.id)
     return created
+
+
+def cleared_roll_call(rt: Runtime, shift_id: int) -> int | None:
+    """The shift's roll-call alert if its check-in cleared it (to tell the officer), else None."""
+    with rt.db.read() as session:
+        row = session.exec(select(Alert).where(Alert.dedup_key == roll_call_key(shift_id))).first()
+    if row is None or row.state != AlertState.RESOLVED.value or row.resolved_by_id is not None:
+        return None
+    return row.id
