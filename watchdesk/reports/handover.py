@@ -47,8 +47,8 @@ def _sections(h: HandoverRecord, zone: str) -> list[tuple[str, list[str], list[l
         ("Cảnh báo nhận trong ca / Received during the shift", ["#", "severity", "source", "title", "received", "state now"],
          [[a["id"], a["severity"], a["source"], a["title"], t(a["received_at"]), a["state"]] for a in s.get("received", [])]),
         ("Đã xác nhận / Acknowledged", ["#", "title", "at", "by", "time to ack", "first"],
-         [[a["id"], a["title"], t(a["at"]), a["by"], duration(a.get("ack_seconds")), "yes" if a.get("first") else "again"]
-          for a in s.get("acknowledged", [])]),
+         [[a["id"], a["title"], t(a["at"]), a["by"] + ("" if a.get("on_duty", True) else " (không trực / not on duty)"),
+           duration(a.get("ack_seconds")), "yes" if a.get("first") else "again"] for a in s.get("acknowledged", [])]),
         ("Đã xử lý / Resolved", ["#", "title", "at", "by", "resolution"],
          [[a["id"], a["title"], t(a["at"]), a["by"], a.get("note", "")] for a in s.get("resolved", [])]),
         ("Đã chuyển cấp / Escalated", ["#", "title", "at", "to level", "notified", "calls", "by"],

@@ -31,7 +31,7 @@ from watchdesk.core.enums import AlertState, Category, Role, Severity
 from watchdesk.core.permissions import Action, PermissionDenied, require
 from watchdesk.core.records import Actor
 from watchdesk.core.roster import Segment, local_text
-from watchdesk.core.text import clean_text
+from watchdesk.core.text import clean_line, clean_text
 from watchdesk.notify.messages import page_for
 from watchdesk.notify.outbox import enqueue
 from watchdesk.services import sla
@@ -272,8 +272,8 @@ def _source_problems(rt: Runtime, failed: dict[str, tuple[int, str]]) -> list[di
     for s in list_sources(rt):
         during = failed.get(s.key)
         if s.state in ("failing", "stale") or during:
-            out.append({
-                "key": s.key, "name": s.name, "state": s.state, "failures": s.failures, "last_error": s.last_error,
+            out.append({  # a source's name comes from the config file, unchecked: cleaned like feed text
+                "key": s.key, "name": clean_line(s.name, max_length=200), "state": s.state, "failures": s.failures, "last_error": s.last_error,
                 "failing_since": to_db_text(s.failing_since) if s.failing_since else None,
                 "last_ok_at": to_db_text(s.last_ok_at) if s.last_ok_at else None,
                 "last_new_item_at": to_db_text(s.last_new_item_at) if s.last_new_item_at else None,
