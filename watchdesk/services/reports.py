@@ -36,10 +36,10 @@ from datetime import date, datetime, time, timedelta, timezone
 from watchdesk.core.enums import Severity
 from watchdesk.core.holidays_vn import public_holidays
 from watchdesk.core.roster import HoursRow, Segment, duty_hours, local_to_utc
-from watchdesk.services.errors import InvalidInput
-from watchdesk.services.periods import get_period
 from watchdesk.services import sla
 from watchdesk.services.clearing import RESOLUTION_PREFIX
+from watchdesk.services.errors import InvalidInput
+from watchdesk.services.periods import get_period
 from watchdesk.services.roster import MAX_SHIFT, effective_shifts
 from watchdesk.services.runtime import Runtime
 from watchdesk.store import audit
