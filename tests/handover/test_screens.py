@@ -126,3 +126,26 @@ async def test_reports_screen_is_made_again_on_request_not_on_every_change(make_
         await pilot.press("w")
         await settle(pilot, app)
         assert "Report over: the last 24 hours" in screen_text(app)
+
+
+async def test_a_lead_accepting_early_on_the_desk_is_asked_and_the_record_names_both(make_desk, desk_rt):
+    from watchdesk.services.handover import sign_out
+    from watchdesk.services.officers import sign_in
+
+    draft = get_handover(desk_rt)  # thu's night shift, under way at 02:00
+    sign_out(desk_rt, sign_in(desk_rt, draft.outgoing, None), "", draft.shift_id, early=True)
+    app = make_desk("lan")  # the shift lead, accepting on the incoming officer's behalf, hours early
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("5")
+        await settle(pilot, app)
+        await pilot.press("a")
+        await settle(pilot, app)
+        await pilot.click("#submit")
+        await settle(pilot, app)
+        assert isinstance(app.screen, ChoiceForm) and "now is 5h30m before the incoming" in screen_text(app)
+        await pilot.press("down", "enter")
+        await settle(pilot, app)
+        done = get_handover(desk_rt, draft.shift_id)
+        assert (done.status, done.incoming, done.accepted_by, done.accepted_early) == ("accepted", draft.incoming, "lan", True)
+        assert f"accepted by lan on behalf of {draft.incoming}" in screen_text(app)
