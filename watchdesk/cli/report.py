@@ -28,6 +28,9 @@ def report_acks(state: State, period: str | None, first: str | None, last: str |
                 no_alerts: bool) -> None:
     """Time to acknowledge per alert, officer, shift, severity and source; SLA breaches; escalations; duty hours.
 
+    Listed apart: grouped alerts (acknowledged with their parent), alerts cleared by the system
+    (never anyone's time to acknowledge) and acknowledgments by someone not on duty.
+
     Exits 1 when the audit log does not verify (the report is still written, saying so in its first line).
     """
     from watchdesk.reports.acks import render
