@@ -13,6 +13,7 @@ import re
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -28,43 +29,75 @@ from watchdesk.config_file import (
     sqlite_url,
 )
 from watchdesk.core.enums import Severity, SourceKind
+from watchdesk.core.keys import key_problem
+from watchdesk.core.limits import format_duration, parse_duration
+
+__all__ = ["Config", "ConfigError", "DURATION_LIMITS", "format_duration", "load_config", "parse_config", "parse_duration"]
 
 
-_DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*(?:(\d+)\s*s)?\s*$")
+# Each duration key's range, stated once: the README's configuration section and the comments in
+# config.example.toml list the same figures (tests/core/test_config.py holds them to it).
+DURATION_LIMITS: dict[str, tuple[str, str]] = {
+    "database.busy_timeout": ("1s", "10m"),
+    "engine.tick_interval": ("1s", "1m"),
+    "severities.*.ack_target": ("1m", "7d"),
+    "policies.*.steps.after": ("0s", "7d"),
+    "policies.*.ack_timeout": ("1m", "7d"),
+    "alerts.snooze_max": ("1m", "7d"),
+    "channels.*.timeout": ("1s", "5m"),
+    "channels.*.retry_initial": ("1s", "1h"),
+    "channels.*.retry_max": ("1s", "1d"),
+    "sources.interval": ("1m", "7d"),
+    "sources.timeout": ("1s", "5m"),
+    "sources.deadline": ("1s", "1h"),
+    "sources.stale_after": ("1h", "366d"),
+    "sources.fail_alert_after": ("1m", "7d"),
+    "roster.max_on_duty": ("1h", "7d"),
+    "roster.checkin_grace": ("0s", "6h"),
+    "handover.accept_within": ("1m", "1d"),
+    "handover.early_window": ("0s", "1d"),
+}
 
 
-def parse_duration(value: Any) -> timedelta:
-    """'90s', '15m', '1h30m', '2d', or a number of seconds."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, bool):
-        raise ValueError("must be a duration like '15m', '1h30m' or a number of seconds")
-    if isinstance(value, (int, float)):
-        if value < 0:
-            raise ValueError("must not be negative")
-        return timedelta(seconds=value)
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if match and any(match.groups()):
-            d, h, m, s = (int(g or 0) for g in match.groups())
-            return timedelta(days=d, hours=h, minutes=m, seconds=s)
-    raise ValueError("must be a duration like '15m', '1h30m' or a number of seconds")
+def duration_limits(key: str) -> tuple[timedelta, timedelta]:
+    low, high = DURATION_LIMITS[key]
+    return parse_duration(low), parse_duration(high)
 
 
-def format_duration(value: timedelta) -> str:
-    """'1h30m' for 5400 s: the inverse of parse_duration, for display."""
-    total = int(value.total_seconds())
-    if total == 0:
-        return "0s"
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        amount, total = divmod(total, size)
-        if amount:
-            parts.append(f"{amount}{unit}")
-    return "".join(parts)
+def _within(key: str) -> BeforeValidator:
+    """A duration key's validator: the one parser, refusing values outside the key's range."""
+    low, high = duration_limits(key)
+    return BeforeValidator(lambda value: parse_duration(value, low, high))
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+"""Any duration up to DURATION_CEILING (keys with a range of their own use `_within`)."""
+
+
+def _web_address(value: str, what: str, *, files: bool = False) -> str:
+    """An http(s) URL with a host (and, for sources, file:///path on this machine), else ValueError."""
+    allowed = "an http:// or https:// address" + (" or file:///path on this machine" if files else "")
+    if not value:
+        return value
+    if any(c.isspace() or not c.isprintable() for c in value):
+        raise ValueError(f"must be {allowed} without spaces or control characters")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        raise ValueError(f"must be {allowed}") from None
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https") and parts.hostname:
+        return value
+    if files and scheme == "file" and parts.netloc in ("", "localhost") and parts.path:
+        return value
+    if scheme == "file" and files:
+        raise ValueError(f"must be {allowed}; a file: URL with a host ('{parts.netloc[:40]}') is not read")
+    if scheme in ("http", "https"):
+        raise ValueError(f"must be {allowed}; this one has no host name")
+    if scheme:
+        raise ValueError(f"must be {allowed}; {what} cannot use '{scheme[:20]}:'")
+    raise ValueError(f"must be {allowed}")
 
 
 def _parse_clock_time(value: Any) -> time:
@@ -101,6 +134,16 @@ class DeskConfig(_Section):
             raise ValueError("must be an IANA time zone such as 'Asia/Ho_Chi_Minh'") from None
         return value
 
+    @field_validator("keys")
+    @classmethod
+    def _known_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        # A key Textual never sends would leave its action (the board's ack key) with no key at all.
+        for binding, keys in value.items():
+            problem = key_problem(keys)
+            if problem:
+                raise ValueError(f"entry '{binding[:60]}' {problem}")
+        return value
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -109,7 +152,7 @@ class DeskConfig(_Section):
 class DatabaseConfig(_Section):
     path: str = ""
     url: str = ""
-    busy_timeout: Duration = timedelta(seconds=30)
+    busy_timeout: Annotated[timedelta, _within("database.busy_timeout")] = timedelta(seconds=30)
 
     def resolved_url(self, override_path: str | None = None) -> str:
         """The SQLAlchemy URL: --db beats url beats path beats the user data directory."""
@@ -117,14 +160,14 @@ class DatabaseConfig(_Section):
 
 
 class EngineConfig(_Section):
-    tick_interval: Duration = timedelta(seconds=1)
+    tick_interval: Annotated[timedelta, _within("engine.tick_interval")] = timedelta(seconds=1)
     """How often the engine runs a cycle (poll due sources, escalate, deliver)."""
     run_in_desk: bool = True
     """The desk runs the engine unless `watchdesk serve` already does."""
 
 
 class SeverityConfig(_Section):
-    ack_target: Duration
+    ack_target: Annotated[timedelta, _within("severities.*.ack_target")]
 
 
 def _default_severities() -> dict[Severity, SeverityConfig]:
@@ -133,7 +176,7 @@ def _default_severities() -> dict[Severity, SeverityConfig]:
 
 
 class StepConfig(_Section):
-    after: Duration = timedelta(0)
+    after: Annotated[timedelta, _within("policies.*.steps.after")] = timedelta(0)
     """Wait after the previous step (after the alert arrived, for the first step)."""
     level: int | None = Field(default=None, ge=1, le=3)
     contacts: tuple[str, ...] = ()
@@ -150,7 +193,7 @@ class PolicyConfig(_Section):
     steps: tuple[StepConfig, ...]
     repeat: int = Field(default=1, ge=0, le=20)
     """Extra rounds through the steps after the first, before the alert is exhausted."""
-    ack_timeout: Duration = timedelta(hours=4)
+    ack_timeout: Annotated[timedelta, _within("policies.*.ack_timeout")] = timedelta(hours=4)
 
     @field_validator("steps")
     @classmethod
@@ -184,7 +227,7 @@ def _default_policies() -> dict[Severity, PolicyConfig]:
 
 
 class AlertsConfig(_Section):
-    snooze_max: Duration = timedelta(hours=4)
+    snooze_max: Annotated[timedelta, _within("alerts.snooze_max")] = timedelta(hours=4)
     join_related: bool = True
     """A later alert sharing a CVE with an open alert joins it instead of escalating again."""
 
@@ -206,11 +249,16 @@ class ChannelConfig(_Section):
     sender: str = ""
     ca_file: str = ""
     """PEM file of a CA (or self-signed certificate) to trust for STARTTLS/HTTPS besides the system's."""
-    timeout: Duration = timedelta(seconds=10)
+    timeout: Annotated[timedelta, _within("channels.*.timeout")] = timedelta(seconds=10)
     max_attempts: int = Field(default=8, ge=1, le=100)
-    retry_initial: Duration = timedelta(seconds=10)
+    retry_initial: Annotated[timedelta, _within("channels.*.retry_initial")] = timedelta(seconds=10)
     """First retry delay; doubles per attempt (with jitter) up to retry_max. Retry-After wins."""
-    retry_max: Duration = timedelta(minutes=10)
+    retry_max: Annotated[timedelta, _within("channels.*.retry_max")] = timedelta(minutes=10)
+
+    @field_validator("url")
+    @classmethod
+    def _web_url(cls, value: str) -> str:
+        return _web_address(value, "a webhook")
 
     @model_validator(mode="after")
     def _needs(self) -> "ChannelConfig":
@@ -278,20 +326,25 @@ class SourceConfig(_Section):
     kind: SourceKind
     url: str = ""
     preset: Literal["", "cisa-kev", "nvd", "strapi"] = ""
-    interval: Duration = timedelta(minutes=15)
-    timeout: Duration = timedelta(seconds=20)
-    deadline: Duration = timedelta(seconds=60)
+    interval: Annotated[timedelta, _within("sources.interval")] = timedelta(minutes=15)
+    timeout: Annotated[timedelta, _within("sources.timeout")] = timedelta(seconds=20)
+    deadline: Annotated[timedelta, _within("sources.deadline")] = timedelta(seconds=60)
     """Whole-poll limit: a server dripping bytes is cut off here."""
-    max_bytes: int = Field(default=10_000_000, ge=1024)
+    max_bytes: int = Field(default=10_000_000, ge=1024, le=1_000_000_000)
     enabled: bool = True
     severity: Severity = Severity.MEDIUM
     """Severity when neither the item nor its words say."""
-    stale_after: Duration = timedelta(days=8)
+    stale_after: Annotated[timedelta, _within("sources.stale_after")] = timedelta(days=8)
     """No new item for this long: the source is stale (weekly publishers need > 7 days)."""
-    fail_alert_after: Duration = timedelta(hours=1)
+    fail_alert_after: Annotated[timedelta, _within("sources.fail_alert_after")] = timedelta(hours=1)
     """Failing for this long raises an alert of its own."""
     mapping: dict[str, str] = Field(default_factory=dict)
     """json: dotted paths per field; html: CSS selectors (item, title, link, date, summary)."""
+
+    @field_validator("url")
+    @classmethod
+    def _fetchable(cls, value: str) -> str:
+        return _web_address(value, "a source", files=True)
 
     @model_validator(mode="after")
     def _url_needed(self) -> "SourceConfig":
@@ -306,17 +359,17 @@ class WatchConfig(_Section):
 
 
 class RosterConfig(_Section):
-    max_on_duty: Duration = timedelta(hours=24)
-    checkin_grace: Duration = timedelta(minutes=10)
+    max_on_duty: Annotated[timedelta, _within("roster.max_on_duty")] = timedelta(hours=24)
+    checkin_grace: Annotated[timedelta, _within("roster.checkin_grace")] = timedelta(minutes=10)
     night_start: ClockTime = time(22, 0)
     night_end: ClockTime = time(6, 0)
 
 
 class HandoverConfig(_Section):
-    accept_within: Duration = timedelta(minutes=15)
+    accept_within: Annotated[timedelta, _within("handover.accept_within")] = timedelta(minutes=15)
     # Signing out more than this before the shift ends, or accepting more than this before the
     # incoming shift starts, needs a confirmation (the desk asks; the CLI needs --early).
-    early_window: Duration = timedelta(minutes=30)
+    early_window: Annotated[timedelta, _within("handover.early_window")] = timedelta(minutes=30)
 
 
 class Config(_Section):
@@ -363,7 +416,16 @@ class Config(_Section):
         dupes = sorted({k for k in keys if keys.count(k) > 1})
         if dupes:
             raise ValueError(f"source key '{dupes[0]}' is used twice; each source needs its own key")
-        contact_keys = {c.key for c in self.contacts}
+        first_of: dict[str, int] = {}
+        for n, contact in enumerate(self.contacts, 1):
+            if contact.key in first_of:
+                m = first_of[contact.key]
+                raise ValueError(
+                    f"[[contacts]] entries {m} ('{self.contacts[m - 1].name[:60]}') and {n} ('{contact.name[:60]}') both have "
+                    f"key '{contact.key}'; give each contact its own key"
+                )
+            first_of[contact.key] = n
+        contact_keys = set(first_of)
         if self.escalation.fallback_contact not in contact_keys:
             raise ValueError(
                 f"escalation.fallback_contact '{self.escalation.fallback_contact}' is not one of the contacts "
@@ -416,7 +478,7 @@ def _sentence(error: dict[str, Any], where: str) -> str:
     if kind == "missing":
         return f"{where}: key '{key}' is required but missing."
     given = error.get("input")
-    shown = "" if isinstance(given, (dict, list)) else f" (got {given!r})"
+    shown = "" if isinstance(given, (dict, list)) else f" (got {_short(given)})"
     if key.endswith(".[key]"):
         return f"{where}: key '{key[:-6]}' is not allowed here; use {_allowed(msg)}."
     if kind == "value_error":
@@ -424,6 +486,12 @@ def _sentence(error: dict[str, Any], where: str) -> str:
             return f"{where}: {msg}."
         return f"{where}: key '{key}' {msg}{shown}." if msg.startswith("must") else f"{where}: key '{key}': {msg}."
     return f"{where}: key '{key}' must be {_allowed(msg)}{shown}."
+
+
+def _short(value: Any) -> str:
+    """The value as the sentence quotes it: repr (control characters escaped), at most 60 characters."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:60] + "…"
 
 
 def _allowed(msg: str) -> str:

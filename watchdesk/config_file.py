@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from watchdesk.core.keys import key_problem
 from watchdesk.locations import config_candidates, default_database_path
 
 DEFAULTS_WHERE = "built-in defaults"
@@ -97,7 +98,8 @@ class ShellSettings:
             timezone=_zone_name(_text(desk, "timezone", DESK_TIMEZONE)),
             language=_choice(desk, "language", LANGUAGES, ""),
             theme=_choice(desk, "theme", THEME_NAMES, "dark"),
-            keys={k: v for k, v in keys.items() if isinstance(v, str)} if isinstance(keys, dict) else {},
+            # A key Textual never sends is left out (the default stays until validation names it).
+            keys={k: v for k, v in keys.items() if key_problem(v) is None} if isinstance(keys, dict) else {},
             database=_where(sqlite_url(_text(db, "path", ""), _text(db, "url", ""), override_path)),
         )
 

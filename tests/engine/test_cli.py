@@ -87,7 +87,7 @@ def test_escalation_plan(run, rt: Runtime, clock, staff: dict[str, Actor]) -> No
     assert data["zone"] == "Asia/Ho_Chi_Minh" and data["steps"][1]["officers"] == ["lan"]
     assert data["steps"][1]["at"] == "2026-02-16T19:15:00+00:00"
     bad = run("escalation", "plan", "--at", "17 Feb", "--severity", "critical")
-    assert bad.exit_code == 2 and "must look like '2026-02-17 02:00'" in bad.stderr
+    assert bad.exit_code == 2 and "--at: '17 Feb' is not a time; use YYYY-MM-DD HH:MM" in bad.stderr
 
 
 def test_record_a_call(run, rt: Runtime, staff: dict[str, Actor]) -> None:

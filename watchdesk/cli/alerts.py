@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import click
 
 from watchdesk.cli.alert_group import alert_group
 from watchdesk.cli.common import State, actor_option, emit_json, json_option, local_text, pass_state, resolve_actor, table, to_jsonable
-from watchdesk.config import parse_duration
-from watchdesk.services.errors import InvalidInput
+from watchdesk.cli.values import ID, DurationType
 
 
 def _show_json(state: State, alert_id: int) -> dict[str, Any]:
@@ -126,7 +126,7 @@ def _done(state: State, record: Any, as_json: bool, sentence: str) -> None:
 
 
 @alert_group.command("show")
-@click.argument("alert_id", type=int)
+@click.argument("alert_id", type=ID)
 @json_option
 @pass_state
 def alert_show(state: State, alert_id: int, as_json: bool) -> None:
@@ -138,7 +138,7 @@ def alert_show(state: State, alert_id: int, as_json: bool) -> None:
 
 
 @alert_group.command("ack")
-@click.argument("alert_id", type=int)
+@click.argument("alert_id", type=ID)
 @actor_option
 @json_option
 @pass_state
@@ -151,7 +151,7 @@ def alert_ack(state: State, alert_id: int, as_handle: str, as_json: bool) -> Non
 
 
 @alert_group.command("resolve")
-@click.argument("alert_id", type=int)
+@click.argument("alert_id", type=ID)
 @click.option("--note", required=True, help="What was done (required).")
 @actor_option
 @json_option
@@ -165,7 +165,7 @@ def alert_resolve(state: State, alert_id: int, note: str, as_handle: str, as_jso
 
 
 @alert_group.command("note")
-@click.argument("alert_id", type=int)
+@click.argument("alert_id", type=ID)
 @click.argument("text")
 @actor_option
 @pass_state
@@ -178,7 +178,7 @@ def alert_note(state: State, alert_id: int, text: str, as_handle: str) -> None:
 
 
 @alert_group.command("escalate")
-@click.argument("alert_id", type=int)
+@click.argument("alert_id", type=ID)
 @click.option("--reason", default="", help="Why (shown to the people paged).")
 @actor_option
 @json_option
@@ -192,26 +192,22 @@ def alert_escalate(state: State, alert_id: int, reason: str, as_handle: str, as_
 
 
 @alert_group.command("snooze")
-@click.argument("alert_id", type=int)
-@click.argument("duration")
+@click.argument("alert_id", type=ID)
+@click.argument("duration", type=DurationType("1m", "7d"))
 @click.option("--reason", required=True, help="Why it may wait.")
 @actor_option
 @json_option
 @pass_state
-def alert_snooze(state: State, alert_id: int, duration: str, reason: str, as_handle: str, as_json: bool) -> None:
+def alert_snooze(state: State, alert_id: int, duration: timedelta, reason: str, as_handle: str, as_json: bool) -> None:
     """Pause escalation for DURATION ('30m', '1h'; at most alerts.snooze_max)."""
     from watchdesk.services.lifecycle import snooze
 
-    try:
-        length = parse_duration(duration)
-    except ValueError:
-        raise InvalidInput(f"duration '{duration}' must look like '30m', '1h30m' or a number of seconds.") from None
-    record = snooze(state.runtime, resolve_actor(state, as_handle), alert_id, length, reason)
+    record = snooze(state.runtime, resolve_actor(state, as_handle), alert_id, duration, reason)
     _done(state, record, as_json, f"alert #{alert_id} snoozed until {local_text(state, record.snoozed_until)}.")
 
 
 @alert_group.command("assign")
-@click.argument("alert_id", type=int)
+@click.argument("alert_id", type=ID)
 @click.argument("handle")
 @actor_option
 @json_option
@@ -225,7 +221,7 @@ def alert_assign(state: State, alert_id: int, handle: str, as_handle: str, as_js
 
 
 @alert_group.command("call")
-@click.argument("call_id", type=int)
+@click.argument("call_id", type=ID)
 @click.argument("outcome", type=click.Choice(["called", "no-answer", "reported"]))
 @click.option("--reference", default="", help="The reference number the contact gave (needed for 'reported').")
 @click.option("--note", default="", help="What was said.")

@@ -6,32 +6,31 @@ import logging
 import signal
 import sys
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import click
 
 from watchdesk.cli.common import State, emit_json, json_option, pass_state, table
 from watchdesk.cli.main import cli
-from watchdesk.config import parse_duration
+from watchdesk.cli.values import DESK_TIME, DurationType, at_desk
+from watchdesk.config import DURATION_LIMITS
 from watchdesk.core.enums import Severity
 from watchdesk.services.errors import InvalidInput, ServiceError
 
 
 @cli.command("serve")
-@click.option("--interval", default="", metavar="DURATION", help="Time between ticks (default: [engine] tick_interval).")
+@click.option("--interval", type=DurationType(*DURATION_LIMITS["engine.tick_interval"]), default=None,
+              help="Time between ticks, 1s to 1m (default: [engine] tick_interval).")
 @click.option("-v", "--verbose", is_flag=True, help="Log every tick, not only those that did something.")
 @pass_state
-def serve_cmd(state: State, interval: str, verbose: bool) -> None:
+def serve_cmd(state: State, interval: timedelta | None, verbose: bool) -> None:
     """Run the engine headless: poll sources, escalate, deliver; logs to stderr. Stop with Ctrl-C or SIGTERM."""
     from watchdesk.engine import serve
 
     logging.basicConfig(stream=sys.stderr, level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        step = parse_duration(interval) if interval else None
-    except ValueError:
-        raise InvalidInput(f"--interval '{interval}' must look like '1s', '30s' or '1m'.") from None
+    step = interval
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: Any) -> None:
@@ -75,27 +74,17 @@ def escalation_group() -> None:
     """Escalation policies: dry runs."""
 
 
-def _parse_local(state: State, text: str) -> datetime:
-    zone = state.runtime.zone
-    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"):
-        try:
-            return datetime.strptime(text.strip(), fmt).replace(tzinfo=zone)
-        except ValueError:
-            continue
-    raise InvalidInput(f"--at '{text}' must look like '2026-02-17 02:00' (desk time, {zone.key}).")
-
-
 @escalation_group.command("plan")
-@click.option("--at", "at_text", default="", help="When the alert would arrive, desk time 'YYYY-MM-DD HH:MM' (default now).")
+@click.option("--at", "at_time", type=DESK_TIME, default=None, help="When the alert would arrive, desk time 'YYYY-MM-DD HH:MM' (default now).")
 @click.option("--severity", type=click.Choice([s.value for s in Severity]), default="critical", show_default=True)
 @json_option
 @pass_state
-def plan_cmd(state: State, at_text: str, severity: str, as_json: bool) -> None:
+def plan_cmd(state: State, at_time: datetime | None, severity: str, as_json: bool) -> None:
     """Who would be told at each step, and when, if an alert arrived then and nobody acknowledged it."""
     from watchdesk.services.escalation import plan_escalation
 
     rt = state.runtime
-    at = _parse_local(state, at_text) if at_text else rt.now()
+    at = at_desk(state, at_time)
     steps = plan_escalation(rt, severity, at)
     if as_json:
         emit_json({"severity": severity, "at": at.isoformat(), "zone": rt.zone.key, "steps": steps})

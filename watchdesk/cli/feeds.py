@@ -10,6 +10,7 @@ import click
 from watchdesk.cli.alert_group import alert_group
 from watchdesk.cli.common import State, actor_option, emit_json, json_option, local_text, pass_state, resolve_actor, table
 from watchdesk.cli.main import cli
+from watchdesk.cli.values import LIMIT
 from watchdesk.core.enums import AlertState, Severity
 
 ALERT_FIELDS = ("id", "source", "native_id", "title", "summary", "link", "severity", "severity_raw", "category",
@@ -139,7 +140,7 @@ def alert_add(state: State, title: str, summary: str, severity: str | None, link
 @click.option("--severity", "severities", multiple=True, type=click.Choice([s.value for s in Severity]), help="Only these severities (repeatable).")
 @click.option("--source", "sources", multiple=True, metavar="KEY", help="Only from these sources (repeatable).")
 @click.option("--search", default="", help="Words to find in title, summary, CVE ids, letter number (accents optional).")
-@click.option("--limit", default=500, show_default=True, help="At most this many resolved alerts (open ones are always all listed).")
+@click.option("--limit", type=LIMIT, default=500, show_default=True, help="At most this many resolved alerts (open ones are always all listed).")
 @json_option
 @pass_state
 def alert_list(state: State, states: tuple[str, ...], severities: tuple[str, ...], sources: tuple[str, ...],

@@ -9,6 +9,7 @@ import click
 from watchdesk.cli.common import State, actor_option, emit_json, json_option, pass_state, resolve_actor, table
 
 from watchdesk.cli.main import cli
+from watchdesk.cli.values import ID, LIMIT
 
 SHIFT_HELP = "The level-1 shift (id from 'watchdesk roster list'); default: the one under way or just ended."
 EARLY_HELP = "Confirm an early handover: more than handover.early_window (default 30m) before the shift change."
@@ -67,7 +68,7 @@ def _text(state: State, h) -> str:  # noqa: ANN001 - HandoverRecord
 
 
 @handover_group.command("show")
-@click.option("--shift", "shift_id", type=int, help=SHIFT_HELP)
+@click.option("--shift", "shift_id", type=ID, help=SHIFT_HELP)
 @json_option
 @pass_state
 def handover_show(state: State, shift_id: int | None, as_json: bool) -> None:
@@ -84,7 +85,7 @@ def handover_show(state: State, shift_id: int | None, as_json: bool) -> None:
 
 
 @handover_group.command("sign")
-@click.option("--shift", "shift_id", type=int, help=SHIFT_HELP)
+@click.option("--shift", "shift_id", type=ID, help=SHIFT_HELP)
 @click.option("--notes", default="", help="The outgoing officer's notes (what the next shift must know).")
 @click.option("--notes-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Read the notes from a UTF-8 file.")
 @click.option("--early", is_flag=True, help=EARLY_HELP)
@@ -114,7 +115,7 @@ def handover_sign(state: State, shift_id: int | None, notes: str, notes_file: Pa
 
 
 @handover_group.command("accept")
-@click.option("--shift", "shift_id", type=int, help="The shift whose handover you accept; default: the latest signed one.")
+@click.option("--shift", "shift_id", type=ID, help="The shift whose handover you accept; default: the latest signed one.")
 @click.option("--remarks", default="", help="Your remarks on what you were handed.")
 @click.option("--early", is_flag=True, help=EARLY_HELP)
 @actor_option
@@ -137,7 +138,7 @@ def handover_accept(state: State, shift_id: int | None, remarks: str, early: boo
 
 
 @handover_group.command("export")
-@click.option("--shift", "shift_id", type=int, help=SHIFT_HELP)
+@click.option("--shift", "shift_id", type=ID, help=SHIFT_HELP)
 @click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of stdout.")
 @pass_state
@@ -153,7 +154,7 @@ def handover_export(state: State, shift_id: int | None, fmt: str, output: Path |
 
 
 @handover_group.command("list")
-@click.option("-n", "limit", type=int, default=20, show_default=True)
+@click.option("-n", "limit", type=LIMIT, default=20, show_default=True)
 @json_option
 @pass_state
 def handover_list(state: State, limit: int, as_json: bool) -> None:

@@ -22,6 +22,7 @@ from watchdesk.cli.common import (
     resolve_actor,
     table,
 )
+from watchdesk.cli.values import LIMIT
 from watchdesk.services.errors import ServiceError
 
 # No module-level import of the store here (nor in any command module): plain `watchdesk`
@@ -189,7 +190,7 @@ def log_checkpoint(state: State, output: Path | None, as_json: bool) -> None:
 
 
 @log_group.command("tail")
-@click.option("-n", "limit", default=20, show_default=True, help="How many events.")
+@click.option("-n", "limit", type=LIMIT, default=20, show_default=True, help="How many events.")
 @click.option("--actor", default="", help="Only events by this handle.")
 @click.option("--kind", default="", help="Only events of this kind ('alert.*' for a prefix).")
 @json_option

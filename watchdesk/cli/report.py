@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import click
 
 from watchdesk.cli.common import State, pass_state
 from watchdesk.cli.handover import _write
+from watchdesk.cli.values import DAY
 from watchdesk.cli.main import cli
 
 
@@ -18,13 +20,13 @@ def report_group() -> None:
 
 @report_group.command("acks")
 @click.option("--period", "period", metavar="NAME", help="A watch period ('watchdesk period list').")
-@click.option("--from", "first", metavar="YYYY-MM-DD", help="First day (desk time), with --to.")
-@click.option("--to", "last", metavar="YYYY-MM-DD", help="Last day (desk time, included).")
+@click.option("--from", "first", type=DAY, help="First day (desk time), with --to.")
+@click.option("--to", "last", type=DAY, help="Last day (desk time, included).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "md", "html"]), default="md", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of stdout.")
 @click.option("--no-alerts", is_flag=True, help="Leave out the per-alert table (the groups, breaches and lists stay).")
 @pass_state
-def report_acks(state: State, period: str | None, first: str | None, last: str | None, fmt: str, output: Path | None,
+def report_acks(state: State, period: str | None, first: date | None, last: date | None, fmt: str, output: Path | None,
                 no_alerts: bool) -> None:
     """Time to acknowledge per alert, officer, shift, severity and source; SLA breaches; escalations; duty hours.
 

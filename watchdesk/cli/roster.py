@@ -11,21 +11,15 @@ import click
 
 from watchdesk.cli.common import State, actor_option, emit_json, json_option, pass_state, resolve_actor, table
 from watchdesk.cli.main import cli
+from watchdesk.cli.values import DESK_TIME, YEAR, WholeType, at_desk
 from watchdesk.services.errors import InvalidInput
 
 TIME_HELP = "desk time, YYYY-MM-DD HH:MM"
 
 
-def _at(state: State, text: str | None) -> datetime:
-    """A local time given on the command line (or now)."""
-    from watchdesk.core.roster import RosterError, parse_local
-
-    if not text:
-        return state.runtime.now()
-    try:
-        return parse_local(text, state.runtime.zone)
-    except RosterError as exc:
-        raise InvalidInput(str(exc)) from None
+def _at(state: State, naive: datetime | None) -> datetime:
+    """A desk time given on the command line (DESK_TIME: years 2000–2100), or now."""
+    return at_desk(state, naive)
 
 
 def _clock_time(text: str, option: str):  # noqa: ANN202
@@ -75,13 +69,13 @@ def period_group() -> None:
 
 @period_group.command("add")
 @click.argument("name")
-@click.option("--start", required=True, help=f"When the watch begins ({TIME_HELP}).")
-@click.option("--end", required=True, help=f"When it ends ({TIME_HELP}).")
+@click.option("--start", type=DESK_TIME, required=True, help=f"When the watch begins ({TIME_HELP}).")
+@click.option("--end", type=DESK_TIME, required=True, help=f"When it ends ({TIME_HELP}).")
 @click.option("--directive", default="", help="The directive's reference, e.g. 5644/BTTTT-CATTT.")
 @click.option("--notes", default="")
 @actor_option
 @pass_state
-def period_add(state: State, name: str, start: str, end: str, directive: str, notes: str, as_handle: str) -> None:
+def period_add(state: State, name: str, start: datetime, end: datetime, directive: str, notes: str, as_handle: str) -> None:
     """Add a watch period (supervisors)."""
     from watchdesk.services.periods import add_period
 
@@ -110,7 +104,7 @@ def period_list(state: State, as_json: bool) -> None:
 
 @period_group.command("suggest")
 @click.argument("holiday")
-@click.argument("year", type=int)
+@click.argument("year", type=YEAR)
 @click.option("--evening", default="17:00", show_default=True, help="Start time on the evening before the first day off.")
 @click.option("--morning", default="08:00", show_default=True, help="End time on the morning after the last day off.")
 @click.option("--add", "add_as", default=None, metavar="NAME", help="Also add the period under this name (needs --as).")
@@ -159,7 +153,7 @@ def roster_group() -> None:
 @click.option("--level", type=click.IntRange(1, 3), required=True, help="1 duty officer, 2 shift lead, 3 supervisor on call.")
 @click.option("--pattern", required=True, help="3x8, 2x12, 24h (e.g. 2x12@07:30) or handover times like 07:30/19:30.")
 @click.option("--officers", required=True, help="Handles in rotation order, comma-separated: hung,thu,an.")
-@click.option("--first", default=0, show_default=True, help="Index in --officers of who takes the first shift.")
+@click.option("--first", type=WholeType(0, 1000), default=0, show_default=True, help="Index in --officers of who takes the first shift.")
 @click.option("--replace", is_flag=True, help="Generate again, cancelling this level's earlier generated shifts.")
 @actor_option
 @pass_state
@@ -185,7 +179,7 @@ def roster_import(state: State, path: Path, period_name: str, as_handle: str) ->
     click.echo(f"imported {len(made)} shifts from {path}.")
 
 
-def _range(state: State, period_name: str, start: str | None, end: str | None) -> tuple[datetime, datetime, str]:
+def _range(state: State, period_name: str, start: datetime | None, end: datetime | None) -> tuple[datetime, datetime, str]:
     from watchdesk.services.periods import get_period
 
     if period_name:
@@ -200,15 +194,15 @@ def _range(state: State, period_name: str, start: str | None, end: str | None) -
 
 @roster_group.command("export")
 @click.option("--period", "period_name", default="", help="Export this watch period.")
-@click.option("--from", "start", default=None, help=f"Start ({TIME_HELP}; default now).")
-@click.option("--to", "end", default=None, help=f"End ({TIME_HELP}; default a year later).")
+@click.option("--from", "start", type=DESK_TIME, default=None, help=f"Start ({TIME_HELP}; default now).")
+@click.option("--to", "end", type=DESK_TIME, default=None, help=f"End ({TIME_HELP}; default a year later).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "ics"]), default="csv", show_default=True)
 @click.option("--officer", default="", help="Only this officer's shifts (their own calendar).")
 @click.option("--per-officer", "per_officer", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="With --format ics: write one calendar per officer into this folder.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to this file (default stdout).")
 @pass_state
-def roster_export(state: State, period_name: str, start: str | None, end: str | None, fmt: str, officer: str,
+def roster_export(state: State, period_name: str, start: datetime | None, end: datetime | None, fmt: str, officer: str,
                   per_officer: Path | None, output: Path | None) -> None:
     """Export the roster (overrides applied) as CSV or iCalendar."""
     from watchdesk.services import roster_io
@@ -236,10 +230,10 @@ def roster_export(state: State, period_name: str, start: str | None, end: str | 
 
 
 @roster_group.command("now")
-@click.option("--at", "at_text", default=None, help=f"Ask about another time ({TIME_HELP}).")
+@click.option("--at", "at_text", type=DESK_TIME, default=None, help=f"Ask about another time ({TIME_HELP}).")
 @json_option
 @pass_state
-def roster_now_cmd(state: State, at_text: str | None, as_json: bool) -> None:
+def roster_now_cmd(state: State, at_text: datetime | None, as_json: bool) -> None:
     """Who is on duty at each level now (or --at), and each officer's next shift."""
     from watchdesk.core.roster import LEVEL_NAMES
     from watchdesk.services.periods import current_periods
@@ -273,13 +267,13 @@ def roster_now_cmd(state: State, at_text: str | None, as_json: bool) -> None:
 
 @roster_group.command("list")
 @click.option("--period", "period_name", default="", help="Shifts of this watch period.")
-@click.option("--from", "start", default=None, help=f"Start ({TIME_HELP}; default now).")
-@click.option("--to", "end", default=None, help=f"End ({TIME_HELP}; default a year later).")
+@click.option("--from", "start", type=DESK_TIME, default=None, help=f"Start ({TIME_HELP}; default now).")
+@click.option("--to", "end", type=DESK_TIME, default=None, help=f"End ({TIME_HELP}; default a year later).")
 @click.option("--level", type=click.IntRange(1, 3), default=None)
 @click.option("--officer", default="")
 @json_option
 @pass_state
-def roster_list(state: State, period_name: str, start: str | None, end: str | None, level: int | None, officer: str, as_json: bool) -> None:
+def roster_list(state: State, period_name: str, start: datetime | None, end: datetime | None, level: int | None, officer: str, as_json: bool) -> None:
     """Stored shifts with their ids (overridden ones too; 'replaces' links an override to its shift)."""
     from watchdesk.services.roster import list_shifts
 
@@ -342,14 +336,14 @@ def roster_hours(state: State, period_name: str, as_json: bool) -> None:
 @roster_group.command("override")
 @click.argument("handle")
 @click.option("--level", type=click.IntRange(1, 3), default=1, show_default=True)
-@click.option("--from", "start", required=True, help=f"Start of the cover ({TIME_HELP}).")
-@click.option("--to", "end", required=True, help=f"End of the cover ({TIME_HELP}).")
+@click.option("--from", "start", type=DESK_TIME, required=True, help=f"Start of the cover ({TIME_HELP}).")
+@click.option("--to", "end", type=DESK_TIME, required=True, help=f"End of the cover ({TIME_HELP}).")
 @click.option("--replacing", default="", help="Only replace this officer's shift (default: whoever is on duty then).")
 @click.option("--reason", required=True)
 @click.option("--approved-by", "approved_by", default="", help="The lead/supervisor who approved it (default: --as).")
 @actor_option
 @pass_state
-def roster_override(state: State, handle: str, level: int, start: str, end: str, replacing: str, reason: str, approved_by: str, as_handle: str) -> None:
+def roster_override(state: State, handle: str, level: int, start: datetime, end: datetime, replacing: str, reason: str, approved_by: str, as_handle: str) -> None:
     """HANDLE covers a stretch of duty ("Lan covers Minh's night") — leads and supervisors."""
     from watchdesk.services.roster import override
 
@@ -363,14 +357,14 @@ def roster_override(state: State, handle: str, level: int, start: str, end: str,
 
 @roster_group.command("swap")
 @click.argument("handle_a")
-@click.argument("at_a")
+@click.argument("at_a", type=DESK_TIME)
 @click.argument("handle_b")
-@click.argument("at_b")
+@click.argument("at_b", type=DESK_TIME)
 @click.option("--reason", required=True)
 @click.option("--approved-by", "approved_by", default="", help="The lead/supervisor who approved it (default: --as).")
 @actor_option
 @pass_state
-def roster_swap(state: State, handle_a: str, at_a: str, handle_b: str, at_b: str, reason: str, approved_by: str, as_handle: str) -> None:
+def roster_swap(state: State, handle_a: str, at_a: datetime, handle_b: str, at_b: datetime, reason: str, approved_by: str, as_handle: str) -> None:
     """A's shift at AT_A goes to B, B's shift at AT_B to A (times: desk time inside each shift)."""
     from watchdesk.services.roster import swap
 

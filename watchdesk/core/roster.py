@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from watchdesk.core.limits import LimitError, check_length, check_year
 from watchdesk.core.text import clean_line
 
 UTC = timezone.utc
@@ -41,16 +42,28 @@ def parse_local(text: str, zone: ZoneInfo) -> datetime:
     A wall-clock time that does not exist (skipped when clocks go forward) is refused
     rather than guessed; an ambiguous one (clocks go back) is the first of the two.
     """
+    return local_to_utc(parse_wall_clock(text), zone, strict=True)
+
+
+def parse_wall_clock(text: str) -> datetime:
+    """The naive wall-clock time a person typed, in the years FIRST_YEAR..LAST_YEAR."""
     value = " ".join(str(text).split())
-    for fmt in _LOCAL_FORMATS:
-        try:
-            naive = datetime.strptime(value, fmt)
-            break
-        except ValueError:
-            continue
-    else:
-        raise RosterError(f"'{value}' is not a time; use YYYY-MM-DD HH:MM (desk time).")
-    return local_to_utc(naive, zone, strict=True)
+    shown = value if len(value) <= 40 else value[:40] + "…"
+    naive = None
+    if len(value) <= 19:  # the longest format; strptime is not given a megabyte
+        for fmt in _LOCAL_FORMATS:
+            try:
+                naive = datetime.strptime(value, fmt)
+                break
+            except ValueError:
+                continue
+    if naive is None:
+        raise RosterError(f"'{clean_line(shown)}' is not a time; use YYYY-MM-DD HH:MM (desk time).")
+    try:
+        check_year(naive)
+    except LimitError as exc:
+        raise RosterError(f"'{shown}' {exc}.") from None
+    return naive
 
 
 def local_to_utc(naive: datetime, zone: ZoneInfo, *, strict: bool = False) -> datetime:
@@ -515,7 +528,15 @@ def parse_roster_csv(text: str, zone: ZoneInfo, where: str) -> list[CsvShift]:
     if text.startswith("\ufeff"):
         text = text[1:]
     out: list[CsvShift] = []
-    for lineno, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
+    reader = csv.reader(io.StringIO(text))
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise RosterError(f"{where}, line {reader.line_num}: {csv_problem(exc)}") from None
+        lineno = reader.line_num
         if not any(c.strip() for c in cells):
             continue
         if not out and cells[0].strip().lower() == "handle":
@@ -537,8 +558,23 @@ def parse_roster_csv(text: str, zone: ZoneInfo, where: str) -> list[CsvShift]:
                 raise RosterError(f"{where}, line {lineno}, column {col}: {exc}") from None
         if times[1] <= times[0]:
             raise RosterError(f"{where}, line {lineno}, column end: the shift ends before it starts.")
-        out.append(CsvShift(lineno, handle, int(level_text), times[0], times[1], clean_line(cells[4], max_length=200)))
+        try:
+            note = check_length(clean_line(cells[4]), CSV_NOTE_MAX)
+        except LimitError as exc:
+            raise RosterError(f"{where}, line {lineno}, column note: the note {exc}.") from None
+        out.append(CsvShift(lineno, handle, int(level_text), times[0], times[1], note))
     return out
+
+
+CSV_NOTE_MAX = 200
+
+
+def csv_problem(exc: Exception) -> str:
+    """What the csv module's error means for the person who made the file."""
+    if "field larger than field limit" in str(exc):
+        return (f"a cell is longer than {csv.field_size_limit():,} characters, the limit (a quote left open makes the "
+                f"rest of the file one cell); shorten it.")
+    return f"the line is not valid CSV ({clean_line(exc)}); check its quotes."
 
 
 def roster_csv(segments: Sequence[Segment], zone: ZoneInfo) -> str:

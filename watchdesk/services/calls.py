@@ -15,8 +15,9 @@ from sqlmodel import Session, col, select
 
 from watchdesk.core.permissions import Action, require
 from watchdesk.core.records import Actor
-from watchdesk.core.text import clean_line, clean_text
+from watchdesk.core.text import clean_line
 from watchdesk.services.errors import InvalidInput, NotFound, Refused
+from watchdesk.services.limits import CALL_NOTE_MAX, REFERENCE_MAX, person_text
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import append_event
 from watchdesk.store.models import CallTask, Contact, Officer
@@ -101,8 +102,8 @@ def record_call(
     outcome = clean_line(outcome).lower()
     if outcome not in OUTCOMES:
         raise InvalidInput(f"call outcome '{outcome}' is not allowed; use {', '.join(OUTCOMES)}.")
-    reference = clean_line(reference, max_length=80)
-    note = clean_text(note, max_length=2000)
+    reference = person_text(reference, REFERENCE_MAX, "the reference", multiline=False)
+    note = person_text(note, CALL_NOTE_MAX, "the call's note")
     if outcome == "reported" and not reference:
         raise InvalidInput(f"call #{call_id}: 'reported' needs the reference number the contact gave (--reference).")
     now = rt.now()

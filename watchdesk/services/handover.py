@@ -31,13 +31,14 @@ from watchdesk.core.enums import AlertState, Category, Role, Severity
 from watchdesk.core.permissions import Action, PermissionDenied, require
 from watchdesk.core.records import Actor
 from watchdesk.core.roster import Segment, local_text
-from watchdesk.core.text import clean_line, clean_text
+from watchdesk.core.text import clean_line
 from watchdesk.notify.messages import page_for
 from watchdesk.notify.outbox import enqueue
 from watchdesk.services import sla
 from watchdesk.services.alert_factory import raise_alert
 from watchdesk.services.clearing import clear_by_system
 from watchdesk.services.errors import InvalidInput, NotFound, Refused
+from watchdesk.services.limits import person_text
 from watchdesk.services.roster import MAX_SHIFT, effective_shifts
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import SYSTEM, append_event
@@ -365,7 +366,7 @@ def sign_out(rt: Runtime, actor: Actor, notes: str = "", shift_id: int | None = 
         raise PermissionDenied(
             f"shift #{shift_id} is {seg.officer}'s; only {seg.officer}, a lead or a supervisor may sign its handover out."
         )
-    body = clean_text(notes, max_length=NOTES_MAX)
+    body = person_text(notes, NOTES_MAX, "the handover notes")
     now = rt.now()
     refusal = _too_early(rt, f"signing out shift #{shift_id}", "it ends", end, now)
     summary = draft_summary(rt, start, end)
@@ -420,7 +421,7 @@ def accept(rt: Runtime, actor: Actor, remarks: str = "", shift_id: int | None = 
         raise PermissionDenied(
             f"the handover of shift #{shift_id} is for {incoming.officer}, who is on duty next; only they, a lead or a supervisor may accept it."
         )
-    body = clean_text(remarks, max_length=NOTES_MAX)
+    body = person_text(remarks, NOTES_MAX, "the remarks")
     starts = min(incoming.start, end) if incoming is not None else end
     refusal = _too_early(rt, f"accepting the handover of shift #{shift_id}", "the incoming shift starts", starts, now)
     with rt.db.write() as session:

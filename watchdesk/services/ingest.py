@@ -30,6 +30,7 @@ from watchdesk.core.records import Actor, AlertRecord
 from watchdesk.core.text import clean_line
 from watchdesk.feeds.items import FeedItem
 from watchdesk.services.errors import InvalidInput, NotFound
+from watchdesk.services.limits import SOURCE_NOTE_MAX, person_text
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import SYSTEM, append_event, append_events_bulk
 from watchdesk.store.models import Alert, AlertCve
@@ -325,7 +326,7 @@ def add_manual_alert(
         raise InvalidInput("an alert needs a title; give --title.")
     if link and not re.match(r"^https?://", link.strip(), re.IGNORECASE):
         raise InvalidInput(f"link '{clean_line(link, max_length=80)}' is not a web address; give an http(s):// link or none.")
-    note = clean_line(note, max_length=200)
+    note = person_text(note, SOURCE_NOTE_MAX, "--note (where the warning came from)", multiline=False)
     body = f"{summary}\n\nNguồn / source: {note}" if note else summary
     raw = RawItem(native_id=f"{MANUAL_SOURCE}-{uuid.uuid4().hex[:16]}", link=link, title=title, summary=body,
                   severity=severity.value if severity else "")

@@ -18,11 +18,11 @@ from watchdesk.config import format_duration
 from watchdesk.core.enums import AlertState
 from watchdesk.core.permissions import Action, PermissionDenied, require
 from watchdesk.core.records import Actor, AlertRecord
-from watchdesk.core.text import clean_line, clean_text
 from watchdesk.notify.messages import assignment_page
 from watchdesk.notify.outbox import enqueue
 from watchdesk.services.alerts import get_alert
 from watchdesk.services.errors import InvalidInput, NotFound, Refused
+from watchdesk.services.limits import NOTE_MAX, REASON_MAX, person_text
 from watchdesk.services.escalation import escalate_now, policy_for
 from watchdesk.services.officers import get_officer
 from watchdesk.services.runtime import Runtime
@@ -129,7 +129,7 @@ def resolve(rt: Runtime, actor: Actor, alert_id: int, note: str) -> AlertRecord:
     """Close the alert with a resolution note (what was done)."""
     require(actor.handle, actor.role, Action.RESOLVE)
     _person(actor, "resolving")
-    text = clean_text(note, max_length=5000)
+    text = person_text(note, NOTE_MAX, f"the resolution note for alert #{alert_id}")
     if not text:
         raise InvalidInput(f"resolving alert #{alert_id} needs a resolution note; say what was done.")
     now = rt.now()
@@ -161,7 +161,7 @@ def resolve(rt: Runtime, actor: Actor, alert_id: int, note: str) -> AlertRecord:
 def add_note(rt: Runtime, actor: Actor, alert_id: int, text: str) -> None:
     """A note on any alert, in any state (the alert's timeline keeps it)."""
     require(actor.handle, actor.role, Action.ANNOTATE)
-    body = clean_text(text, max_length=5000)
+    body = person_text(text, NOTE_MAX, f"the note for alert #{alert_id}")
     if not body:
         raise InvalidInput(f"the note for alert #{alert_id} is empty; write what you want to record.")
     now = rt.now()
@@ -173,7 +173,7 @@ def add_note(rt: Runtime, actor: Actor, alert_id: int, text: str) -> None:
 def escalate(rt: Runtime, actor: Actor, alert_id: int, reason: str = "") -> AlertRecord:
     """A lead or supervisor fires the next step now; an acknowledged alert becomes new again."""
     require(actor.handle, actor.role, Action.ESCALATE)
-    why = clean_line(reason, max_length=300)
+    why = person_text(reason, REASON_MAX, "the reason", multiline=False)
     now = rt.now()
     with rt.db.write() as session:
         row = _load(session, alert_id)
@@ -192,7 +192,7 @@ def escalate(rt: Runtime, actor: Actor, alert_id: int, reason: str = "") -> Aler
 def snooze(rt: Runtime, actor: Actor, alert_id: int, duration: timedelta, reason: str) -> AlertRecord:
     """Pause escalation until now + duration (at most alerts.snooze_max), with a reason."""
     require(actor.handle, actor.role, Action.SNOOZE)
-    why = clean_line(reason, max_length=300)
+    why = person_text(reason, REASON_MAX, "the reason", multiline=False)
     if not why:
         raise InvalidInput(f"snoozing alert #{alert_id} needs a reason (why may it wait?).")
     limit = rt.config.alerts.snooze_max

@@ -11,8 +11,9 @@ from watchdesk.core import holidays_vn
 from watchdesk.core.permissions import Action, require
 from watchdesk.core.records import Actor
 from watchdesk.core.roster import RosterError
-from watchdesk.core.text import clean_line, clean_text
+from watchdesk.core.text import clean_line
 from watchdesk.services.errors import InvalidInput, NotFound, Refused
+from watchdesk.services.limits import NAME_MAX, PERIOD_NOTES_MAX, person_date, person_text
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import append_event
 from watchdesk.store.models import WatchPeriod
@@ -38,14 +39,16 @@ def add_period(
 ) -> PeriodRecord:
     """A new watch period (supervisors)."""
     require(actor.handle, actor.role, Action.EDIT_ROSTER)
-    name = clean_line(name, max_length=80)
+    name = person_text(name, NAME_MAX, "a watch period's name", multiline=False)
     if not name:
         raise InvalidInput("a watch period needs a name, such as 'tet-2026'.")
+    person_date(starts_at, f"the start of watch period '{name}'")
+    person_date(ends_at, f"the end of watch period '{name}'")
     if ends_at <= starts_at:
         raise InvalidInput(f"watch period '{name}' ends before it starts; check --start and --end.")
     row = WatchPeriod(
-        name=name, directive=clean_line(directive, max_length=80), starts_at=starts_at, ends_at=ends_at,
-        notes=clean_text(notes, max_length=2000),
+        name=name, directive=person_text(directive, NAME_MAX, "the directive reference", multiline=False),
+        starts_at=starts_at, ends_at=ends_at, notes=person_text(notes, PERIOD_NOTES_MAX, "the period's notes"),
     )
     with rt.db.write() as session:
         if session.exec(select(WatchPeriod).where(WatchPeriod.name == name)).first():

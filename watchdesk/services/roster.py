@@ -21,6 +21,7 @@ from watchdesk.core.roster import CoverageReport, HoursRow, Segment, Span, WeekG
 from watchdesk.core.text import clean_line
 from watchdesk.services.clearing import clear_by_key
 from watchdesk.services.errors import InvalidInput, NotFound, PermissionDenied, Refused
+from watchdesk.services.limits import REASON_MAX, person_text
 from watchdesk.services.officers import to_record
 from watchdesk.services.periods import PeriodRecord, get_period
 from watchdesk.services.runtime import Runtime
@@ -298,7 +299,7 @@ def override(
     require(actor.handle, actor.role, Action.OVERRIDE_SHIFT)
     _check_level(level)
     _check_span(start, end)
-    reason = clean_line(reason, max_length=200)
+    reason = person_text(reason, REASON_MAX, "the reason", multiline=False)
     if not reason:
         raise InvalidInput("an override needs a reason (--reason), e.g. 'Minh is ill'.")
     now = rt.now()
@@ -346,7 +347,7 @@ def swap(
 ) -> tuple[Span, Span]:
     """Officer A's shift (the one covering at_a) goes to B and B's (covering at_b) to A (leads)."""
     require(actor.handle, actor.role, Action.OVERRIDE_SHIFT)
-    reason = clean_line(reason, max_length=200)
+    reason = person_text(reason, REASON_MAX, "the reason", multiline=False)
     if not reason:
         raise InvalidInput("a swap needs a reason (--reason).")
     now = rt.now()
