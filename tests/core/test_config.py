@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -103,3 +104,82 @@ def test_example_config_is_valid() -> None:
 @pytest.mark.parametrize("text,seconds", [("90s", 90), ("15m", 900), ("1h30m", 5400), ("2d", 172800), (45, 45), ("1h 5m", 3900)])
 def test_durations(text: object, seconds: int) -> None:
     assert parse_duration(text).total_seconds() == seconds
+
+
+# -- limits (issue 14, finding 5) -------------------------------------------------------------
+LIMIT_CONFIGS = [
+    ('[engine]\ntick_interval = "0s"\n', "key 'engine.tick_interval' must be from 1s to 1m (got '0s')."),
+    ('[engine]\ntick_interval = inf\n', "key 'engine.tick_interval' must be a duration like '15m', '1h30m' or a number of seconds (got inf)."),
+    ('[alerts]\nsnooze_max = "99999999999d"\n', "key 'alerts.snooze_max' must be from 1m to 7d (got '99999999999d')."),
+    ('[policies.high]\nsteps = [{ level = 1, after = "8d" }]\n', "key 'policies.high.steps[1].after' must be from 0s to 7d (got '8d')."),
+    ('[channels.ops]\ntype = "webhook"\nurl = "https://h.vn/x"\ntimeout = 0\n', "key 'channels.ops.timeout' must be from 1s to 5m (got 0)."),
+    ('[[sources]]\nkey = "a"\nkind = "rss"\nurl = "https://e.vn/"\nmax_bytes = 9223372036854775807\n',
+     "key 'sources[1].max_bytes' must be less than or equal to 1000000000"),
+    ('[[sources]]\nkey = "a"\nkind = "rss"\nurl = "http://"\n', "this one has no host name (got 'http://')."),
+    ('[[sources]]\nkey = "a"\nkind = "rss"\nurl = "https://e.vn/\\u001b]0;x"\n', "without spaces or control characters"),
+    ('[desk.keys]\n"alerts.acknowledge" = "k,ctrl+"\n', "entry 'alerts.acknowledge' names 'ctrl+', which is not a key name"),
+    ('[desk.keys]\n"alerts.acknowledge" = ""\n', "entry 'alerts.acknowledge' must name a key."),
+    ('[[contacts]]\nkey = "a"\nname = "A"\n[[contacts]]\nkey = "b"\nname = "B"\n[[contacts]]\nkey = "a"\nname = "C"\n',
+     "[[contacts]] entries 1 ('A') and 3 ('C') both have key 'a'"),
+]
+
+
+@pytest.mark.parametrize("text,expected", LIMIT_CONFIGS, ids=[e[:40] for _, e in LIMIT_CONFIGS])
+def test_a_value_past_its_limit_is_one_sentence_with_the_limit(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "watchdesk.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert expected in message and message.startswith(f"{path}: ") and message.endswith(".") and "\n" not in message
+
+
+def test_a_long_value_is_quoted_short_in_the_sentence(tmp_path: Path) -> None:
+    path = tmp_path / "watchdesk.toml"
+    path.write_text(f'[engine]\ntick_interval = "{"9" * 100_000}s"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "must be from 1s to 1m" in str(info.value) and len(str(info.value)) < 300
+
+
+def test_each_duration_range_is_stated_in_the_readme_and_the_example() -> None:
+    from watchdesk.config import DURATION_LIMITS
+
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    example = (root / "config.example.toml").read_text(encoding="utf-8").splitlines()
+    for key, (low, high) in DURATION_LIMITS.items():
+        assert re.search(rf"\| `{re.escape(key)}`[^|]*\| {low} to {high}", readme), key
+        name = key.rsplit(".", 1)[-1]
+        assert any(name in line and f"{low} to {high}" in line for line in example), key
+
+
+def test_the_example_config_keeps_its_own_limits() -> None:
+    root = Path(__file__).resolve().parents[2]
+    assert load_config(root / "config.example.toml").engine.tick_interval == timedelta(seconds=1)
+
+
+def test_the_key_names_accepted_are_the_ones_textual_sends() -> None:
+    """core.keys states Textual's key names without importing Textual; this holds it to them."""
+    import string
+
+    from textual.keys import Keys, _character_to_key
+
+    from watchdesk.core.keys import key_problem
+
+    for key in Keys:
+        if re.fullmatch(r"([a-z]+\+)*[a-z0-9_@]+", key.value):
+            assert key_problem(key.value) is None, key.value
+    for char in string.printable.strip():
+        if char != ",":
+            assert key_problem(char) is None and key_problem(_character_to_key(char)) is None, char
+    for wrong in ("Ctrl-K", "ctrl+", "control+k", "f25", "enterr", "ctrl+ctrl+k", "k,", "question mark"):
+        assert key_problem(wrong), wrong
+
+
+def test_the_shell_leaves_out_a_key_textual_never_sends() -> None:
+    """Before the full check closes the desk, the shell keeps the board's own ack key."""
+    from watchdesk.config_file import ShellSettings
+
+    shell = ShellSettings.from_data({"desk": {"keys": {"alerts.acknowledge": "Ctrl-K", "alerts.escalate": "ctrl+e"}}})
+    assert shell.keys == {"alerts.escalate": "ctrl+e"}

@@ -1,7 +1,7 @@
 """Key names the desk's keymap (`[desk] keys`) accepts, as Textual names keys, without Textual.
 
 The config layer may not import Textual, so the names are stated here and a test compares them
-with `textual.keys` (tests/tui/test_key_names.py). A key is `[modifier+]…name`: a single
+with `textual.keys` (tests/core/test_config.py). A key is `[modifier+]…name`: a single
 character, or a named key (`enter`, `f2`, `question_mark`, …). A key Textual never sends would
 leave its action with no key at all (the board without its ack key), so it is refused.
 """

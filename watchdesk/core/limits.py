@@ -14,8 +14,11 @@ prefix the key, line or option it belongs to.
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import re
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -130,5 +133,24 @@ def parse_whole(value: Any, low: int, high: int) -> int:
 def check_length(text: str, limit: int) -> str:
     """`text` when it has at most `limit` characters; longer text is refused, never cut."""
     if len(text) > limit:
-        raise LimitError(f"is {len(text):,} characters long, more than the {limit:,} allowed; shorten it")
+        raise LimitError(f"{len(text):,} characters, more than the {limit:,} allowed; shorten it")
     return text
+
+
+def csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) of CSV text. A line the csv module cannot read (a cell past its
+    field limit, often a quote left open) raises LimitError: 'line N: …'."""
+    reader = csv.reader(io.StringIO(text))
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                raise LimitError(
+                    f"line {reader.line_num}: a cell is longer than {csv.field_size_limit():,} characters, the limit "
+                    f"(a quote left open makes the rest of the file one cell); shorten it"
+                ) from None
+            raise LimitError(f"line {reader.line_num}: the line is not valid CSV; check its quotes") from None
+        yield reader.line_num, cells

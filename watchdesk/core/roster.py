@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from watchdesk.core.limits import LimitError, check_length, check_year
+from watchdesk.core.limits import LimitError, check_length, check_year, csv_rows
 from watchdesk.core.text import clean_line
 
 UTC = timezone.utc
@@ -510,6 +510,10 @@ def week_grid(segments: Sequence[Segment], first_day: date, zone: ZoneInfo, days
 CSV_COLUMNS = ("handle", "level", "start", "end", "note")
 
 
+CSV_NOTE_MAX = 200
+"""A roster row's note, in characters."""
+
+
 @dataclass(frozen=True)
 class CsvShift:
     line: int
@@ -528,15 +532,11 @@ def parse_roster_csv(text: str, zone: ZoneInfo, where: str) -> list[CsvShift]:
     if text.startswith("\ufeff"):
         text = text[1:]
     out: list[CsvShift] = []
-    reader = csv.reader(io.StringIO(text))
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise RosterError(f"{where}, line {reader.line_num}: {csv_problem(exc)}") from None
-        lineno = reader.line_num
+    try:
+        rows = list(csv_rows(text))
+    except LimitError as exc:
+        raise RosterError(f"{where}, {exc}.") from None
+    for lineno, cells in rows:
         if not any(c.strip() for c in cells):
             continue
         if not out and cells[0].strip().lower() == "handle":
@@ -561,20 +561,9 @@ def parse_roster_csv(text: str, zone: ZoneInfo, where: str) -> list[CsvShift]:
         try:
             note = check_length(clean_line(cells[4]), CSV_NOTE_MAX)
         except LimitError as exc:
-            raise RosterError(f"{where}, line {lineno}, column note: the note {exc}.") from None
+            raise RosterError(f"{where}, line {lineno}, column note: {exc}.") from None
         out.append(CsvShift(lineno, handle, int(level_text), times[0], times[1], note))
     return out
-
-
-CSV_NOTE_MAX = 200
-
-
-def csv_problem(exc: Exception) -> str:
-    """What the csv module's error means for the person who made the file."""
-    if "field larger than field limit" in str(exc):
-        return (f"a cell is longer than {csv.field_size_limit():,} characters, the limit (a quote left open makes the "
-                f"rest of the file one cell); shorten it.")
-    return f"the line is not valid CSV ({clean_line(exc)}); check its quotes."
 
 
 def roster_csv(segments: Sequence[Segment], zone: ZoneInfo) -> str:

@@ -30,7 +30,7 @@ from watchdesk.core.records import Actor, AlertRecord
 from watchdesk.core.text import clean_line
 from watchdesk.feeds.items import FeedItem
 from watchdesk.services.errors import InvalidInput, NotFound
-from watchdesk.services.limits import SOURCE_NOTE_MAX, person_text
+from watchdesk.services.limits import LINK_MAX, SOURCE_NOTE_MAX, SUMMARY_MAX, TITLE_MAX, person_text
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import SYSTEM, append_event, append_events_bulk
 from watchdesk.store.models import Alert, AlertCve
@@ -322,8 +322,11 @@ def add_manual_alert(
     from watchdesk.feeds.items import RawItem
     from watchdesk.feeds.normalize import Watch, normalize
 
-    if not clean_line(title):
+    if not person_text(title, TITLE_MAX, "the title", multiline=False):
         raise InvalidInput("an alert needs a title; give --title.")
+    person_text(summary, SUMMARY_MAX, "the summary")
+    if len(link) > LINK_MAX:
+        raise InvalidInput(f"the link is {len(link):,} characters long, more than the {LINK_MAX:,} allowed; shorten it.")
     if link and not re.match(r"^https?://", link.strip(), re.IGNORECASE):
         raise InvalidInput(f"link '{clean_line(link, max_length=80)}' is not a web address; give an http(s):// link or none.")
     note = person_text(note, SOURCE_NOTE_MAX, "--note (where the warning came from)", multiline=False)

@@ -25,6 +25,10 @@ REFERENCE_MAX = 80
 CALL_NOTE_MAX = 2_000
 SOURCE_NOTE_MAX = 200
 """Where a warning typed in came from ('phone call from NCSC', a letter number)."""
+TITLE_MAX = 300
+"""A warning typed in: its title, summary and link (as a feed item's are stored)."""
+SUMMARY_MAX = 20_000
+LINK_MAX = 2_000
 
 
 def person_text(value: object, limit: int, what: str, *, multiline: bool = True) -> str:
@@ -33,7 +37,7 @@ def person_text(value: object, limit: int, what: str, *, multiline: bool = True)
     try:
         return check_length(text, limit)
     except LimitError as exc:
-        raise InvalidInput(f"{what} {exc}.") from None
+        raise InvalidInput(f"{what}: {exc}.") from None
 
 
 def person_date(when: datetime, what: str) -> datetime:

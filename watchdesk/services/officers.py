@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
@@ -15,7 +13,9 @@ from watchdesk.core.enums import Role
 from watchdesk.core.permissions import Action, require
 from watchdesk.core.records import SYSTEM_ACTOR, Actor, OfficerRecord
 from watchdesk.core.text import clean_line
+from watchdesk.core.limits import LimitError, csv_rows
 from watchdesk.services.errors import InvalidInput, NotFound, PermissionDenied, Refused
+from watchdesk.services.limits import person_text
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import append_event
 from watchdesk.store.models import Officer
@@ -69,15 +69,15 @@ def add_officer(
 ) -> OfficerRecord:
     require(actor.handle, actor.role, Action.EDIT_OFFICERS)
     handle = _valid_handle(handle)
-    name = clean_line(full_name, max_length=120)
+    name = person_text(full_name, 120, "the full name", multiline=False)
     if not name:
         raise InvalidInput(f"officer '{handle}' needs a full name.")
     row = Officer(
         handle=handle,
         full_name=name,
         role=_valid_role(role).value,
-        phone=clean_line(phone, max_length=40),
-        email=clean_line(email, max_length=120),
+        phone=person_text(phone, 40, "the phone number", multiline=False),
+        email=person_text(email, 120, "the e-mail address", multiline=False),
         chat_ids=json.dumps({clean_line(k): clean_line(v) for k, v in (chat_ids or {}).items()}, sort_keys=True),
         pin_hash=_HASHER.hash(pin) if pin else "",
         created_at=rt.now(),
@@ -108,7 +108,11 @@ def import_officers_csv(rt: Runtime, actor: Actor, path: Path) -> list[OfficerRe
         raise InvalidInput(f"{path}: the file is not UTF-8; save the spreadsheet as 'CSV UTF-8'.") from None
     rows: list[Officer] = []
     seen: set[str] = set()
-    for lineno, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
+    try:
+        lines = list(csv_rows(text))
+    except LimitError as exc:
+        raise InvalidInput(f"{path}, {exc}.") from None
+    for lineno, cells in lines:
         if not any(c.strip() for c in cells):
             continue
         if lineno == 1 and cells and cells[0].strip().lower() == "handle":
@@ -121,7 +125,12 @@ def import_officers_csv(rt: Runtime, actor: Actor, path: Path) -> list[OfficerRe
             role = _valid_role(cells[2])
         except InvalidInput as exc:
             raise InvalidInput(f"{path}, line {lineno}: {exc}") from None
-        name = clean_line(cells[1], max_length=120)
+        try:
+            name = person_text(cells[1], 120, "the full name", multiline=False)
+            phone = person_text(cells[3], 40, "the phone number", multiline=False)
+            email = person_text(cells[4], 120, "the e-mail address", multiline=False)
+        except InvalidInput as exc:
+            raise InvalidInput(f"{path}, line {lineno}: {exc}") from None
         if not name:
             raise InvalidInput(f"{path}, line {lineno}, column name: the full name is empty.")
         if handle in seen:
@@ -129,7 +138,7 @@ def import_officers_csv(rt: Runtime, actor: Actor, path: Path) -> list[OfficerRe
         seen.add(handle)
         rows.append(Officer(
             handle=handle, full_name=name, role=role.value,
-            phone=clean_line(cells[3], max_length=40), email=clean_line(cells[4], max_length=120),
+            phone=phone, email=email,
             created_at=rt.now(),
         ))
     with rt.db.write() as session:

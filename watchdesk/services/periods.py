@@ -42,8 +42,8 @@ def add_period(
     name = person_text(name, NAME_MAX, "a watch period's name", multiline=False)
     if not name:
         raise InvalidInput("a watch period needs a name, such as 'tet-2026'.")
-    person_date(starts_at, f"the start of watch period '{name}'")
-    person_date(ends_at, f"the end of watch period '{name}'")
+    person_date(starts_at.astimezone(rt.zone), f"the start of watch period '{name}'")  # the year as the person wrote it
+    person_date(ends_at.astimezone(rt.zone), f"the end of watch period '{name}'")
     if ends_at <= starts_at:
         raise InvalidInput(f"watch period '{name}' ends before it starts; check --start and --end.")
     row = WatchPeriod(

@@ -1,0 +1,45 @@
+"""Command-line value types: what they accept at the edges of their limits, as a person types it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from watchdesk.cli import cli
+
+
+@pytest.fixture
+def run(db_path: Path):
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(cli, ["--db", str(db_path), *args], env={"WATCHDESK_AS": "minh"})
+
+    assert invoke("init", "--handle", "minh", "--name", "Nguyễn Văn Minh").exit_code == 0
+    return invoke
+
+
+def test_an_id_as_shown_with_its_hash_is_read(run) -> None:
+    added = run("alert", "add", "--title", "Fortinet FortiOS CVE-2024-21762", "--severity", "high", "--json")
+    assert added.exit_code == 0, added.output
+    shown = run("alert", "show", "#1", "--json")
+    assert shown.exit_code == 0 and json.loads(shown.stdout)["alert"]["id"] == 1
+
+
+def test_the_first_and_last_years_are_accepted(run) -> None:
+    result = run("period", "add", "edges", "--start", "2000-01-01 00:00", "--end", "2100-12-31 23:59")
+    assert result.exit_code == 0, result.output
+    [period] = json.loads(run("period", "list", "--json").stdout)
+    assert (period["start_local"], period["end_local"]) == ("2000-01-01 00:00", "2100-12-31 23:59")
+    assert run("period", "suggest", "tet", "2100").exit_code == 0
+    assert run("period", "suggest", "tet", "2000").exit_code == 0
+
+
+def test_a_duration_at_the_edge_of_its_range_is_accepted(run) -> None:
+    run("alert", "add", "--title", "Exchange CVE-2024-21410", "--severity", "critical")
+    assert run("alert", "snooze", "1", "1m", "--reason", "vendor call at 03:00").exit_code == 0
+    refused = run("alert", "snooze", "1", "59s", "--reason", "vendor call")
+    assert refused.exit_code == 2 and refused.stderr == "watchdesk: DURATION '59s' must be from 1m to 7d.\n"
