@@ -29,7 +29,12 @@ def test_an_id_as_shown_with_its_hash_is_read(run) -> None:
     assert shown.exit_code == 0 and json.loads(shown.stdout)["alert"]["id"] == 1
 
 
-def test_the_first_and_last_years_are_accepted(run) -> None:
+def test_the_first_and_last_years_are_accepted_and_the_next_ones_refused(run) -> None:
+    """Desk time: 2000-01-01 00:00 in Hanoi is still 1999 in UTC, and is accepted."""
+    for start, end in (("1999-12-31 23:59", "2000-01-02 00:00"), ("2100-12-30 00:00", "2101-01-01 00:00")):
+        refused = run("period", "add", "outside", "--start", start, "--end", end)
+        assert refused.exit_code == 2 and "must lie in the years 2000 to 2100" in refused.stderr
+    assert run("period", "suggest", "tet", "2101").exit_code == 2
     result = run("period", "add", "edges", "--start", "2000-01-01 00:00", "--end", "2100-12-31 23:59")
     assert result.exit_code == 0, result.output
     [period] = json.loads(run("period", "list", "--json").stdout)

@@ -306,13 +306,6 @@ def test_the_stated_duration_limits_are_the_edges(desk) -> None:
                 assert f"must be from {format_duration(lo)} to {format_duration(hi)}" in one_sentence(result), key
 
 
-def test_json_of_a_refused_value_is_not_printed(desk) -> None:
-    """--json does not turn a refusal into half a JSON document: stdout stays empty."""
-    result = desk["run"]("alert", "ack", "0", "--json")
-    one_sentence(result)
-    assert result.stdout == ""
-
-
 def test_the_service_refuses_a_watch_period_in_year_9999_from_any_caller(rt, supervisor) -> None:
     """The desk's forms and scripts call the service directly: the period is refused there too."""
     from datetime import datetime, timezone

@@ -33,8 +33,8 @@ def _name(param: click.Parameter | None) -> str:
 
 
 class _Value(click.ParamType):
-    def refuse(self, value: Any, param: click.Parameter | None, tail: str) -> None:
-        raise InvalidInput(f"{_name(param)} '{shown(value)}' {tail}.")
+    def refusal(self, value: Any, param: click.Parameter | None, tail: str) -> InvalidInput:
+        return InvalidInput(f"{_name(param)} '{shown(value)}' {tail}.")
 
 
 class IdType(_Value):
@@ -46,8 +46,7 @@ class IdType(_Value):
         try:
             return limits.parse_id(value)
         except limits.LimitError as exc:
-            self.refuse(value, param, f"is not an id: it {exc}")
-            raise  # unreachable: refuse raises
+            raise self.refusal(value, param, f"is not an id: it {exc}") from None
 
 
 class WholeType(_Value):
@@ -55,22 +54,19 @@ class WholeType(_Value):
 
     name = "N"
 
-    def __init__(self, low: int, high: int, what: str = "") -> None:
-        self.low, self.high, self.what = low, high, what
+    def __init__(self, low: int, high: int) -> None:
+        self.low, self.high = low, high
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        if isinstance(value, int) and not isinstance(value, bool) and self.low <= value <= self.high:
-            return value
         try:
             return limits.parse_whole(value, self.low, self.high)
         except limits.LimitError as exc:
-            self.refuse(value, param, f"{exc}{self.what}")
-            raise
+            raise self.refusal(value, param, str(exc)) from None
 
 
 class DeskTimeType(_Value):
     """'YYYY-MM-DD HH:MM' (or 'DD/MM/YYYY HH:MM') on the desk's wall clock, years 2000–2100:
-    a naive datetime; `at_desk` turns it into an instant in the desk's zone."""
+    a naive datetime; `at_desk` makes it an instant in the desk's zone."""
 
     name = "TIME"
 
@@ -99,12 +95,12 @@ class DayType(_Value):
         except ValueError:
             day = None
         if day is None:
-            self.refuse(value, param, "is not a date; write it as YYYY-MM-DD, e.g. 2026-02-16")
+            raise self.refusal(value, param, "is not a date; write it as YYYY-MM-DD, e.g. 2026-02-16")
         try:
-            limits.check_year(day)  # type: ignore[arg-type]
+            limits.check_year(day)
         except limits.LimitError as exc:
-            self.refuse(value, param, str(exc))
-        return day  # type: ignore[return-value]
+            raise self.refusal(value, param, str(exc)) from None
+        return day
 
 
 class DurationType(_Value):
@@ -121,8 +117,7 @@ class DurationType(_Value):
         try:
             return limits.parse_duration(str(value), self.low, self.high)
         except limits.LimitError as exc:
-            self.refuse(value, param, str(exc))
-            raise
+            raise self.refusal(value, param, str(exc)) from None
 
 
 ID = IdType()
