@@ -207,6 +207,7 @@ def _cli_argument(kind: str, value: str, desk) -> list[str]:  # noqa: ANN001
         "call": ["alert", "call", "--", value, "called"],
         "shift": ["handover", "show", f"--shift={value}"],
         "limit": ["log", "tail", f"-n{value}"] if value else ["log", "tail", "-n", ""],
+        "level": ["roster", "list", f"--level={value}"],
         "year": ["period", "suggest", "--", "tet", value],
         "day": ["report", "acks", f"--from={value}", "--to=2026-02-18"],
         "duration": ["alert", "snooze", "--reason=fuzz", "--", alert, value],
@@ -217,7 +218,7 @@ def _cli_argument(kind: str, value: str, desk) -> list[str]:  # noqa: ANN001
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(kind=st.sampled_from(["id", "call", "shift", "limit", "year", "time", "day", "duration", "interval", "text", "period"]),
+@given(kind=st.sampled_from(["id", "call", "shift", "limit", "level", "year", "time", "day", "duration", "interval", "text", "period"]),
        value=NASTY_TEXT)
 def test_fuzzed_command_line_values_end_in_one_sentence_or_work(desk, kind: str, value: str) -> None:
     """Whatever an officer types as an id, a count, a year, a time, a day, a duration or a text: the

@@ -11,7 +11,7 @@ import click
 
 from watchdesk.cli.common import State, actor_option, emit_json, json_option, pass_state, resolve_actor, table
 from watchdesk.cli.main import cli
-from watchdesk.cli.values import DESK_TIME, YEAR, WholeType, at_desk
+from watchdesk.cli.values import DESK_TIME, LEVEL, YEAR, WholeType, at_desk
 from watchdesk.services.errors import InvalidInput
 
 TIME_HELP = "desk time, YYYY-MM-DD HH:MM"
@@ -150,7 +150,7 @@ def roster_group() -> None:
 
 @roster_group.command("generate")
 @click.option("--period", "period_name", required=True, help="The watch period to fill.")
-@click.option("--level", type=click.IntRange(1, 3), required=True, help="1 duty officer, 2 shift lead, 3 supervisor on call.")
+@click.option("--level", type=LEVEL, required=True, help="1 duty officer, 2 shift lead, 3 supervisor on call.")
 @click.option("--pattern", required=True, help="3x8, 2x12, 24h (e.g. 2x12@07:30) or handover times like 07:30/19:30.")
 @click.option("--officers", required=True, help="Handles in rotation order, comma-separated: hung,thu,an.")
 @click.option("--first", type=WholeType(0, 1000), default=0, show_default=True, help="Index in --officers of who takes the first shift.")
@@ -269,7 +269,7 @@ def roster_now_cmd(state: State, at_text: datetime | None, as_json: bool) -> Non
 @click.option("--period", "period_name", default="", help="Shifts of this watch period.")
 @click.option("--from", "start", type=DESK_TIME, default=None, help=f"Start ({TIME_HELP}; default now).")
 @click.option("--to", "end", type=DESK_TIME, default=None, help=f"End ({TIME_HELP}; default a year later).")
-@click.option("--level", type=click.IntRange(1, 3), default=None)
+@click.option("--level", type=LEVEL, default=None)
 @click.option("--officer", default="")
 @json_option
 @pass_state
@@ -335,7 +335,7 @@ def roster_hours(state: State, period_name: str, as_json: bool) -> None:
 
 @roster_group.command("override")
 @click.argument("handle")
-@click.option("--level", type=click.IntRange(1, 3), default=1, show_default=True)
+@click.option("--level", type=LEVEL, default=1, show_default=True)
 @click.option("--from", "start", type=DESK_TIME, required=True, help=f"Start of the cover ({TIME_HELP}).")
 @click.option("--to", "end", type=DESK_TIME, required=True, help=f"End of the cover ({TIME_HELP}).")
 @click.option("--replacing", default="", help="Only replace this officer's shift (default: whoever is on duty then).")

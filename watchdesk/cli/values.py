@@ -126,6 +126,8 @@ DAY = DayType()
 YEAR = WholeType(limits.FIRST_YEAR, limits.LAST_YEAR)
 LIMIT = WholeType(1, 1_000_000)
 """How many rows to list (`-n`, `--limit`)."""
+LEVEL = WholeType(1, 3)
+"""A roster level: 1 duty officer, 2 shift lead, 3 supervisor on call."""
 
 
 def at_desk(state: Any, naive: datetime | None) -> datetime:
