@@ -31,6 +31,7 @@ from watchdesk.config_file import (
 from watchdesk.core.enums import Severity, SourceKind
 from watchdesk.core.keys import key_problem
 from watchdesk.core.limits import format_duration, parse_duration
+from watchdesk.core.text import clean_line
 
 __all__ = ["Config", "ConfigError", "DURATION_LIMITS", "format_duration", "load_config", "parse_config", "parse_duration"]
 
@@ -141,7 +142,7 @@ class DeskConfig(_Section):
         for binding, keys in value.items():
             problem = key_problem(keys)
             if problem:
-                raise ValueError(f"entry '{binding[:60]}' {problem}")
+                raise ValueError(f"entry {binding[:60]!r} {problem}")
         return value
 
     @property
@@ -421,7 +422,7 @@ class Config(_Section):
             if contact.key in first_of:
                 m = first_of[contact.key]
                 raise ValueError(
-                    f"[[contacts]] entries {m} ('{self.contacts[m - 1].name[:60]}') and {n} ('{contact.name[:60]}') both have "
+                    f"[[contacts]] entries {m} ('{clean_line(self.contacts[m - 1].name)[:60]}') and {n} ('{clean_line(contact.name)[:60]}') both have "
                     f"key '{contact.key}'; give each contact its own key"
                 )
             first_of[contact.key] = n

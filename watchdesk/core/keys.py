@@ -34,8 +34,8 @@ def key_problem(keys: str) -> str | None:
         return "must name a key"
     for key in (k.strip() for k in keys.split(",")):
         if not _is_key(key):
-            shown = key if len(key) <= 40 else key[:40] + "…"
-            return (f"names '{shown}', which is not a key name; use names like {EXAMPLES}, "
+            # repr: the sentence reaches a terminal, so control characters show as \x1b, never act.
+            return (f"names {key[:40]!r}, which is not a key name; use names like {EXAMPLES}, "
                     f"with {'+, '.join(MODIFIERS[:3])}+ in front for modifiers (several keys: comma-separated)")
     return None
 
