@@ -18,6 +18,7 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads the user's config or data directories."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
     monkeypatch.delenv("WATCHDESK_CONFIG", raising=False)
     monkeypatch.delenv("WATCHDESK_DB", raising=False)
     monkeypatch.delenv("WATCHDESK_PIN", raising=False)

@@ -373,6 +373,11 @@ class HandoverConfig(_Section):
     early_window: Annotated[timedelta, _within("handover.early_window")] = timedelta(minutes=30)
 
 
+class AuditConfig(_Section):
+    checkpoint_file: str = ""
+    """Append-only file of audit heads for this database ('' = one per database in the user state folder)."""
+
+
 class Config(_Section):
     desk: DeskConfig = DeskConfig()
     database: DatabaseConfig = DatabaseConfig()
@@ -387,6 +392,7 @@ class Config(_Section):
     watch: WatchConfig = WatchConfig()
     roster: RosterConfig = RosterConfig()
     handover: HandoverConfig = HandoverConfig()
+    audit: AuditConfig = AuditConfig()
 
     source_path: str = Field(default="", exclude=True)
     """The file this config came from ('' for the built-in defaults)."""

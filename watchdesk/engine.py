@@ -20,10 +20,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from watchdesk.notify.outbox import Outbox
+from watchdesk.services.damage import DamageWatch
 from watchdesk.services.escalation import escalate_due
 from watchdesk.services.handover import check_overdue_handovers
 from watchdesk.services.roll_call import check_roll_call
 from watchdesk.services.runtime import Runtime
+from watchdesk.store.db import DatabaseDamaged, DatabaseError
 from watchdesk.store.types import to_db_text
 
 log = logging.getLogger("watchdesk.engine")
@@ -76,6 +78,9 @@ class Engine:
         # A one-shot `watchdesk tick` waits for its poll; a running engine waits at most
         # POLL_WAIT seconds, so one dripping source never holds back escalation.
         self.poll_wait: float | None = None if kind == "tick" else POLL_WAIT
+        # Damage: serve and the desk check the file when they start; any engine checks it after an
+        # error that smells of damage, and once damaged it writes nothing more (tick raises).
+        self.damage = DamageWatch(rt, self.runner_id)
 
     # -- phases ---------------------------------------------------------------------------
     def _poll(self) -> int:
@@ -124,6 +129,8 @@ class Engine:
         with self._lock:
             if self._closed:
                 return TickReport()
+            if (self.kind != "tick" and self.damage.start()) or self.damage.found:
+                raise DatabaseDamaged(self.damage.found)
             started = time.perf_counter()  # duration only; domain time comes from rt.clock
             errors: list[str] = []
             polled = escalated = retriggered = queued = calls = checks = 0
@@ -133,8 +140,12 @@ class Engine:
                 try:
                     return work()
                 except Exception as exc:  # noqa: BLE001 - fail open: the next phase still runs
-                    log.exception("engine %s: %s failed", self.kind, phase)
+                    if isinstance(exc, DatabaseError):  # its own sentence says it all
+                        log.error("engine %s: %s failed: %s", self.kind, phase, exc)
+                    else:
+                        log.exception("engine %s: %s failed", self.kind, phase)
                     errors.append(f"{phase}: {type(exc).__name__}: {exc}")
+                    self.damage.seen(exc)
                     return None
 
             polled = guard("poll", self._poll) or 0  # type: ignore[assignment]
@@ -153,7 +164,10 @@ class Engine:
                     queued += late.queued  # type: ignore[attr-defined]
                     calls += late.calls  # type: ignore[attr-defined]
             delivery = guard("deliver", self.outbox.deliver_due)
+            guard("checkpoint", self.damage.anchor)
             guard("heartbeat", self.heartbeat)
+            if self.damage.found:
+                raise DatabaseDamaged(self.damage.found)
             report = TickReport(
                 polled=polled, escalated=escalated, retriggered=retriggered, queued=queued, calls=calls,
                 delivered=getattr(delivery, "delivered", 0), retried=getattr(delivery, "retried", 0),
@@ -177,6 +191,12 @@ class Engine:
                 return
             self._closed = True
         self.outbox.close()
+        if self.damage.found:
+            return  # nothing more is written to a damaged file
+        try:
+            self.damage.anchor(f"{self.kind} engine stopped")
+        except Exception as exc:  # noqa: BLE001 - the next start checks the chain again
+            log.warning("no checkpoint at stop: %s", exc)
         try:
             with self.rt.db.write() as session:
                 session.connection().exec_driver_sql("DELETE FROM runner WHERE id = ?", (self.runner_id,))

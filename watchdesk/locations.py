@@ -18,6 +18,11 @@ def data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP, appauthor=False))
 
 
+def state_dir() -> Path:
+    """Files the desk writes about itself (the audit checkpoints): $XDG_STATE_HOME/watchdesk on Linux."""
+    return Path(platformdirs.user_state_dir(APP, appauthor=False))
+
+
 def default_database_path() -> Path:
     return data_dir() / "watchdesk.db"
 

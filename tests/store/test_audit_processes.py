@@ -78,7 +78,7 @@ def test_backup_taken_during_writes_opens_and_verifies(tmp_path: Path) -> None:
     copies = []
     for n in range(3):
         target = tmp_path / f"backup-{n}.db"
-        backup(db, target, pages_per_step=4)
+        backup(db, target)
         copies.append(target)
     for w in writers:
         w.communicate(timeout=120)

@@ -55,9 +55,24 @@ class Root(click.Group):
             return super().invoke(ctx)
         except Exception as exc:
             if not isinstance(exc, person_errors()):
-                raise
+                damaged = _damage_sentence(ctx, exc)
+                if damaged is None:
+                    raise
+                exc = damaged
             click.echo(f"watchdesk: {exc}", err=True)
             ctx.exit(2)
+
+
+def _damage_sentence(ctx: click.Context, exc: Exception) -> Exception | None:
+    """A corrupt, unreadable or full database met outside a session (a raw read, a report's scan)
+    is one sentence naming the file too, never a traceback."""
+    store = sys.modules.get("watchdesk.store.db")
+    if store is None:
+        return None
+    state = ctx.obj
+    runtime = getattr(state, "_runtime", None)
+    where = runtime.db.path if runtime is not None else (getattr(state, "db_path", None) or "the database")
+    return store.damage_error(exc, where)
 
 
 @click.group(cls=Root, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -129,15 +144,93 @@ def db_info(state: State, as_json: bool) -> None:
         click.echo(f"{info['path']}: schema {info['schema_version']} (latest {LATEST})")
 
 
+@db_group.command("check")
+@json_option
+@pass_state
+def db_check(state: State, as_json: bool) -> None:
+    """SQLite's full integrity check, the audit chain and its latest checkpoint, together.
+
+    Exits 0 when all hold (and lifts a damage stop left by an engine), 1 naming what failed."""
+    from sqlalchemy.engine import make_url
+
+    from watchdesk.config import load_config
+    from watchdesk.services.runtime import open_runtime
+    from watchdesk.store import checkpoint
+    from watchdesk.store.db import DatabaseDamaged, integrity_of
+
+    config = load_config(state.config_path)
+    try:
+        # Opened without upgrading or syncing contacts: a check writes nothing to the file it checks.
+        rt = open_runtime(config, db_path=state.db_path, upgrade=False)
+    except DatabaseDamaged as exc:  # too damaged to read its schema: SQLite's own check still names the pages
+        path = make_url(config.database.resolved_url(state.db_path)).database
+        integrity = integrity_of(Path(path) if path else None, quick=False, limit=20)
+        report = {"ok": False, "path": path, "integrity": {"ok": integrity.ok, "problems": list(integrity.problems)},
+                  "chain": None, "lines": [("ok    " if integrity.ok else "FAIL  ") + integrity.sentence(path) + ".",
+                                           f"FAIL  {exc}"]}
+        if as_json:
+            emit_json({**report, "damage_stop_lifted": False})
+        else:
+            click.echo("\n".join(report["lines"]))
+        sys.exit(1)
+    report = _db_check(rt.db)
+    anchors = rt.db.anchors
+    lifted = report["ok"] and anchors is not None and checkpoint.clear_mark(anchors)
+    if as_json:
+        emit_json({**report, "damage_stop_lifted": bool(lifted)})
+    else:
+        for line in report["lines"]:
+            click.echo(line)
+        if lifted:
+            click.echo(f"the damage stop is lifted ({anchors.mark} removed): desks and serve may write again.")
+    sys.exit(0 if report["ok"] else 1)
+
+
+@db_group.command("resume")
+@actor_option
+@pass_state
+def db_resume(state: State, as_handle: str) -> None:
+    """Accept a lost tail (a deleted -wal, a restored backup) and let the desk write again.
+
+    Supervisors only; refused unless SQLite checks the file clean and the chain holds in itself.
+    The loss is written into the audit log and the old checkpoint stays as its record."""
+    from watchdesk.config import load_config
+    from watchdesk.services.damage import resume
+    from watchdesk.services.runtime import open_runtime
+
+    rt = open_runtime(load_config(state.config_path), db_path=state.db_path, upgrade=False)
+    state._runtime = rt
+    click.echo(resume(rt, resolve_actor(state, as_handle)))
+
+
+def _db_check(db: Any) -> dict[str, Any]:
+    from watchdesk.store import audit, checkpoint
+
+    integrity = db.integrity(quick=False, limit=20)
+    chain = audit.verify(db)
+    lines = [("ok    " if integrity.ok else "FAIL  ") + integrity.sentence(db.path) + "."]
+    lines += [f"        {p}" for p in integrity.problems[1:]]
+    lines.append(("ok    " if chain.ok else "FAIL  ") + chain.sentence())
+    mark = db.anchors.mark if db.anchors is not None and db.anchors.mark.exists() else None
+    if mark is not None:
+        lines.append(f"note  writes are stopped: the database was {checkpoint.read_mark(mark)}")
+    ok = integrity.ok and chain.ok
+    lines.append("the database checks clean." if ok else
+                 f"{db.path} is NOT sound: keep a copy of it, and restore the latest backup ('watchdesk backup' makes them).")
+    return {"ok": ok, "path": str(db.path), "integrity": {"ok": integrity.ok, "problems": list(integrity.problems)},
+            "chain": chain.to_json(), "lines": lines}
+
+
 @cli.command("backup")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @pass_state
 def backup_cmd(state: State, path: Path) -> None:
-    """Copy the database to PATH with SQLite's online backup (safe while others write)."""
+    """Copy the database to PATH in one consistent step (safe while others write); never
+    leaves a partial file behind."""
     from watchdesk.store.backup import backup
 
-    pages = backup(state.runtime.db, path)
-    click.echo(f"backup written to {path} ({pages} pages).")
+    done = backup(state.runtime.db, path)
+    click.echo(f"backup written to {path} ({done.pages} pages, {done.seconds:.1f} s; audit head seq {done.head_seq}).")
 
 
 # -- log ----------------------------------------------------------------------------------
@@ -147,14 +240,16 @@ def log_group() -> None:
 
 
 @log_group.command("verify")
-@click.option("--checkpoint", "checkpoint_file", type=click.Path(dir_okay=False, path_type=Path), help="A checkpoint file from 'log checkpoint'; also catches a truncated tail.")
+@click.option("--checkpoint", "checkpoint_file", type=click.Path(dir_okay=False, path_type=Path), help="Check against this file from 'log checkpoint -o' instead of the latest automatic checkpoint.")
 @json_option
 @pass_state
 def log_verify(state: State, checkpoint_file: Path | None, as_json: bool) -> None:
-    """Check the hash chain. Exits 0 when it holds, 1 naming the first bad seq."""
+    """Check the hash chain and that it still reaches its latest checkpoint ([audit] checkpoint_file).
+
+    Exits 0 when it holds, 1 naming the first bad seq (or the damaged page)."""
     from watchdesk.store import audit
 
-    checkpoint = None
+    checkpoint: Any = audit.LATEST
     if checkpoint_file is not None:
         try:
             checkpoint = audit.read_checkpoint(checkpoint_file)
@@ -173,14 +268,23 @@ def log_verify(state: State, checkpoint_file: Path | None, as_json: bool) -> Non
 @json_option
 @pass_state
 def log_checkpoint(state: State, output: Path | None, as_json: bool) -> None:
-    """Print the head of the log (seq, hash, time) to keep outside the database."""
+    """Print the head of the log (seq, hash, time) and append it to the checkpoint file now."""
     from dataclasses import asdict
 
     from watchdesk.store import audit
+    from watchdesk.store.checkpoint import anchor
 
-    head = audit.head(state.runtime.db)
+    db = state.runtime.db
+    head = audit.head(db)
     if head is None:
         raise ServiceError("the audit log is empty; there is nothing to checkpoint yet.")
+    if db.anchors is not None:
+        from watchdesk.store.db import DatabaseDamaged
+
+        try:
+            anchor(db, db.anchors, "asked for by 'log checkpoint'")
+        except DatabaseDamaged as exc:
+            raise ServiceError(f"{exc} No checkpoint was written.") from None
     if output:
         audit.write_checkpoint(head, output)
     if as_json:

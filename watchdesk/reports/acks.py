@@ -25,7 +25,9 @@ def to_json(r: AckReport) -> dict[str, Any]:
     return {
         "audit_log": r.proof.first_line(),
         "proof": {"verified": r.proof.checked, "ok": r.proof.ok, "head_seq": r.proof.head_seq,
-                  "head_hash": r.proof.head_hash, "bad_seq": r.proof.bad_seq, "result": r.proof.sentence},
+                  "head_hash": r.proof.head_hash, "bad_seq": r.proof.bad_seq, "result": r.proof.sentence,
+                  "figures_checked": r.proof.figures_checked, "figures_disagree": r.proof.disagree_count,
+                  "disagreeing_alerts": list(r.proof.disagree)},
         "report": r.title, "period": r.period, "from": r.start.isoformat(), "to": r.end.isoformat(),
         "generated_at": r.generated_at.isoformat(), "zone": r.zone,
         "definitions": list(r.definitions),

@@ -17,7 +17,7 @@ def to_json(h: HandoverRecord, proof: Proof) -> dict[str, Any]:
     return {
         "audit_log": proof.first_line(),
         "proof": {"ok": proof.ok, "head_seq": proof.head_seq, "head_hash": proof.head_hash, "bad_seq": proof.bad_seq,
-                  "result": proof.sentence},
+                  "result": proof.sentence, "checkpoint": proof.checkpoint},
         "id": h.id, "shift_id": h.shift_id, "status": h.status,
         "outgoing": h.outgoing, "outgoing_name": h.outgoing_name, "incoming": h.incoming, "incoming_name": h.incoming_name,
         "period_start": h.period_start.isoformat(), "period_end": h.period_end.isoformat(),
@@ -105,6 +105,7 @@ def render_md(h: HandoverRecord, proof: Proof, zone: str) -> str:
     lines += ["", "## Ghi chú của bên giao / Outgoing officer's notes", "", _md(h.notes) or "(none)"]
     lines += ["", "## Ý kiến của bên nhận / Incoming officer's remarks", "", _md(h.remarks) or "(none)"]
     lines += ["", f"Audit head at export: seq {proof.head_seq}, hash {proof.head_hash or '—'} — {proof.sentence}", ""]
+    lines += [f"Audit checkpoint: {proof.checkpoint}", ""]
     return "\n".join(lines)
 
 
@@ -131,6 +132,7 @@ def render_html(h: HandoverRecord, proof: Proof, zone: str) -> str:
         + f'{esc(local(h.accepted_at, zone))}</div></div>'
     )
     parts.append(f'<p class="proof">Audit head at export: seq {esc(proof.head_seq)}, hash {esc(proof.head_hash)} — {esc(proof.sentence)}</p>')
+    parts.append(f'<p class="proof">Audit checkpoint: {esc(proof.checkpoint)}</p>')
     return html_page(proof.first_line(), proof.ok, TITLE, "\n".join(parts))
 
 

@@ -42,6 +42,7 @@ from watchdesk.services.limits import person_text
 from watchdesk.services.roster import MAX_SHIFT, effective_shifts
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import SYSTEM, append_event
+from watchdesk.store.checkpoint import at_handover
 from watchdesk.store.models import Handover, Officer, Shift
 from watchdesk.store.types import to_db_text
 
@@ -397,6 +398,7 @@ def sign_out(rt: Runtime, actor: Actor, notes: str = "", shift_id: int | None = 
             "open": [o["id"] for o in summary["open"]], "early": refusal is not None,
             "before_end_seconds": round(max((end - now).total_seconds(), 0.0), 3),
         })
+    at_handover(rt.db, f"handover #{row.id} signed")  # anchors the log outside the database
     return get_handover(rt, shift_id)
 
 
@@ -457,6 +459,7 @@ def accept(rt: Runtime, actor: Actor, remarks: str = "", shift_id: int | None = 
         clear_by_system(session, now, row.alert_id,
                         f"the handover of shift #{shift_id} was accepted by {actor.handle} at {local_text(now, rt.zone)}",
                         handover_id=row.id, shift_id=shift_id, answered_by=actor.handle)
+    at_handover(rt.db, f"handover #{row.id} accepted")  # anchors the log outside the database
     return get_handover(rt, shift_id)
 
 

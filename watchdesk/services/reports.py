@@ -19,7 +19,8 @@ Definitions (written into every report, see DEFINITIONS):
 The figures come from the stored alert columns the lifecycle services write; who acknowledged
 first comes from the alert row when its current acknowledgment is the first one, else from the
 `alert.acknowledged` event marked `first`. Escalations by level come from `alert.escalated`
-events. Every report carries its proof: the audit log's head and the result of verifying it.
+events. Every report carries its proof: the audit log's head, the result of verifying it against
+its latest checkpoint, and the window's time columns held against their chained events.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from __future__ import annotations
 import json
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import chain
 from typing import NamedTuple
@@ -193,23 +194,53 @@ class Proof:
     head_hash: str
     bad_seq: int | None
     checked: bool = True
+    disagree_count: int = 0  # alerts whose time columns disagree with their chained events
+    disagree: tuple[str, ...] = ()  # the first of them, named ("#12: first_acked_at is … but …")
+    figures_checked: bool = False
+    checkpoint: str = ""  # the latest checkpoint outside the database, in words
 
     def first_line(self) -> str:
         if not self.checked:
             return "Audit log NOT verified for this report."
+        if not self.ok and self.bad_seq is None and self.disagree_count:
+            shown = ", ".join(d.split(":", 1)[0] for d in self.disagree[:5])
+            more = f" and {self.disagree_count - 5} more" if self.disagree_count > 5 else ""
+            return (f"WARNING: {self.disagree_count} alert(s) have times that disagree with the audit log ({shown}{more}); "
+                    "the figures below cannot be trusted.")
         if self.ok:
-            return f"Audit log verified at report time: head seq {self.head_seq}, hash {self.head_hash}."
+            figures = "; the report's times agree with it" if self.figures_checked else ""
+            return f"Audit log verified at report time: head seq {self.head_seq}, hash {self.head_hash}{figures}."
         return f"WARNING: the audit log is TAMPERED — {self.sentence}; the figures below cannot be trusted."
 
 
-def make_proof(rt: Runtime, *, check: bool = True) -> Proof:
-    """The audit log's head and the result of verifying the whole chain now."""
+def make_proof(rt: Runtime, *, check: bool = True, window: tuple[datetime, datetime] | None = None) -> Proof:
+    """The audit log's head and the result of verifying the whole chain now, against its latest
+    checkpoint; with `window`, also the times of the alerts received in it against their events."""
+    from watchdesk.store.checkpoint import describe
+
     if not check:
         head = audit.head(rt.db)
-        return Proof(True, "not verified", head.seq if head else None, head.hash if head else "", None, checked=False)
+        return Proof(True, "not verified", head.seq if head else None, head.hash if head else "", None, checked=False,
+                     checkpoint=describe(rt.db.anchors))
     result = audit.verify(rt.db)
     head = result.head if result.ok else audit.head(rt.db)
-    return Proof(result.ok, result.sentence(), head.seq if head else None, head.hash if head else "", result.bad_seq)
+    proof = Proof(result.ok, result.sentence(), head.seq if head else None, head.hash if head else "", result.bad_seq,
+                  checkpoint=describe(rt.db.anchors))
+    if window is None or not result.ok:
+        return proof
+    from watchdesk.store.proof import figures_disagree
+
+    conn = rt.db.raw()
+    try:
+        conn.execute("BEGIN")
+        count, named = figures_disagree(conn, to_db_text(window[0]), to_db_text(window[1]))
+        conn.execute("ROLLBACK")
+    finally:
+        conn.close()
+    if not count:
+        return replace(proof, figures_checked=True)
+    sentence = f"{count} alert(s) have times that disagree with their chained events: " + "; ".join(named)
+    return replace(proof, ok=False, sentence=sentence, disagree_count=count, disagree=tuple(named), figures_checked=True)
 
 
 @dataclass(frozen=True)
@@ -364,7 +395,7 @@ def ack_report(
     shifts and hours are ranges of the received order found by bisection, not per-row look-ups.
     """
     now = rt.now()
-    proof = make_proof(rt, check=verify)
+    proof = make_proof(rt, check=verify, window=(start, end))
     targets = {s.value: rt.config.ack_target(s).total_seconds() for s in Severity}
     segments = effective_shifts(rt, start - MAX_SHIFT, end + MAX_SHIFT)
     window = {"start": to_db_text(start), "end": to_db_text(end)}

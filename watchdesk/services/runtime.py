@@ -39,6 +39,7 @@ def open_runtime(
 ) -> Runtime:
     """Load config (unless given), open (and upgrade) the database, sync the contacts."""
     from watchdesk.services.contacts import sync_contacts
+    from watchdesk.store.checkpoint import anchors_for
 
     config = config or load_config(config_path)
     db = Database(
@@ -46,6 +47,7 @@ def open_runtime(
         busy_timeout=config.database.busy_timeout.total_seconds(),
         upgrade=upgrade,
     )
+    db.anchors = anchors_for(config.audit.checkpoint_file, db.path)
     runtime = Runtime(db=db, clock=clock or SystemClock(), config=config)
     if upgrade:
         sync_contacts(runtime)

@@ -8,7 +8,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 from sqlmodel import Session
 
 from watchdesk.core.audit import GENESIS, event_body, event_hash
-from watchdesk.store.db import Database
+from watchdesk.store.db import Database, DatabaseError
 from watchdesk.store.types import to_db_text
 from watchdesk.store.verify_range import check_range
 
@@ -100,12 +100,21 @@ class VerifyResult:
     head: Head | None
     bad_seq: int | None = None
     reason: str = ""
+    anchor_seq: int | None = None  # the checkpoint the chain was found to reach
+    anchor_file: str = ""  # where checkpoints are kept ('' when none is kept for this database)
 
     def sentence(self) -> str:
         if self.ok:
             if self.head is None:
                 return "audit log verified: empty."
-            return f"audit log verified: {self.count} events, head seq {self.head.seq} hash {self.head.hash[:16]}…"
+            text = f"audit log verified: {self.count} events, head seq {self.head.seq} hash {self.head.hash[:16]}…"
+            if self.anchor_seq is not None:
+                return text + f"; it reaches the checkpoint at seq {self.anchor_seq}."
+            if self.anchor_file:
+                return text + f"; no checkpoint yet in {self.anchor_file}, so a lost tail would not show."
+            return text
+        if self.bad_seq is None:
+            return f"audit log NOT verified: {self.reason}"
         return f"audit log BROKEN at seq {self.bad_seq}: {self.reason}"
 
     def to_json(self) -> dict[str, Any]:
@@ -115,6 +124,8 @@ class VerifyResult:
             "head": None if self.head is None else {"seq": self.head.seq, "hash": self.head.hash, "at": self.head.at},
             "bad_seq": self.bad_seq,
             "reason": self.reason,
+            "checkpoint_seq": self.anchor_seq,
+            "checkpoint_file": self.anchor_file,
         }
 
 
@@ -138,18 +149,40 @@ _REASONS = {
     "gap": "seq {seq} is missing (a row was deleted, or the numbering was changed)",
     "link": "prev_hash does not match the previous event's hash (rows reordered, deleted or inserted)",
     "hash": "the event's content does not match its hash (the row was edited)",
+    "damaged": "the database file cannot be read there ({detail}): it is damaged; run 'watchdesk db check' and restore the latest backup",
 }
 PARALLEL_FROM = 200_000  # below this, one process is faster than starting workers
+LATEST = object()  # verify(): check against the latest checkpoint kept for this database
 
 
-def verify(db: Database, checkpoint: Head | None = None, workers: int | None = None) -> VerifyResult:
+def verify(db: Database, checkpoint: Any = LATEST, workers: int | None = None) -> VerifyResult:
     """Walk the chain from seq 1; name the first seq that does not hold.
 
-    Catches edited, deleted, reordered and inserted rows; with a checkpoint kept outside the
-    database, also a truncated tail (or a rewritten chain that no longer reaches it).
-    Long chains are checked in seq ranges by worker processes (one per core), then the
-    links between ranges are checked here.
+    Catches edited, deleted, reordered and inserted rows; against a checkpoint kept outside the
+    database (by default the latest one the desk wrote, see watchdesk.store.checkpoint), also a
+    truncated tail, a lost WAL or a rewritten chain that no longer reaches it. A page SQLite
+    cannot read is a failure too, never an exception. Long chains are checked in seq ranges by
+    worker processes (one per core), then the links between ranges are checked here.
     """
+    anchor_file = ""
+    if checkpoint is LATEST:
+        checkpoint = None
+        if db.anchors is not None:
+            from watchdesk.store.checkpoint import latest
+
+            anchor_file = str(db.anchors.checkpoints)
+            checkpoint = latest(db.anchors)
+    try:
+        result = _verify(db, checkpoint, workers)
+    except (sqlite3.DatabaseError, DatabaseError) as exc:
+        text = str(exc) if isinstance(exc, DatabaseError) else _REASONS["damaged"].format(detail=exc)
+        return VerifyResult(False, 0, None, None, text if isinstance(exc, DatabaseError) else f"{db.path}: {text}.")
+    if result.ok:
+        return replace(result, anchor_seq=checkpoint.seq if checkpoint is not None else None, anchor_file=anchor_file)
+    return result
+
+
+def _verify(db: Database, checkpoint: Any, workers: int | None) -> VerifyResult:
     conn = db.raw()
     try:
         last = _head_row(conn)
@@ -170,29 +203,55 @@ def verify(db: Database, checkpoint: Head | None = None, workers: int | None = N
     prev = GENESIS.hex()
     for (lo, _hi), res in zip(bounds, results):
         if res["bad"] is not None:
-            return _broken(db, int(res["bad"]), _REASONS[str(res["why"])].format(seq=res["bad"]))
+            why = str(res["why"])
+            return _broken(db, int(res["bad"]), _REASONS[why].format(seq=res["bad"], detail=res.get("detail", "")))
         if res["first_prev"] != prev:
             return _broken(db, lo, _REASONS["link"])
         prev = str(res["last"])
     if checkpoint is not None:
-        if last is None or last.seq < checkpoint.seq:
-            return VerifyResult(False, top, last, top + 1, f"the log ends at seq {top} but the checkpoint saw seq {checkpoint.seq} (the tail was truncated)")
-        conn = db.raw()
-        try:
-            at_checkpoint = _head_row(conn, checkpoint.seq)
-        finally:
-            conn.close()
-        if at_checkpoint is None or at_checkpoint.hash != checkpoint.hash:
-            return VerifyResult(False, top, last, checkpoint.seq, "the event at the checkpoint's seq does not have the checkpoint's hash (the chain was rewritten)")
+        problem = reaches(db, checkpoint)
+        if problem:
+            seq = top + 1 if last is None or last.seq < checkpoint.seq else checkpoint.seq
+            return VerifyResult(False, top, last, seq, problem)
     return VerifyResult(True, top, last)
 
 
-def _broken(db: Database, seq: int, reason: str) -> VerifyResult:
+def reaches(db: Database, checkpoint: Any, *, walk: bool = False) -> str:
+    """'' when the log still holds the checkpoint's event (same seq, same hash); else why not.
+
+    With `walk`, the rows after the checkpoint are checked too (links and hashes): cheap when
+    the checkpoint is recent, which is how the engine anchors."""
     conn = db.raw()
     try:
-        good = _head_row(conn, seq - 1) if seq > 1 else None
+        last = _head_row(conn)
+        at = _head_row(conn, checkpoint.seq)
     finally:
         conn.close()
+    top = last.seq if last else 0
+    if top < checkpoint.seq:
+        return (f"the log ends at seq {top} but the checkpoint saw seq {checkpoint.seq} "
+                "(the tail was lost: a truncated file, a deleted -wal or rows removed)")
+    if at is None or at.hash != checkpoint.hash:
+        return f"the event at seq {checkpoint.seq} does not have the checkpoint's hash (the chain was rewritten)"
+    if walk and top > checkpoint.seq:
+        res = check_range(str(db.path), checkpoint.seq + 1, top)
+        if res["bad"] is not None:
+            why = str(res["why"])
+            return f"seq {res['bad']}: " + _REASONS[why].format(seq=res["bad"], detail=res.get("detail", ""))
+        if res["first_prev"] != checkpoint.hash:
+            return f"seq {checkpoint.seq + 1}: " + _REASONS["link"]
+    return ""
+
+
+def _broken(db: Database, seq: int, reason: str) -> VerifyResult:
+    try:
+        conn = db.raw()
+        try:
+            good = _head_row(conn, seq - 1) if seq > 1 else None
+        finally:
+            conn.close()
+    except (sqlite3.DatabaseError, DatabaseError):
+        good = None
     return VerifyResult(False, max(seq - 1, 0), good, seq, reason)
 
 

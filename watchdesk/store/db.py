@@ -9,9 +9,12 @@ SQLAlchemy's documented recipe for pysqlite: disable the driver's own BEGIN and 
 
 from __future__ import annotations
 
+import errno
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,59 @@ from watchdesk.store import migrations
 
 class DatabaseError(Exception):
     """A database a person cannot use as it is; the message says what to do."""
+
+
+class DatabaseDamaged(DatabaseError):
+    """The file is corrupt, cannot be read back, or is marked damaged: nothing more may be written."""
+
+
+class DiskFull(DatabaseError):
+    """SQLite (or the file system) ran out of space; the transaction was rolled back."""
+
+
+# SQLite primary result codes (the low byte of an extended code).
+_CORRUPT, _IOERR, _FULL = 11, 10, 13
+
+
+def damage_error(exc: BaseException, where: object) -> DatabaseError | None:
+    """The one-sentence error for a corrupt, unreadable or full database, or None for anything else.
+
+    Reads the driver's result code when it has one (Python 3.11+), else the message text. A file
+    that is not a database at all is left to the caller: it is most often a wrong path."""
+    orig = getattr(exc, "orig", None) or exc
+    text = " ".join(str(orig).split()) or type(orig).__name__
+    code = (getattr(orig, "sqlite_errorcode", None) or 0) & 0xFF
+    if code == _FULL or "database or disk is full" in text or getattr(orig, "errno", None) == errno.ENOSPC:
+        return DiskFull(f"{where}: the disk is full and nothing was written ({text}); free space on that disk, then try again.")
+    if code == _CORRUPT or "malformed" in text:
+        return DatabaseDamaged(
+            f"{where}: the database file is damaged ({text}); stop every desk and 'watchdesk serve' using it, "
+            "keep a copy of the file, run 'watchdesk db check' and restore the latest backup."
+        )
+    if code == _IOERR or "disk I/O error" in text:
+        return DatabaseDamaged(
+            f"{where}: the disk failed to read or write the database ({text}); check the disk and its free space, "
+            "then run 'watchdesk db check' before writing again."
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class Integrity:
+    """The result of SQLite's integrity check."""
+
+    ok: bool
+    problems: tuple[str, ...]
+    finished: bool  # False: the time budget ran out first (nothing found so far)
+    seconds: float
+
+    def sentence(self, where: object) -> str:
+        if not self.ok:
+            more = f" (+{len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
+            return f"{where}: SQLite's integrity check failed: {self.problems[0]}{more}"
+        if not self.finished:
+            return f"{where}: SQLite's integrity check found nothing in its first {self.seconds:.1f} s and stopped there"
+        return f"{where}: SQLite's integrity check passed ({self.seconds:.2f} s)"
 
 
 class Database:
@@ -45,6 +101,9 @@ class Database:
             except OSError as exc:
                 raise DatabaseError(f"{self.path.parent}: cannot create the database folder ({exc.strerror}).") from None
         self.busy_timeout = busy_timeout
+        # Set by the runtime (watchdesk.store.checkpoint.Anchors): the checkpoint file the audit
+        # log is checked against, and the damage mark that, while it exists, refuses every write.
+        self.anchors: Any = None
         self.engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": busy_timeout},
@@ -78,7 +137,11 @@ class Database:
     # -- sessions ----------------------------------------------------------------------
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """One write transaction (BEGIN IMMEDIATE): commit on success, roll back on error."""
+        """One write transaction (BEGIN IMMEDIATE): commit on success, roll back on error.
+
+        Refused while the database is marked damaged: writing on top of a corrupt page spreads it."""
+        if self.anchors is not None and self.anchors.mark.exists():
+            raise DatabaseDamaged(_marked_sentence(self))
         with Session(self.write_engine, expire_on_commit=False) as session:
             try:
                 with _friendly_lock_errors(self):
@@ -98,8 +161,13 @@ class Database:
 
     def raw(self) -> sqlite3.Connection:
         """A plain sqlite3 connection with the same pragmas, for bulk reads (verify, backup)."""
-        conn = sqlite3.connect(str(self.path) if self.path else ":memory:", timeout=self.busy_timeout)
-        self._on_connect(conn, None)
+        with _friendly_lock_errors(self):
+            conn = sqlite3.connect(str(self.path) if self.path else ":memory:", timeout=self.busy_timeout)
+            try:
+                self._on_connect(conn, None)
+            except BaseException:
+                conn.close()
+                raise
         return conn
 
     # -- schema ------------------------------------------------------------------------
@@ -125,17 +193,58 @@ class Database:
                 applied.append(migration.version)
         return applied
 
+    def integrity(self, *, quick: bool = True, limit: int = 10, budget: float | None = None) -> Integrity:
+        return integrity_of(self.path, quick=quick, limit=limit, budget=budget, timeout=self.busy_timeout)
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def integrity_of(path: Path | None, *, quick: bool = True, limit: int = 10, budget: float | None = None, timeout: float = 30.0) -> Integrity:
+    """SQLite's own check of the file: `quick_check` (pages, records, no index contents) or the
+    full `integrity_check`, naming at most `limit` problems. With `budget` (seconds) a check
+    still running then is cut short and said unfinished, never taken for damage. Needs no
+    readable schema, so it works on a file too damaged to open as a Database."""
+    started = time.perf_counter()  # a duration only
+
+    def failed(exc: Exception) -> Integrity:
+        return Integrity(False, (" ".join(str(exc).split()),), True, time.perf_counter() - started)
+
+    try:
+        conn = sqlite3.connect(str(path) if path else ":memory:", timeout=timeout)
+    except sqlite3.DatabaseError as exc:
+        return failed(exc)
+    if budget is not None:
+        deadline = started + budget
+        conn.set_progress_handler(lambda: int(time.perf_counter() > deadline), 20_000)
+    try:
+        rows = conn.execute(f"PRAGMA {'quick_check' if quick else 'integrity_check'}({int(limit)})").fetchall()
+    except sqlite3.OperationalError as exc:
+        if "interrupt" in str(exc):
+            return Integrity(True, (), False, time.perf_counter() - started)
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise DatabaseError(f"{path}: the database stayed locked by another process; try the check again.") from None
+        return failed(exc)
+    except sqlite3.DatabaseError as exc:
+        return failed(exc)
+    finally:
+        conn.close()
+    problems = tuple(str(r[0]) for r in rows if r[0] != "ok")
+    return Integrity(not problems, problems, True, time.perf_counter() - started)
 
 
 @contextmanager
 def _friendly_lock_errors(db: Database) -> Iterator[None]:
     try:
         yield
-    except (DBAPIError, sqlite3.DatabaseError) as exc:
+    except (DBAPIError, sqlite3.DatabaseError, OSError) as exc:
         text = str(getattr(exc, "orig", None) or exc)
         where = db.path or db.url
+        damaged = damage_error(exc, where)
+        if damaged is not None:
+            raise damaged from None
+        if isinstance(exc, OSError):
+            raise
         if "locked" in text or "busy" in text:
             raise DatabaseError(
                 f"{where}: the database stayed locked by another process for {db.busy_timeout:.0f} s; "
@@ -144,3 +253,13 @@ def _friendly_lock_errors(db: Database) -> Iterator[None]:
         if "unable to open" in text or "readonly" in text or "not a database" in text:
             raise DatabaseError(f"{where}: cannot use this database file ({text}); check the path and its permissions.") from None
         raise
+
+
+def _marked_sentence(db: Database) -> str:
+    from watchdesk.store.checkpoint import read_mark  # the mark's format lives with the checkpoints
+
+    found = read_mark(db.anchors.mark)
+    return (
+        f"{db.path}: writes are stopped because the database was found damaged ({found}); "
+        f"run 'watchdesk db check' (it lifts the stop once the file checks clean) or restore the latest backup."
+    )

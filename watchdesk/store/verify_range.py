@@ -19,7 +19,10 @@ from watchdesk.core.audit import DOMAIN
 
 
 def check_range(path: str, lo: int, hi: int) -> dict[str, object]:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    except sqlite3.DatabaseError as exc:
+        return {"bad": lo, "why": "damaged", "detail": " ".join(str(exc).split())}
     conn.text_factory = bytes
     sha = hashlib.sha256
     expected, first_prev, prev = lo, None, None
@@ -35,6 +38,8 @@ def check_range(path: str, lo: int, hi: int) -> dict[str, object]:
             if sha(b"%b%d;%b%b" % (DOMAIN, seq, prev_hash, body)).digest() != digest:
                 return {"bad": seq, "why": "hash"}
             prev, expected = digest, expected + 1
+    except sqlite3.DatabaseError as exc:  # a page SQLite cannot read: a failure at the first seq not yet checked
+        return {"bad": expected, "why": "damaged", "detail": " ".join(str(exc).split())}
     finally:
         conn.close()
     if expected != hi + 1:

@@ -1,0 +1,89 @@
+"""The report's figures held against the audit chain.
+
+The acknowledgment report computes its times from the alert columns (received_at,
+first_acked_at, acked_at, resolved_at, snoozed_seconds), which a hand edit can change without
+touching the chain. Each acknowledgment and resolution is also an event whose body the chain
+seals (its `at`, and for the first acknowledgment the received time and snoozed time it was
+counted with: with first_acked_at they make the time to acknowledge). This check reads those events for the window's alerts and
+names every alert whose columns say otherwise.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+ACK_KIND = "alert.acknowledged"
+RESOLVE_KIND = "alert.resolved"
+_TOLERANCE = 0.002  # event payloads round seconds to the millisecond
+
+
+@dataclass
+class _Seen:
+    first_at: str | None = None  # the first acknowledgment (or a resolve that acknowledged implicitly)
+    first_payload: tuple | None = None  # (received_at, snoozed_seconds) a first acknowledgment was counted with
+    ack_ats: set[str] | None = None
+    resolved_at: str | None = None
+
+
+def figures_disagree(conn: sqlite3.Connection, start: str, end: str, limit: int = 20) -> tuple[int, list[str]]:
+    """(how many alerts received in [start, end) disagree with the chain, what the first `limit` are).
+
+    Run inside the report's read snapshot. The events of the window's alerts all come after the
+    first of them was raised, so the kind index is read from there on."""
+    window = {"start": start, "end": end}
+    first_seq = conn.execute(
+        "SELECT MIN(seq) FROM event WHERE subject_type = 'alert' AND kind = 'alert.raised' AND subject_id = "
+        "(SELECT CAST(id AS TEXT) FROM alert WHERE received_at >= :start AND received_at < :end "
+        "ORDER BY received_at, id LIMIT 1)", window).fetchone()[0] or 0
+    seen: dict[int, _Seen] = {}
+    for aid, kind, at, first, implicit, snoozed_s, received in conn.execute(
+        "SELECT CAST(subject_id AS INTEGER), kind, at, json_extract(body, '$.data.first'), json_extract(body, '$.data.implicit_ack'), "
+        "json_extract(body, '$.data.snoozed_seconds'), json_extract(body, '$.data.received_at') "
+        "FROM event WHERE kind IN (?, ?) AND subject_type = 'alert' AND seq >= ? ORDER BY seq",
+        (ACK_KIND, RESOLVE_KIND, first_seq),
+    ):
+        s = seen.get(aid)
+        if s is None:
+            s = seen[aid] = _Seen(ack_ats=set())
+        if kind == RESOLVE_KIND:
+            s.resolved_at = at
+        acknowledging = kind == ACK_KIND or bool(implicit)
+        if acknowledging:
+            s.ack_ats.add(at)  # type: ignore[union-attr]
+            if s.first_at is None and (first or implicit):
+                s.first_at = at
+                s.first_payload = (received, snoozed_s) if kind == ACK_KIND else None
+    bad: list[str] = []
+    count = 0
+    rows = conn.execute(
+        "SELECT id, received_at, first_acked_at, acked_at, resolved_at, snoozed_seconds FROM alert "
+        "WHERE received_at >= :start AND received_at < :end ORDER BY received_at, id", window)
+    for aid, received, first_acked, acked, resolved, snoozed in rows:
+        s = seen.get(aid) or _Seen(ack_ats=set())
+        why = _disagreement(s, received, first_acked, acked, resolved, snoozed or 0.0)
+        if why:
+            count += 1
+            if len(bad) < limit:
+                bad.append(f"#{aid}: {why}")
+    return count, bad
+
+
+def _disagreement(s: _Seen, received: str, first_acked: str | None, acked: str | None, resolved: str | None, snoozed: float) -> str:
+    if first_acked != s.first_at:
+        if s.first_at is None:
+            return f"first_acked_at is {first_acked} but the log holds no acknowledgment"
+        return f"first_acked_at is {first_acked or 'empty'} but the log's first acknowledgment is at {s.first_at}"
+    if s.first_payload is not None:
+        ev_received, ev_snoozed = s.first_payload
+        if ev_received is not None and ev_received != received:
+            return f"received_at is {received} but the acknowledgment was counted from {ev_received}"
+        if ev_snoozed is not None and abs(float(ev_snoozed) - snoozed) > _TOLERANCE:
+            return f"snoozed_seconds is {snoozed:g} but the acknowledgment was counted with {float(ev_snoozed):g}"
+    if acked is not None and acked not in (s.ack_ats or ()):
+        return f"acked_at is {acked} but the log holds no acknowledgment then"
+    if resolved is not None and resolved != s.resolved_at:
+        if s.resolved_at is None:
+            return f"resolved_at is {resolved} but the log holds no resolution"
+        return f"resolved_at is {resolved} but the log's resolution is at {s.resolved_at}"
+    return ""
