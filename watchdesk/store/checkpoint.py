@@ -80,7 +80,7 @@ def latest(anchors: Anchors) -> Anchor | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise DatabaseError(f"{anchors.checkpoints}: cannot read the audit checkpoints ({exc.strerror}); check the file's permissions.") from None
+        raise DatabaseError(f"{anchors.checkpoints}: cannot read the audit checkpoints ({exc.strerror}); check the path and its permissions, or set [audit] checkpoint_file.") from None
 
 
 def _last_of(data: bytes, database: str, *, whole: bool) -> Anchor | None:
