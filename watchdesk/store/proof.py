@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-ACK_KIND = "alert.acknowledged"
-RESOLVE_KIND = "alert.resolved"
+ACK_KIND = "alert.acknowledged"  # payload: first, received_at, snoozed_seconds
+RESOLVE_KINDS = ("alert.resolved",)  # events that set resolved_at (payload: implicit_ack); add any new one here
 _TOLERANCE = 0.002  # event payloads round seconds to the millisecond
 
 
@@ -46,15 +46,16 @@ def figures_disagree(conn: sqlite3.Connection, start: str, end: str, limit: int 
         "CASE WHEN f AND kind = :ack THEN json_extract(body, '$.data.received_at') END "
         "FROM (SELECT seq, subject_id, kind, body, json_extract(body, '$.at') AS at, CASE kind WHEN :ack "
         "THEN json_extract(body, '$.data.first') ELSE json_extract(body, '$.data.implicit_ack') END AS f "
-        "FROM event WHERE kind IN (:ack, :resolve) AND subject_type = 'alert' AND seq >= :first)",
-        {"ack": ACK_KIND, "resolve": RESOLVE_KIND, "first": first_seq},
+        f"FROM event WHERE kind IN (:ack, {', '.join(f':r{i}' for i in range(len(RESOLVE_KINDS)))}) "
+        "AND subject_type = 'alert' AND seq >= :first)",
+        {"ack": ACK_KIND, "first": first_seq, **{f"r{i}": k for i, k in enumerate(RESOLVE_KINDS)}},
     ).fetchall()
     rows.sort()
     for _seq, aid, kind, at, flag, snoozed_s, received in rows:
         s = seen.get(aid)
         if s is None:
             s = seen[aid] = _Seen(ack_ats=set())
-        if kind == RESOLVE_KIND:
+        if kind != ACK_KIND:
             s.resolved_at = at
         if kind == ACK_KIND or flag:
             s.ack_ats.add(at)  # type: ignore[union-attr]
