@@ -36,6 +36,7 @@ from watchdesk.store.db import Database, DatabaseDamaged, DiskFull
 
 from tests.handover.test_handover import night  # noqa: F401 - a fixture: hung's night shift with three alerts
 from tests.reports.history import duty, local, new_alert
+from tests.tui.conftest import desk_rt, make_desk  # noqa: F401 - fixtures: the seeded demo desk
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -367,3 +368,26 @@ def test_signing_a_handover_anchors_the_log_and_the_record_prints_it(rt, clock, 
     md = render_handover(get_handover(rt, signed.shift_id), make_proof(rt), rt.zone.key, "md")
     assert f"Audit checkpoint: seq {last.seq}, hash {last.hash} (handover #{signed.id} signed" in md
     assert str(rt.db.anchors.checkpoints) in md
+
+
+# -- the desk ------------------------------------------------------------------------------------------
+async def test_the_desk_finds_damage_stops_its_engine_and_its_verify_says_so(desk_rt, make_desk, db_path, hook):  # noqa: F811
+    from tests.tui.conftest import settle, wait_until
+    from tests.tui.screen_text import screen_text
+
+    desk_rt.db.dispose()
+    root, size = event_root_page(db_path)
+    overwrite(db_path, (root - 1) * size, size)
+    app = make_desk(run_engine=True)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot, app)
+        # The engine's first cycle checks the file: the header says why it stopped, the channels hear it.
+        assert await wait_until(pilot, lambda: "integrity check failed" in app.engine_note, timeout=20)
+        assert desk_rt.db.anchors.mark.exists()
+        assert len(hook.bodies) == 1 and "DATABASE DAMAGED" in hook.bodies[0]["subject"]
+        # Verifying the log ends (it used to spin forever) and names the damage.
+        await pilot.press("ctrl+p", *"verify")
+        assert await wait_until(pilot, lambda: "Verify the audit log" in screen_text(app))
+        await pilot.press("enter")
+        assert await wait_until(pilot, lambda: "cannot be read there" in screen_text(app), timeout=20)
+    assert len(hook.bodies) == 1  # later cycles stay stopped without ringing again
