@@ -137,6 +137,8 @@ class Engine:
             delivery = None
 
             def guard(phase: str, work: Callable[[], object]) -> object:
+                if self.damage.found:
+                    return None  # a phase found damage: nothing more is written this tick
                 try:
                     return work()
                 except Exception as exc:  # noqa: BLE001 - fail open: the next phase still runs

@@ -167,6 +167,19 @@ def test_overwritten_pages_stop_serve_and_raise_the_alarm_directly(rt, clock, st
     assert rt.db.anchors.mark.exists()
 
 
+def test_damage_met_while_running_is_checked_and_stops_the_engine(rt, clock, staff, db_path, hook):
+    busy_desk(rt, clock, staff)
+    engine = Engine(rt, kind="serve")
+    assert engine.tick().errors == ()  # the start-up check passed
+    rt.db.dispose()
+    root, size = event_root_page(db_path)
+    overwrite(db_path, (root - 1) * size, size)
+    with pytest.raises(DatabaseDamaged, match="SQLite's integrity check failed"):
+        engine.tick()  # a phase met the bad page; the check confirmed it
+    assert len(hook.bodies) == 1 and rt.db.anchors.mark.exists()
+    engine.close()
+
+
 def test_a_later_start_does_not_ring_again_but_stays_stopped(rt, clock, staff, db_path, hook):
     busy_desk(rt, clock, staff, alerts=3)
     checkpoint.mark_damaged(rt.db.anchors, f"{db_path}: SQLite's integrity check failed: page 9", "host:1:desk", "2026-02-17 02:00:00.000000")

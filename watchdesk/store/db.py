@@ -184,7 +184,10 @@ class Database:
         """Apply pending migrations, each in its own BEGIN IMMEDIATE transaction."""
         applied: list[int] = []
         version = self.check_version()
-        for migration in migrations.pending(version):
+        pending = migrations.pending(version)
+        if pending and self.anchors is not None and self.anchors.mark.exists():
+            raise DatabaseDamaged(_marked_sentence(self))
+        for migration in pending:
             with _friendly_lock_errors(self), self.write_engine.begin() as conn:
                 # Another process may have migrated while we waited for the lock.
                 if migrations.current_version(conn) >= migration.version:
