@@ -9,6 +9,7 @@ from watchdesk.config import Config, parse_config
 from watchdesk.demo.clock import DemoClock
 from watchdesk.demo.seed import seed_desk
 from watchdesk.services.runtime import Runtime, open_runtime
+from watchdesk.store.checkpoint import anchors_for
 
 FEEDS = Path(__file__).parent / "feeds"
 
@@ -37,6 +38,7 @@ def build_demo(folder: Path, language: str = "") -> tuple[Runtime, DemoClock]:
         raise FileExistsError(f"{path} exists; the demo starts from an empty folder.")
     clock = DemoClock()
     rt = open_runtime(demo_config(language), db_path=str(path), clock=clock)
+    rt.db.anchors = anchors_for(str(folder / "checkpoints.jsonl"), rt.db.path)  # thrown away with the demo
     seed_desk(rt, clock)
     clock.go_live()
     return rt, clock
