@@ -372,6 +372,20 @@ def test_a_hand_edited_resolved_at_is_named_too(rt, clock, staff, db_path):
                               f"but the log's resolution is at 2026-02-16 13:03:00.000000",)
 
 
+def test_an_alert_the_system_cleared_agrees_with_its_event(rt, clock, staff):
+    """A clearance (`alert.cleared`, by the system) sets resolved_at too: it is not a disagreement."""
+    from watchdesk.services.clearing import clear_by_system
+
+    L = lambda t: local(rt, t)  # noqa: E731
+    a = new_alert(rt, clock, L("2026-02-16 20:00"), "roll call: nobody checked in", "high")
+    clock.set(L("2026-02-16 20:04"))
+    with rt.db.write() as session:
+        assert clear_by_system(session, clock.now(), a, "thu checked in at 20:04")
+    start, end, name = date_window(rt, "2026-02-16", "2026-02-17")
+    proof = ack_report(rt, start, end, name).proof
+    assert proof.ok and proof.figures_checked and proof.disagree == ()
+
+
 # -- the handover record carries its checkpoint -------------------------------------------------------
 def test_signing_a_handover_anchors_the_log_and_the_record_prints_it(rt, clock, staff, night):  # noqa: F811
     clock.set(local(rt, "2026-02-17 06:55"))

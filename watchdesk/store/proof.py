@@ -14,7 +14,7 @@ import sqlite3
 from dataclasses import dataclass
 
 ACK_KIND = "alert.acknowledged"  # payload: first, received_at, snoozed_seconds
-RESOLVE_KINDS = ("alert.resolved",)  # events that set resolved_at (payload: implicit_ack); add any new one here
+RESOLVE_KINDS = ("alert.resolved", "alert.cleared")  # events that set resolved_at (payload: implicit_ack); add any new one here
 _TOLERANCE = 0.002  # event payloads round seconds to the millisecond
 
 
