@@ -110,8 +110,8 @@ class VerifyResult:
             text = f"audit log verified: {self.count} events, head seq {self.head.seq} hash {self.head.hash[:16]}…"
             if self.anchor_seq is not None:
                 return text + f"; it reaches the checkpoint at seq {self.anchor_seq}."
-            if self.anchor_file:
-                return text + f"; no checkpoint yet in {self.anchor_file}, so a lost tail would not show."
+            if self.anchor_file:  # (the file is in to_json and `db check`; a sentence stays short)
+                return text + "; no checkpoint written yet, so a lost tail would not show."
             return text
         if self.bad_seq is None:
             return f"audit log NOT verified: {self.reason}"
