@@ -221,26 +221,31 @@ def reaches(db: Database, checkpoint: Any, *, walk: bool = False) -> str:
 
     With `walk`, the rows after the checkpoint are checked too (links and hashes): cheap when
     the checkpoint is recent, which is how the engine anchors."""
+    return reach(db, checkpoint, walk=walk)[0]
+
+
+def reach(db: Database, checkpoint: Any, *, walk: bool = False) -> tuple[str, Head | None]:
+    """`reaches`, with the head it read (one connection for both)."""
     conn = db.raw()
     try:
         last = _head_row(conn)
-        at = _head_row(conn, checkpoint.seq)
+        at = _head_row(conn, checkpoint.seq) if last is not None and last.seq != checkpoint.seq else last
     finally:
         conn.close()
     top = last.seq if last else 0
     if top < checkpoint.seq:
         return (f"the log ends at seq {top} but the checkpoint saw seq {checkpoint.seq} "
-                "(the tail was lost: a truncated file, a deleted -wal or rows removed)")
+                "(the tail was lost: a truncated file, a deleted -wal or rows removed)"), last
     if at is None or at.hash != checkpoint.hash:
-        return f"the event at seq {checkpoint.seq} does not have the checkpoint's hash (the chain was rewritten)"
+        return f"the event at seq {checkpoint.seq} does not have the checkpoint's hash (the chain was rewritten)", last
     if walk and top > checkpoint.seq:
         res = check_range(str(db.path), checkpoint.seq + 1, top)
         if res["bad"] is not None:
             why = str(res["why"])
-            return f"seq {res['bad']}: " + _REASONS[why].format(seq=res["bad"], detail=res.get("detail", ""))
+            return f"seq {res['bad']}: " + _REASONS[why].format(seq=res["bad"], detail=res.get("detail", "")), last
         if res["first_prev"] != checkpoint.hash:
-            return f"seq {checkpoint.seq + 1}: " + _REASONS["link"]
-    return ""
+            return f"seq {checkpoint.seq + 1}: " + _REASONS["link"], last
+    return "", last
 
 
 def _broken(db: Database, seq: int, reason: str) -> VerifyResult:

@@ -127,10 +127,11 @@ def anchor(db: Database, anchors: Anchors, why: str, every: int = 0) -> Anchor |
 
     last = latest(anchors)
     if last is not None:
-        problem = audit.reaches(db, last, walk=True)
+        problem, head = audit.reach(db, last, walk=True)  # an idle cycle: one connection, two key reads
         if problem:
             raise DatabaseDamaged(f"{db.path}: the audit log no longer holds its checkpoint: {problem}; run 'watchdesk db check'.")
-    head = audit.head(db)
+    else:
+        head = audit.head(db)
     if head is None or (last is not None and head.seq < last.seq + max(every, 1)):
         return None
     return append(anchors, head.seq, head.hash, head.at, why)
