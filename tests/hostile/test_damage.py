@@ -112,7 +112,7 @@ def overwrite(db_path: Path, offset: int, length: int) -> None:
 
 
 # -- truncated ---------------------------------------------------------------------------------
-def test_a_truncated_file_is_one_sentence_for_every_command_and_serve(rt, clock, staff, db_path, tmp_path):
+def test_a_truncated_file_is_one_sentence_for_every_command_and_serve(rt, clock, staff, db_path, tmp_path, hook):
     busy_desk(rt, clock, staff)
     rt.db.dispose()
     event_root_page(db_path)  # everything in the main file
@@ -127,10 +127,15 @@ def test_a_truncated_file_is_one_sentence_for_every_command_and_serve(rt, clock,
     check = run(db_path, "db", "check")
     assert check.exit_code == 1 and "Traceback" not in check.output
     assert check.output.startswith(f"FAIL  {db_path}: SQLite's integrity check failed: ")
-    serve = subprocess.run([sys.executable, "-m", "watchdesk", "--db", str(db_path), "serve"], cwd=tmp_path,
-                           capture_output=True, text=True, timeout=60)
+    # serve cannot even open it: it says so, and raises it on the channels that need no address.
+    toml = tmp_path / "watchdesk.toml"
+    toml.write_text(f'[channels.ops]\ntype = "webhook"\nurl = "{hook.url}"\nformat = "json"\n', encoding="utf-8")
+    serve = subprocess.run([sys.executable, "-m", "watchdesk", "--config", str(toml), "--db", str(db_path), "serve"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert serve.returncode == 2 and "Traceback" not in serve.stderr
     assert serve.stderr.strip().splitlines()[-1].startswith(damaged)
+    assert [b["subject"] for b in hook.bodies] == ["watchdesk: DATABASE DAMAGED — escalation stopped"]
+    assert "watchdesk cannot open its database, so nothing escalates" in hook.bodies[0]["text"]
 
 
 # -- overwritten pages ---------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import socket
 import sys
 import threading
 from datetime import datetime, timedelta
@@ -39,7 +41,20 @@ def serve_cmd(state: State, interval: timedelta | None, verbose: bool) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    serve(state.runtime, stop, step)
+    serve(_serve_runtime(state), stop, step)
+
+
+def _serve_runtime(state: State) -> Any:
+    """The runtime serve runs on; a database too damaged to open is raised on the channels first."""
+    from watchdesk.store.db import DatabaseDamaged
+
+    try:
+        return state.runtime
+    except DatabaseDamaged as exc:
+        from watchdesk.services.damage import alarm_unopened
+
+        alarm_unopened(state.config(), str(exc), f"{socket.gethostname()}:{os.getpid()}:serve")
+        raise
 
 
 @cli.command("tick")

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 from hashlib import sha256
 
+from watchdesk.config import Config
 from watchdesk.core.enums import Role
 from watchdesk.core.permissions import PermissionDenied
 from watchdesk.core.records import Actor
@@ -128,19 +129,32 @@ def alarm(rt: Runtime, subject: str, body: str) -> list[str]:
 
     Generic webhooks and desktops get one message each; e-mail and Telegram one per lead and
     supervisor with an address there. Terminal rows need the outbox: desks show the engine's note."""
+    return _send(rt.config, _people(rt), rt.now(), subject, body)
+
+
+def alarm_unopened(config: Config, sentence: str, who: str) -> list[str]:
+    """The alarm of an engine that could not even open its database: nobody's address can be
+    read, so it reaches the channels that need none (generic webhooks, Slack, the desktop)."""
+    from watchdesk.clock import SystemClock
+
+    log.critical("%s", sentence)
+    body = (f"{sentence} ({who}). watchdesk cannot open its database, so nothing escalates: watch the feeds by hand "
+            "and restore the latest backup.")
+    return _send(config, [], SystemClock().now(), "watchdesk: DATABASE DAMAGED — escalation stopped", body)
+
+
+def _send(config: Config, people: list, now: datetime, subject: str, body: str) -> list[str]:
     from watchdesk.services.escalation import target_for
 
-    people = _people(rt)
     key = "damage:" + sha256(body.encode()).hexdigest()[:16]
     messages: list[Message] = []
-    for name, conf in rt.config.channels.items():
+    for name, conf in config.channels.items():
         if not conf.enabled or conf.type == "terminal":
             continue
         personal = conf.type == "email" or (conf.type == "webhook" and conf.format == "telegram")
         targets = sorted({target_for(conf.type, conf.format, o) for o in people} - {""}) if personal else [""]
         messages += [Message(0, None, 0, 0, name, t, f"{key}:{name}:{t}", subject, body) for t in targets]
-    channels = Channels(rt.config.channels)
-    now = rt.now()
+    channels = Channels(config.channels)
     reached: list[str] = []
 
     def send(msg: Message) -> None:
