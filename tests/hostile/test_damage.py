@@ -81,7 +81,8 @@ def run(db_path: Path, *args: str) -> Any:
 def one_sentence(result: Any) -> str:
     """The whole output is one line (no traceback); returns it."""
     lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert len(lines) == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     assert "Traceback" not in result.output
     return lines[0]
 
@@ -149,6 +150,9 @@ def test_overwritten_pages_stop_serve_and_raise_the_alarm_directly(rt, clock, st
         verify = run(db_path, "log", "verify")
         assert verify.exit_code == 1
         assert "the database file cannot be read there (database disk image is malformed)" in one_sentence(verify)
+        report = run(db_path, "report", "acks", "--from", "2026-02-16", "--to", "2026-02-17")
+        assert report.exit_code == 2, report.output
+        assert one_sentence(report).startswith(f"watchdesk: {db_path}: the database file is damaged (database disk image is malformed)")
     else:
         overwrite(db_path, db_path.stat().st_size // 2, 8192)
     engine = Engine(rt, kind="serve")

@@ -232,7 +232,9 @@ def integrity_of(path: Path | None, *, quick: bool = True, limit: int = 10, budg
         return failed(exc)
     finally:
         conn.close()
-    problems = tuple(str(r[0]) for r in rows if r[0] != "ok")
+    # A row may hold several lines ("*** in database main ***\nPage 6: …"): one problem per line.
+    problems = tuple(line.strip() for r in rows if r[0] != "ok" for line in str(r[0]).splitlines()
+                     if line.strip() and not line.startswith("***"))
     return Integrity(not problems, problems, True, time.perf_counter() - started)
 
 
