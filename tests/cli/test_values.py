@@ -48,3 +48,22 @@ def test_a_duration_at_the_edge_of_its_range_is_accepted(run) -> None:
     assert run("alert", "snooze", "1", "1m", "--reason", "vendor call at 03:00").exit_code == 0
     refused = run("alert", "snooze", "1", "59s", "--reason", "vendor call")
     assert refused.exit_code == 2 and refused.stderr == "watchdesk: DURATION '59s' must be from 1m to 7d.\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("alert", "ack", "-1"), "watchdesk alert ack: No such option '-1' (see 'watchdesk alert ack --help')."),
+        (("alert", "ack"), "watchdesk alert ack: Missing argument 'ALERT_ID'"),
+        (("alert", "list", "--severity", "bogus"), "watchdesk alert list: Invalid value for '--severity'"),
+        (("--bogus",), "watchdesk: No such option '--bogus' (see 'watchdesk --help')."),
+        (("nosuch",), "watchdesk: No such command 'nosuch'"),
+    ],
+)
+def test_a_mistyped_command_line_is_one_sentence_naming_the_command(run, args, says) -> None:
+    """Click's own usage errors (an unknown option, a missing argument, a wrong choice) end like
+    every other bad value: exit 2 and one line naming the command and where its help is."""
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(says) and result.stderr.count("\n") == 1, result.stderr

@@ -23,6 +23,7 @@ from watchdesk.cli.common import (
     table,
 )
 from watchdesk.cli.values import LIMIT
+from watchdesk.core.text import clean_line
 from watchdesk.services.errors import ServiceError
 
 # No module-level import of the store here (nor in any command module): plain `watchdesk`
@@ -50,9 +51,19 @@ class Root(click.Group):
         self._register_all()
         return super().list_commands(ctx)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            _usage_sentence(exc)
+            raise click.exceptions.Exit(2) from None
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:  # a subcommand's arguments: one sentence, not click's usage block
+            _usage_sentence(exc)
+            ctx.exit(2)
         except Exception as exc:
             if not isinstance(exc, person_errors()):
                 damaged = _damage_sentence(ctx, exc)
@@ -61,6 +72,13 @@ class Root(click.Group):
                 exc = damaged
             click.echo(f"watchdesk: {exc}", err=True)
             ctx.exit(2)
+
+
+def _usage_sentence(exc: click.UsageError) -> None:
+    """'watchdesk alert ack: No such option '-1' (see 'watchdesk alert ack --help').' on stderr."""
+    where = exc.ctx.command_path if exc.ctx is not None else "watchdesk"
+    message = clean_line(exc.format_message(), max_length=300).rstrip(".")
+    click.echo(f"{where}: {message} (see '{where} --help').", err=True)
 
 
 def _damage_sentence(ctx: click.Context, exc: Exception) -> Exception | None:
@@ -75,7 +93,7 @@ def _damage_sentence(ctx: click.Context, exc: Exception) -> Exception | None:
     return store.damage_error(exc, where)
 
 
-@click.group(cls=Root, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(name="watchdesk", cls=Root, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", metavar="PATH", help="Config file (else $WATCHDESK_CONFIG, ./watchdesk.toml, the user config dir).")
 @click.option("--db", "db_path", metavar="PATH", envvar="WATCHDESK_DB", help="SQLite database file (overrides the config).")
 @click.version_option(__version__, prog_name="watchdesk")
