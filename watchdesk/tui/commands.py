@@ -77,7 +77,7 @@ class DeskCommands(Provider):
         rest = words[used:]
         if not rest:
             return []  # a verb alone names no alert: Enter must not act on whichever is listed first
-        wanted = next((int(w) for w in rest if w.isdigit()), None)
+        wanted = next((int(w) for w in rest if w.isascii() and w.isdigit() and len(w) <= 19), None)  # "²", 5,000 digits: no id
         # The same matcher as the commands above, so alert hits and commands rank on one scale.
         matcher = self.matcher(" ".join(rest))
         hits: list[tuple[float, Text, Any, str]] = []
