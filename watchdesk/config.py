@@ -378,6 +378,17 @@ class AuditConfig(_Section):
     """Append-only file of audit heads for this database ('' = one per database in the user state folder)."""
 
 
+class WebConfig(_Section):
+    """`watchdesk web`: the desk served to a browser."""
+
+    host: str = "127.0.0.1"
+    """Loopback by default; any other address is reachable beyond this machine and needs a token."""
+    port: int = Field(default=8765, ge=0, le=65535)
+    token_env: str = ""
+    """Name of the environment variable holding the token (password) the browser must give;
+    '' = a fresh random token at each start, printed in the URL (loopback only)."""
+
+
 class Config(_Section):
     desk: DeskConfig = DeskConfig()
     database: DatabaseConfig = DatabaseConfig()
@@ -393,6 +404,7 @@ class Config(_Section):
     roster: RosterConfig = RosterConfig()
     handover: HandoverConfig = HandoverConfig()
     audit: AuditConfig = AuditConfig()
+    web: WebConfig = WebConfig()
 
     source_path: str = Field(default="", exclude=True)
     """The file this config came from ('' for the built-in defaults)."""

@@ -1,0 +1,89 @@
+"""Who may reach the served desk: the address it listens on and the token a browser must give.
+
+The rule of every listener of ours: loopback unless an address is set on purpose, and then a
+secret is required (a listener beyond this machine without one refuses to start).
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import secrets
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from watchdesk.config import WebConfig
+from watchdesk.config_file import ConfigError
+from watchdesk.i18n import _
+
+MIN_TOKEN = 16
+"""A configured token (a password typed by people) needs this many characters at least."""
+
+
+@dataclass(frozen=True)
+class Listener:
+    host: str
+    port: int
+    token: str
+    token_env: str
+    """The variable the token came from; '' when it was generated for this run."""
+    loopback: bool
+
+    @property
+    def generated(self) -> bool:
+        return not self.token_env
+
+
+def is_loopback(host: str) -> bool:
+    """True when `host` (an address or a name) only ever means this machine.
+
+    '' and '0.0.0.0' mean every interface; a name counts only if all its addresses are loopback."""
+    host = host.strip().strip("[]")
+    if not host:
+        return False
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except (socket.gaierror, UnicodeError):
+        return False
+    addresses = {info[4][0] for info in infos}
+    return bool(addresses) and all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses)
+
+
+def listener(web: WebConfig, where: str, environ: Mapping[str, str], host: str | None = None, port: int | None = None) -> Listener:
+    """The address and token `watchdesk web` serves with: `host`/`port` (the CLI's) beat the
+    config's [web] keys; the token comes from the variable [web] token_env names, else it is
+    generated for this run (loopback only). Raises ConfigError with one sentence."""
+    chosen_host = (host if host is not None else web.host).strip()
+    chosen_port = port if port is not None else web.port
+    token_env = web.token_env
+    loopback = is_loopback(chosen_host)
+    if token_env:
+        token = environ.get(token_env, "")
+        if not token:
+            raise ConfigError(_(
+                "{where}: [web] token_env names ${var}, which is not set; export it with the desk's token "
+                "(at least {n} characters)."
+            ).format(where=where, var=token_env, n=MIN_TOKEN))
+        if len(token) < MIN_TOKEN:
+            raise ConfigError(_(
+                "${var} holds {got} characters; the desk's token needs at least {n}: give it a longer one."
+            ).format(var=token_env, got=len(token), n=MIN_TOKEN))
+        return Listener(chosen_host, chosen_port, token, token_env, loopback)
+    if not loopback:
+        given = (_("--host '{host}'") if host is not None else _("{where}: [web] host '{host}'")).format(
+            host=chosen_host, where=where)
+        raise ConfigError(_(
+            "{given} is reachable beyond this machine, so the desk needs a token: set [web] token_env to the "
+            "name of an environment variable holding one (at least {n} characters), or serve on 127.0.0.1."
+        ).format(given=given, n=MIN_TOKEN))
+    return Listener(chosen_host, chosen_port, secrets.token_urlsafe(24), "", loopback)
+
+
+def same_secret(given: str, token: str) -> bool:
+    """Constant-time comparison (the time taken says nothing about how much of `given` matched)."""
+    return hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8"))
