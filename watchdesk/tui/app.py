@@ -291,6 +291,10 @@ class DeskApp(App[None]):
 
         self.push_screen(HelpScreen())
 
+    def watch_theme(self, name: str) -> None:
+        # desk.tcss gives the high-contrast theme its own colours where the others' fall short.
+        self.set_class(name == THEMES["high-contrast"].name, "-high-contrast")
+
     def action_next_theme(self) -> None:
         names = [t.name for t in THEMES.values()]
         self.theme = names[(names.index(self.theme) + 1) % len(names)] if self.theme in names else names[0]
