@@ -98,7 +98,7 @@ class DeskServer(Server):
         return self._refusal(request, wrong=True)
 
     def _admit(self, location: str) -> web.StreamResponse:
-        response = web.HTTPSeeOther(location)
+        response = web.Response(status=303, headers={"Location": location})
         response.set_cookie(COOKIE, self._session, httponly=True, samesite="Strict", path="/")
         return response
 
