@@ -66,19 +66,24 @@ class Chromium:
             raise DevToolsError("no chromium on PATH")
         profile = self.folder / "chromium-profile"
         profile.mkdir(parents=True, exist_ok=True)
+        port_file = profile / "DevToolsActivePort"  # Chromium writes "PORT\n/devtools/browser/ID"
+        port_file.unlink(missing_ok=True)  # a profile used before keeps its last browser's port
         log = (self.folder / "chromium.log").open("wb")
         self._proc = subprocess.Popen([self.executable, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
                                       stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
         log.close()
-        port_file = profile / "DevToolsActivePort"  # Chromium writes "PORT\n/devtools/browser/ID"
         deadline = time.monotonic() + 30
-        while not port_file.exists() or len(port_file.read_text().splitlines()) < 2:
-            if self._proc.poll() is not None or time.monotonic() > deadline:
-                raise DevToolsError(f"chromium did not start: {(self.folder / 'chromium.log').read_text()[-2000:]}")
-            await asyncio.sleep(0.05)
-        port, path = port_file.read_text().splitlines()[:2]
-        self._http = aiohttp.ClientSession()
-        self._ws = await self._http.ws_connect(f"ws://127.0.0.1:{port}{path}", max_msg_size=0)
+        try:
+            while not port_file.exists() or len(port_file.read_text().splitlines()) < 2:
+                if self._proc.poll() is not None or time.monotonic() > deadline:
+                    raise DevToolsError(f"chromium did not start: {(self.folder / 'chromium.log').read_text()[-2000:]}")
+                await asyncio.sleep(0.05)
+            port, path = port_file.read_text().splitlines()[:2]
+            self._http = aiohttp.ClientSession()
+            self._ws = await self._http.ws_connect(f"ws://127.0.0.1:{port}{path}", max_msg_size=0)
+        except BaseException:
+            await self.__aexit__(None, None, None)  # no browser left behind
+            raise
         self._reader = asyncio.create_task(self._read())
         return self
 

@@ -24,11 +24,14 @@ def web_cmd(state: State, host: str | None, port: int | None) -> None:
 
     Another address than loopback needs [web] token_env (the token's environment variable)."""
     import asyncio
+    import logging
     import signal
 
     from watchdesk.web.access import listener
     from watchdesk.web.server import DeskServer
 
+    # Refused tokens, desks that fail to start (textual-serve's log), on stderr.
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = state.config()
     where = config.source_path or "the built-in config"
     plan = listener(config.web, where, os.environ, host=host, port=port)

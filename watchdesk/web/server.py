@@ -104,6 +104,8 @@ class DeskServer(Server):
 
     def _refusal(self, request: web.Request, *, wrong: bool) -> web.StreamResponse:
         status = 403 if wrong else 401
+        if wrong:
+            log.warning("refused a wrong token from %s", request.remote)
         if not (wrong or (request.method == "GET" and request.path == "/")):
             return web.Response(status=status, text=_("The desk needs its token: open / and give it.") + "\n")
         context = {
