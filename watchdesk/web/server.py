@@ -124,7 +124,8 @@ class DeskServer(Server):
         response.headers["Content-Security-Policy"] = CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers.setdefault("Cache-Control", "no-store")
+        if not request.path.startswith(("/static/", "/assets/")):  # pages and refusals; the files may be cached
+            response.headers.setdefault("Cache-Control", "no-store")
 
     # -- the page and the desks ---------------------------------------------------------------
     async def handle_index(self, request: web.Request) -> web.StreamResponse:  # type: ignore[override]
