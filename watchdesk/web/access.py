@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from watchdesk.config import WebConfig
 from watchdesk.config_file import ConfigError
+from watchdesk.core.text import clean_line
 from watchdesk.i18n import _
 
 MIN_TOKEN = 16
@@ -68,15 +69,16 @@ def listener(web: WebConfig, where: str, environ: Mapping[str, str], host: str |
             raise ConfigError(_(
                 "{where}: [web] token_env names ${var}, which is not set; export it with the desk's token "
                 "(at least {n} characters)."
-            ).format(where=where, var=token_env, n=MIN_TOKEN))
+            ).format(where=where, var=clean_line(token_env), n=MIN_TOKEN))
         if len(token) < MIN_TOKEN:
             raise ConfigError(_(
                 "${var} holds {got} characters; the desk's token needs at least {n}: give it a longer one."
-            ).format(var=token_env, got=len(token), n=MIN_TOKEN))
+            ).format(var=clean_line(token_env), got=len(token), n=MIN_TOKEN))
         return Listener(chosen_host, chosen_port, token, token_env, loopback)
     if not loopback:
+        # The sentence reaches a terminal: what was typed is shown without its control characters.
         given = (_("--host '{host}'") if host is not None else _("{where}: [web] host '{host}'")).format(
-            host=chosen_host, where=where)
+            host=clean_line(chosen_host), where=where)
         raise ConfigError(_(
             "{given} is reachable beyond this machine, so the desk needs a token: set [web] token_env to the "
             "name of an environment variable holding one (at least {n} characters), or serve on 127.0.0.1."
