@@ -243,6 +243,7 @@ class Page:
         document = await self.send("DOM.getDocument")
         node = await self.send("DOM.querySelector", nodeId=document["root"]["nodeId"], selector="#__font_probe")
         fonts = await self.send("CSS.getPlatformFontsForNode", nodeId=node["nodeId"])
+        await self.evaluate("document.getElementById('__font_probe').remove()")
         return fonts["fonts"]
 
     async def screenshot(self, path: Path) -> None:

@@ -74,6 +74,11 @@ def served(tmp_path: Path, rt, staff) -> tuple[subprocess.Popen[bytes], str]:
             proc.wait()
 
 
+async def _drawn_by(page, text: str, family: str) -> list[tuple[str, bool]]:
+    """(font, shipped by the page) for each font that draws `text`: ours alone, never a fallback."""
+    return [(f["familyName"], f["isCustomFont"]) for f in await page.fonts_for(text, family)]
+
+
 async def test_the_served_desk_in_a_real_browser(chromium: str, served, tmp_path: Path) -> None:
     proc, base = served
     port = urlsplit(base).port
@@ -84,6 +89,8 @@ async def test_the_served_desk_in_a_real_browser(chromium: str, served, tmp_path
         await page.goto(base + "/")
         assert page.statuses(base + "/") == [401]
         assert "guarded by a token" in await page.evaluate("document.body.innerText")
+        family = await page.evaluate("getComputedStyle(document.body).fontFamily")
+        assert await _drawn_by(page, "Trực ban ATTT — Sở TT&TT", family) == [("Noto Sans Mono", True)]
         await page.goto(base + "/?token=" + "x" * 21)
         assert page.statuses(base + "/?token=" + "x" * 21) == [403]
         assert "not the desk's" in await page.evaluate("document.body.innerText")
@@ -99,8 +106,8 @@ async def test_the_served_desk_in_a_real_browser(chromium: str, served, tmp_path
 
         # Every letter of those names is drawn by the bundled font, none by a fallback.
         family = await page.evaluate("window.__deskTerminal.options.fontFamily")
-        fonts = await page.fonts_for("Đỗ Quang Huy · Trần Thị Lan · Sở TT&TT · Nguyễn Văn Minh", family)
-        assert [(f["familyName"], f["isCustomFont"]) for f in fonts] == [("Noto Sans Mono", True)]
+        assert await _drawn_by(page, "Đỗ Quang Huy · Trần Thị Lan · Sở TT&TT · Nguyễn Văn Minh", family) == [
+            ("Noto Sans Mono", True)]
 
         # A key press acts: enter signs in the first officer of the list (hung, no PIN).
         await page.press("Enter", "Enter", 13, text="\r")
@@ -109,7 +116,7 @@ async def test_the_served_desk_in_a_real_browser(chromium: str, served, tmp_path
 
         # The page's own requests: all to this server (page, script, styles, font, websocket).
         requests = page.requests
-        assert any(url.endswith("/assets/fonts/NotoSansMono-Regular.woff2") for url in requests)
+        assert any(url.endswith("/fonts/NotoSansMono-Regular.woff2") for url in requests)
         assert any(url.startswith(f"ws://127.0.0.1:{port}/ws") for url in requests)
         elsewhere = [url for url in requests
                      if urlsplit(url).scheme not in ("http", "ws") or (urlsplit(url).hostname, urlsplit(url).port) != ("127.0.0.1", port)]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from yarl import URL
 
 from watchdesk.cli.common import State
 from watchdesk.cli.web import _desk_command
@@ -30,7 +31,7 @@ async def client() -> TestClient:
     await test_client.close()
 
 
-@pytest.mark.parametrize("path", ["/", "/ws", "/static/js/textual.js", "/assets/fonts/NotoSansMono-Regular.woff2", "/download/x"])
+@pytest.mark.parametrize("path", ["/", "/ws", "/static/js/textual.js", "/assets/desk.js", "/download/x"])
 async def test_without_the_token_nothing_is_served(client: TestClient, path: str) -> None:
     response = await client.get(path, allow_redirects=False)
     assert response.status == 401
@@ -38,11 +39,19 @@ async def test_without_the_token_nothing_is_served(client: TestClient, path: str
     assert "textual" not in body.lower() and "woff2" not in body
 
 
-async def test_the_sign_in_form_escapes_the_desk_name(client: TestClient) -> None:
+async def test_the_sign_in_form_escapes_the_desk_name_and_has_its_font(client: TestClient) -> None:
     response = await client.get("/")
     assert response.status == 401
     page = await response.text()
     assert "<title>Sở TT&amp;TT &lt;b&gt;</title>" in page and 'action="/sign-in"' in page
+    # The font is public (the form shows the desk's Vietnamese name in it); nothing else is.
+    assert '<link rel="stylesheet" href="/fonts/fonts.css" />' in page
+    for path in ("/fonts/fonts.css", "/fonts/NotoSansMono-Regular.woff2", "/fonts/OFL.txt"):
+        assert (await client.get(path)).status == 200, path
+    # Paths that climb out of the fonts folder, sent as they are (not normalised by the client).
+    for path in ("/fonts/../desk.js", "/fonts/%2e%2e/desk.js", "/fonts/..%2fdesk.js", "/fonts/%2e%2e%2f%2e%2e%2fserver.py"):
+        escaped = await client.session.get(URL(str(client.make_url("")) + path, encoded=True), allow_redirects=False)
+        assert escaped.status in (401, 403, 404), (path, escaped.status)
 
 
 async def test_a_wrong_token_is_refused_in_the_url_and_in_the_form(client: TestClient) -> None:
