@@ -99,8 +99,9 @@ async def test_the_served_desk_in_a_real_browser(chromium: str, served, tmp_path
         # The token (typed into the form, as an officer would): the desk draws, on the --db database.
         typed = f"document.getElementById('token').value = {json.dumps(TOKEN)}; document.forms[0].submit()"
         await page.loaded_after(page.evaluate(typed), "the sign-in form")
-        await page.find_terminal()
-        screen = await page.wait_for_text(lambda text: "Who is at the desk?" in text and "Đỗ Quang Huy" in text)
+        # Generous waits: the whole suite may be running beside this test on two cores.
+        await page.find_terminal(timeout=45)
+        screen = await page.wait_for_text(lambda text: "Who is at the desk?" in text and "Đỗ Quang Huy" in text, timeout=45)
         assert "Trực ban ATTT — Sở TT&TT" in screen
         assert await page.evaluate("window.location.href") == base + "/"
 
@@ -111,7 +112,7 @@ async def test_the_served_desk_in_a_real_browser(chromium: str, served, tmp_path
 
         # A key press acts: enter signs in the first officer of the list (hung, no PIN).
         await page.press("Enter", "Enter", 13, text="\r")
-        screen = await page.wait_for_text(lambda text: "operator: hung (officer)" in text)
+        screen = await page.wait_for_text(lambda text: "operator: hung (officer)" in text, timeout=30)
         assert "Who is at the desk?" not in screen
 
         # The page's own requests: all to this server (page, script, styles, font, websocket).
