@@ -238,8 +238,10 @@ class Page:
         await self.evaluate(
             "(() => { const s = document.createElement('span'); s.id = '__font_probe';"
             f" s.style.fontFamily = {json.dumps(family)}; s.textContent = {json.dumps(text)};"
-            " document.body.appendChild(s); return s.getBoundingClientRect().width; })()"
+            " document.body.appendChild(s); s.getBoundingClientRect(); })()"
         )
+        # as a person sees it: once the page's web fonts (those this text needs among them) have loaded
+        await self.evaluate("document.fonts.ready.then(() => true)")
         document = await self.send("DOM.getDocument")
         node = await self.send("DOM.querySelector", nodeId=document["root"]["nodeId"], selector="#__font_probe")
         fonts = await self.send("CSS.getPlatformFontsForNode", nodeId=node["nodeId"])
