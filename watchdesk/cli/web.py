@@ -27,13 +27,15 @@ def web_cmd(state: State, host: str | None, port: int | None) -> None:
     import logging
     import signal
 
+    from watchdesk.config_file import DEFAULTS_WHERE
+    from watchdesk.core.text import clean_line
     from watchdesk.web.access import listener
     from watchdesk.web.server import DeskServer
 
     # Refused tokens, desks that fail to start (textual-serve's log), on stderr.
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = state.config()
-    where = config.source_path or "the built-in config"
+    where = config.source_path or DEFAULTS_WHERE
     plan = listener(config.web, where, os.environ, host=host, port=port)
     if plan.token_env:
         # The desks this server starts inherit its environment; they have no use for the token.
@@ -46,7 +48,7 @@ def web_cmd(state: State, host: str | None, port: int | None) -> None:
             click.echo(_("serving the desk at {url}/?token={token} (ctrl+c stops)").format(url=base, token=plan.token))
         else:
             click.echo(_("serving the desk at {url}/ (ctrl+c stops); the browser must give the token in ${var}.")
-                       .format(url=base, var=plan.token_env))
+                       .format(url=base, var=clean_line(plan.token_env)))
         if not plan.loopback:
             click.echo(_(
                 "warning: {url} is reachable beyond this machine over plain HTTP, so the token crosses the network "
@@ -66,7 +68,7 @@ def web_cmd(state: State, host: str | None, port: int | None) -> None:
         from watchdesk.services.errors import ServiceError
 
         raise ServiceError(_("cannot listen on {host} port {port} ({why}); choose another with --host/--port.")
-                           .format(host=plan.host, port=plan.port, why=exc.strerror or exc)) from None
+                           .format(host=clean_line(plan.host), port=plan.port, why=exc.strerror or exc)) from None
 
 
 def _desk_command(state: State) -> str:
