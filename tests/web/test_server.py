@@ -36,7 +36,7 @@ async def test_without_the_token_nothing_is_served(client: TestClient, path: str
     response = await client.get(path, allow_redirects=False)
     assert response.status == 401
     body = await response.text()
-    assert "textual" not in body.lower() and "woff2" not in body
+    assert "textual.js" not in body and "/ws" not in body and "desk.js" not in body
 
 
 async def test_the_sign_in_form_escapes_the_desk_name_and_has_its_font(client: TestClient) -> None:
