@@ -1,10 +1,15 @@
 """The runner: one `tick()` polls due sources, escalates due alerts, runs the periodic checks,
-delivers the outbox, and heartbeats a `runner` row.
+hands the outbox to the courier, and heartbeats a `runner` row.
 
 The same `Engine` runs in the desk (in a worker thread) and in `watchdesk serve` (headless).
 Several engines may tick the same database at once: escalation and delivery are
 compare-and-set, deadlines live in the database, so every step is safe to run twice and a
 restart loses nothing. A phase that fails is logged and the others still run (fail open).
+
+Nothing in a running engine's tick waits on the network: the poll runs in a thread of its own
+(its outcome is counted by a later tick, and new alerts wake `serve` at once), and the sends run
+beside the tick in the courier (notify/courier.py), woken as soon as pages are queued. Only a
+one-shot `watchdesk tick` waits for its poll and its sends, each bounded by its deadline.
 """
 
 from __future__ import annotations
@@ -19,18 +24,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from watchdesk.notify.courier import Courier
 from watchdesk.notify.outbox import Outbox
 from watchdesk.services.damage import DamageWatch
 from watchdesk.services.escalation import escalate_due
 from watchdesk.services.handover import check_overdue_handovers
 from watchdesk.services.roll_call import check_roll_call
 from watchdesk.services.runtime import Runtime
+from watchdesk.store import runners
 from watchdesk.store.db import DatabaseDamaged, DatabaseError
-from watchdesk.store.types import to_db_text
+from watchdesk.store.types import UTCDateTime, to_db_text
 
 log = logging.getLogger("watchdesk.engine")
 
-POLL_WAIT = 2.0  # seconds a tick waits for its poll before escalating anyway
+CLOSE_WAIT = 2.0  # seconds close() gives a running tick and the sends still out before abandoning them
 
 CHECKS: list[Callable[[Runtime], object]] = [
     # Periodic checks run every tick, each `(rt) -> object` (e.g. the ids of alerts it raised),
@@ -68,16 +75,22 @@ class Engine:
         self.rt = rt
         self.kind = kind
         self.runner_id = f"{socket.gethostname()}:{os.getpid()}:{kind}"
-        self.outbox = Outbox(rt)
-        self._poll_due: Callable[[Runtime], object] | None = None
+        self.outbox = Outbox(rt, claimer=self.runner_id)
+        self.courier = Courier(self.outbox)
+        self._poll_due: Callable[..., object] | None = None
         self._poll_missing = False
         self._started = rt.now()
         self._lock = threading.Lock()  # one tick at a time per engine, even if a desk worker overlaps
         self._closed = False  # after close(), a tick does nothing (its heartbeat would bring the row back)
         self._poll_thread: threading.Thread | None = None
-        # A one-shot `watchdesk tick` waits for its poll; a running engine waits at most
-        # POLL_WAIT seconds, so one dripping source never holds back escalation.
-        self.poll_wait: float | None = None if kind == "tick" else POLL_WAIT
+        self._poll_outcome: dict[str, object] = {}
+        self._pulse: threading.Thread | None = None
+        self._quit = threading.Event()  # ends the pulse
+        self.nudged = threading.Event()  # set when a poll brought new alerts: `serve` ticks at once
+        # A one-shot `watchdesk tick` waits for its poll and its sends; a running engine waits for
+        # neither, so a dripping source or a hanging channel never holds back escalation.
+        self.poll_wait: float | None = None if kind == "tick" else 0.0
+        self.deliver_in_tick = kind == "tick"
         # Damage: serve and the desk check the file when they start; any engine checks it after an
         # error that smells of damage, and once damaged it writes nothing more (tick raises).
         self.damage = DamageWatch(rt, self.runner_id)
@@ -92,37 +105,61 @@ class Engine:
                 log.warning("watchdesk.services.sources.poll_due is not available; sources are not polled")
         if self._poll_due is None:
             return 0
-        if self._poll_thread is not None and self._poll_thread.is_alive():
-            return 0  # an earlier tick's poll is still fetching; it stores what it gets
-        poll_due, outcome = self._poll_due, {}
+        if self._poll_thread is not None:
+            if self._poll_thread.is_alive():
+                return 0  # an earlier tick's poll is still fetching; it stores what it gets
+            return self._harvest()  # it ended since the last tick: count it now, start the next one next tick
+        poll_due, outcome = self._poll_due, self._poll_outcome
+        outcome.clear()
 
         def run() -> None:
             try:
-                outcome["results"] = poll_due(self.rt)
-            except Exception as exc:  # noqa: BLE001 - reported by the tick, or logged if it outlived it
+                results = poll_due(self.rt, runner=self.runner_id)
+                outcome["results"] = results
+                if any(getattr(r, "new", ()) for r in results or ()):  # type: ignore[union-attr]
+                    self.nudged.set()  # page the new alerts now, not at the next tick
+            except Exception as exc:  # noqa: BLE001 - reported by the tick that harvests it
                 outcome["error"] = exc
                 log.exception("engine %s: poll failed", self.kind)
 
         thread = threading.Thread(target=run, name=f"watchdesk-poll-{self.kind}", daemon=True)
+        self._poll_thread = thread
         thread.start()
-        thread.join(self.poll_wait)
+        if self.poll_wait != 0:
+            thread.join(self.poll_wait)
         if thread.is_alive():
-            self._poll_thread = thread
-            log.info("engine %s: a slow source is still being polled; escalation goes on", self.kind)
+            if self.poll_wait:
+                log.info("engine %s: a slow source is still being polled; escalation goes on", self.kind)
             return 0
+        return self._harvest()
+
+    def _harvest(self) -> int:
+        """The outcome of the poll thread that ended: the number of sources polled, or its error."""
+        self._poll_thread = None
+        outcome = dict(self._poll_outcome)
+        self._poll_outcome.clear()
         if "error" in outcome:
-            raise outcome["error"]
+            raise outcome["error"]  # type: ignore[misc]
         results = outcome.get("results")
         return len(results) if hasattr(results, "__len__") else 0  # type: ignore[arg-type]
 
     def heartbeat(self) -> None:
-        now = to_db_text(self.rt.now())
         with self.rt.db.write() as session:  # runner: no change-mark trigger, so desks do not reload every tick
-            session.connection().exec_driver_sql(
-                "INSERT INTO runner (id, kind, started_at, heartbeat_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, kind = excluded.kind",
-                (self.runner_id, self.kind, to_db_text(self._started), now),
-            )
+            runners.heartbeat(session, self.runner_id, self.kind, self._started, self.rt.now())
+
+    def _beat(self) -> None:
+        """Heartbeat every HEARTBEAT_EVERY s while the engine lives, whatever its tick is doing:
+        the claims it holds (sends, polls) last exactly as long as this goes on."""
+        while not self._quit.wait(runners.HEARTBEAT_EVERY):
+            try:
+                self.heartbeat()
+            except Exception:  # noqa: BLE001 - a locked database: the next beat tries again
+                log.warning("engine %s: heartbeat failed", self.kind, exc_info=True)
+
+    def _halt(self) -> None:
+        """Damage: the pulse and the courier write nothing more (sends already out finish or are cut at close)."""
+        self._quit.set()
+        self.courier.stop(0)
 
     def tick(self) -> TickReport:
         """One cycle. Never raises for a failing phase: the error is logged and reported."""
@@ -130,6 +167,7 @@ class Engine:
             if self._closed:
                 return TickReport()
             if (self.kind != "tick" and self.damage.start()) or self.damage.found:
+                self._halt()
                 raise DatabaseDamaged(self.damage.found)
             started = time.perf_counter()  # duration only; domain time comes from rt.clock
             errors: list[str] = []
@@ -150,11 +188,21 @@ class Engine:
                     self.damage.seen(exc)
                     return None
 
+            # First: claims taken in this tick name this runner, so its row must be fresh.
+            guard("heartbeat", self.heartbeat)
+            if self._pulse is None:
+                self._pulse = threading.Thread(target=self._beat, name=f"watchdesk-pulse-{self.kind}", daemon=True)
+                self._pulse.start()
+            if not self.deliver_in_tick:
+                self.courier.start()
+            self.nudged.clear()
             polled = guard("poll", self._poll) or 0  # type: ignore[assignment]
             sweep = guard("escalate", lambda: escalate_due(self.rt))
             if sweep is not None:
                 escalated, retriggered = len(sweep.escalated), sweep.retriggered  # type: ignore[attr-defined]
                 queued, calls = sweep.queued, sweep.calls  # type: ignore[attr-defined]
+                if queued and not self.deliver_in_tick:
+                    self.courier.wake()  # the pages go out while the checks run
             for check in list(CHECKS):
                 guard(f"check {getattr(check, '__name__', check)}", lambda c=check: c(self.rt))
                 checks += 1
@@ -165,10 +213,14 @@ class Engine:
                     escalated += len(late.escalated)  # type: ignore[attr-defined]
                     queued += late.queued  # type: ignore[attr-defined]
                     calls += late.calls  # type: ignore[attr-defined]
-            delivery = guard("deliver", self.outbox.deliver_due)
+            if self.deliver_in_tick:
+                delivery = guard("deliver", self.courier.deliver_now)
+            else:
+                self.courier.wake()  # retries come due with the clock; the courier also looks on its own
+                delivery = self.courier.report()
             guard("checkpoint", self.damage.anchor)
-            guard("heartbeat", self.heartbeat)
             if self.damage.found:
+                self._halt()
                 raise DatabaseDamaged(self.damage.found)
             report = TickReport(
                 polled=polled, escalated=escalated, retriggered=retriggered, queued=queued, calls=calls,
@@ -184,14 +236,40 @@ class Engine:
                 )
             return report
 
-    def close(self) -> None:
-        """Forget this engine's heartbeat (a desk then knows `serve` stopped) and close connections.
+    def next_deadline_in(self) -> float | None:
+        """Seconds until the earliest escalation deadline still ahead (None when none is ahead)."""
+        now = self.rt.now()
+        conn = self.rt.db.raw()
+        try:
+            row = conn.execute(
+                "SELECT min(next_escalation_at) FROM alert WHERE state IN ('new', 'acknowledged') AND next_escalation_at > ?",
+                (to_db_text(now),),
+            ).fetchone()
+        finally:
+            conn.close()
+        if row is None or row[0] is None:
+            return None
+        due = UTCDateTime().process_result_value(row[0], None)
+        return (due - now).total_seconds() if due else None
 
-        Waits for a tick running in another thread to end; ticks after it do nothing."""
-        with self._lock:
+    def close(self) -> None:
+        """Forget this engine's heartbeat (a desk then knows `serve` stopped; claims it still holds
+        are free for the next engine) and close connections.
+
+        Waits up to CLOSE_WAIT for a tick running in another thread and for the sends still out;
+        ticks after it do nothing. Sends that do not finish in time are cut and logged."""
+        got = self._lock.acquire(timeout=CLOSE_WAIT)
+        try:
             if self._closed:
                 return
             self._closed = True
+        finally:
+            if got:
+                self._lock.release()
+        if not got:
+            log.warning("engine %s: a tick is still running; closing without it", self.kind)
+        self._quit.set()
+        self.courier.stop(CLOSE_WAIT)
         self.outbox.close()
         if self.damage.found:
             return  # nothing more is written to a damaged file
@@ -201,12 +279,12 @@ class Engine:
             log.warning("no checkpoint at stop: %s", exc)
         try:
             with self.rt.db.write() as session:
-                session.connection().exec_driver_sql("DELETE FROM runner WHERE id = ?", (self.runner_id,))
+                runners.forget(session, self.runner_id)
         except Exception:  # noqa: BLE001 - closing must not fail on a locked or missing database
             log.warning("could not remove runner row %s", self.runner_id)
 
 
-def other_engine_alive(rt: Runtime, kind: str = "serve", within: timedelta = timedelta(seconds=10)) -> bool:
+def other_engine_alive(rt: Runtime, kind: str = "serve", within: timedelta = runners.STALE_AFTER) -> bool:
     """True when an engine of `kind` in another process heartbeated within `within`."""
     me = f"{socket.gethostname()}:{os.getpid()}:"
     conn = rt.db.raw()
@@ -221,7 +299,11 @@ def other_engine_alive(rt: Runtime, kind: str = "serve", within: timedelta = tim
 
 
 def serve(rt: Runtime, stop: threading.Event, interval: timedelta | None = None) -> int:
-    """Tick every `interval` (config engine.tick_interval) until `stop` is set; returns ticks run."""
+    """Tick every `interval` (config engine.tick_interval) until `stop` is set; returns ticks run.
+
+    Between ticks it sleeps until the next tick or the earliest escalation deadline, whichever
+    comes first, so a page goes out at its deadline rather than up to a tick later; a poll that
+    brought new alerts wakes it at once. `stop` is seen within STOP_SLICE seconds."""
     step = (interval or rt.config.engine.tick_interval).total_seconds()
     engine = Engine(rt, kind="serve")
     log.info("serving %s every %.1f s (runner %s)", rt.db.path, step, engine.runner_id)
@@ -231,8 +313,27 @@ def serve(rt: Runtime, stop: threading.Event, interval: timedelta | None = None)
             began = time.monotonic()  # scheduling only; domain time comes from rt.clock
             engine.tick()
             ticks += 1
-            stop.wait(max(0.0, step - (time.monotonic() - began)))
+            wait = step - (time.monotonic() - began)
+            try:
+                ahead = engine.next_deadline_in()
+            except Exception:  # noqa: BLE001 - a locked database: keep the plain rhythm
+                ahead = None
+            if ahead is not None:
+                wait = min(wait, ahead)
+            _sleep(max(0.0, wait), stop, engine.nudged)
     finally:
         engine.close()
         log.info("stopped after %s ticks", ticks)
     return ticks
+
+
+STOP_SLICE = 0.1
+
+
+def _sleep(seconds: float, stop: threading.Event, nudged: threading.Event) -> None:
+    """Wait `seconds`, ending early when `nudged` is set; `stop` is seen within STOP_SLICE."""
+    until = time.monotonic() + seconds
+    while not stop.is_set():
+        left = until - time.monotonic()
+        if left <= 0 or nudged.wait(min(left, STOP_SLICE)):
+            return

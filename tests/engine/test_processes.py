@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from watchdesk.notify.outbox import delivery_log
 from watchdesk.services.officers import add_officer
 from watchdesk.services.runtime import Runtime, open_runtime
 from watchdesk.store.audit import events_for, verify
+from watchdesk.store.types import UTCDateTime
 
 SPAWN = multiprocessing.get_context("spawn")
 
@@ -130,7 +132,7 @@ def test_kill_9_mid_tick_then_restart_finishes_the_work(
     assert (row.status, row.attempts) == ("pending", 1)  # claimed, never recorded
     assert kinds(rt, alert).count("alert.paged") == 1  # the escalation itself committed before the send
 
-    clock.fast_forward(timedelta(seconds=59))  # the dead engine's claim (3 × 5 s timeout + 30 s) has run out
+    clock.fast_forward(timedelta(seconds=59))  # the dead engine's heartbeat is long stale: its claim is free
     restarted = open_runtime(parse_config(slow), db_path=str(db_path), clock=clock)
     engine = Engine(restarted, kind="tick")
     report = engine.tick()
@@ -148,25 +150,123 @@ def test_kill_9_mid_tick_then_restart_finishes_the_work(
     assert verify(rt.db).ok
 
 
-def test_a_claim_is_not_stolen_while_it_lasts(rt: Runtime, clock: FakeClock, db_path: Path, webhook: WebhookServer, staff: dict[str, Actor]) -> None:
-    """Another engine ticking before the claim runs out leaves the claimed row alone."""
+def _heartbeat(rt: Runtime) -> Any:
+    conn = rt.db.raw()
+    try:
+        row = conn.execute("SELECT max(heartbeat_at) FROM runner").fetchone()
+    finally:
+        conn.close()
+    return UTCDateTime().process_result_value(row[0], None) if row and row[0] else None
+
+
+def test_a_claim_is_not_stolen_while_its_engine_heartbeats(
+    rt: Runtime, clock: FakeClock, db_path: Path, webhook: WebhookServer, staff: dict[str, Actor]
+) -> None:
+    """An engine whose send takes a minute (its claim's lease long run out) keeps its claim while it heartbeats:
+    another engine ticking then leaves the row alone, and the page is sent once."""
     t0 = clock.now()
     duty(rt, "hung", 1, t0 - timedelta(hours=1), t0 + timedelta(hours=2))
     alert = new_alert(rt)
     slow = _hook_config(webhook, "5m")
     webhook.hold = threading.Event()
-    proc = SPAWN.Process(target=workers.tick_once, args=(str(db_path), slow, t0.isoformat()))
+    stop = SPAWN.Event()
+    proc = SPAWN.Process(target=workers.serve_time_lapse, args=(str(db_path), slow, t0.isoformat(), stop))
     proc.start()
-    assert webhook.arrived.wait(120)
-    other = open_runtime(parse_config(slow), db_path=str(db_path), clock=FakeClock(t0 + timedelta(seconds=30)))
-    engine = Engine(other, kind="desk")
-    assert engine.tick().delivered == 0
-    webhook.hold.set()
-    proc.join(60)
+    try:
+        assert webhook.arrived.wait(120)
+        deadline = time.monotonic() + 60
+        while (_heartbeat(rt) or t0) < t0 + timedelta(seconds=60) and time.monotonic() < deadline:
+            time.sleep(0.05)  # the engine's fake minute passes while its send is held
+        beat = _heartbeat(rt)
+        assert beat is not None and beat >= t0 + timedelta(seconds=60)
+        other = open_runtime(parse_config(slow), db_path=str(db_path), clock=FakeClock(beat + timedelta(seconds=1)))
+        engine = Engine(other, kind="tick")
+        assert engine.tick().delivered == 0
+        engine.close()
+        other.db.dispose()
+        webhook.hold.set()
+        deadline = time.monotonic() + 60
+        while delivery_log(rt, alert)[0].status != "sent" and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        proc.join(60)
     assert proc.exitcode == 0
     webhook.hold = None
     assert len(webhook.take()) == 1
     (row,) = delivery_log(rt, alert)
     assert (row.status, row.attempts) == ("sent", 1)
+
+
+def test_kill_9_of_serve_mid_send_is_resent_within_15_s_of_a_restart(
+    rt: Runtime, clock: FakeClock, db_path: Path, webhook: WebhookServer, staff: dict[str, Actor]
+) -> None:
+    """`serve` dies (kill -9) while the webhook holds its page; an engine started a second later takes the
+    dead engine's claim over once its heartbeat is 10 s stale and sends the page again: within 15 s, not 45."""
+    t0 = clock.now()
+    duty(rt, "hung", 1, t0 - timedelta(hours=1), t0 + timedelta(hours=2))
+    alert = new_alert(rt)
+    slow = _hook_config(webhook, "5m")
+    webhook.hold = threading.Event()
+    proc = SPAWN.Process(target=workers.serve_fake, args=(str(db_path), slow, t0.isoformat()))
+    proc.start()
+    assert webhook.arrived.wait(120), "serve never reached the webhook"
+    os.kill(proc.pid, signal.SIGKILL)  # type: ignore[arg-type]
+    proc.join(30)
+    webhook.hold.set()
+    webhook.hold = None
+    assert len(webhook.take()) == 1
+
+    restart = FakeClock(t0 + timedelta(seconds=1))
+    again = open_runtime(parse_config(slow), db_path=str(db_path), clock=restart)
+    engine = Engine(again, kind="tick")
+    resent_after = None
+    for second in range(1, 31):  # one tick a (fake) second, as serve does
+        if engine.tick().delivered:
+            resent_after = second - 1
+            break
+        restart.fast_forward(timedelta(seconds=1))
     engine.close()
-    other.db.dispose()
+    again.db.dispose()
+    assert resent_after is not None and resent_after <= 15, resent_after
+    (page,) = webhook.take()
+    assert page.body["alert_id"] == alert
+    (row,) = delivery_log(rt, alert)
+    assert (row.status, row.attempts) == ("sent", 2)
+
+
+def test_kill_9_mid_poll_the_source_is_polled_again_within_15_s(
+    rt: Runtime, clock: FakeClock, db_path: Path, webhook: WebhookServer, staff: dict[str, Actor]
+) -> None:
+    """An engine dies while a slow source drips its feed; the next engine polls the source once the dead one's
+    heartbeat is stale, instead of waiting out the poll's 90 s lease."""
+    from tests.support.feed_server import FeedServer, Reply
+
+    with FeedServer() as server:
+        server.route("/slow.rss", Reply(body=b"<rss><channel></channel></rss>" * 10, drip=1.0))
+        slow = {**_hook_config(webhook, "5m"),
+                "sources": [{"key": "slow", "kind": "rss", "url": server.url("/slow.rss"), "deadline": "60s"}]}
+        t0 = clock.now()
+        proc = SPAWN.Process(target=workers.tick_once, args=(str(db_path), slow, t0.isoformat()))
+        proc.start()
+        deadline = time.monotonic() + 120
+        while not server.hits("/slow.rss") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.hits("/slow.rss"), "the engine never polled"
+        os.kill(proc.pid, signal.SIGKILL)  # type: ignore[arg-type]
+        proc.join(30)
+
+        restart = FakeClock(t0 + timedelta(seconds=1))
+        again = open_runtime(parse_config(slow), db_path=str(db_path), clock=restart)
+        engine = Engine(again, kind="serve")
+        polled_after = None
+        for second in range(1, 31):
+            engine.tick()
+            if len(server.hits("/slow.rss")) > 1:
+                polled_after = second - 1
+                break
+            restart.fast_forward(timedelta(seconds=1))
+            time.sleep(0.02)  # the poll runs in its own thread
+        engine.close()
+        again.db.dispose()
+        assert polled_after is not None and polled_after <= 15, polled_after

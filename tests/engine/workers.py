@@ -52,3 +52,30 @@ def tick_once(db_path: str, config: dict[str, Any], start: str) -> None:
 
     rt = open_runtime(parse_config(config), db_path=db_path, clock=FakeClock(start))
     Engine(rt, kind="tick").tick()
+
+
+def serve_fake(db_path: str, config: dict[str, Any], start: str) -> None:
+    """`serve` on a fake clock standing at `start`; the test kills this process mid-send."""
+    import threading
+
+    from watchdesk.engine import serve
+
+    rt = open_runtime(parse_config(config), db_path=db_path, clock=FakeClock(start))
+    serve(rt, threading.Event(), timedelta(seconds=1))
+
+
+def serve_time_lapse(db_path: str, config: dict[str, Any], start: str, stop: Any) -> None:
+    """A running engine whose fake clock moves 1 s per tick, 20 ticks a real second, until `stop` is set."""
+    import time
+
+    from watchdesk.engine import Engine
+
+    clock = FakeClock(start)
+    rt = open_runtime(parse_config(config), db_path=db_path, clock=clock)
+    engine = Engine(rt, kind="serve")
+    while not stop.is_set():
+        engine.tick()
+        clock.fast_forward(timedelta(seconds=1))
+        time.sleep(0.05)
+    engine.close()
+    rt.db.dispose()

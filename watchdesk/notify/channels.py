@@ -4,6 +4,11 @@
 retry can help (`permanent`) and how long the other side asked us to wait (`retry_after`).
 Channel settings come from `[channels.NAME]` in the config; secrets only from environment
 variables named there (`token_env`, `password_env`), never from the file.
+
+A channel's `timeout` bounds the whole send, not each read: a `Cutoff` shuts the send's
+sockets down at its deadline, so a receiver that drips one byte every few seconds, or an SMTP
+server that never finishes its greeting, is cut off on time. Answers are read only as far as
+needed (nothing of a 2xx, at most `MAX_ANSWER` bytes of an error), never whole.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.header import Header
@@ -56,6 +63,59 @@ class DeliveryError(Exception):
 
 # Statuses where the same request may succeed later; any other 4xx will not heal by retrying.
 _RETRYABLE_4XX = {408, 409, 425, 429}
+MAX_ANSWER = 4096  # bytes of an error answer read (for Telegram's retry_after); the rest is never read
+
+
+class Cutoff:
+    """An overall deadline for one send: when it passes, every socket being watched is shut down.
+
+    `shutdown()` from another thread wakes a thread blocked in recv/send (closing the socket does
+    not), so the send ends with an error within moments of the deadline whatever the other side
+    does. Sockets are watched through getters because TLS and STARTTLS replace the socket object.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds  # scheduling only; domain time comes from the clock
+        self.expired = False
+        self._getters: list[Callable[[], Any]] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self.cut)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def remaining(self) -> float:
+        return max(0.05, self.deadline - time.monotonic())
+
+    def watch(self, getter: Callable[[], Any]) -> None:
+        with self._lock:
+            self._getters.append(getter)
+            late = self.expired
+        if late:
+            self.cut()
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpx/httpcore trace hook: watch the socket of each new connection (and of its TLS layer)."""
+        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            stream = info.get("return_value")
+            if stream is not None:
+                sock = stream.get_extra_info("socket")
+                self.watch(lambda: sock)
+
+    def cut(self) -> None:
+        with self._lock:
+            self.expired = True
+            getters = list(self._getters)
+        for getter in getters:
+            try:
+                sock = getter()
+                if sock is not None:
+                    sock.shutdown(socket.SHUT_RDWR)
+            except (OSError, ValueError):
+                pass  # already closed or detached (wrapped by TLS): the newer socket is watched too
+
+    def done(self) -> None:
+        self._timer.cancel()
 
 
 def retry_after_seconds(value: str | None, now: datetime) -> float | None:
@@ -102,13 +162,18 @@ class Channels:
     def __init__(self, channels: dict[str, ChannelConfig]) -> None:
         self.config = channels
         self._clients: dict[str, httpx.Client] = {}
+        self._sending: set[Cutoff] = set()
         self._lock = threading.Lock()
 
     def close(self) -> None:
+        """Cut every send still out (its thread then ends at once) and close the HTTP clients."""
         with self._lock:
-            for client in self._clients.values():
-                client.close()
-            self._clients.clear()
+            sending, self._sending = list(self._sending), set()
+            clients, self._clients = list(self._clients.values()), {}
+        for cut in sending:
+            cut.cut()
+        for client in clients:
+            client.close()
 
     def kind(self, name: str) -> str:
         conf = self.config.get(name)
@@ -121,17 +186,25 @@ class Channels:
         if not conf.enabled:
             raise DeliveryError(f"channel '{msg.channel}' is disabled in the config (enabled = false).", permanent=True)
         sender = {"terminal": self._terminal, "desktop": self._desktop, "webhook": self._webhook, "email": self._email}[conf.type]
-        sender(msg.channel, conf, msg, now)
+        cut = Cutoff(conf.timeout.total_seconds())
+        with self._lock:
+            self._sending.add(cut)
+        try:
+            sender(msg.channel, conf, msg, now, cut)
+        finally:
+            cut.done()
+            with self._lock:
+                self._sending.discard(cut)
 
     # -- terminal -------------------------------------------------------------------------
     @staticmethod
-    def _terminal(name: str, conf: ChannelConfig, msg: Message, now: datetime) -> None:
+    def _terminal(name: str, conf: ChannelConfig, msg: Message, now: datetime, cut: Cutoff) -> None:
         # Every running desk watches the outbox for terminal rows; marking the row sent is the delivery.
         return None
 
     # -- desktop --------------------------------------------------------------------------
     @staticmethod
-    def _desktop(name: str, conf: ChannelConfig, msg: Message, now: datetime) -> None:
+    def _desktop(name: str, conf: ChannelConfig, msg: Message, now: datetime, cut: Cutoff) -> None:
         exe = shutil.which("notify-send")
         if exe is None:
             raise DeliveryError(
@@ -141,7 +214,7 @@ class Channels:
             )
         args = [exe, "--app-name=watchdesk", "--urgency=critical", msg.subject, msg.body]
         try:
-            done = subprocess.run(args, capture_output=True, text=True, timeout=conf.timeout.total_seconds(), check=False)
+            done = subprocess.run(args, capture_output=True, text=True, timeout=cut.remaining(), check=False)
         except subprocess.TimeoutExpired:
             raise DeliveryError(f"notify-send did not finish within {conf.timeout.total_seconds():.0f} s.") from None
         except OSError as exc:
@@ -159,11 +232,13 @@ class Channels:
             client = self._clients.get(name)
             if client is None:
                 verify: Any = _ssl_context(conf) if conf.ca_file else True
-                client = httpx.Client(timeout=conf.timeout.total_seconds(), verify=verify, follow_redirects=False)
+                # No keep-alive: every send opens its own connection, so its Cutoff sees the socket.
+                client = httpx.Client(timeout=conf.timeout.total_seconds(), verify=verify, follow_redirects=False,
+                                      limits=httpx.Limits(max_keepalive_connections=0))
                 self._clients[name] = client
             return client
 
-    def _webhook(self, name: str, conf: ChannelConfig, msg: Message, now: datetime) -> None:
+    def _webhook(self, name: str, conf: ChannelConfig, msg: Message, now: datetime, cut: Cutoff) -> None:
         token = _secret(conf.token_env, "the token", name)
         url = conf.url
         headers = {"Idempotency-Key": msg.dedup_key, "User-Agent": "watchdesk"}
@@ -197,29 +272,35 @@ class Channels:
             }
         where = httpx.URL(url).copy_with(query=None)  # never log a token carried in the path/query
         shown = f"{where.scheme}://{where.host}:{where.port or ''}"
+        seconds = conf.timeout.total_seconds()
+        body = json.dumps(payload, ensure_ascii=False).encode()
         try:
-            response = self._client(name, conf).post(url, content=json.dumps(payload, ensure_ascii=False).encode(), headers={**headers, "Content-Type": "application/json"})
-        except httpx.TimeoutException:
-            raise DeliveryError(f"{shown} did not answer within {conf.timeout.total_seconds():.0f} s.") from None
+            with self._client(name, conf).stream(
+                "POST", url, content=body, headers={**headers, "Content-Type": "application/json"},
+                timeout=cut.remaining(), extensions={"trace": cut.trace},
+            ) as response:
+                status = response.status_code
+                if 200 <= status < 300:
+                    return  # delivered: the answer's body is never read
+                answer = _read_capped(response, MAX_ANSWER)
+                reason = response.reason_phrase or ""
+                retry_after = retry_after_seconds(response.headers.get("Retry-After"), now)
         except httpx.HTTPError as exc:
+            if cut.expired or isinstance(exc, httpx.TimeoutException):
+                raise DeliveryError(f"{shown} did not answer within {seconds:.0f} s.") from None
             detail = str(exc)[:200]
             raise DeliveryError(f"{shown}: {type(exc).__name__}: {detail.replace(token, '***') if token else detail}") from None
-        if 200 <= response.status_code < 300:
-            return
-        retry_after = retry_after_seconds(response.headers.get("Retry-After"), now)
         if retry_after is None and conf.format == "telegram":
             try:  # Bot API: {"ok": false, "parameters": {"retry_after": 30}}
-                retry_after = float(response.json()["parameters"]["retry_after"])
+                retry_after = float(json.loads(answer)["parameters"]["retry_after"])
             except (ValueError, KeyError, TypeError):
                 retry_after = None
-        status = response.status_code
         permanent = 400 <= status < 500 and status not in _RETRYABLE_4XX
-        reason = response.reason_phrase or ""
         raise DeliveryError(f"{shown} answered HTTP {status} {reason}".rstrip() + ".", retry_after=retry_after, permanent=permanent)
 
     # -- email ----------------------------------------------------------------------------
     @staticmethod
-    def _email(name: str, conf: ChannelConfig, msg: Message, now: datetime) -> None:
+    def _email(name: str, conf: ChannelConfig, msg: Message, now: datetime, cut: Cutoff) -> None:
         if not msg.target or "@" not in msg.target:
             raise DeliveryError("no e-mail address for this officer; add one to the officer record.", permanent=True)
         password = _secret(conf.password_env, "the SMTP password", name)
@@ -234,10 +315,15 @@ class Channels:
         email["Message-ID"] = f"<{sha256(msg.dedup_key.encode()).hexdigest()[:32]}@watchdesk>"
         timeout = conf.timeout.total_seconds()
         try:
+            # Made unconnected, so the Cutoff watches the socket from the greeting on (a server
+            # dripping its banner is cut at the deadline like any other stall).
             if conf.port == 465:
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(conf.host, conf.port, timeout=timeout, context=_ssl_context(conf))
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(timeout=timeout, context=_ssl_context(conf))
             else:
-                smtp = smtplib.SMTP(conf.host, conf.port, timeout=timeout)
+                smtp = smtplib.SMTP(timeout=timeout)
+            smtp._host = conf.host  # what connect() from __init__ would set: TLS checks the certificate against it
+            cut.watch(lambda: getattr(smtp, "sock", None))
+            smtp.connect(conf.host, conf.port)
             with smtp:
                 smtp.ehlo()
                 if conf.starttls and conf.port != 465:
@@ -246,12 +332,31 @@ class Channels:
                 if conf.username:
                     smtp.login(conf.username, password)
                 smtp.send_message(email)
-        except smtplib.SMTPAuthenticationError as exc:
-            raise DeliveryError(f"{conf.host}:{conf.port} refused the login for '{conf.username}' ({exc.smtp_code}); check username and {conf.password_env or 'password_env'}.", permanent=True) from None
-        except smtplib.SMTPRecipientsRefused:
-            raise DeliveryError(f"{conf.host}:{conf.port} refused the recipient {msg.target}.", permanent=True) from None
-        except smtplib.SMTPResponseException as exc:
-            text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
-            raise DeliveryError(f"{conf.host}:{conf.port} answered {exc.smtp_code} {text[:200]}.", permanent=500 <= exc.smtp_code < 600) from None
-        except (smtplib.SMTPException, ssl.SSLError, socket.timeout, OSError) as exc:
-            raise DeliveryError(f"{conf.host}:{conf.port}: {type(exc).__name__}: {str(exc)[:200]}") from None
+        except (smtplib.SMTPException, ssl.SSLError, OSError) as exc:
+            if cut.expired:
+                raise DeliveryError(f"{conf.host}:{conf.port} did not finish the SMTP conversation within {timeout:.0f} s.") from None
+            raise _email_error(conf, msg, exc) from None
+
+
+def _email_error(conf: ChannelConfig, msg: Message, exc: BaseException) -> DeliveryError:
+    """What an SMTP failure means, as one sentence for the delivery log."""
+    where = f"{conf.host}:{conf.port}"
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return DeliveryError(f"{where} refused the login for '{conf.username}' ({exc.smtp_code}); check username and "
+                             f"{conf.password_env or 'password_env'}.", permanent=True)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return DeliveryError(f"{where} refused the recipient {msg.target}.", permanent=True)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        return DeliveryError(f"{where} answered {exc.smtp_code} {text[:200]}.", permanent=500 <= exc.smtp_code < 600)
+    return DeliveryError(f"{where}: {type(exc).__name__}: {str(exc)[:200]}")
+
+
+def _read_capped(response: httpx.Response, limit: int) -> bytes:
+    """At most `limit` bytes of an answer's body, as they come; the rest is dropped with the connection."""
+    out = bytearray()
+    for chunk in response.iter_raw():
+        out += chunk
+        if len(out) >= limit:
+            break
+    return bytes(out[:limit])

@@ -2,20 +2,23 @@
 
 `enqueue` runs inside the escalation's write transaction, so a page is queued exactly when
 the escalation commits (a duplicate key is ignored: the unique dedup_key makes a second
-engine's attempt harmless). `Outbox.deliver_due` claims due rows with a compare-and-set on
-(status, attempts, claimed_until) inside BEGIN IMMEDIATE, sends outside any transaction,
-then records the outcome with a compare-and-set on the attempt it claimed. A crash between
-send and record leaves the claim to expire and the row is sent again: a duplicate rather
-than a miss. Terminal rows are written already `sent`: every running desk watches them.
-A page whose alert is acknowledged or resolved by the time it comes due (a retry after a
-failed attempt, a slow channel) is not sent: it is marked `cancelled` and the log says so.
+engine's attempt harmless). `Outbox.claim` takes due rows with a compare-and-set on (status,
+attempts, claim) inside BEGIN IMMEDIATE, naming the runner that took them; `send` runs outside
+any transaction under the channel's overall deadline; `record` stores the outcome with a
+compare-and-set on the attempt it claimed. A claim lasts while its runner heartbeats
+(store/runners.py): a crash between send and record leaves a claim that the next engine takes
+over once the heartbeat is stale, and the row is sent again — a duplicate rather than a miss.
+Terminal rows are written already `sent`: every running desk watches them. A page whose alert
+is acknowledged or resolved by the time it comes due (a retry after a failed attempt, a slow
+channel) is not sent: it is marked `cancelled` and the log says so. The sends themselves run
+beside the engine's tick, in `notify/courier.py`.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +32,7 @@ from watchdesk.notify.channels import Channels, DeliveryError, Message
 from watchdesk.notify.messages import Page
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import SYSTEM, append_event
+from watchdesk.store.runners import takeable, takeable_args
 from watchdesk.store.types import to_db_text
 
 log = logging.getLogger("watchdesk.notify")
@@ -170,73 +174,87 @@ def retry_delay(conf: ChannelConfig, attempts: int, retry_after: float | None) -
 
 
 class Outbox:
-    """Delivers due outbox rows; one per engine (it keeps the channels' HTTP connections)."""
+    """Claims, sends and records outbox rows for one runner (an engine); keeps the channels' clients."""
 
-    def __init__(self, rt: Runtime, channels: Channels | None = None, max_workers: int = 8, batch: int = 200) -> None:
+    def __init__(self, rt: Runtime, channels: Channels | None = None, claimer: str = "", batch: int = 200) -> None:
         self.rt = rt
         self.channels = channels or Channels(dict(rt.config.channels))
-        self.max_workers = max_workers
+        self.claimer = claimer
         self.batch = batch
 
     def close(self) -> None:
+        """Cut the sends still out and close the clients."""
         self.channels.close()
 
     def _lease(self, conf: ChannelConfig | None) -> timedelta:
-        # Long enough to finish a send (SMTP: connect, STARTTLS, login, data), short enough that a
-        # crashed engine's claims are picked up by the next one soon.
+        # Only an unnamed claim (no runner) ends with its lease; a named one lasts while its runner
+        # heartbeats. Long enough to finish a send, since every send ends by the channel's timeout.
         timeout = conf.timeout if conf else timedelta(seconds=10)
         return timeout * 3 + timedelta(seconds=30)
 
-    def _claim(self, now: datetime) -> list[Message]:
+    def claim(self, now: datetime, room: Callable[[str], int] | None = None, skip: Collection[int] = ()) -> list[Message]:
+        """Take the due rows no live claim holds: at most `room(channel)` per channel, none of `skip`."""
         stamp = to_db_text(now)
+        free = takeable("notification")
         due_sql = (
-            "SELECT id FROM notification WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
-            "AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY id LIMIT ?"
+            "SELECT id, channel FROM notification WHERE status = 'pending' "
+            f"AND (next_attempt_at IS NULL OR next_attempt_at <= ?) AND {free} ORDER BY id LIMIT ?"
         )
         conn = self.rt.db.raw()
-        try:  # a cheap read first: most ticks have nothing to send and should not take the write lock
-            if conn.execute(due_sql, (stamp, stamp, 1)).fetchone() is None:
-                return []
+        try:  # a read first: most calls have nothing to send (or no room) and should not take the write lock
+            due = conn.execute(due_sql, (stamp, *takeable_args(now), self.batch)).fetchall()
         finally:
             conn.close()
+        left: dict[str, int] = {}
+        wanted = []
+        for nid, channel in due:
+            if nid in skip:
+                continue
+            if channel not in left:
+                left[channel] = room(channel) if room else self.batch
+            if left[channel] > 0:
+                left[channel] -= 1
+                wanted.append(nid)
+        if not wanted:
+            return []
         claimed: list[Message] = []
         with self.rt.db.write() as session:
             c = session.connection()
-            ids = [r[0] for r in c.exec_driver_sql(due_sql, (stamp, stamp, self.batch)).fetchall()]
-            for nid in ids:
+            for nid in wanted:
                 row = c.exec_driver_sql(
                     "SELECT n.id, n.alert_id, n.level, n.round, n.channel, n.target, n.dedup_key, n.subject, n.body, "
                     "n.attempts, a.state FROM notification n LEFT JOIN alert a ON a.id = n.alert_id WHERE n.id = ?",
                     (nid,),
                 ).one()
                 if row[10] in _HANDLED:
-                    self._cancel(session, row, stamp, now)
+                    self._cancel(session, row, now)
                     continue
                 until = to_db_text(now + self._lease(self.rt.config.channels.get(row[4])))
                 won = c.exec_driver_sql(
-                    "UPDATE notification SET attempts = attempts + 1, claimed_until = ? WHERE id = ? AND status = 'pending' "
-                    "AND attempts = ? AND (claimed_until IS NULL OR claimed_until <= ?)",
-                    (until, nid, row[9], stamp),
+                    "UPDATE notification SET attempts = attempts + 1, claimed_until = ?, claimed_by = ? "
+                    f"WHERE id = ? AND status = 'pending' AND attempts = ? AND {free}",
+                    (until, self.claimer, nid, row[9], *takeable_args(now)),
                 ).rowcount
                 if won == 1:
                     claimed.append(Message(*row[:9], attempts=row[9] + 1))
         return claimed
 
     @staticmethod
-    def _cancel(session: Session, row: Any, stamp: str, now: datetime) -> None:
+    def _cancel(session: Session, row: Any, now: datetime) -> None:
         """Mark a due page of an alert someone already handled as not sent, and log it (same transaction)."""
         nid, alert_id, level, round_, channel, target, *_rest, attempts, state = row
         done = session.connection().exec_driver_sql(
-            "UPDATE notification SET status = 'cancelled', claimed_until = NULL, next_attempt_at = NULL, last_error = ? "
-            "WHERE id = ? AND status = 'pending' AND attempts = ? AND (claimed_until IS NULL OR claimed_until <= ?)",
-            (f"not sent: the alert was {state} before this page came due", nid, attempts, stamp),
+            "UPDATE notification SET status = 'cancelled', claimed_until = NULL, claimed_by = '', next_attempt_at = NULL, "
+            f"last_error = ? WHERE id = ? AND status = 'pending' AND attempts = ? AND {takeable('notification')}",
+            (f"not sent: the alert was {state} before this page came due", nid, attempts, *takeable_args(now)),
         ).rowcount
         if done:
             append_event(session, now, SYSTEM, "notification.cancelled", "alert", alert_id,
                          {"notification": nid, "channel": channel, "target": target, "level": level, "round": round_,
                           "attempts": attempts, "state": state})
 
-    def _send(self, msg: Message) -> DeliveryError | None:
+    def send(self, msg: Message) -> DeliveryError | None:
+        """One attempt, ended by the channel's timeout whatever the other side does; None when delivered."""
         try:
             self.channels.send(msg, self.rt.now())
         except DeliveryError as exc:
@@ -246,18 +264,8 @@ class Outbox:
             return DeliveryError(f"internal error in channel '{msg.channel}': {type(exc).__name__}: {exc}")
         return None
 
-    def deliver_due(self) -> DeliveryReport:
-        messages = self._claim(self.rt.now())
-        if not messages:
-            return DeliveryReport()
-        if len(messages) == 1 or self.max_workers <= 1:
-            outcomes = [self._send(m) for m in messages]
-        else:
-            with ThreadPoolExecutor(max_workers=min(self.max_workers, len(messages)), thread_name_prefix="watchdesk-send") as pool:
-                outcomes = list(pool.map(self._send, messages))
-        return self._record(messages, outcomes)
-
-    def _record(self, messages: list[Message], outcomes: list[DeliveryError | None]) -> DeliveryReport:
+    def record(self, messages: list[Message], outcomes: list[DeliveryError | None]) -> DeliveryReport:
+        """Store the outcomes of claimed attempts (compare-and-set on the attempt each claimed)."""
         delivered = retried = failed = 0
         now = self.rt.now()
         stamp = to_db_text(now)
@@ -267,7 +275,8 @@ class Outbox:
                 where = "WHERE id = ? AND status = 'pending' AND attempts = ?"
                 if error is None:
                     done = c.exec_driver_sql(
-                        f"UPDATE notification SET status = 'sent', sent_at = ?, claimed_until = NULL, last_error = '' {where}",
+                        "UPDATE notification SET status = 'sent', sent_at = ?, claimed_until = NULL, claimed_by = '', "
+                        f"last_error = '' {where}",
                         (stamp, msg.id, msg.attempts),
                     ).rowcount
                     delivered += done
@@ -277,7 +286,8 @@ class Outbox:
                 text = clean_line(str(error), max_length=500)  # may quote the remote server: untrusted
                 if error.permanent or msg.attempts >= max_attempts:
                     done = c.exec_driver_sql(
-                        f"UPDATE notification SET status = 'failed', claimed_until = NULL, next_attempt_at = NULL, last_error = ? {where}",
+                        "UPDATE notification SET status = 'failed', claimed_until = NULL, claimed_by = '', "
+                        f"next_attempt_at = NULL, last_error = ? {where}",
                         (text, msg.id, msg.attempts),
                     ).rowcount
                     if done:
@@ -292,7 +302,7 @@ class Outbox:
                     continue
                 delay = retry_delay(conf, msg.attempts, error.retry_after)  # type: ignore[arg-type]
                 done = c.exec_driver_sql(
-                    f"UPDATE notification SET claimed_until = NULL, next_attempt_at = ?, last_error = ? {where}",
+                    f"UPDATE notification SET claimed_until = NULL, claimed_by = '', next_attempt_at = ?, last_error = ? {where}",
                     (to_db_text(now + delay), text, msg.id, msg.attempts),
                 ).rowcount
                 retried += done

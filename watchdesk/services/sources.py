@@ -41,9 +41,11 @@ from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import SYSTEM, append_event
 from watchdesk.store.db import Database
 from watchdesk.store.models import Alert, Source
+from watchdesk.store.runners import live_runners
 from watchdesk.store.types import UTCDateTime, to_db_text
 
 LEASE_MARGIN = timedelta(seconds=30)
+CLAIM_RECHECK = timedelta(seconds=5)
 MAX_BACKOFF = timedelta(hours=6)
 MAX_RETRY_AFTER = timedelta(hours=24)
 
@@ -155,9 +157,13 @@ def _refresh_earliest(rt: Runtime) -> None:
         return
     # One aggregate row through the driver: this runs after every poll, and an ORM query
     # costs several times the SQL it sends.
-    sql = f"SELECT count(next_poll_at), min(next_poll_at) FROM source WHERE key IN ({', '.join('?' * len(keys))})"
+    # A poll claimed by an engine is looked at again within CLAIM_RECHECK, not at its lease's end:
+    # if that engine died, its heartbeat is stale by then and _claim takes the poll over.
+    recheck = to_db_text(rt.now() + CLAIM_RECHECK)
+    sql = ("SELECT count(next_poll_at), min(CASE WHEN claimed_by != '' AND next_poll_at = claimed_until "
+           f"AND next_poll_at > ? THEN ? ELSE next_poll_at END) FROM source WHERE key IN ({', '.join('?' * len(keys))})")
     with rt.db.read() as session:
-        known, earliest = session.connection().exec_driver_sql(sql, tuple(keys)).one()
+        known, earliest = session.connection().exec_driver_sql(sql, (recheck, recheck, *keys)).one()
     # A source without a row or without a time yet is due now.
     sched.earliest = rt.now() if known < len(keys) else UTCDateTime().process_result_value(earliest, None)
 
@@ -428,29 +434,44 @@ class _Stored:
     body_hash: str
 
 
-def _claim(rt: Runtime, sources: list[SourceConfig], force: bool) -> list[tuple[SourceConfig, _Stored]]:
-    """Take the due sources: next_poll_at moves to a lease by compare-and-set; rowcount decides."""
+def _claim(rt: Runtime, sources: list[SourceConfig], force: bool, runner: str = "") -> list[tuple[SourceConfig, _Stored]]:
+    """Take the due sources: next_poll_at moves to a lease by compare-and-set; rowcount decides.
+
+    An engine's claim names its runner (`claimed_by`, with the lease in `claimed_until`) and lasts
+    while that runner heartbeats: a poll left by a dead engine is taken over as soon as its
+    heartbeat is stale, not when the lease runs out. A claim without a runner (a CLI poll) keeps
+    its lease. Once the poll stores its outcome, next_poll_at no longer equals claimed_until and
+    the old claim means nothing."""
     now = rt.now()
     stamp = to_db_text(now)  # stored times are fixed-width UTC text: text order is time order
     claimed = []
-    sql = ("SELECT key, id, next_poll_at, etag, last_modified, body_hash FROM source"
+    sql = ("SELECT key, id, next_poll_at, etag, last_modified, body_hash, claimed_by, claimed_until FROM source"
            f" WHERE key IN ({', '.join('?' * len(sources))})")
     with rt.db.write() as session:
         conn = session.connection()
         rows = {r[0]: r[1:] for r in conn.exec_driver_sql(sql, tuple(s.key for s in sources)).all()}
+        live: set[str] | None = None
         for src in sources:
             if src.key not in rows:
                 continue
-            row_id, next_poll_at, etag, last_modified, body_hash = rows[src.key]
-            if not force and next_poll_at is not None and next_poll_at > stamp:
+            row_id, next_poll_at, etag, last_modified, body_hash, claimed_by, claimed_until = rows[src.key]
+            take_over = False
+            if claimed_by and next_poll_at is not None and next_poll_at == claimed_until:
+                live = live_runners(conn, now) if live is None else live
+                if claimed_by in live and not force:
+                    continue  # a live engine is polling it, however long that takes
+                take_over = claimed_by not in live  # a dead engine's poll: take it over now
+            if not (force or take_over) and next_poll_at is not None and next_poll_at > stamp:
                 continue
             lease = to_db_text(now + src.deadline + LEASE_MARGIN)
             if next_poll_at is None:
                 result = conn.exec_driver_sql(
-                    "UPDATE source SET next_poll_at = ? WHERE id = ? AND next_poll_at IS NULL", (lease, row_id))
+                    "UPDATE source SET next_poll_at = ?, claimed_by = ?, claimed_until = ? WHERE id = ? AND next_poll_at IS NULL",
+                    (lease, runner, lease, row_id))
             else:
                 result = conn.exec_driver_sql(
-                    "UPDATE source SET next_poll_at = ? WHERE id = ? AND next_poll_at = ?", (lease, row_id, next_poll_at))
+                    "UPDATE source SET next_poll_at = ?, claimed_by = ?, claimed_until = ? WHERE id = ? AND next_poll_at = ?",
+                    (lease, runner, lease, row_id, next_poll_at))
             if result.rowcount == 1:
                 claimed.append((src, _Stored(etag, last_modified, body_hash)))
     return claimed
@@ -473,8 +494,9 @@ async def _fetch_and_store(rt: Runtime, claimed: list[tuple[SourceConfig, _Store
         return list(await asyncio.gather(*(one(client, src, row, req) for (src, row), req in zip(claimed, requests))))
 
 
-def poll_due(rt: Runtime, only: str | None = None, force: bool = False) -> list[PollResult]:
+def poll_due(rt: Runtime, only: str | None = None, force: bool = False, runner: str = "") -> list[PollResult]:
     """Poll every source that is due (or `only` that one; `force` ignores the schedule).
+    An engine passes its `runner` id: its claims then last while it heartbeats.
 
     Synchronous: the concurrent fetches run inside with asyncio. Returns at once, without
     database or network, when the in-process schedule says nothing is due.
@@ -496,7 +518,7 @@ def poll_due(rt: Runtime, only: str | None = None, force: bool = False) -> list[
         wanted = [src]
     else:
         wanted = _pollable(rt)
-    claimed = _claim(rt, wanted, force or only is not None)
+    claimed = _claim(rt, wanted, force or only is not None, runner)
     results: list[PollResult] = []
     if claimed:
         requests = [

@@ -344,6 +344,15 @@ ALTER TABLE handover ADD COLUMN accepted_early BOOLEAN NOT NULL DEFAULT 0;
 UPDATE handover SET accepted_by_id = incoming_id WHERE accepted_at IS NOT NULL;
 """,
     ),
+    Migration(
+        11,
+        "claims name their runner: a page or a poll held by a dead engine is taken over when its heartbeat stops",
+        """
+ALTER TABLE notification ADD COLUMN claimed_by VARCHAR NOT NULL DEFAULT '';
+ALTER TABLE source ADD COLUMN claimed_by VARCHAR NOT NULL DEFAULT '';
+ALTER TABLE source ADD COLUMN claimed_until VARCHAR(26);
+""",
+    ),
 )
 
 # Tables whose rows no screen shows: no change-mark triggers (tests/store/test_change_mark.py

@@ -120,6 +120,8 @@ class Source(SQLModel, table=True):
     health_alert_id: int | None = None
     created_at: datetime | None = _ts()  # baseline for staleness before the first new item
     warning: str = ""  # last problem that did not stop the items coming in ("wrong charset …")
+    claimed_by: str = ""  # the runner polling it now (see store/runners.py); '' when none or not an engine
+    claimed_until: datetime | None = _ts()  # the lease that claim wrote into next_poll_at
 
 
 class Alert(SQLModel, table=True):
@@ -189,6 +191,7 @@ class Notification(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime | None = _ts()
     claimed_until: datetime | None = _ts()
+    claimed_by: str = ""  # the runner sending it now; its claim lasts while that runner heartbeats
     last_error: str = ""
     created_at: datetime | None = _ts(nullable=False)
     sent_at: datetime | None = _ts()
