@@ -85,6 +85,7 @@ class Engine:
         self._poll_thread: threading.Thread | None = None
         self._poll_outcome: dict[str, object] = {}
         self._pulse: threading.Thread | None = None
+        self._beaten = 0.0  # monotonic time of the last heartbeat
         self._quit = threading.Event()  # ends the pulse
         self.nudged = threading.Event()  # set when a poll brought new alerts: `serve` ticks at once
         # A one-shot `watchdesk tick` waits for its poll and its sends; a running engine waits for
@@ -146,11 +147,14 @@ class Engine:
     def heartbeat(self) -> None:
         with self.rt.db.write() as session:  # runner: no change-mark trigger, so desks do not reload every tick
             runners.heartbeat(session, self.runner_id, self.kind, self._started, self.rt.now())
+        self._beaten = time.monotonic()
 
     def _beat(self) -> None:
-        """Heartbeat every HEARTBEAT_EVERY s while the engine lives, whatever its tick is doing:
+        """Heartbeat at least every HEARTBEAT_EVERY s while the engine lives, whatever its tick is doing:
         the claims it holds (sends, polls) last exactly as long as this goes on."""
-        while not self._quit.wait(runners.HEARTBEAT_EVERY):
+        while not self._quit.wait(runners.HEARTBEAT_EVERY / 2):
+            if time.monotonic() - self._beaten < runners.HEARTBEAT_EVERY:
+                continue  # a tick beat recently
             try:
                 self.heartbeat()
             except Exception:  # noqa: BLE001 - a locked database: the next beat tries again
