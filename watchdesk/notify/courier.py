@@ -106,6 +106,8 @@ class Courier:
     def _send(self, msg: Message) -> None:
         outcome = self.outbox.send(msg)
         try:
+            if outcome is not None and self._stopping:
+                return  # cut by stop(): not the channel's failure; the claim passes to the next engine as it is
             self._add(self.outbox.record([msg], [outcome]))
         except Exception:  # noqa: BLE001 - kept and recorded at the next dispatch; the claim stays ours meanwhile
             log.exception("delivery: could not record the outcome of notification %s; trying again", msg.id)
