@@ -28,7 +28,7 @@ from watchdesk.services.errors import InvalidInput, ServiceError
 @pass_state
 def serve_cmd(state: State, interval: timedelta | None, verbose: bool) -> None:
     """Run the engine headless: poll sources, escalate, deliver; logs to stderr. Stop with Ctrl-C or SIGTERM."""
-    from watchdesk.engine import serve
+    from watchdesk.engine import CLOSE_WAIT, serve
 
     logging.basicConfig(stream=sys.stderr, level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -36,7 +36,9 @@ def serve_cmd(state: State, interval: timedelta | None, verbose: bool) -> None:
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: Any) -> None:
-        logging.getLogger("watchdesk.engine").info("%s received: finishing the current tick, then stopping", signal.Signals(signum).name)
+        logging.getLogger("watchdesk.engine").info(
+            "%s received: stopping (sends still out get %.0f s, then the next engine sends them again)",
+            signal.Signals(signum).name, CLOSE_WAIT)
         stop.set()
 
     signal.signal(signal.SIGTERM, on_signal)

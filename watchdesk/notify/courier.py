@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter
 
 from watchdesk.notify.channels import DeliveryError, Message
@@ -25,6 +26,7 @@ log = logging.getLogger("watchdesk.notify")
 CHANNEL_SENDS = 4
 """Sends at once per channel: a hanging receiver holds at most this many threads, the others none."""
 IDLE_WAIT = 1.0  # seconds between looks when nobody wakes the courier
+DRAIN_LIMIT = 30.0  # seconds a one-shot tick keeps starting sends
 
 
 class Courier:
@@ -72,11 +74,15 @@ class Courier:
             return len(self._out)
 
     # -- a one-shot tick's side ---------------------------------------------------------------
-    def deliver_now(self) -> DeliveryReport:
-        """Try every row due now once (channel caps still apply) and wait for those sends."""
+    def deliver_now(self, limit: float = DRAIN_LIMIT) -> DeliveryReport:
+        """Try every row due now once (channel caps still apply) and wait for those sends.
+
+        After `limit` seconds no new send starts (a hanging channel with a long queue would
+        otherwise hold a cron tick for minutes); what is left waits for the next tick."""
         tried: set[int] = set()
+        until = time.monotonic() + limit  # scheduling only
         while True:
-            started = self.dispatch(skip=tried)
+            started = self.dispatch(skip=tried) if time.monotonic() < until else []
             tried.update(started)
             with self._cond:
                 if not started and not self._out:
