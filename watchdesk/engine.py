@@ -38,6 +38,7 @@ from watchdesk.store.types import UTCDateTime, to_db_text
 log = logging.getLogger("watchdesk.engine")
 
 CLOSE_WAIT = 2.0  # seconds close() gives a running tick and the sends still out before abandoning them
+STOP_SLICE = 0.1  # seconds: how soon serve's sleep sees `stop`
 
 CHECKS: list[Callable[[Runtime], object]] = [
     # Periodic checks run every tick, each `(rt) -> object` (e.g. the ids of alerts it raised),
@@ -273,6 +274,8 @@ class Engine:
         if not got:
             log.warning("engine %s: a tick is still running; closing without it", self.kind)
         self._quit.set()
+        if self._pulse is not None:
+            self._pulse.join(1.0)  # so no late beat brings the row back after it is forgotten
         self.courier.stop(CLOSE_WAIT)
         self.outbox.close()
         if self.damage.found:
@@ -329,9 +332,6 @@ def serve(rt: Runtime, stop: threading.Event, interval: timedelta | None = None)
         engine.close()
         log.info("stopped after %s ticks", ticks)
     return ticks
-
-
-STOP_SLICE = 0.1
 
 
 def _sleep(seconds: float, stop: threading.Event, nudged: threading.Event) -> None:

@@ -243,3 +243,28 @@ def test_sigterm_stops_serve_within_5_s_while_a_channel_hangs(tmp_path: Path) ->
         assert conn.execute("SELECT count(*) FROM runner").fetchone() == (0,)  # its claim is nobody's now
         conn.close()
         rt.db.dispose()
+
+
+def test_a_long_queue_on_a_hanging_channel_does_not_hide_other_pages(webhook: WebhookServer, tmp_path: Path) -> None:
+    """250 critical pages wait on a receiver that never answers (more than one claim batch); a high alert
+    queued after them still reaches the healthy webhook at once."""
+    from watchdesk.services.alert_factory import raise_alert
+
+    with HostileServer(hang()) as server:
+        clock = FakeClock()
+        rt = _open(tmp_path / "queue.db", _config(webhook.url, _webhook(server.url())), clock)
+        with rt.db.write() as session:
+            for i in range(250):
+                raise_alert(session, clock.now(), source_key="manual", dedup_key=f"flood:{i}", title=f"Critical {i}",
+                            severity="critical")  # type: ignore[arg-type]
+        high = new_alert(rt, title="High after the flood", severity="high")
+        engine = Engine(rt, kind="serve")
+        try:
+            report = engine.tick()
+            assert report.queued == 251, report
+            got = _arrivals(webhook, 1, within=10)
+            assert [(p.body["alert_id"], p.body["level"]) for p in got] == [(high, 1)]
+            assert server.connections <= 4  # the hanging channel's cap
+        finally:
+            engine.close()
+            rt.db.dispose()

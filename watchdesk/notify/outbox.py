@@ -196,20 +196,25 @@ class Outbox:
         """Take the due rows no live claim holds: at most `room(channel)` per channel, none of `skip`."""
         stamp = to_db_text(now)
         free = takeable("notification")
+        # Channels without room and rows to skip are left out in SQL: a long queue on a hanging
+        # channel must not fill the batch and hide the other channels' rows behind it.
+        full = [name for name in self.rt.config.channels if room is not None and room(name) <= 0]
+        skipped = list(skip)
         due_sql = (
             "SELECT id, channel FROM notification WHERE status = 'pending' "
-            f"AND (next_attempt_at IS NULL OR next_attempt_at <= ?) AND {free} ORDER BY id LIMIT ?"
+            f"AND (next_attempt_at IS NULL OR next_attempt_at <= ?) AND {free}"
+            + (f" AND channel NOT IN ({', '.join('?' * len(full))})" if full else "")
+            + (f" AND id NOT IN ({', '.join('?' * len(skipped))})" if skipped else "")
+            + " ORDER BY id LIMIT ?"
         )
         conn = self.rt.db.raw()
         try:  # a read first: most calls have nothing to send (or no room) and should not take the write lock
-            due = conn.execute(due_sql, (stamp, *takeable_args(now), self.batch)).fetchall()
+            due = conn.execute(due_sql, (stamp, *takeable_args(now), *full, *skipped, self.batch)).fetchall()
         finally:
             conn.close()
         left: dict[str, int] = {}
         wanted = []
         for nid, channel in due:
-            if nid in skip:
-                continue
             if channel not in left:
                 left[channel] = room(channel) if room else self.batch
             if left[channel] > 0:
