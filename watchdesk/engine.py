@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from watchdesk.notify.courier import Courier
 from watchdesk.notify.outbox import Outbox
@@ -87,6 +88,8 @@ class Engine:
         self._poll_outcome: dict[str, object] = {}
         self._pulse: threading.Thread | None = None
         self._beaten = 0.0  # monotonic time of the last heartbeat
+        self._watch_conn: Any = None  # serve's loop: deadlines and data_version
+        self._seen_version: int | None = None
         self._quit = threading.Event()  # ends the pulse
         self.nudged = threading.Event()  # set when a poll brought new alerts: `serve` ticks at once
         # A one-shot `watchdesk tick` waits for its poll and its sends; a running engine waits for
@@ -241,21 +244,36 @@ class Engine:
                 )
             return report
 
+    # -- scheduling (serve's loop; one thread) -----------------------------------------------
+    def _watch(self) -> Any:
+        if self._watch_conn is None:
+            self._watch_conn = self.rt.db.raw()
+        return self._watch_conn
+
     def next_deadline_in(self) -> float | None:
         """Seconds until the earliest escalation deadline still ahead (None when none is ahead)."""
         now = self.rt.now()
-        conn = self.rt.db.raw()
-        try:
-            row = conn.execute(
-                "SELECT min(next_escalation_at) FROM alert WHERE state IN ('new', 'acknowledged') AND next_escalation_at > ?",
-                (to_db_text(now),),
-            ).fetchone()
-        finally:
-            conn.close()
+        row = self._watch().execute(
+            "SELECT min(next_escalation_at) FROM alert WHERE state IN ('new', 'acknowledged') AND next_escalation_at > ?",
+            (to_db_text(now),),
+        ).fetchone()
         if row is None or row[0] is None:
             return None
         due = UTCDateTime().process_result_value(row[0], None)
         return (due - now).total_seconds() if due else None
+
+    def due_now(self) -> bool:
+        """True when, since the last look, a commit made an alert due now (one typed in, or posted
+        by another process). Cheap: PRAGMA data_version first, the indexed query only after a commit."""
+        conn = self._watch()
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        if version == self._seen_version:
+            return False
+        self._seen_version = version
+        return conn.execute(
+            "SELECT 1 FROM alert WHERE state IN ('new', 'acknowledged') AND next_escalation_at <= ? LIMIT 1",
+            (to_db_text(self.rt.now()),),
+        ).fetchone() is not None
 
     def close(self) -> None:
         """Forget this engine's heartbeat (a desk then knows `serve` stopped; claims it still holds
@@ -278,6 +296,8 @@ class Engine:
             self._pulse.join(1.0)  # so no late beat brings the row back after it is forgotten
         self.courier.stop(CLOSE_WAIT)
         self.outbox.close()
+        if self._watch_conn is not None:
+            self._watch_conn.close()
         if self.damage.found:
             return  # nothing more is written to a damaged file
         try:
@@ -310,7 +330,8 @@ def serve(rt: Runtime, stop: threading.Event, interval: timedelta | None = None)
 
     Between ticks it sleeps until the next tick or the earliest escalation deadline, whichever
     comes first, so a page goes out at its deadline rather than up to a tick later; a poll that
-    brought new alerts wakes it at once. `stop` is seen within STOP_SLICE seconds."""
+    brought new alerts, or an alert due at once written by another process, wakes it within
+    STOP_SLICE. `stop` is seen within STOP_SLICE seconds."""
     step = (interval or rt.config.engine.tick_interval).total_seconds()
     engine = Engine(rt, kind="serve")
     log.info("serving %s every %.1f s (runner %s)", rt.db.path, step, engine.runner_id)
@@ -321,23 +342,33 @@ def serve(rt: Runtime, stop: threading.Event, interval: timedelta | None = None)
             engine.tick()
             ticks += 1
             wait = step - (time.monotonic() - began)
+            check: Callable[[], bool] | None = None
             try:
                 ahead = engine.next_deadline_in()
+                if ahead is not None:
+                    wait = min(wait, ahead)
+                # Wake early for what becomes due while asleep, unless something is due already
+                # (the tick could not move it: then keep the rhythm rather than spin).
+                check = None if engine.due_now() else engine.due_now
             except Exception:  # noqa: BLE001 - a locked database: keep the plain rhythm
-                ahead = None
-            if ahead is not None:
-                wait = min(wait, ahead)
-            _sleep(max(0.0, wait), stop, engine.nudged)
+                log.debug("engine serve: scheduling read failed", exc_info=True)
+            _sleep(max(0.0, wait), stop, engine.nudged, check)
     finally:
         engine.close()
         log.info("stopped after %s ticks", ticks)
     return ticks
 
 
-def _sleep(seconds: float, stop: threading.Event, nudged: threading.Event) -> None:
-    """Wait `seconds`, ending early when `nudged` is set; `stop` is seen within STOP_SLICE."""
+def _sleep(seconds: float, stop: threading.Event, nudged: threading.Event, due: Callable[[], bool] | None) -> None:
+    """Wait `seconds`, ending early when `nudged` is set or `due()` says so; `stop` and `due` are
+    looked at every STOP_SLICE."""
     until = time.monotonic() + seconds
     while not stop.is_set():
         left = until - time.monotonic()
         if left <= 0 or nudged.wait(min(left, STOP_SLICE)):
             return
+        try:
+            if due is not None and due():
+                return
+        except Exception:  # noqa: BLE001 - a locked database: sleep on
+            due = None

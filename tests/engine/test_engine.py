@@ -231,3 +231,21 @@ def test_a_dripping_source_does_not_hold_back_escalation(clock: FakeClock, webho
         engine._poll_thread.join(15)  # type: ignore[union-attr]
         engine.close()
         slow_rt.db.dispose()
+
+
+def test_serve_sees_an_alert_due_at_once_written_by_another_writer(desk: Desk, rt: Runtime, db_path: Path) -> None:
+    """`serve` sleeps until the next tick or deadline, but an alert typed in elsewhere (due at once) wakes it:
+    due_now() answers after such a commit, and stays quiet when nothing was committed or nothing is due."""
+    from watchdesk.services.runtime import open_runtime as reopen
+
+    engine = Engine(rt, kind="serve")
+    engine.tick()
+    assert engine.due_now() is False  # nothing due after the tick
+    other = reopen(rt.config, db_path=str(db_path), clock=desk.clock)  # another writer, its own connections
+    new_alert(other, title="Typed in at the other desk")
+    assert engine.due_now() is True
+    assert engine.due_now() is False  # no commit since the last look
+    engine.tick()
+    assert engine.due_now() is False  # paged: its next step is ahead
+    engine.close()
+    other.db.dispose()

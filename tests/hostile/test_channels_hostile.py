@@ -149,11 +149,11 @@ def test_other_alerts_are_paged_on_time_while_one_channel_misbehaves(kind: str, 
         engine.close()
         assert time.monotonic() - began < 5, f"{kind}: closing took {time.monotonic() - began:.1f} s"
         # Nothing lost: every critical's page is sent, or waiting for a retry, or free for the next engine.
-        live = live_runners(rt.db.raw(), clock.now())
         for alert in criticals:
             rows = [d for d in delivery_log(rt, alert) if d.channel == "bad"]
             assert rows and all(r.status in ("pending", "sent") for r in rows), (kind, rows)
         conn = rt.db.raw()
+        live = live_runners(conn, clock.now())
         held = conn.execute("SELECT claimed_by FROM notification WHERE status = 'pending' AND claimed_by != ''").fetchall()
         conn.close()
         assert not [c for (c,) in held if c in live], f"{kind}: a closed engine still holds claims"
