@@ -336,6 +336,7 @@ def serve(rt: Runtime, stop: threading.Event, interval: timedelta | None = None)
     engine = Engine(rt, kind="serve")
     log.info("serving %s every %.1f s (runner %s)", rt.db.path, step, engine.runner_id)
     ticks = 0
+    again = False  # the last tick was an immediate second one
     try:
         while not stop.is_set():
             began = time.monotonic()  # scheduling only; domain time comes from rt.clock
@@ -347,9 +348,12 @@ def serve(rt: Runtime, stop: threading.Event, interval: timedelta | None = None)
                 ahead = engine.next_deadline_in()
                 if ahead is not None:
                     wait = min(wait, ahead)
-                # Wake early for what becomes due while asleep, unless something is due already
-                # (the tick could not move it: then keep the rhythm rather than spin).
-                check = None if engine.due_now() else engine.due_now
+                if engine.due_now():
+                    # Due already: typed in during the tick (tick again at once), or a step the tick
+                    # could not move (then keep the rhythm rather than spin).
+                    wait, again = (0.0, True) if not again else (wait, False)
+                else:
+                    again, check = False, engine.due_now  # wake early for what becomes due while asleep
             except Exception:  # noqa: BLE001 - a locked database: keep the plain rhythm
                 log.debug("engine serve: scheduling read failed", exc_info=True)
             _sleep(max(0.0, wait), stop, engine.nudged, check)
