@@ -279,8 +279,13 @@ class Engine:
         """Forget this engine's heartbeat (a desk then knows `serve` stopped; claims it still holds
         are free for the next engine) and close connections.
 
-        Waits up to CLOSE_WAIT for a tick running in another thread and for the sends still out;
-        ticks after it do nothing. Sends that do not finish in time are cut and logged."""
+        Waits up to CLOSE_WAIT in all for a tick running in another thread and for the sends still
+        out; ticks after it do nothing. Sends that do not finish in time are cut and logged."""
+        until = time.monotonic() + CLOSE_WAIT  # one budget for the tick, the pulse and the sends
+
+        def left() -> float:
+            return max(0.0, until - time.monotonic())
+
         got = self._lock.acquire(timeout=CLOSE_WAIT)
         try:
             if self._closed:
@@ -293,8 +298,8 @@ class Engine:
             log.warning("engine %s: a tick is still running; closing without it", self.kind)
         self._quit.set()
         if self._pulse is not None:
-            self._pulse.join(1.0)  # so no late beat brings the row back after it is forgotten
-        self.courier.stop(CLOSE_WAIT)
+            self._pulse.join(min(0.5, left()))  # so no late beat brings the row back after it is forgotten
+        self.courier.stop(left())
         self.outbox.close()
         if self._watch_conn is not None:
             self._watch_conn.close()
