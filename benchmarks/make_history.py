@@ -102,6 +102,15 @@ class Roster:
         return self.shifts[self.ids[level][max(i, 0)]]
 
 
+
+def _insert(conn: sqlite3.Connection, table: str, rows: list[tuple]) -> None:
+    """Insert rows given in the table's first columns, by name: columns that later migrations
+    append (each with a default) take their defaults, so the history needs no edit for them."""
+    if not rows:
+        return
+    names = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")][: len(rows[0])]
+    conn.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", rows)
+
 def build(path: Path, n_alerts: int, n_events: int, end_at: datetime, seed: int) -> dict[str, int]:
     rng = random.Random(seed)
     config = Config()
@@ -130,7 +139,7 @@ def build(path: Path, n_alerts: int, n_events: int, end_at: datetime, seed: int)
         handles[i] = handle
         sys_events.append((start - 30 * DAY, i, "system", "officer.added", "officer", handle,
                            {"handle": handle, "full_name": name, "role": role}))
-    conn.executemany("INSERT INTO officer VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+    _insert(conn, "officer", rows)
     counts["officers"] = len(rows)
 
     # -- watch periods ----------------------------------------------------------------------
@@ -142,7 +151,7 @@ def build(path: Path, n_alerts: int, n_events: int, end_at: datetime, seed: int)
         periods.append((len(periods) + 1, f"history-{local_day}", "5644/BTTTT-CATTT", ts(t), ts(min(t + 7 * DAY, end + DAY)), "one week of the history"))
         week_starts.append(t)
         t += 7 * DAY
-    conn.executemany("INSERT INTO watch_period VALUES (?,?,?,?,?,?)", periods)
+    _insert(conn, "watch_period", periods)
     counts["watch periods"] = len(periods)
 
     # -- shifts -----------------------------------------------------------------------------
@@ -156,7 +165,7 @@ def build(path: Path, n_alerts: int, n_events: int, end_at: datetime, seed: int)
         if checked is not None:
             sys_events.append((checked, 0, handles[oid], "shift.checked_in", "shift", str(sid),
                                {"level": level, "starts_at": dt(s).isoformat(), "late_by_s": round(checked - s, 3)}))
-    conn.executemany("INSERT INTO shift VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    _insert(conn, "shift", rows)
     counts["shifts"] = len(rows)
 
     # -- sources ----------------------------------------------------------------------------
@@ -170,7 +179,7 @@ def build(path: Path, n_alerts: int, n_events: int, end_at: datetime, seed: int)
             ts(end - 300) if failing else None, ts(end - 3 * HOUR) if failing else None, 9 if failing else 0,
             None, ts(start - DAY), "",
         ))
-    conn.executemany("INSERT INTO source VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    _insert(conn, "source", rows)
     counts["sources"] = len(rows)
 
     # -- alerts: plan each one's life -------------------------------------------------------
@@ -344,11 +353,11 @@ def build(path: Path, n_alerts: int, n_events: int, end_at: datetime, seed: int)
             sys_events.append((at, 3, "system", "source.ok", "source", "khonggianmang", {"after_failures": 1, "items": 0}))
 
     # -- write the rows ---------------------------------------------------------------------
-    conn.executemany(f"INSERT INTO alert VALUES ({','.join('?' * 34)})", alert_rows)
-    conn.executemany("INSERT INTO alert_cve VALUES (?,?)", cve_rows)
-    conn.executemany(f"INSERT INTO notification VALUES ({','.join('?' * 16)})", notif_rows)
-    conn.executemany(f"INSERT INTO call_task VALUES ({','.join('?' * 11)})", call_rows)
-    conn.executemany(f"INSERT INTO handover VALUES ({','.join('?' * 16)})", handover_rows)
+    _insert(conn, "alert", alert_rows)
+    _insert(conn, "alert_cve", cve_rows)
+    _insert(conn, "notification", notif_rows)
+    _insert(conn, "call_task", call_rows)
+    _insert(conn, "handover", handover_rows)
     counts.update(alerts=len(alert_rows), cves=len(cve_rows), notifications=len(notif_rows), calls=len(call_rows),
                   handovers=len(handover_rows))
 

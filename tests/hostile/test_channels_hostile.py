@@ -85,8 +85,13 @@ class PeakRss:
         while not self._stop.wait(0.02):
             self.peak = max(self.peak, self._proc.memory_info().rss)
 
+    @property
+    def growth(self) -> int:
+        """How much the process grew while measured: the suite before it already holds ~200 MB."""
+        return self.peak - self.start
+
     def __enter__(self) -> "PeakRss":
-        self.peak = self._proc.memory_info().rss
+        self.start = self.peak = self._proc.memory_info().rss
         self._thread.start()
         return self
 
@@ -144,7 +149,8 @@ def test_other_alerts_are_paged_on_time_while_one_channel_misbehaves(kind: str, 
                 assert not report.errors, report.errors
             if server is not None:
                 assert server.arrived.wait(10), f"{kind}: the hostile channel was never tried"
-        assert rss.peak < 200 * MB, f"{kind}: the engine peaked at {rss.peak / MB:.0f} MB"
+        # Eight pages to a 100 MB answer grew the old engine by over 1 GB; a capped read grows it by little.
+        assert rss.growth < 100 * MB, f"{kind}: the engine grew by {rss.growth / MB:.0f} MB"
         began = time.monotonic()
         engine.close()
         assert time.monotonic() - began < 5, f"{kind}: closing took {time.monotonic() - began:.1f} s"
@@ -201,7 +207,7 @@ def test_a_100_mb_error_answer_is_not_read(webhook: WebhookServer, tmp_path: Pat
         assert (row.status, row.last_error) == ("pending", f"http://127.0.0.1:{server.port} answered HTTP 503 Whatever.")
         time.sleep(0.2)  # let the server notice the closed connection
         assert server.sent < 20 * MB, f"the server pushed {server.sent / MB:.0f} MB before we hung up"
-        assert rss.peak < 200 * MB
+        assert rss.growth < 100 * MB, f"the engine grew by {rss.growth / MB:.0f} MB"
         rt.db.dispose()
 
 
