@@ -130,7 +130,8 @@ def build(path: Path, n_alerts: int, n_events: int, end_at: datetime, seed: int)
         handles[i] = handle
         sys_events.append((start - 30 * DAY, i, "system", "officer.added", "officer", handle,
                            {"handle": handle, "full_name": name, "role": role}))
-    conn.executemany("INSERT INTO officer VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+    conn.executemany("INSERT INTO officer (id, handle, full_name, role, phone, email, chat_ids, pin_hash, active, created_at)"
+                     " VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
     counts["officers"] = len(rows)
 
     # -- watch periods ----------------------------------------------------------------------

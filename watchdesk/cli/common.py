@@ -175,7 +175,10 @@ def emit_json(value: Any) -> None:
 
 def table(rows: Iterable[Iterable[Any]], headers: Iterable[str]) -> str:
     """A plain aligned text table (no markup: cells may hold untrusted text, already cleaned)."""
-    rows = [[("" if c is None else str(c)) for c in r] for r in rows]
+    from watchdesk.core.text import terminal_safe
+
+    # Filtered before measuring, so a cell's controls do not widen its column.
+    rows = [[("" if c is None else terminal_safe(str(c), newlines=True)) for c in r] for r in rows]
     headers = list(headers)
     widths = [len(h) for h in headers]
     for r in rows:
