@@ -55,7 +55,7 @@ class SignInScreen(ModalScreen[Actor | None]):
         self.officers = message.officers
         if message.demo:
             note = self.query_one("#signin-demo", Label)
-            note.update(Text(_("Demo desk: officers here have no PIN. On a real desk leads and supervisors sign in with theirs.")))
+            note.update(Text(_("Demo desk: its officers have no PIN; a real desk asks for one.")))
             note.remove_class("-hidden")
         options = self.query_one("#officers", OptionList)
         options.clear_options()
