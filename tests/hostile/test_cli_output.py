@@ -95,6 +95,11 @@ def test_text_output_carries_the_words_but_no_terminal_orders(hostile_db: dict[s
         "log tail": run(db_path, "log", "tail", "-n", "50"),
         "report acks": run(db_path, "report", "acks", "--period", "tet-2026"),
     }
+    for fmt in ("csv", "ics"):
+        exported = CliRunner().invoke(cli, ["--db", str(db_path), "roster", "export", "--period", "tet-2026", "--format", fmt])
+        assert exported.exit_code == 0, exported.output
+        assert_no_orders(exported.stdout_bytes.decode("utf-8").replace("\r\n", "\n"))
+        assert fmt == "csv" or b"\r\n" in exported.stdout_bytes  # iCalendar's own line ends stay
     for command, output in outputs.items():
         assert_no_orders(output, inert_payload=command in ("log tail", "report acks"))
         assert "Ivanti" in output, f"{command} lost the words: {output!r}"

@@ -222,7 +222,11 @@ def roster_export(state: State, period_name: str, start: datetime | None, end: d
     else:
         data = roster_io.export_ics(state.runtime, lo, hi, officer, name=f"watchdesk {name}".strip() if not officer else "")
     if output is None:
-        sys.stdout.buffer.write(data)
+        # The file's CRLF line ends stay (iCalendar needs them); each line goes through the output filter.
+        from watchdesk.core.text import terminal_safe
+
+        lines = data.decode("utf-8").split("\r\n")
+        sys.stdout.buffer.write("\r\n".join(terminal_safe(line, newlines=True) for line in lines).encode("utf-8"))
         sys.stdout.flush()
     else:
         output.write_bytes(data)
