@@ -344,43 +344,59 @@ def sign_in(rt: Runtime, handle: str, pin: str | None, *, os_user: str = "", fir
 def _check_pin(rt: Runtime, officer_id: int, pin: str | None, where: str) -> str:
     """'pin' when `pin` is right and the officer is not backing off; else PermissionDenied.
 
-    Checked inside one write transaction, so concurrent tries (other processes, the desk) are
-    counted one after another and nobody gets a free guess while another is being checked."""
+    The slow argon2 check holds no database lock. A try that would earn a back-off if wrong is
+    counted, with its back-off, in a short write transaction before the check (a right PIN then
+    clears it): tries from other processes or the desk meanwhile meet the back-off, so running
+    guesses side by side gains nothing beyond the two free ones."""
     now = rt.now()
     refusal = ""
     with rt.db.write() as session:
         row = session.get(Officer, officer_id)
         assert row is not None
-        base = {"handle": row.handle, "where": clean_line(where, max_length=120)}
-        locked = row.pin_locked_until is not None and row.pin_locked_until > now
-        if locked:
-            refusal = _locked_sentence(row.handle, row.pin_failures, row.pin_locked_until, now)  # type: ignore[arg-type]
+        handle, pin_hash, before = row.handle, row.pin_hash, row.pin_failures
+        base = {"handle": handle, "where": clean_line(where, max_length=120)}
+        if row.pin_locked_until is not None and row.pin_locked_until > now:
+            refusal = _locked_sentence(handle, row.pin_failures, row.pin_locked_until, now)
             if pin:  # a try while locked is not checked, but it is recorded
                 append_event(session, now, SYSTEM_ACTOR.handle, "officer.pin_failed", "officer", row.id,
                              {**base, "failures": row.pin_failures, "locked": True})
         elif not pin:
-            refusal = f"officer '{row.handle}' has a PIN; give it (or set $WATCHDESK_PIN)."
-        elif _verified(row.pin_hash, pin):
-            if row.pin_failures or row.pin_locked_until is not None:
-                append_event(session, now, SYSTEM_ACTOR.handle, "officer.pin_accepted", "officer", row.id,
-                             {**base, "after_failures": row.pin_failures})
-                row.pin_failures, row.pin_locked_until = 0, None
-                session.add(row)
-        else:
+            refusal = f"officer '{handle}' has a PIN; give it (or set $WATCHDESK_PIN)."
+        reserved = not refusal and before >= FREE_FAILURES
+        if reserved:
             row.pin_failures += 1
-            append_event(session, now, SYSTEM_ACTOR.handle, "officer.pin_failed", "officer", row.id,
-                         {**base, "failures": row.pin_failures, "locked": False})
-            wait = backoff_seconds(row.pin_failures)
-            refusal = f"wrong PIN for '{row.handle}'."
-            if wait:
-                row.pin_locked_until = now + timedelta(seconds=wait)
-                append_event(session, now, SYSTEM_ACTOR.handle, "officer.pin_backoff", "officer", row.id,
-                             {"handle": row.handle, "failures": row.pin_failures, "seconds": wait})
-                refusal = f"wrong PIN for '{row.handle}'; " + _locked_sentence(row.handle, row.pin_failures, row.pin_locked_until, now)
+            row.pin_locked_until = now + timedelta(seconds=backoff_seconds(row.pin_failures))
             session.add(row)
     if refusal:
         raise PermissionDenied(refusal)
-    return "pin"
+    right = _verified(pin_hash, pin)  # type: ignore[arg-type]
+    if right and not before and not reserved:
+        return "pin"  # the usual case: nothing to count, nothing written
+    with rt.db.write() as session:
+        row = session.get(Officer, officer_id)
+        assert row is not None
+        if right:
+            append_event(session, now, SYSTEM_ACTOR.handle, "officer.pin_accepted", "officer", row.id,
+                         {**base, "after_failures": row.pin_failures - int(reserved)})
+            row.pin_failures, row.pin_locked_until = 0, None
+        else:
+            failures = before + 1 if reserved else row.pin_failures + 1
+            if not reserved:
+                row.pin_failures = failures
+            append_event(session, now, SYSTEM_ACTOR.handle, "officer.pin_failed", "officer", row.id,
+                         {**base, "failures": failures, "locked": False})
+            wait = backoff_seconds(failures)
+            if wait:
+                if not reserved:
+                    row.pin_locked_until = now + timedelta(seconds=wait)
+                append_event(session, now, SYSTEM_ACTOR.handle, "officer.pin_backoff", "officer", row.id,
+                             {"handle": handle, "failures": failures, "seconds": wait})
+        session.add(row)
+    if right:
+        return "pin"
+    if not wait:
+        raise PermissionDenied(f"wrong PIN for '{handle}'.")
+    raise PermissionDenied(f"wrong PIN for '{handle}'; " + _locked_sentence(handle, failures, now + timedelta(seconds=wait), now))
 
 
 def _verified(pin_hash: str, pin: str) -> bool:
