@@ -206,6 +206,25 @@ def test_the_back_off_holds_across_processes(rt: Runtime, staff: dict[str, Actor
     assert audit.verify(rt.db).ok
 
 
+def test_guessing_side_by_side_gains_nothing(rt: Runtime, staff: dict[str, Actor], clock: FakeClock, db_path: Path) -> None:
+    """Six processes guess at the same moment: two tries are free, the third sets the back-off,
+    and the other three meet it, whatever the order."""
+    rt.db.dispose()
+    barrier, results = SPAWN.Barrier(6), SPAWN.Queue()
+    procs = [SPAWN.Process(target=identity_workers.try_pins, args=(str(db_path), clock.now().isoformat(), "lan", [f"{n:06d}"], results, barrier))
+             for n in range(6)]
+    for proc in procs:
+        proc.start()
+    outcomes = sorted(results.get(timeout=120) for _ in procs)
+    for proc in procs:
+        proc.join(120)
+    checked = [o for o in outcomes if o.startswith("wrong PIN")]
+    assert len(checked) == 3 and sum("after 3 wrong PINs" in o for o in checked) == 1
+    assert [o for o in outcomes if o not in checked] == ["'lan' is locked for 5 s more after 3 wrong PINs; "
+                                                         "a supervisor can lift it with 'watchdesk officer unlock lan'."] * 3
+    assert [e.kind for e in audit.tail(rt.db, 20) if e.kind.startswith("officer.pin")].count("officer.pin_failed") == 6
+
+
 def test_a_supervisor_lifts_the_back_off(rt: Runtime, staff: dict[str, Actor]) -> None:
     for pin in ("000001", "000002", "000003"):
         with pytest.raises(PermissionDenied):

@@ -344,16 +344,16 @@ def sign_in(rt: Runtime, handle: str, pin: str | None, *, os_user: str = "", fir
 def _check_pin(rt: Runtime, officer_id: int, pin: str | None, where: str) -> str:
     """'pin' when `pin` is right and the officer is not backing off; else PermissionDenied.
 
-    The slow argon2 check holds no database lock. A try that would earn a back-off if wrong is
-    counted, with its back-off, in a short write transaction before the check (a right PIN then
-    clears it): tries from other processes or the desk meanwhile meet the back-off, so running
-    guesses side by side gains nothing beyond the two free ones."""
+    Every try is counted as wrong, with the back-off that would earn, in a short write
+    transaction before the slow argon2 check, which then holds no database lock; a right PIN
+    takes the count back. So tries side by side (other processes, the desk) meet each other's
+    back-off at once, and guessing in parallel gains nothing."""
     now = rt.now()
     refusal = ""
     with rt.db.write() as session:
         row = session.get(Officer, officer_id)
         assert row is not None
-        handle, pin_hash, before = row.handle, row.pin_hash, row.pin_failures
+        handle, pin_hash, counted = row.handle, row.pin_hash, row.pin_failures + 1
         base = {"handle": handle, "where": clean_line(where, max_length=120)}
         if row.pin_locked_until is not None and row.pin_locked_until > now:
             refusal = _locked_sentence(handle, row.pin_failures, row.pin_locked_until, now)
@@ -362,41 +362,35 @@ def _check_pin(rt: Runtime, officer_id: int, pin: str | None, where: str) -> str
                              {**base, "failures": row.pin_failures, "locked": True})
         elif not pin:
             refusal = f"officer '{handle}' has a PIN; give it (or set $WATCHDESK_PIN)."
-        reserved = not refusal and before >= FREE_FAILURES
-        if reserved:
-            row.pin_failures += 1
-            row.pin_locked_until = now + timedelta(seconds=backoff_seconds(row.pin_failures))
+        else:
+            wait = backoff_seconds(counted)
+            row.pin_failures = counted
+            if wait:
+                row.pin_locked_until = now + timedelta(seconds=wait)
             session.add(row)
     if refusal:
         raise PermissionDenied(refusal)
     right = _verified(pin_hash, pin)  # type: ignore[arg-type]
-    if right and not before and not reserved:
-        return "pin"  # the usual case: nothing to count, nothing written
     with rt.db.write() as session:
         row = session.get(Officer, officer_id)
         assert row is not None
         if right:
-            append_event(session, now, SYSTEM_ACTOR.handle, "officer.pin_accepted", "officer", row.id,
-                         {**base, "after_failures": row.pin_failures - int(reserved)})
+            if row.pin_failures > 1:  # wrong PINs before this one (or beside it)
+                append_event(session, now, SYSTEM_ACTOR.handle, "officer.pin_accepted", "officer", row.id,
+                             {**base, "after_failures": row.pin_failures - 1})
             row.pin_failures, row.pin_locked_until = 0, None
+            session.add(row)
         else:
-            failures = before + 1 if reserved else row.pin_failures + 1
-            if not reserved:
-                row.pin_failures = failures
             append_event(session, now, SYSTEM_ACTOR.handle, "officer.pin_failed", "officer", row.id,
-                         {**base, "failures": failures, "locked": False})
-            wait = backoff_seconds(failures)
+                         {**base, "failures": counted, "locked": False})
             if wait:
-                if not reserved:
-                    row.pin_locked_until = now + timedelta(seconds=wait)
                 append_event(session, now, SYSTEM_ACTOR.handle, "officer.pin_backoff", "officer", row.id,
-                             {"handle": handle, "failures": failures, "seconds": wait})
-        session.add(row)
+                             {"handle": handle, "failures": counted, "seconds": wait})
     if right:
         return "pin"
     if not wait:
         raise PermissionDenied(f"wrong PIN for '{handle}'.")
-    raise PermissionDenied(f"wrong PIN for '{handle}'; " + _locked_sentence(handle, failures, now + timedelta(seconds=wait), now))
+    raise PermissionDenied(f"wrong PIN for '{handle}'; " + _locked_sentence(handle, counted, now + timedelta(seconds=wait), now))
 
 
 def _verified(pin_hash: str, pin: str) -> bool:
