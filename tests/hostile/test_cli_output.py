@@ -61,7 +61,7 @@ def hostile_db(rt: Runtime, staff: dict[str, Actor], db_path: Path) -> dict[str,
     periods.add_period(rt, boss, "tet-2026", start, start + timedelta(days=2), directive="5644/BTTTT-CATTT")
     roster.generate(rt, boss, "tet-2026", 1, "24h@" + start.astimezone(rt.zone).strftime("%H:%M"), ["hung"])
     alert = add_manual_alert(rt, staff["hung"], title="Ivanti Connect Secure", summary="plain")
-    handover = sign_out(rt, staff["hung"], notes="plain notes")
+    handover = sign_out(rt, staff["hung"], notes="plain notes", early=True)
     with rt.db.write() as session:
         append_event(session, rt.now(), "hung", "alert.noted", "alert", alert.id, {"note": HOSTILE})
     rt.db.dispose()
