@@ -23,7 +23,7 @@ from watchdesk.cli.main import cli
 from watchdesk.clock import FakeClock
 from watchdesk.core.records import Actor
 from watchdesk.services.errors import InvalidInput, PermissionDenied
-from watchdesk.services.officers import add_officer, backoff_seconds, set_pin, sign_in, unlock
+from watchdesk.services.officers import add_officer, backoff_seconds, get_officer, set_pin, sign_in, unlock
 from watchdesk.services.runtime import Runtime
 from watchdesk.store import audit
 
@@ -223,6 +223,20 @@ def test_guessing_side_by_side_gains_nothing(rt: Runtime, staff: dict[str, Actor
     assert [o for o in outcomes if o not in checked] == ["'lan' is locked for 5 s more after 3 wrong PINs; "
                                                          "a supervisor can lift it with 'watchdesk officer unlock lan'."] * 3
     assert [e.kind for e in audit.tail(rt.db, 20) if e.kind.startswith("officer.pin")].count("officer.pin_failed") == 6
+
+
+def test_a_database_stopped_after_damage_still_checks_pins(rt: Runtime, staff: dict[str, Actor]) -> None:
+    """Writes are stopped, so no try can be counted: the PIN is still checked (and a running
+    back-off honoured), so that a supervisor can run 'watchdesk db resume'."""
+    from watchdesk.store import checkpoint
+
+    assert rt.db.anchors is not None
+    checkpoint.mark_damaged(rt.db.anchors, "a test", "the test", rt.now().isoformat())
+    assert sign_in(rt, "minh", TEST_PIN).proof == "pin"
+    with pytest.raises(PermissionDenied, match="wrong PIN for 'minh' [(]not counted: the database takes no writes"):
+        sign_in(rt, "minh", "000000")
+    checkpoint.clear_mark(rt.db.anchors)
+    assert get_officer(rt, "minh").pin_failures == 0
 
 
 def test_a_supervisor_lifts_the_back_off(rt: Runtime, staff: dict[str, Actor]) -> None:
