@@ -82,7 +82,7 @@ def _usage_sentence(exc: click.UsageError) -> None:
     """'watchdesk alert ack: No such option '-1' (see 'watchdesk alert ack --help').' on stderr."""
     where = exc.ctx.command_path if exc.ctx is not None else "watchdesk"
     message = clean_line(exc.format_message(), max_length=300).rstrip(".")
-    click.echo(f"{where}: {message} (see '{where} --help').", err=True)
+    echo(f"{where}: {message} (see '{where} --help').", err=True)
 
 
 def _damage_sentence(ctx: click.Context, exc: Exception) -> Exception | None:
