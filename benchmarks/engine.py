@@ -43,9 +43,9 @@ from watchdesk.store.types import to_db_text  # noqa: E402
 
 
 def _staff(rt: Runtime) -> None:
-    bootstrap_supervisor(rt, "minh", "Nguyễn Văn Minh")
-    boss = sign_in(rt, "minh", None)
-    add_officer(rt, boss, "lan", "Trần Thị Lan", "lead")
+    bootstrap_supervisor(rt, "minh", "Nguyễn Văn Minh", "246810")
+    boss = sign_in(rt, "minh", "246810")
+    add_officer(rt, boss, "lan", "Trần Thị Lan", "lead", pin="246810")
     add_officer(rt, boss, "hung", "Lê Văn Hùng")
     now = rt.now()
     with rt.db.write() as session:

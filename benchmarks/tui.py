@@ -202,10 +202,10 @@ def build_history(path: Path, alerts: int, events: int, open_alerts: int = 300) 
     from watchdesk.store.models import Alert
 
     rt = open_runtime(parse_config({}), db_path=str(path), clock=FakeClock(T_END))
-    bootstrap_supervisor(rt, "minh", "Nguyễn Văn Minh")
-    boss = sign_in(rt, "minh", None)
+    bootstrap_supervisor(rt, "minh", "Nguyễn Văn Minh", "246810")
+    boss = sign_in(rt, "minh", "246810")
     for handle, name, role in (("lan", "Trần Thị Lan", "lead"), ("hung", "Lê Văn Hùng", "officer"), ("thu", "Phạm Thị Thu", "officer")):
-        add_officer(rt, boss, handle, name, role)
+        add_officer(rt, boss, handle, name, role, pin="246810" if role == "lead" else "")
     rng = random.Random(2026)
     words = ["Lỗ hổng", "nghiêm trọng", "trong", "FortiOS", "Exchange", "Ivanti", "Apache", "OpenSSL", "Cisco", "mã độc",
              "chiến dịch", "APT", "lừa đảo", "botnet", "cảnh báo", "bản vá", "Windows", "Linux", "VMware", "Citrix"]

@@ -5,12 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 
 from watchdesk.clock import FakeClock
 from watchdesk.config import Config, parse_config
 from watchdesk.core.records import Actor
 from watchdesk.services.officers import add_officer, bootstrap_supervisor, sign_in
 from watchdesk.services.runtime import Runtime, open_runtime
+
+TEST_PIN = "246810"
+"""The PIN of the fixtures' leads and supervisors, and of CLI runs ($WATCHDESK_PIN, $WATCHDESK_NEW_PIN)."""
 
 
 @pytest.fixture(autouse=True)
@@ -21,9 +25,17 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
     monkeypatch.delenv("WATCHDESK_CONFIG", raising=False)
     monkeypatch.delenv("WATCHDESK_DB", raising=False)
-    monkeypatch.delenv("WATCHDESK_PIN", raising=False)
     monkeypatch.delenv("WATCHDESK_AS", raising=False)
+    # CLI runs act like a script with its PINs in the environment; identity tests unset them.
+    monkeypatch.setenv("WATCHDESK_PIN", TEST_PIN)
+    monkeypatch.setenv("WATCHDESK_NEW_PIN", TEST_PIN)
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def _quick_pin_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 at its smallest in this process (PINs are checked the same way, only faster)."""
+    monkeypatch.setattr("watchdesk.services.officers._HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture
@@ -51,14 +63,14 @@ def rt(db_path: Path, clock: FakeClock, config: Config) -> Runtime:
 
 @pytest.fixture
 def supervisor(rt: Runtime) -> Actor:
-    bootstrap_supervisor(rt, "minh", "Nguyễn Văn Minh")
-    return sign_in(rt, "minh", None)
+    bootstrap_supervisor(rt, "minh", "Nguyễn Văn Minh", TEST_PIN)
+    return sign_in(rt, "minh", TEST_PIN)
 
 
 @pytest.fixture
 def staff(rt: Runtime, supervisor: Actor) -> dict[str, Actor]:
     """A small desk: supervisor minh, lead lan, officers hung and thu."""
-    add_officer(rt, supervisor, "lan", "Trần Thị Lan", "lead", phone="0912000001", email="lan@example.vn")
+    add_officer(rt, supervisor, "lan", "Trần Thị Lan", "lead", phone="0912000001", email="lan@example.vn", pin=TEST_PIN)
     add_officer(rt, supervisor, "hung", "Lê Văn Hùng", "officer", phone="0912000002", email="hung@example.vn")
     add_officer(rt, supervisor, "thu", "Phạm Thị Thu", "officer", phone="0912000003", email="thu@example.vn")
-    return {h: sign_in(rt, h, None) for h in ("minh", "lan", "hung", "thu")}
+    return {h: sign_in(rt, h, TEST_PIN) for h in ("minh", "lan", "hung", "thu")}

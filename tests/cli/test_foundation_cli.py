@@ -37,7 +37,8 @@ def test_init_then_officers(run, desk, tmp_path: Path) -> None:
     listed = json.loads(run("officer", "list", "--json").output)
     assert [o["handle"] for o in listed] == ["lan", "minh"]
     lan = listed[0]
-    assert lan == {"id": 2, "handle": "lan", "full_name": "Trần Thị Lan", "role": "lead", "phone": "0912", "email": "", "chat_ids": {"telegram": "42"}, "has_pin": False, "active": True}
+    assert lan == {"id": 2, "handle": "lan", "full_name": "Trần Thị Lan", "role": "lead", "phone": "0912", "email": "", "chat_ids": {"telegram": "42"}, "has_pin": True, "active": True,
+                   "os_user": "", "pin_failures": 0, "locked_until": None}
 
 
 def test_refused_action_names_who_may(run, desk) -> None:
@@ -62,10 +63,11 @@ def test_csv_import_is_all_or_nothing(run, desk, tmp_path: Path) -> None:
 
 def test_pin_from_environment(run, desk) -> None:
     run("officer", "add", "lan", "Trần Thị Lan", "--role", "supervisor", "--as", "minh")
-    assert run("officer", "pin", "lan", "--as", "lan", input="2468\n2468\n").exit_code == 0
-    denied = run("officer", "add", "x", "X Y", "--as", "lan", env={"WATCHDESK_PIN": "0000"})
+    changed = run("officer", "pin", "lan", "--as", "lan", input="135790\n135790\n", env={"WATCHDESK_NEW_PIN": None})
+    assert changed.exit_code == 0, changed.output
+    denied = run("officer", "add", "x", "X Y", "--as", "lan", env={"WATCHDESK_PIN": "000000"})
     assert denied.exit_code == 2 and "wrong PIN for 'lan'." in denied.output
-    ok = run("officer", "add", "x", "X Y", "--as", "lan", env={"WATCHDESK_PIN": "2468"})
+    ok = run("officer", "add", "x", "X Y", "--as", "lan", env={"WATCHDESK_PIN": "135790"})
     assert ok.exit_code == 0, ok.output
 
 

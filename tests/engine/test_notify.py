@@ -306,8 +306,8 @@ def staff_free_config() -> Any:
     def setup(rt: Runtime) -> None:
         from watchdesk.services.officers import add_officer, bootstrap_supervisor, sign_in
 
-        bootstrap_supervisor(rt, "minh", "Nguyễn Văn Minh")
-        boss = sign_in(rt, "minh", None)
+        bootstrap_supervisor(rt, "minh", "Nguyễn Văn Minh", "246810")
+        boss = sign_in(rt, "minh", "246810")
         add_officer(rt, boss, "hung", "Lê Văn Hùng", "officer", email="hung@example.vn")
         t0 = rt.now()
         duty(rt, "hung", 1, t0 - timedelta(hours=1), t0 + timedelta(hours=8))

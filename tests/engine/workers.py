@@ -16,7 +16,7 @@ def acknowledge_one(db_path: str, config: dict[str, Any], start: str, handle: st
     from watchdesk.services.officers import sign_in
 
     rt = open_runtime(parse_config(config), db_path=db_path, clock=FakeClock(start))
-    actor = sign_in(rt, handle, None)
+    actor = sign_in(rt, handle, "246810")
     barrier.wait(60)
     try:
         acknowledge(rt, actor, alert_id)

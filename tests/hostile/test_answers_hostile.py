@@ -35,8 +35,8 @@ def test_a_hostile_source_name_is_cleaned_in_what_cleared_its_alert(tmp_path) ->
         config = parse_config({"sources": [{"key": "kgm", "name": EVIL, "kind": "rss", "url": url, "fail_alert_after": "1h"}]})
         rt = open_runtime(config, db_path=str(tmp_path / "h.db"), clock=clock)
         try:
-            bootstrap_supervisor(rt, "minh", "Nguyễn Văn Minh")
-            add_officer(rt, sign_in(rt, "minh", None), "hung", "Lê Văn Hùng", "officer")
+            bootstrap_supervisor(rt, "minh", "Nguyễn Văn Minh", "246810")
+            add_officer(rt, sign_in(rt, "minh", "246810"), "hung", "Lê Văn Hùng", "officer")
             duty(rt, "hung", 1, local(rt, "2026-02-16 19:00"), local(rt, "2026-02-17 07:00"))
             raised = None
             for _ in range(20):

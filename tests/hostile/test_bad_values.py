@@ -43,8 +43,8 @@ def desk(tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("desk")
     clock = FakeClock("2026-02-17T02:00:00+07:00")
     rt = open_runtime(parse_config({}), db_path=str(folder / "desk.db"), clock=clock)
-    bootstrap_supervisor(rt, "minh", "Nguyễn Văn Minh")
-    minh = sign_in(rt, "minh", None)
+    bootstrap_supervisor(rt, "minh", "Nguyễn Văn Minh", "246810")
+    minh = sign_in(rt, "minh", "246810")
     add_officer(rt, minh, "hung", "Lê Văn Hùng", "officer")
     shift = duty(rt, "hung", 1, local(rt, "2026-02-16 19:00"), local(rt, "2026-02-17 07:00"))
     alert = new_alert(rt, clock, local(rt, "2026-02-17 01:00"), "A1 Fortinet", "high")
@@ -132,7 +132,7 @@ def test_text_at_its_limit_is_kept_whole(desk) -> None:
     """The limit is a limit, not a cut: a note of exactly 5,000 characters is stored as typed."""
     rt = open_runtime(None, db_path=str(desk["db"]))
     try:
-        minh = sign_in(rt, "minh", None)
+        minh = sign_in(rt, "minh", "246810")
         lifecycle.add_note(rt, minh, desk["alert"], "đ" * 5_000)
         [noted] = [e for e in events_for(rt.db, "alert", desk["alert"]) if e.kind == "alert.noted"]
         assert noted.payload["text"] == "đ" * 5_000

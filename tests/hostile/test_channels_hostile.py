@@ -62,9 +62,9 @@ def _config(webhook_url: str, bad: dict[str, Any]) -> dict[str, Any]:
 
 def _open(path: Path, config: dict[str, Any], clock: Any) -> Runtime:
     rt = open_runtime(parse_config(config), db_path=str(path), clock=clock)
-    bootstrap_supervisor(rt, "minh", "Nguyễn Văn Minh")
-    boss = sign_in(rt, "minh", None)
-    add_officer(rt, boss, "lan", "Trần Thị Lan", "lead", email="lan@example.vn")
+    bootstrap_supervisor(rt, "minh", "Nguyễn Văn Minh", "246810")
+    boss = sign_in(rt, "minh", "246810")
+    add_officer(rt, boss, "lan", "Trần Thị Lan", "lead", email="lan@example.vn", pin="246810")
     add_officer(rt, boss, "hung", "Lê Văn Hùng", email="hung@example.vn")
     now = clock.now()
     for handle, level in (("hung", 1), ("lan", 2), ("minh", 3)):

@@ -154,7 +154,7 @@ def test_overwritten_pages_stop_serve_and_raise_the_alarm_directly(rt, clock, st
         assert report.exit_code == 2, report.output
         assert one_sentence(report).startswith(f"watchdesk: {db_path}: the database file is damaged (database disk image is malformed)")
     else:
-        overwrite(db_path, db_path.stat().st_size // 2, 8192)
+        overwrite(db_path, db_path.stat().st_size // size // 2 * size, 8192)  # two whole mid-file pages (data pages in this layout; an overwritten schema page would stop even the open)
     engine = Engine(rt, kind="serve")
     with pytest.raises(DatabaseDamaged) as caught:
         engine.tick()
@@ -212,7 +212,7 @@ for i in range(3):
     with rt.db.write() as s:
         row, _ = raise_alert(s, rt.now(), source_key="manual", dedup_key=f"late:{i}", title=f"late {i}", severity="high")
         ids.append(row.id)
-lifecycle.acknowledge(rt, sign_in(rt, "minh", None), ids[0])
+lifecycle.acknowledge(rt, sign_in(rt, "minh", "246810"), ids[0])
 Engine(rt, kind="serve").tick()  # the cycle anchors the head in the checkpoint file
 print("ready", flush=True)
 time.sleep(600)
@@ -303,7 +303,7 @@ def test_a_full_disk_is_one_sentence_and_raised_once(small_disk, clock, hook, co
     path = folder / "w.db"
     rt = open_runtime(config, db_path=str(path), clock=clock)
     try:
-        bootstrap_supervisor(rt, "minh", "Minh")
+        bootstrap_supervisor(rt, "minh", "Minh", "246810")
         keeper = rt.db.raw()  # keeps the -wal and -shm in place, as a running desk does
         rt.db.dispose()  # new connections from here on (the write hook, if used, applies to them)
         fill(rt.db)

@@ -87,8 +87,8 @@ def test_a_mail_servers_refusal_is_stored_clean(tmp_path, clock) -> None:
             "policies": {"critical": {"steps": [{"after": "0s", "level": 1, "channels": ["mail"]}], "repeat": 0}},
         })
         rt = open_runtime(config, db_path=str(tmp_path / "mail.db"), clock=clock)
-        bootstrap_supervisor(rt, "minh", "Nguyễn Văn Minh")
-        add_officer(rt, sign_in(rt, "minh", None), "hung", "Lê Văn Hùng", "officer", email="hung@example.vn")
+        bootstrap_supervisor(rt, "minh", "Nguyễn Văn Minh", "246810")
+        add_officer(rt, sign_in(rt, "minh", "246810"), "hung", "Lê Văn Hùng", "officer", email="hung@example.vn")
         duty(rt, "hung", 1, clock.now() - timedelta(hours=1), clock.now() + timedelta(hours=8))
         engine = Engine(rt, kind="tick")
         alert = new_alert(rt)

@@ -81,8 +81,8 @@ def test_report_equals_a_plain_recomputation(plan):
         clock = FakeClock(T0)
         rt = open_runtime(parse_config({}), db_path=str(Path(folder) / "p.db"), clock=clock)
         try:
-            bootstrap_supervisor(rt, "minh", "Nguyễn Văn Minh")
-            boss = sign_in(rt, "minh", None)
+            bootstrap_supervisor(rt, "minh", "Nguyễn Văn Minh", "246810")
+            boss = sign_in(rt, "minh", "246810")
             for h in ("hung", "thu"):
                 add_officer(rt, boss, h, h.title(), "officer")
             people = {h: sign_in(rt, h, None) for h in ("hung", "thu")}

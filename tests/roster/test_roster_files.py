@@ -86,8 +86,8 @@ def test_export_csv_reads_back_as_the_same_roster(rt, staff, tet, tmp_path: Path
 
     other = open_runtime(rt.config, db_path=str(tmp_path / "other.db"), clock=rt.clock)
     try:
-        bootstrap_supervisor(other, "minh", "Minh")
-        boss = sign_in(other, "minh", None)
+        bootstrap_supervisor(other, "minh", "Minh", "246810")
+        boss = sign_in(other, "minh", "246810")
         for h in ("lan", "hung", "thu"):
             add_officer(other, boss, h, h)
         (tmp_path / "export.csv").write_text(text, encoding="utf-8")

@@ -183,8 +183,8 @@ def test_on_duty_on_both_sides_of_the_berlin_daylight_saving_change(tmp_path) ->
     clock = FakeClock("2026-03-27T12:00:00+01:00")
     rt = open_runtime(parse_config({"desk": {"timezone": "Europe/Berlin"}}), db_path=str(tmp_path / "b.db"), clock=clock)
     try:
-        bootstrap_supervisor(rt, "boss", "Boss")
-        boss = sign_in(rt, "boss", None)
+        bootstrap_supervisor(rt, "boss", "Boss", "246810")
+        boss = sign_in(rt, "boss", "246810")
         for h in ("anna", "ben"):
             add_officer(rt, boss, h, h.title())
         from watchdesk.core.roster import parse_local

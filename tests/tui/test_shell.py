@@ -30,7 +30,7 @@ from watchdesk.tui.widgets.row_table import RowTable
 
 
 async def test_sign_in_at_start_and_with_a_pin(make_desk, desk_rt, messages):
-    set_pin(desk_rt, sign_in(desk_rt, "minh", None), "thu", "2468")
+    set_pin(desk_rt, sign_in(desk_rt, "minh", None), "thu", "246813")
     app = make_desk(None, ask_sign_in=True)
     async with app.run_test(message_hook=messages.append) as pilot:
         await settle(pilot, app)
@@ -45,7 +45,7 @@ async def test_sign_in_at_start_and_with_a_pin(make_desk, desk_rt, messages):
         await settle(pilot, app)
         assert app.operator is None
         assert "wrong PIN for 'thu'" in screen_text(app)
-        await pilot.press(*"2468", "enter")
+        await pilot.press(*"246813", "enter")
         await settle(pilot, app)
         assert app.operator is not None and app.operator.handle == "thu"
         assert isinstance(app.screen, AlertsScreen)

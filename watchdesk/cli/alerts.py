@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from watchdesk.cli.alert_group import alert_group
-from watchdesk.cli.common import State, actor_option, emit_json, json_option, local_text, pass_state, resolve_actor, table, to_jsonable
+from watchdesk.cli.common import State, actor_option, echo, emit_json, json_option, local_text, pass_state, resolve_actor, table, to_jsonable
 from watchdesk.cli.values import ID, DurationType
 
 
@@ -40,48 +40,48 @@ def _print_alert(state: State, alert_id: int) -> None:
     from watchdesk.services.alerts import get_alert
 
     rec = get_alert(rt, alert_id)
-    click.echo(f"#{a['id']} [{a['severity'].upper()}] {a['title']}")
-    click.echo(
+    echo(f"#{a['id']} [{a['severity'].upper()}] {a['title']}")
+    echo(
         f"state {a['state']}, level {a['level']}, round {a['round'] + 1}"
         + (", EXHAUSTED (every step done)" if a["exhausted"] else "")
         + (f", next step {local_text(state, rec.next_escalation_at)}" if rec.next_escalation_at else "")
     )
-    click.echo(f"received {local_text(state, rec.received_at)} from {a['source']}" + (f", letter {a['doc_number']}" if a["doc_number"] else ""))
+    echo(f"received {local_text(state, rec.received_at)} from {a['source']}" + (f", letter {a['doc_number']}" if a["doc_number"] else ""))
     if rec.acked_by:
-        click.echo(f"acknowledged by {rec.acked_by} at {local_text(state, rec.acked_at)}")
+        echo(f"acknowledged by {rec.acked_by} at {local_text(state, rec.acked_at)}")
     if rec.resolved_by:
-        click.echo(f"resolved by {rec.resolved_by} at {local_text(state, rec.resolved_at)}: {rec.resolution}")
+        echo(f"resolved by {rec.resolved_by} at {local_text(state, rec.resolved_at)}: {rec.resolution}")
     if rec.snoozed_until:
-        click.echo(f"snoozed until {local_text(state, rec.snoozed_until)}")
+        echo(f"snoozed until {local_text(state, rec.snoozed_until)}")
     if rec.assignee:
-        click.echo(f"assigned to {rec.assignee}")
+        echo(f"assigned to {rec.assignee}")
     if a["cves"]:
-        click.echo("CVE: " + ", ".join(a["cves"]))
+        echo("CVE: " + ", ".join(a["cves"]))
     if a["link"]:
-        click.echo(a["link"])
+        echo(a["link"])
     if a["related"]:
-        click.echo("related: " + ", ".join(f"#{i}" for i in a["related"]))
+        echo("related: " + ", ".join(f"#{i}" for i in a["related"]))
     if a["summary"]:
-        click.echo("")
-        click.echo(a["summary"])
+        echo("")
+        echo(a["summary"])
     if data["calls"]:
-        click.echo("\ncalls to make:")
+        echo("\ncalls to make:")
         rows = [(c["id"], c["name"], c["phone"], c["hotline"], c["email"], c["outcome"] or "TO DO", c["reference"]) for c in data["calls"]]
-        click.echo(table(rows, ["call", "contact", "phone", "hotline", "e-mail", "outcome", "reference"]))
+        echo(table(rows, ["call", "contact", "phone", "hotline", "e-mail", "outcome", "reference"]))
     if data["ahead"]:
-        click.echo("\nsteps ahead if nobody acknowledges:")
+        echo("\nsteps ahead if nobody acknowledges:")
         rows = [
             (local_text(state, p.at), p.round + 1, p.label, ", ".join(p.officers) or ("NOBODY ON DUTY" if p.nobody else ""), ", ".join(c["key"] for c in p.calls))
             for p in plan_objects(state, alert_id)
         ]
-        click.echo(table(rows, ["when", "round", "step", "who", "calls"]))
+        echo(table(rows, ["when", "round", "step", "who", "calls"]))
     if data["deliveries"]:
-        click.echo("\ndelivery log:")
+        echo("\ndelivery log:")
         rows = [(d["id"], d["channel"], d["target"], d["level"], d["round"] + 1, d["status"], d["attempts"], d["last_error"][:60]) for d in data["deliveries"]]
-        click.echo(table(rows, ["id", "channel", "to", "level", "round", "status", "tries", "last error"]))
-    click.echo("\ntimeline:")
+        echo(table(rows, ["id", "channel", "to", "level", "round", "status", "tries", "last error"]))
+    echo("\ntimeline:")
     rows = [(e["seq"], e["at"][:19], e["actor"], e["kind"], _summary(e)) for e in data["timeline"]]
-    click.echo(table(rows, ["seq", "at (UTC)", "who", "what", "details"]))
+    echo(table(rows, ["seq", "at (UTC)", "who", "what", "details"]))
 
 
 def plan_objects(state: State, alert_id: int) -> list[Any]:
@@ -122,7 +122,7 @@ def _done(state: State, record: Any, as_json: bool, sentence: str) -> None:
     if as_json:
         emit_json(record)
     else:
-        click.echo(sentence)
+        echo(sentence)
 
 
 @alert_group.command("show")
@@ -174,7 +174,7 @@ def alert_note(state: State, alert_id: int, text: str, as_handle: str) -> None:
     from watchdesk.services.lifecycle import add_note
 
     add_note(state.runtime, resolve_actor(state, as_handle), alert_id, text)
-    click.echo(f"note added to alert #{alert_id}.")
+    echo(f"note added to alert #{alert_id}.")
 
 
 @alert_group.command("escalate")

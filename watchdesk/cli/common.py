@@ -1,4 +1,8 @@
-"""What every subcommand shares: the runtime, the actor, output as text or --json, errors."""
+"""What every subcommand shares: the runtime, the actor, output as text or --json, errors.
+
+Everything a command prints goes through `echo` (text: the terminal filter the desk draws
+through too) or `emit_json` (JSON with controls, bidi and zero-width characters as \\uXXXX):
+a feed's text must never give the operator's terminal an order."""
 
 from __future__ import annotations
 
@@ -71,26 +75,68 @@ def json_option(func: F) -> F:
 
 
 def actor_option(func: F) -> F:
-    """`--as HANDLE`: who does the action (PIN from $WATCHDESK_PIN or asked on the terminal)."""
+    """`--as HANDLE`: who does the action (no PIN from their own bound OS account; else the PIN
+    from $WATCHDESK_PIN or asked on the terminal)."""
 
     return click.option(
         "--as", "as_handle", metavar="HANDLE", envvar="WATCHDESK_AS", required=True,
-        help="The officer doing this (PIN from $WATCHDESK_PIN, else asked).",
+        help="The officer doing this (from their own bound OS account no PIN; else $WATCHDESK_PIN, else asked).",
     )(func)
 
 
-def resolve_actor(state: State, handle: str) -> Actor:
+def os_account() -> str:
+    """The login name of the OS account running this process, from its real user id ('' unknown).
+
+    Not getpass.getuser(): that believes $USER and $LOGNAME, which anyone can set. Where there is
+    no pwd module (Windows) no account is vouched for, so the PIN is asked."""
+    try:
+        import pwd
+    except ImportError:
+        return ""
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        return ""
+
+
+def resolve_actor(state: State, handle: str, *, first_pin: bool = False) -> Actor:
+    """The officer a command acts as: their bound OS account, or their PIN, or (officers with
+    neither) their handle; the service refuses leads and supervisors without a PIN."""
     from watchdesk.services.officers import get_officer, sign_in
 
     officer = get_officer(state.runtime, handle)
+    account = os_account()
     pin = None
-    if officer.has_pin:
+    if officer.has_pin and not (officer.os_user and officer.os_user == account):
         pin = os.environ.get("WATCHDESK_PIN")
         if pin is None:
             if not sys.stdin.isatty():
                 raise PermissionDenied(f"officer '{officer.handle}' has a PIN; set $WATCHDESK_PIN or run on a terminal.")
             pin = click.prompt(f"PIN for {officer.handle}", hide_input=True)
-    return sign_in(state.runtime, handle, pin)
+    return sign_in(state.runtime, handle, pin, os_user=account, first_pin=first_pin,
+                   where=f"cli, OS account {account or 'unknown'}")
+
+
+def new_pin_option(func: F) -> F:
+    """`--pin` for a new PIN (else $WATCHDESK_NEW_PIN, else asked twice on a terminal)."""
+    return click.option(
+        "--pin", "new_pin", metavar="DIGITS", envvar="WATCHDESK_NEW_PIN", default=None,
+        help="The new PIN, at least 6 digits (else $WATCHDESK_NEW_PIN, else asked twice; "
+             "on the command line it shows in the process list, so prefer those).",
+    )(func)
+
+
+def ask_new_pin(given: str | None, who: str, *, required: bool) -> str:
+    """The new PIN from --pin/$WATCHDESK_NEW_PIN, else asked twice (a terminal or piped lines);
+    '' when none is given and none is required (nothing is asked then)."""
+    if given is not None:
+        return given
+    if not required:
+        return ""
+    try:
+        return click.prompt(f"New PIN for {who} (at least 6 digits)", hide_input=True, confirmation_prompt=True)
+    except click.Abort:
+        raise ServiceError(f"{who} needs a PIN of at least 6 digits; give --pin or set $WATCHDESK_NEW_PIN.") from None
 
 
 def to_jsonable(value: Any) -> Any:
@@ -109,13 +155,30 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+def echo(message: object = "", *, err: bool = False, nl: bool = True) -> None:
+    """Print text through the one output filter (watchdesk.core.text.terminal_safe)."""
+    from watchdesk.core.text import terminal_safe
+
+    click.echo(terminal_safe(str(message), newlines=True), err=err, nl=nl)
+
+
+def json_text(value: Any) -> str:
+    """JSON for stdout: stable, readable, and nothing in it a terminal acts on."""
+    from watchdesk.core.text import json_safe
+
+    return json_safe(json.dumps(to_jsonable(value), ensure_ascii=False, indent=2))
+
+
 def emit_json(value: Any) -> None:
-    click.echo(json.dumps(to_jsonable(value), ensure_ascii=False, indent=2))
+    click.echo(json_text(value))
 
 
 def table(rows: Iterable[Iterable[Any]], headers: Iterable[str]) -> str:
     """A plain aligned text table (no markup: cells may hold untrusted text, already cleaned)."""
-    rows = [[("" if c is None else str(c)) for c in r] for r in rows]
+    from watchdesk.core.text import terminal_safe
+
+    # Filtered before measuring, so a cell's controls do not widen its column.
+    rows = [[("" if c is None else terminal_safe(str(c), newlines=True)) for c in r] for r in rows]
     headers = list(headers)
     widths = [len(h) for h in headers]
     for r in rows:
@@ -143,7 +206,7 @@ def friendly_errors(func: F) -> F:
         except Exception as exc:
             if not isinstance(exc, person_errors()):
                 raise
-            click.echo(f"watchdesk: {exc}", err=True)
+            echo(f"watchdesk: {exc}", err=True)
             sys.exit(2)
 
     return wrapper  # type: ignore[return-value]

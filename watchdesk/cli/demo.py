@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from watchdesk.cli.common import echo
 from watchdesk.cli.main import cli
 from watchdesk.services.errors import ServiceError
 
@@ -29,7 +30,7 @@ def demo_cmd(keep: Path | None, lang: str) -> None:
         if keep.exists() and any(keep.iterdir()):
             raise ServiceError(f"{keep}: the folder is not empty; give a new or empty folder to --keep.")
         _run(keep, lang)
-        click.echo(f"demo database kept at {keep / 'demo.db'}")
+        echo(f"demo database kept at {keep / 'demo.db'}")
         return
     with tempfile.TemporaryDirectory(prefix="watchdesk-demo-") as folder:
         _run(Path(folder), lang)

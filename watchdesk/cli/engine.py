@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from watchdesk.cli.common import State, emit_json, json_option, pass_state, table
+from watchdesk.cli.common import State, echo, emit_json, json_option, pass_state, table
 from watchdesk.cli.main import cli
 from watchdesk.cli.values import DESK_TIME, DurationType, at_desk
 from watchdesk.config import DURATION_LIMITS
@@ -75,13 +75,13 @@ def tick_cmd(state: State, as_json: bool) -> None:
     if as_json:
         emit_json(report)
     else:
-        click.echo(
+        echo(
             f"polled {report.polled} sources, escalated {report.escalated} alerts (re-armed {report.retriggered}), "
             f"queued {report.queued} messages and {report.calls} calls, delivered {report.delivered}, "
             f"retrying {report.retried}, failed {report.failed} ({report.seconds * 1000:.0f} ms)."
         )
         for error in report.errors:
-            click.echo(f"error: {error}", err=True)
+            echo(f"error: {error}", err=True)
     if report.errors:
         sys.exit(1)
 
@@ -106,13 +106,13 @@ def plan_cmd(state: State, at_time: datetime | None, severity: str, as_json: boo
     if as_json:
         emit_json({"severity": severity, "at": at.isoformat(), "zone": rt.zone.key, "steps": steps})
         return
-    click.echo(f"{severity} alert arriving {at.astimezone(rt.zone):%Y-%m-%d %H:%M} ({rt.zone.key}), never acknowledged:")
+    echo(f"{severity} alert arriving {at.astimezone(rt.zone):%Y-%m-%d %H:%M} ({rt.zone.key}), never acknowledged:")
     rows = []
     for p in steps:
         who = ", ".join(p.officers) if p.officers else ("NOBODY ON DUTY → next step at once" if p.nobody else "")
         calls = "; ".join(f"{c['name']} {c['phone'] or c['hotline']} {c['email']}".strip() for c in p.calls)
         rows.append((p.at.astimezone(rt.zone).strftime("%d/%m %H:%M"), p.round + 1, p.label, who, ", ".join(p.channels), calls))
-    click.echo(table(rows, ["when", "round", "step", "who", "via", "call"]))
+    echo(table(rows, ["when", "round", "step", "who", "via", "call"]))
 
 
 @cli.group("notify")
@@ -152,14 +152,14 @@ def notify_test(state: State, channel: str, to_handle: str) -> None:
     if conf.type == "terminal":
         with rt.db.write() as session:
             enqueue(session, alert_id=None, level=0, round=0, channel=channel, channel_type="terminal", target=target, page=page, now=now, key=key)
-        click.echo(f"test banner written for every running desk (target {target}).")
+        echo(f"test banner written for every running desk (target {target}).")
         return
     channels = Channels(dict(rt.config.channels))
     try:
         channels.send(Message(0, None, 0, 0, channel, target, key, page.subject, page.body), now)
     except DeliveryError as exc:
-        click.echo(f"watchdesk: channel '{channel}' failed: {exc}", err=True)
+        echo(f"watchdesk: channel '{channel}' failed: {exc}", err=True)
         sys.exit(1)
     finally:
         channels.close()
-    click.echo(f"test message sent through '{channel}' to {target}.")
+    echo(f"test message sent through '{channel}' to {target}.")

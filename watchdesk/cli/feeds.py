@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from watchdesk.cli.alert_group import alert_group
-from watchdesk.cli.common import State, actor_option, emit_json, json_option, local_text, pass_state, resolve_actor, table
+from watchdesk.cli.common import State, echo, actor_option, emit_json, json_option, local_text, pass_state, resolve_actor, table
 from watchdesk.cli.main import cli
 from watchdesk.cli.values import LIMIT
 from watchdesk.core.enums import AlertState, Severity
@@ -41,9 +41,9 @@ def sources_cmd(state: State, as_json: bool) -> None:
         emit_json(rows)
         return
     if not rows:
-        click.echo("no sources configured; add [[sources]] to the config (see config.example.toml).")
+        echo("no sources configured; add [[sources]] to the config (see config.example.toml).")
         return
-    click.echo(table(
+    echo(table(
         [
             (r.key, r.kind, r.state, local_text(state, r.last_ok_at), local_text(state, r.last_new_item_at),
              r.failures or "", local_text(state, r.next_poll_at), _short(r.last_error if r.failures else r.warning, 70))
@@ -67,25 +67,25 @@ def poll_cmd(state: State, source_key: str | None, as_json: bool) -> None:
     if as_json:
         emit_json(results)
     elif not results:
-        click.echo("nothing to poll: no enabled source with a url in the config.")
+        echo("nothing to poll: no enabled source with a url in the config.")
     for r in results if not as_json else ():
         if r.status == "error":
-            click.echo(f"{r.key}: FAILED: {r.error}")
+            echo(f"{r.key}: FAILED: {r.error}")
         elif r.status in ("unchanged", "not-modified"):
-            click.echo(f"{r.key}: unchanged since the last poll ({r.elapsed:.1f} s)")
+            echo(f"{r.key}: unchanged since the last poll ({r.elapsed:.1f} s)")
         else:
-            click.echo(f"{r.key}: {r.items} items, {len(r.new)} new, {len(r.updated)} updated, "
+            echo(f"{r.key}: {r.items} items, {len(r.new)} new, {len(r.updated)} updated, "
                        f"{len(r.joined)} joined an open alert ({r.elapsed:.1f} s)")
         for warning in r.warnings:
-            click.echo(f"  note: the source {warning}")
+            echo(f"  note: the source {warning}")
         for alert_id in r.new[:50]:
             a = get_alert(rt, alert_id)
             joined = f" (joins #{a.joined_to})" if a.joined_to else ""
-            click.echo(f"  + #{a.id} [{a.severity.value}] {_short(a.title, 100)}{joined}")
+            echo(f"  + #{a.id} [{a.severity.value}] {_short(a.title, 100)}{joined}")
         if len(r.new) > 50:
-            click.echo(f"  … and {len(r.new) - 50} more ('watchdesk alert list --source {r.key}')")
+            echo(f"  … and {len(r.new) - 50} more ('watchdesk alert list --source {r.key}')")
         if r.health_alert:
-            click.echo(f"  ! raised alert #{r.health_alert} about this source")
+            echo(f"  ! raised alert #{r.health_alert} about this source")
     if any(r.status == "error" for r in results):
         sys.exit(1)
 
@@ -106,9 +106,9 @@ def import_cmd(state: State, file: Path, source_key: str | None, as_handle: str,
         emit_json({**report.counts, "new_ids": report.new, "updated_ids": report.updated, "warnings": warnings})
         return
     c = report.counts
-    click.echo(f"{file}: {c['new']} new, {c['updated']} updated, {c['unchanged']} already known, {c['joined']} joined an open alert.")
+    echo(f"{file}: {c['new']} new, {c['updated']} updated, {c['unchanged']} already known, {c['joined']} joined an open alert.")
     for warning in warnings:
-        click.echo(f"  note: the file {warning}")
+        echo(f"  note: the file {warning}")
 
 
 @alert_group.command("add")
@@ -132,7 +132,7 @@ def alert_add(state: State, title: str, summary: str, severity: str | None, link
         emit_json(alert_json(record))
         return
     joined = f"; it joins open alert #{record.joined_to} (same CVE), which pages instead" if record.joined_to else ""
-    click.echo(f"alert #{record.id} [{record.severity.value}] added: {record.title}{joined}")
+    echo(f"alert #{record.id} [{record.severity.value}] added: {record.title}{joined}")
 
 
 @alert_group.command("list")
@@ -157,9 +157,9 @@ def alert_list(state: State, states: tuple[str, ...], severities: tuple[str, ...
         emit_json([alert_json(r) for r in records])
         return
     if not records:
-        click.echo("no alerts match.")
+        echo("no alerts match.")
         return
-    click.echo(table(
+    echo(table(
         [
             (f"#{r.id}", r.severity.value, r.state.value, r.level, r.source, local_text(state, r.received_at),
              ("↳#%d " % r.joined_to if r.joined_to else "") + ("★ " if r.affects_us else "") + _short(r.title, 90))

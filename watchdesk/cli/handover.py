@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from watchdesk.cli.common import State, actor_option, emit_json, json_option, pass_state, resolve_actor, table
+from watchdesk.cli.common import State, echo, actor_option, emit_json, json_option, pass_state, resolve_actor, table
 
 from watchdesk.cli.main import cli
 from watchdesk.cli.values import ID, LIMIT
@@ -81,7 +81,7 @@ def handover_show(state: State, shift_id: int | None, as_json: bool) -> None:
     if as_json:
         emit_json(to_json(h, make_proof(state.runtime, check=False)))
     else:
-        click.echo(_text(state, h))
+        echo(_text(state, h))
 
 
 @handover_group.command("sign")
@@ -110,7 +110,7 @@ def handover_sign(state: State, shift_id: int | None, notes: str, notes_file: Pa
     if as_json:
         emit_json(to_json(h, make_proof(state.runtime, check=False)))
     else:
-        click.echo(f"Handover of shift #{h.shift_id} signed out by {actor.handle}; {h.incoming or 'the incoming officer'} accepts it "
+        echo(f"Handover of shift #{h.shift_id} signed out by {actor.handle}; {h.incoming or 'the incoming officer'} accepts it "
                    f"('watchdesk handover accept --as {h.incoming or 'HANDLE'}').")
 
 
@@ -134,7 +134,7 @@ def handover_accept(state: State, shift_id: int | None, remarks: str, early: boo
     else:
         behalf = f" on behalf of {h.incoming}" if h.on_behalf else ""
         cleared = f"; late-handover alert #{h.alert_id} cleared" if h.alert_id else ""
-        click.echo(f"Handover of shift #{h.shift_id} from {h.outgoing} accepted by {actor.handle}{behalf}{cleared}.")
+        echo(f"Handover of shift #{h.shift_id} from {h.outgoing} accepted by {actor.handle}{behalf}{cleared}.")
 
 
 @handover_group.command("export")
@@ -150,7 +150,7 @@ def handover_export(state: State, shift_id: int | None, fmt: str, output: Path |
 
     h = get_handover(state.runtime, shift_id)
     text = render(h, make_proof(state.runtime), state.runtime.zone.key, fmt)
-    _write(text, output)
+    _write(text, output, fmt)
 
 
 @handover_group.command("list")
@@ -171,21 +171,26 @@ def handover_list(state: State, limit: int, as_json: bool) -> None:
                     "signed_out_at": h.signed_out_at.isoformat() if h.signed_out_at else None,
                     "accepted_at": h.accepted_at.isoformat() if h.accepted_at else None, "alert_id": h.alert_id} for h in rows])
         return
-    click.echo(table([[h.id, h.shift_id, h.status, h.outgoing, h.incoming or "-", local(h.period_end, zone),
+    echo(table([[h.id, h.shift_id, h.status, h.outgoing, h.incoming or "-", local(h.period_end, zone),
                        (local(h.signed_out_at, zone) or "-") + (" (early)" if h.signed_out_early else ""),
                        (local(h.accepted_at, zone) or "-") + (" (early)" if h.accepted_early else ""),
                        h.accepted_by if h.on_behalf else "", h.alert_id or ""] for h in rows],
                      ["id", "shift", "status", "outgoing", "incoming", "shift end", "signed out", "accepted", "accepted by", "alert"]))
 
 
-def _write(text: str, output: Path | None) -> None:
+def _write(text: str, output: Path | None, fmt: str) -> None:
+    """A rendered report to a file, or to stdout through the output filter (JSON escaped, not filtered)."""
+    from watchdesk.core.text import json_safe
     from watchdesk.services.errors import InvalidInput
 
     if output is None:
-        click.echo(text, nl=False)
+        if fmt == "json":
+            click.echo(json_safe(text), nl=False)
+        else:
+            echo(text, nl=False)
         return
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise InvalidInput(f"{output}: cannot write the file ({exc.strerror}); choose another path.") from None
-    click.echo(f"wrote {output}", err=True)
+    echo(f"wrote {output}", err=True)

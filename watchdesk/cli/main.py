@@ -15,8 +15,12 @@ from watchdesk import __version__
 from watchdesk.cli.common import (
     State,
     actor_option,
+    ask_new_pin,
+    echo,
     emit_json,
     json_option,
+    new_pin_option,
+    os_account,
     pass_state,
     person_errors,
     resolve_actor,
@@ -70,7 +74,7 @@ class Root(click.Group):
                 if damaged is None:
                     raise
                 exc = damaged
-            click.echo(f"watchdesk: {exc}", err=True)
+            echo(f"watchdesk: {exc}", err=True)
             ctx.exit(2)
 
 
@@ -78,7 +82,7 @@ def _usage_sentence(exc: click.UsageError) -> None:
     """'watchdesk alert ack: No such option '-1' (see 'watchdesk alert ack --help').' on stderr."""
     where = exc.ctx.command_path if exc.ctx is not None else "watchdesk"
     message = clean_line(exc.format_message(), max_length=300).rstrip(".")
-    click.echo(f"{where}: {message} (see '{where} --help').", err=True)
+    echo(f"{where}: {message} (see '{where} --help').", err=True)
 
 
 def _damage_sentence(ctx: click.Context, exc: Exception) -> Exception | None:
@@ -114,14 +118,26 @@ def cli(ctx: click.Context, config_path: str | None, db_path: str | None) -> Non
 @cli.command("init")
 @click.option("--handle", required=True, help="Handle of the first supervisor.")
 @click.option("--name", "full_name", required=True, help="Full name of the first supervisor.")
-@click.option("--pin", default="", help="Optional PIN (or set later with 'officer pin').")
+@new_pin_option
+@click.option("--os-user", default="", metavar="ACCOUNT", help="Bind the supervisor to this OS account ('-' for the one running init).")
 @pass_state
-def init_cmd(state: State, handle: str, full_name: str, pin: str) -> None:
-    """Create the database and its first supervisor."""
+def init_cmd(state: State, handle: str, full_name: str, new_pin: str | None, os_user: str) -> None:
+    """Create the database and its first supervisor (who needs a PIN of at least 6 digits)."""
     from watchdesk.services.officers import bootstrap_supervisor
 
-    officer = bootstrap_supervisor(state.runtime, handle, full_name, pin)
-    click.echo(f"database ready at {state.runtime.db.path}; supervisor '{officer.handle}' added.")
+    pin = ask_new_pin(new_pin, handle, required=True)
+    officer = bootstrap_supervisor(state.runtime, handle, full_name, pin, os_user=_account(os_user))
+    echo(f"database ready at {state.runtime.db.path}; supervisor '{officer.handle}' added.")
+
+
+def _account(option: str) -> str:
+    """--os-user: '-' is the account running this command."""
+    if option == "-":
+        account = os_account()
+        if not account:
+            raise ServiceError("--os-user -: this system does not say which OS account runs watchdesk; give the account name.")
+        return account
+    return option
 
 
 @cli.group("db")
@@ -142,9 +158,9 @@ def db_upgrade(state: State) -> None:
     before = db.schema_version()
     applied = db.upgrade()
     if applied:
-        click.echo(f"upgraded {db.path} from schema {before} to {LATEST} ({', '.join(map(str, applied))} applied).")
+        echo(f"upgraded {db.path} from schema {before} to {LATEST} ({', '.join(map(str, applied))} applied).")
     else:
-        click.echo(f"{db.path} is at schema {before}, the latest; nothing to do.")
+        echo(f"{db.path} is at schema {before}, the latest; nothing to do.")
 
 
 @db_group.command("info")
@@ -159,7 +175,7 @@ def db_info(state: State, as_json: bool) -> None:
     if as_json:
         emit_json(info)
     else:
-        click.echo(f"{info['path']}: schema {info['schema_version']} (latest {LATEST})")
+        echo(f"{info['path']}: schema {info['schema_version']} (latest {LATEST})")
 
 
 @db_group.command("check")
@@ -189,7 +205,7 @@ def db_check(state: State, as_json: bool) -> None:
         if as_json:
             emit_json({**report, "damage_stop_lifted": False})
         else:
-            click.echo("\n".join(report["lines"]))
+            echo("\n".join(report["lines"]))
         sys.exit(1)
     report = _db_check(rt.db)
     anchors = rt.db.anchors
@@ -198,9 +214,9 @@ def db_check(state: State, as_json: bool) -> None:
         emit_json({**report, "damage_stop_lifted": bool(lifted)})
     else:
         for line in report["lines"]:
-            click.echo(line)
+            echo(line)
         if lifted:
-            click.echo(f"the damage stop is lifted ({anchors.mark} removed): desks and serve may write again.")
+            echo(f"the damage stop is lifted ({anchors.mark} removed): desks and serve may write again.")
     sys.exit(0 if report["ok"] else 1)
 
 
@@ -218,7 +234,7 @@ def db_resume(state: State, as_handle: str) -> None:
 
     rt = open_runtime(load_config(state.config_path), db_path=state.db_path, upgrade=False)
     state._runtime = rt
-    click.echo(resume(rt, resolve_actor(state, as_handle)))
+    echo(resume(rt, resolve_actor(state, as_handle)))
 
 
 def _db_check(db: Any) -> dict[str, Any]:
@@ -248,7 +264,7 @@ def backup_cmd(state: State, path: Path) -> None:
     from watchdesk.store.backup import backup
 
     done = backup(state.runtime.db, path)
-    click.echo(f"backup written to {path} ({done.pages} pages, {done.seconds:.1f} s; audit head seq {done.head_seq}).")
+    echo(f"backup written to {path} ({done.pages} pages, {done.seconds:.1f} s; audit head seq {done.head_seq}).")
 
 
 # -- log ----------------------------------------------------------------------------------
@@ -277,7 +293,7 @@ def log_verify(state: State, checkpoint_file: Path | None, as_json: bool) -> Non
     if as_json:
         emit_json(result.to_json())
     else:
-        click.echo(result.sentence())
+        echo(result.sentence())
     sys.exit(0 if result.ok else 1)
 
 
@@ -308,7 +324,7 @@ def log_checkpoint(state: State, output: Path | None, as_json: bool) -> None:
     if as_json:
         emit_json(asdict(head))
     else:
-        click.echo(f"seq {head.seq}  hash {head.hash}  at {head.at} UTC")
+        echo(f"seq {head.seq}  hash {head.hash}  at {head.at} UTC")
 
 
 @log_group.command("tail")
@@ -328,7 +344,7 @@ def log_tail(state: State, limit: int, actor: str, kind: str, as_json: bool) -> 
     from watchdesk.core.audit import canonical_json
 
     rows = [(e.seq, e.at[:19], e.actor, e.kind, f"{e.subject_type}:{e.subject_id}" if e.subject_type else "", canonical_json(e.payload)[:80]) for e in events]
-    click.echo(table(rows, ["seq", "at (UTC)", "actor", "kind", "subject", "payload"]))
+    echo(table(rows, ["seq", "at (UTC)", "actor", "kind", "subject", "payload"]))
 
 
 # -- officers and contacts ----------------------------------------------------------------
@@ -344,11 +360,14 @@ def officer_group() -> None:
 @click.option("--phone", default="")
 @click.option("--email", default="")
 @click.option("--chat", multiple=True, metavar="KIND=ID", help="Chat id, e.g. telegram=12345 (repeatable).")
+@new_pin_option
+@click.option("--os-user", default="", metavar="ACCOUNT", help="Bind to this OS account: its CLI acts as them without the PIN.")
 @actor_option
 @pass_state
-def officer_add(state: State, handle: str, full_name: str, role: str, phone: str, email: str, chat: tuple[str, ...], as_handle: str) -> None:
-    """Add an officer (supervisors only)."""
-    from watchdesk.services.officers import add_officer
+def officer_add(state: State, handle: str, full_name: str, role: str, phone: str, email: str, chat: tuple[str, ...],
+                new_pin: str | None, os_user: str, as_handle: str) -> None:
+    """Add an officer (supervisors only); leads and supervisors get a PIN."""
+    from watchdesk.services.officers import NEEDS_PIN, add_officer, is_demo
 
     chats = {}
     for item in chat:
@@ -357,8 +376,26 @@ def officer_add(state: State, handle: str, full_name: str, role: str, phone: str
             raise ServiceError(f"--chat '{item}' must look like telegram=12345.")
         chats[kind] = ident
     actor = resolve_actor(state, as_handle)
-    officer = add_officer(state.runtime, actor, handle, full_name, role, phone, email, chats)
-    click.echo(f"added {officer.role.value} '{officer.handle}' ({officer.full_name}).")
+    needed = role in {r.value for r in NEEDS_PIN} and not is_demo(state.runtime)
+    pin = ask_new_pin(new_pin, handle, required=needed)
+    officer = add_officer(state.runtime, actor, handle, full_name, role, phone, email, chats, pin=pin, os_user=_account(os_user))
+    bound = f", bound to OS account '{officer.os_user}'" if officer.os_user else ""
+    echo(f"added {officer.role.value} '{officer.handle}' ({officer.full_name}){bound}.")
+
+
+@officer_group.command("edit")
+@click.argument("handle")
+@click.option("--os-user", default=None, metavar="ACCOUNT", help="Bind to this OS account ('' unbinds, '-' the account running this).")
+@actor_option
+@pass_state
+def officer_edit(state: State, handle: str, os_user: str | None, as_handle: str) -> None:
+    """Change an officer's OS-account binding (supervisors only)."""
+    from watchdesk.services.officers import set_os_user
+
+    if os_user is None:
+        raise ServiceError("say what to change: --os-user ACCOUNT (or '' to unbind).")
+    officer = set_os_user(state.runtime, resolve_actor(state, as_handle), handle, _account(os_user))
+    echo(f"'{officer.handle}' is bound to OS account '{officer.os_user}'." if officer.os_user else f"'{officer.handle}' is bound to no OS account.")
 
 
 @officer_group.command("import")
@@ -371,7 +408,10 @@ def officer_import(state: State, path: Path, as_handle: str) -> None:
 
     actor = resolve_actor(state, as_handle)
     added = import_officers_csv(state.runtime, actor, path)
-    click.echo(f"imported {len(added)} officers from {path}.")
+    echo(f"imported {len(added)} officers from {path}.")
+    waiting = [o.handle for o in added if o.role.value in ("lead", "supervisor") and not o.has_pin]
+    if waiting:
+        echo(f"  {', '.join(waiting)}: leads and supervisors sign in once a supervisor sets their PIN ('watchdesk officer pin HANDLE').")
 
 
 @officer_group.command("list")
@@ -385,29 +425,60 @@ def officer_list(state: State, as_json: bool) -> None:
     if as_json:
         emit_json([{k: v for k, v in _officer_json(o).items()} for o in officers])
         return
-    rows = [(o.handle, o.full_name, o.role.value, o.phone, o.email, "yes" if o.has_pin else "", "" if o.active else "inactive") for o in officers]
-    click.echo(table(rows, ["handle", "name", "role", "phone", "email", "pin", "status"]))
+    now = state.runtime.now()
+    rows = [(o.handle, o.full_name, o.role.value, o.phone, o.email, _pin_state(o, now), o.os_user, "" if o.active else "inactive") for o in officers]
+    echo(table(rows, ["handle", "name", "role", "phone", "email", "pin", "os user", "status"]))
+
+
+def _pin_state(o: Any, now: Any) -> str:
+    """'yes', 'no', with the back-off when one runs and the wrong PINs since the last right one."""
+    text = "yes" if o.has_pin else ""
+    if o.locked_until is not None and o.locked_until > now:
+        text += f", locked until {o.locked_until:%H:%M:%S} UTC"
+    if o.pin_failures:
+        text += f", {o.pin_failures} wrong"
+    return text
 
 
 def _officer_json(o: Any) -> dict[str, Any]:
     return {
         "id": o.id, "handle": o.handle, "full_name": o.full_name, "role": o.role.value, "phone": o.phone,
-        "email": o.email, "chat_ids": o.chat_ids, "has_pin": o.has_pin, "active": o.active,
+        "email": o.email, "chat_ids": o.chat_ids, "has_pin": o.has_pin, "active": o.active, "os_user": o.os_user,
+        "pin_failures": o.pin_failures, "locked_until": o.locked_until.isoformat() if o.locked_until else None,
     }
 
 
 @officer_group.command("pin")
 @click.argument("handle")
+@new_pin_option
 @actor_option
 @pass_state
-def officer_pin(state: State, handle: str, as_handle: str) -> None:
-    """Set (or clear, with an empty entry) an officer's PIN."""
+def officer_pin(state: State, handle: str, new_pin: str | None, as_handle: str) -> None:
+    """Set an officer's PIN (or clear an officer's with an empty entry): one's own with one's PIN
+    or bound OS account, anyone's as a supervisor. A new PIN also lifts a back-off."""
     from watchdesk.services.officers import set_pin
 
-    actor = resolve_actor(state, as_handle)
-    new_pin = click.prompt("New PIN (empty to clear)", hide_input=True, confirmation_prompt=True, default="", show_default=False)
+    actor = resolve_actor(state, as_handle, first_pin=handle.strip().lower() == as_handle.strip().lower())
+    if new_pin is None:
+        try:
+            new_pin = click.prompt("New PIN, at least 6 digits (empty to clear an officer's)", hide_input=True,
+                                   confirmation_prompt=True, default="", show_default=False)
+        except click.Abort:
+            raise ServiceError("no new PIN given; give --pin or set $WATCHDESK_NEW_PIN.") from None
     set_pin(state.runtime, actor, handle, new_pin)
-    click.echo(f"PIN {'set' if new_pin else 'cleared'} for '{handle}'.")
+    echo(f"PIN {'set' if new_pin else 'cleared'} for '{handle}'.")
+
+
+@officer_group.command("unlock")
+@click.argument("handle")
+@actor_option
+@pass_state
+def officer_unlock(state: State, handle: str, as_handle: str) -> None:
+    """Lift an officer's PIN back-off after wrong PINs (supervisors only; see 'log tail --kind officer.*')."""
+    from watchdesk.services.officers import unlock
+
+    officer = unlock(state.runtime, resolve_actor(state, as_handle), handle)
+    echo(f"'{officer.handle}' may try a PIN again.")
 
 
 @officer_group.command("deactivate")
@@ -419,7 +490,7 @@ def officer_deactivate(state: State, handle: str, as_handle: str) -> None:
     from watchdesk.services.officers import set_active
 
     set_active(state.runtime, resolve_actor(state, as_handle), handle, False)
-    click.echo(f"'{handle}' is now inactive.")
+    echo(f"'{handle}' is now inactive.")
 
 
 @cli.group("contact")
@@ -439,7 +510,7 @@ def contact_list(state: State, as_json: bool) -> None:
         emit_json(contacts)
         return
     rows = [(c.key, c.name, c.phone, c.hotline, c.email, "check!" if c.to_verify else "") for c in contacts]
-    click.echo(table(rows, ["key", "name", "phone", "hotline", "email", "verify"]))
+    echo(table(rows, ["key", "name", "phone", "hotline", "email", "verify"]))
 
 
 @cli.command("config")
@@ -450,10 +521,10 @@ def config_cmd(state: State, show_path: bool) -> None:
     config = state.config()
     where = config.source_path or "built-in defaults (no config file found)"
     if show_path:
-        click.echo(where)
+        echo(where)
         return
-    click.echo(f"config OK: {where}")
-    click.echo(f"desk '{config.desk.name}', zone {config.desk.timezone}, {len(config.sources)} sources, {len(config.contacts)} contacts.")
+    echo(f"config OK: {where}")
+    echo(f"desk '{config.desk.name}', zone {config.desk.timezone}, {len(config.sources)} sources, {len(config.contacts)} contacts.")
 
 
 def main() -> None:

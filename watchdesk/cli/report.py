@@ -49,6 +49,6 @@ def report_acks(state: State, period: str | None, first: date | None, last: date
     else:
         raise InvalidInput("say which alerts to report on: --period NAME, or --from YYYY-MM-DD --to YYYY-MM-DD.")
     report = ack_report(rt, start, end, name, with_alerts=not no_alerts)
-    _write(render(report, fmt), output)
+    _write(render(report, fmt), output, fmt)
     if not report.proof.ok:
         raise SystemExit(1)

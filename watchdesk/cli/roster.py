@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from watchdesk.cli.common import State, actor_option, emit_json, json_option, pass_state, resolve_actor, table
+from watchdesk.cli.common import State, echo, actor_option, emit_json, json_option, pass_state, resolve_actor, table
 from watchdesk.cli.main import cli
 from watchdesk.cli.values import DESK_TIME, LEVEL, YEAR, WholeType, at_desk
 from watchdesk.services.errors import InvalidInput
@@ -81,7 +81,7 @@ def period_add(state: State, name: str, start: datetime, end: datetime, directiv
 
     actor = resolve_actor(state, as_handle)
     p = add_period(state.runtime, actor, name, _at(state, start), _at(state, end), directive, notes)
-    click.echo(f"watch period '{p.name}' added: {_local(state, p.starts_at)} – {_local(state, p.ends_at)}.")
+    echo(f"watch period '{p.name}' added: {_local(state, p.starts_at)} – {_local(state, p.ends_at)}.")
 
 
 @period_group.command("list")
@@ -96,10 +96,10 @@ def period_list(state: State, as_json: bool) -> None:
         emit_json([_period_json(state, p) for p in periods])
         return
     if not periods:
-        click.echo("no watch periods yet; add one with 'watchdesk period add' or 'watchdesk period suggest'.")
+        echo("no watch periods yet; add one with 'watchdesk period add' or 'watchdesk period suggest'.")
         return
     rows = [(p.name, p.directive, _local(state, p.starts_at), _local(state, p.ends_at), p.notes[:40]) for p in periods]
-    click.echo(table(rows, ["name", "directive", "start", "end", "notes"]))
+    echo(table(rows, ["name", "directive", "start", "end", "notes"]))
 
 
 @period_group.command("suggest")
@@ -132,14 +132,14 @@ def period_suggest(state: State, holiday: str, year: int, evening: str, morning:
             "holidays": [{"date": d.isoformat(), "name": n} for d, n in s.days], "added": add_as is not None,
         })
         return
-    click.echo(f"{s.name} {s.year}: days off {s.first_day_off:%a %d/%m/%Y} – {s.last_day_off:%a %d/%m/%Y}")
+    echo(f"{s.name} {s.year}: days off {s.first_day_off:%a %d/%m/%Y} – {s.last_day_off:%a %d/%m/%Y}")
     for d, n in s.days:
-        click.echo(f"  {d:%a %d/%m/%Y}  {n}")
-    click.echo(f"watch: {_local(state, s.starts_at)} – {_local(state, s.ends_at)} ({state.runtime.zone.key})")
+        echo(f"  {d:%a %d/%m/%Y}  {n}")
+    echo(f"watch: {_local(state, s.starts_at)} – {_local(state, s.ends_at)} ({state.runtime.zone.key})")
     if add_as is not None:
-        click.echo(f"added as watch period '{add_as or s.period_name}'.")
+        echo(f"added as watch period '{add_as or s.period_name}'.")
     else:
-        click.echo(f"to add it: watchdesk period suggest {s.key} {s.year} --add {s.period_name} --as HANDLE")
+        echo(f"to add it: watchdesk period suggest {s.key} {s.year} --add {s.period_name} --as HANDLE")
 
 
 # -- roster --------------------------------------------------------------------------------------
@@ -163,7 +163,7 @@ def roster_generate(state: State, period_name: str, level: int, pattern: str, of
 
     actor = resolve_actor(state, as_handle)
     made = generate(state.runtime, actor, period_name, level, pattern, officers.split(","), first=first, replace=replace)
-    click.echo(f"generated {len(made)} level-{level} shifts for '{period_name}' ({pattern}).")
+    echo(f"generated {len(made)} level-{level} shifts for '{period_name}' ({pattern}).")
 
 
 @roster_group.command("import")
@@ -176,7 +176,7 @@ def roster_import(state: State, path: Path, period_name: str, as_handle: str) ->
     from watchdesk.services.roster_io import import_csv
 
     made = import_csv(state.runtime, resolve_actor(state, as_handle), path, period_name)
-    click.echo(f"imported {len(made)} shifts from {path}.")
+    echo(f"imported {len(made)} shifts from {path}.")
 
 
 def _range(state: State, period_name: str, start: datetime | None, end: datetime | None) -> tuple[datetime, datetime, str]:
@@ -215,18 +215,22 @@ def roster_export(state: State, period_name: str, start: datetime | None, end: d
         files = roster_io.export_ics_per_officer(state.runtime, lo, hi)
         for handle, data in files.items():
             (per_officer / f"{handle}.ics").write_bytes(data)
-        click.echo(f"wrote {len(files)} calendars to {per_officer}.")
+        echo(f"wrote {len(files)} calendars to {per_officer}.")
         return
     if fmt == "csv":
         data = roster_io.export_csv(state.runtime, lo, hi, officer).encode("utf-8")
     else:
         data = roster_io.export_ics(state.runtime, lo, hi, officer, name=f"watchdesk {name}".strip() if not officer else "")
     if output is None:
-        sys.stdout.buffer.write(data)
+        # The file's CRLF line ends stay (iCalendar needs them); each line goes through the output filter.
+        from watchdesk.core.text import terminal_safe
+
+        lines = data.decode("utf-8").split("\r\n")
+        sys.stdout.buffer.write("\r\n".join(terminal_safe(line, newlines=True) for line in lines).encode("utf-8"))
         sys.stdout.flush()
     else:
         output.write_bytes(data)
-        click.echo(f"wrote {output}.")
+        echo(f"wrote {output}.")
 
 
 @roster_group.command("now")
@@ -255,14 +259,14 @@ def roster_now_cmd(state: State, at_text: datetime | None, as_json: bool) -> Non
         })
         return
     watch = f" — watch {', '.join(p.name for p in periods)}" if periods else ""
-    click.echo(f"on duty at {_local(state, at)} ({rt.zone.key}){watch}")
+    echo(f"on duty at {_local(state, at)} ({rt.zone.key}){watch}")
     for lv, segs in levels.items():
         who = "; ".join(f"{g.span.full_name} ({g.officer}) until {_local(state, g.end)}" for g in segs) or "NOBODY"
-        click.echo(f"  level {lv} {LEVEL_NAMES[lv]}: {who}")
+        echo(f"  level {lv} {LEVEL_NAMES[lv]}: {who}")
     rows = [(n.officer, n.full_name, "on duty" if n.on_duty_now else ("next" if n.segment else "-"),
              f"L{n.segment.level}" if n.segment else "", _local(state, n.segment.start) if n.segment else "",
              _local(state, n.segment.end) if n.segment else "") for n in upcoming]
-    click.echo(table(rows, ["officer", "name", "", "level", "from", "to"]))
+    echo(table(rows, ["officer", "name", "", "level", "from", "to"]))
 
 
 @roster_group.command("list")
@@ -284,7 +288,7 @@ def roster_list(state: State, period_name: str, start: datetime | None, end: dat
         return
     rows = [(s.id, f"L{s.level}", s.officer, _local(state, s.start), _local(state, s.end), s.origin,
              f"#{s.replaces}" if s.replaces else "", "yes" if s.checked_in_at else "", s.reason or s.note) for s in spans]
-    click.echo(table(rows, ["id", "level", "officer", "from", "to", "origin", "replaces", "checked in", "reason/note"]))
+    echo(table(rows, ["id", "level", "officer", "from", "to", "origin", "replaces", "checked in", "reason/note"]))
 
 
 @roster_group.command("check")
@@ -308,11 +312,11 @@ def roster_check(state: State, period_name: str, as_json: bool) -> None:
                         "shift_ids": list(i.shift_ids), "text": i.sentence(zone)} for i in report.issues],
         })
     elif report.ok:
-        click.echo(f"'{period_name}': covered at every level, {report.shifts} shifts, no problems.")
+        echo(f"'{period_name}': covered at every level, {report.shifts} shifts, no problems.")
     else:
-        click.echo(f"'{period_name}': {len(report.issues)} problems in {report.shifts} shifts:")
+        echo(f"'{period_name}': {len(report.issues)} problems in {report.shifts} shifts:")
         for issue in report.issues:
-            click.echo(f"  [{issue.kind}] {issue.sentence(zone)}")
+            echo(f"  [{issue.kind}] {issue.sentence(zone)}")
     sys.exit(1 if report.level1_gap else 0)
 
 
@@ -329,7 +333,7 @@ def roster_hours(state: State, period_name: str, as_json: bool) -> None:
         emit_json([{"officer": r.officer, "full_name": r.full_name, "shifts": r.shifts, "hours": r.hours,
                     "night_hours": r.night_hours, "holiday_hours": r.holiday_hours} for r in rows])
         return
-    click.echo(table([(r.officer, r.full_name, r.shifts, f"{r.hours:g}", f"{r.night_hours:g}", f"{r.holiday_hours:g}") for r in rows],
+    echo(table([(r.officer, r.full_name, r.shifts, f"{r.hours:g}", f"{r.night_hours:g}", f"{r.holiday_hours:g}") for r in rows],
                      ["officer", "name", "shifts", "hours", "night", "holiday"]))
 
 
@@ -352,7 +356,7 @@ def roster_override(state: State, handle: str, level: int, start: datetime, end:
                     approved_by=approved_by, replacing=replacing)
     for s in made:
         replaced = f", replacing shift #{s.replaces}" if s.replaces else " (was empty)"
-        click.echo(f"shift #{s.id}: {s.officer} at level {s.level} {_local(state, s.start)} – {_local(state, s.end)}{replaced}.")
+        echo(f"shift #{s.id}: {s.officer} at level {s.level} {_local(state, s.start)} – {_local(state, s.end)}{replaced}.")
 
 
 @roster_group.command("swap")
@@ -371,7 +375,7 @@ def roster_swap(state: State, handle_a: str, at_a: datetime, handle_b: str, at_b
     actor = resolve_actor(state, as_handle)
     one, two = swap(state.runtime, actor, handle_a, _at(state, at_a), handle_b, _at(state, at_b), reason, approved_by=approved_by)
     for s in (one, two):
-        click.echo(f"shift #{s.id}: {s.officer} now on level {s.level} {_local(state, s.start)} – {_local(state, s.end)} (was #{s.replaces}).")
+        echo(f"shift #{s.id}: {s.officer} now on level {s.level} {_local(state, s.start)} – {_local(state, s.end)} (was #{s.replaces}).")
 
 
 @roster_group.command("checkin")
@@ -385,6 +389,6 @@ def roster_checkin(state: State, as_handle: str) -> None:
     actor = resolve_actor(state, as_handle)
     span = checkin(state.runtime, actor)
     cleared = cleared_roll_call(state.runtime, span.id)
-    click.echo(f"{span.officer} checked in at {_local(state, span.checked_in_at)} for level {span.level} "
+    echo(f"{span.officer} checked in at {_local(state, span.checked_in_at)} for level {span.level} "
                f"{_local(state, span.start)} – {_local(state, span.end)}"
                + (f"; roll-call alert #{cleared} cleared." if cleared else "."))

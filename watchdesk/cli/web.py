@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from watchdesk.cli.common import State, pass_state
+from watchdesk.cli.common import State, echo, pass_state
 from watchdesk.cli.main import cli
 from watchdesk.i18n import _
 
@@ -45,12 +45,12 @@ def web_cmd(state: State, host: str | None, port: int | None) -> None:
 
     def ready(base: str) -> None:
         if plan.generated:
-            click.echo(_("serving the desk at {url}/?token={token} (ctrl+c stops)").format(url=base, token=plan.token))
+            echo(_("serving the desk at {url}/?token={token} (ctrl+c stops)").format(url=base, token=plan.token))
         else:
-            click.echo(_("serving the desk at {url}/ (ctrl+c stops); the browser must give the token in ${var}.")
+            echo(_("serving the desk at {url}/ (ctrl+c stops); the browser must give the token in ${var}.")
                        .format(url=base, var=clean_line(plan.token_env)))
         if not plan.loopback:
-            click.echo(_(
+            echo(_(
                 "warning: {url} is reachable beyond this machine over plain HTTP, so the token crosses the network "
                 "in clear; put a TLS proxy or an SSH tunnel in front of it."
             ).format(url=base), err=True)

@@ -16,6 +16,9 @@ class Actor:
     role: Role
     officer_id: int | None = None
     full_name: str = ""
+    proof: str = ""
+    """How the claim was checked: 'pin', 'os-user' (their own OS account), 'demo' (the demo desk),
+    'none' (an officer without a PIN: a claim), 'first-pin' (only to set their own first PIN)."""
 
     @property
     def is_system(self) -> bool:
@@ -36,6 +39,9 @@ class OfficerRecord:
     chat_ids: dict[str, str]
     has_pin: bool
     active: bool
+    os_user: str = ""
+    pin_failures: int = 0
+    locked_until: datetime | None = None
 
 
 @dataclass(frozen=True)

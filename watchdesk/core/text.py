@@ -31,6 +31,11 @@ _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 # What a terminal acts on, one character at a time: every C0 control, DEL, C1, bidi controls and marks.
 # All have no width, so dropping them from drawn text moves nothing on the screen.
 TERMINAL_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# The same less LF and TAB, which are layout in printed text.
+_PRINT_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# What JSON output writes as \uXXXX (json.dumps escapes C0 itself): DEL, C1, bidi controls and
+# marks, zero-width characters and the two line separators JavaScript treats as line ends.
+JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
 def clean_text(value: object, *, multiline: bool = True, max_length: int | None = None) -> str:
@@ -61,6 +66,32 @@ def clean_text(value: object, *, multiline: bool = True, max_length: int | None 
 def clean_line(value: object, max_length: int | None = None) -> str:
     """`clean_text` for one-line values: titles, names, handles."""
     return clean_text(value, multiline=False, max_length=max_length)
+
+
+def terminal_safe(text: str, *, newlines: bool = False) -> str:
+    """Text a terminal can only draw: the one output filter, for the desk and the CLI alike.
+
+    Every C0/C1 control, DEL and bidi control is removed. The desk's line filter calls it on each
+    drawn segment: only characters of no width go, so nothing on the screen moves. The CLI prints
+    everything through it with ``newlines=True``: LF and TAB stay (layout, not commands; CR goes,
+    as it lets a line overwrite what was printed before it) and whole escape sequences go with
+    their payload (an OSC 52 clipboard write, an OSC 0 title), line by line, so an unterminated
+    sequence never swallows the lines after it.
+    """
+    unsafe = _PRINT_UNSAFE if newlines else TERMINAL_UNSAFE
+    if not unsafe.search(text):
+        return text
+    if newlines:
+        return "\n".join(unsafe.sub("", _ESCAPES.sub("", line)) for line in text.split("\n"))
+    return unsafe.sub("", text)
+
+
+def json_safe(dumped: str) -> str:
+    """JSON text (from json.dumps) with DEL, C1, bidi and zero-width characters written as \\uXXXX.
+
+    Still valid JSON with the same value: outside strings JSON has only ASCII punctuation and
+    whitespace, so every match is inside a string, where an escape means the same character."""
+    return JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", dumped)
 
 
 def fold(value: str) -> str:

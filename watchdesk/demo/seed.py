@@ -102,7 +102,7 @@ def seed_desk(rt: Runtime, clock: MovableClock) -> dict[str, int]:
     end = clock.now()
     local_end = end.astimezone(rt.zone)
     clock.set(end - timedelta(hours=26))
-    bootstrap_supervisor(rt, *OFFICERS[0][:2])
+    bootstrap_supervisor(rt, *OFFICERS[0][:2], demo=True)  # the throwaway demo: officers without PINs
     boss = sign_in(rt, "minh", None)
     for handle, name, role in OFFICERS[1:]:
         add_officer(rt, boss, handle, name, role, phone="09120000" + str(10 + OFFICERS.index((handle, name, role))))

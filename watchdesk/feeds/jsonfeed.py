@@ -16,6 +16,7 @@ from watchdesk.feeds.htmltext import html_to_text
 from watchdesk.feeds.items import ParseOutcome, RawItem
 from watchdesk.feeds.normalize import parse_number
 from watchdesk.core.enums import Severity
+from watchdesk.core.text import clean_line
 from watchdesk.feeds.xmlprep import NotAFeed, decode_body
 
 MAX_ITEMS = 50_000
@@ -177,7 +178,8 @@ def parse_strapi(data: Any, mapping: Mapping[str, str], base_url: str) -> ParseO
         version = 4 if any(isinstance(r, Mapping) and isinstance(r.get("attributes"), Mapping) for r in rows) else 5
         pagination = get_path(data, "meta.pagination")
         if isinstance(pagination, Mapping) and (pagination.get("pageCount") or 1) > 1:
-            warnings.append(f"lists {pagination.get('total', '?')} items over {pagination.get('pageCount')} pages; only the first page is read")
+            total, pages = (clean_line(pagination.get(k, "?"), max_length=20) for k in ("total", "pageCount"))
+            warnings.append(f"lists {total} items over {pages} pages; only the first page is read")
     else:
         raise NotAFeed("is not a Strapi listing (neither a list nor an object with a 'data' list)")
     items = []

@@ -21,7 +21,7 @@ from __future__ import annotations
 import codecs
 import re
 
-from watchdesk.core.text import clean_text
+from watchdesk.core.text import clean_line, clean_text
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _XML_ENC = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']", re.IGNORECASE)
@@ -57,6 +57,11 @@ def _same_codec(a: str, b: str) -> bool:
         return False
 
 
+def _quoted(value: str) -> str:
+    """A header value quoted in a warning: the server chose it, so it is cleaned like feed text."""
+    return clean_line(value, max_length=80)
+
+
 def decode_body(body: bytes, content_type: str = "") -> tuple[str, str, list[str]]:
     """(text, encoding used, warnings) for any text body; never raises on bad bytes."""
     warnings: list[str] = []
@@ -76,7 +81,7 @@ def decode_body(body: bytes, content_type: str = "") -> tuple[str, str, list[str
         pass
     else:
         if declared and not _same_codec(declared, "utf-8") and not body.isascii():
-            warnings.append(f"declares the character set '{declared}' but is UTF-8; it was read as UTF-8")
+            warnings.append(f"declares the character set '{_quoted(declared)}' but is UTF-8; it was read as UTF-8")
         return text, "utf-8", warnings
     for codec in dict.fromkeys(c for c in (http_charset, xml_charset, "windows-1258") if c):
         try:
@@ -84,9 +89,9 @@ def decode_body(body: bytes, content_type: str = "") -> tuple[str, str, list[str
         except (UnicodeDecodeError, LookupError):
             continue
         if declared and not _same_codec(codec, declared):
-            warnings.append(f"declares the character set '{declared}' but is not; it was read as {codec}")
+            warnings.append(f"declares the character set '{_quoted(declared)}' but is not; it was read as {_quoted(codec)}")
         elif not declared:
-            warnings.append(f"does not say its character set and is not UTF-8; it was read as {codec}")
+            warnings.append(f"does not say its character set and is not UTF-8; it was read as {_quoted(codec)}")
         return text, codec, warnings
     warnings.append("is not in any character set watchdesk could read; unreadable characters were replaced")
     return body.decode("utf-8", "replace"), "utf-8", warnings
@@ -149,7 +154,7 @@ def prepare_xml(body: bytes, content_type: str = "") -> tuple[bytes, list[str]]:
     warnings: list[str] = []
     media, _ = content_type_parts(content_type)
     if media and not any(t in media for t in FEED_TYPES) and media != "text/html":
-        warnings.append(f"is served as '{media}', not as a feed type; it was read as a feed anyway")
+        warnings.append(f"is served as '{_quoted(media)}', not as a feed type; it was read as a feed anyway")
     text, _, charset_warnings = decode_body(body, content_type)
     warnings.extend(charset_warnings)
     if _FORBIDDEN_IN_XML.search(text):

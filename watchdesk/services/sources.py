@@ -384,7 +384,7 @@ def _record_answer(
     if fetched.status == "ok":
         row.etag, row.last_modified, row.body_hash = fetched.etag, fetched.last_modified, body_hash
     if items is not None:  # only a parsed body says what is wrong with it; the same body keeps its warning
-        row.warning = "; ".join(dict.fromkeys(warnings))[:1000]
+        row.warning = clean_line("; ".join(dict.fromkeys(warnings)), max_length=1000)  # warnings quote the server
     row.next_poll_at = now + src.interval
     session.add(row)
     return _check_health(session, src, row, now)

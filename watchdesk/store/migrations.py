@@ -345,6 +345,23 @@ UPDATE handover SET accepted_by_id = incoming_id WHERE accepted_at IS NOT NULL;
 """,
     ),
     Migration(
+        9,
+        "identity: officers bound to an OS account, the PIN back-off, and the desk's settings (a demo desk)",
+        """
+ALTER TABLE officer ADD COLUMN os_user VARCHAR NOT NULL DEFAULT '';
+ALTER TABLE officer ADD COLUMN pin_failures INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE officer ADD COLUMN pin_locked_until VARCHAR(26);
+CREATE TABLE setting (
+    key VARCHAR NOT NULL,
+    value VARCHAR NOT NULL,
+    PRIMARY KEY (key)
+);
+CREATE TRIGGER mark_setting_insert AFTER INSERT ON setting BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_setting_update AFTER UPDATE ON setting BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER mark_setting_delete AFTER DELETE ON setting BEGIN UPDATE change_mark SET n = n + 1 WHERE id = 1; END;
+""",
+    ),
+    Migration(
         11,
         "claims name their runner: a page or a poll held by a dead engine is taken over when its heartbeat stops",
         """

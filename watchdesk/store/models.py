@@ -31,6 +31,17 @@ class Officer(SQLModel, table=True):
     pin_hash: str = ""
     active: bool = True
     created_at: datetime | None = _ts(nullable=False)
+    os_user: str = ""  # the OS account whose CLI may act as this officer without the PIN ('' none)
+    pin_failures: int = 0  # wrong PINs since the last right one (or a supervisor's unlock)
+    pin_locked_until: datetime | None = _ts()  # no PIN is tried before this time (the back-off)
+
+
+class Setting(SQLModel, table=True):
+    """Facts about the desk itself, one row each ('identity' = 'demo' on the throwaway demo desk)."""
+
+    __tablename__ = "setting"
+    key: str = Field(primary_key=True)
+    value: str = ""
 
 
 class Contact(SQLModel, table=True):

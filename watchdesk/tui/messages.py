@@ -124,9 +124,10 @@ class PollDone(Message, bubble=False):
 
 @dataclass
 class OfficersLoaded(Message, bubble=False):
-    """Active officers, for the sign-in list."""
+    """Active officers, for the sign-in list (and whether this is the PIN-less demo desk)."""
 
     officers: list[Any]
+    demo: bool = False
 
 
 @dataclass

@@ -1,6 +1,9 @@
 """Sign-in: the operator picks their handle (and gives their PIN when they have one).
 
-Every action afterwards is recorded as them; ctrl+o changes the operator at handover.
+Every action afterwards is recorded as them; ctrl+o changes the operator at handover. The desk
+(in a terminal or a browser) always asks for the PIN of an officer who has one; wrong PINs
+count towards the officer's back-off like the CLI's. The demo desk says it has officers
+without PINs.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from textual.widgets.option_list import Option
 
 from watchdesk.core.records import Actor, OfficerRecord
 from watchdesk.i18n import _
-from watchdesk.services.officers import list_officers, sign_in
+from watchdesk.services.officers import is_demo, list_officers, sign_in
 from watchdesk.tui.widgets.inputs import DeskInput
 from watchdesk.tui.messages import ActionRefused, OfficersLoaded, SignedIn
 from watchdesk.tui.screens.base import PERSON_ERRORS
@@ -34,6 +37,7 @@ class SignInScreen(ModalScreen[Actor | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="form-box", id="signin-box"):
             yield Label(_("Who is at the desk? Choose your handle."), classes="form-title")
+            yield Label("", id="signin-demo", classes="form-hint -hidden")
             yield OptionList(id="officers")
             yield DeskInput(placeholder=_("PIN"), password=True, id="pin", classes="-hidden")
             yield Label("", id="signin-error", classes="form-error")
@@ -45,10 +49,14 @@ class SignInScreen(ModalScreen[Actor | None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="signin-load")
     def _load(self) -> None:
         app: Any = self.app
-        self.post_message(OfficersLoaded(list_officers(app.rt, include_inactive=False)))
+        self.post_message(OfficersLoaded(list_officers(app.rt, include_inactive=False), demo=is_demo(app.rt)))
 
     def on_officers_loaded(self, message: OfficersLoaded) -> None:
         self.officers = message.officers
+        if message.demo:
+            note = self.query_one("#signin-demo", Label)
+            note.update(Text(_("Demo desk: its officers have no PIN; a real desk asks for one.")))
+            note.remove_class("-hidden")
         options = self.query_one("#officers", OptionList)
         options.clear_options()
         for o in self.officers:
@@ -98,7 +106,7 @@ class SignInScreen(ModalScreen[Actor | None]):
     def _try(self, handle: str, pin: str | None) -> None:
         app: Any = self.app
         try:
-            actor = sign_in(app.rt, handle, pin)
+            actor = sign_in(app.rt, handle, pin, where="desk")  # never an OS account: the desk always asks the PIN
         except PERSON_ERRORS as exc:
             self.post_message(ActionRefused("sign-in", str(exc)))
             return
