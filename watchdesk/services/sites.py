@@ -263,10 +263,11 @@ def record_check(rt: Runtime, src: SourceConfig, check: SiteCheck) -> SiteOutcom
         _downtime(session, src, row, check, now, raised, cleared)
         _conditions(session, src, row, check, now, raised)
         row.checked_at, row.outcome, row.http_status, row.error = now, check.outcome, check.http_status, check.error
-        row.final_url, row.final_host, row.cert_not_after = check.final_url, check.final_host, check.cert_not_after
-        row.title, row.text_hash = check.title, check.text_hash
-        row.changed_share = (round(changed_share(row.baseline_text, check.text), 4)
-                             if check.outcome == "up" and row.baseline_at is not None else None)
+        if check.final_url:  # a page read or a redirect away; a failed check leaves the last one
+            row.final_url, row.final_host = check.final_url, check.final_host
+        if check.outcome == "up":
+            row.cert_not_after, row.title, row.text, row.text_hash = check.cert_not_after, check.title, check.text, check.text_hash
+            row.changed_share = round(changed_share(row.baseline_text, check.text), 4)
         session.add(row)
         _source_health(session, src, check, now)
     return SiteOutcome(src.key, check.outcome, check.error, tuple(raised), tuple(cleared), baselined)

@@ -374,6 +374,7 @@ CREATE TABLE site_watch (
     final_host VARCHAR NOT NULL,
     cert_not_after VARCHAR(26),
     title VARCHAR NOT NULL,
+    text VARCHAR NOT NULL,
     text_hash VARCHAR NOT NULL,
     changed_share FLOAT,
     error VARCHAR NOT NULL,

@@ -144,6 +144,7 @@ class SiteWatch(SQLModel, table=True):
     final_host: str = ""
     cert_not_after: datetime | None = _ts()
     title: str = ""
+    text: str = ""  # the latest check's visible text (cleaned, capped)
     text_hash: str = ""
     changed_share: float | None = None
     error: str = ""
