@@ -268,3 +268,18 @@ def test_the_events_of_a_check(feed_server: FeedServer, make_rt, clock: FakeCloc
     with rt.db.read() as session:
         kinds = [e.kind for e in session.exec(select(Event).order_by(Event.seq)).all() if e.kind.startswith("site.")]
     assert kinds == ["site.baselined", "site.down", "site.up", "site.condition_ended"]
+
+
+def test_a_site_and_a_feed_in_one_poll(feed_server: FeedServer, make_rt, clock: FakeClock) -> None:  # noqa: ANN001
+    """The engine's poll takes both kinds in one round: the feed's items, the site's check."""
+    from tests.support.feed_factory import rss_feed
+
+    feed_server.route("/", Reply(status=500))
+    feed_server.route("/rss", Reply(body=rss_feed(2), headers={"Content-Type": "application/rss+xml"}))
+    rt = make_rt(sources=[_site(feed_server.url("/"), down_after=1),
+                          {"key": "kgm", "kind": "rss", "url": feed_server.url("/rss")}])
+    results = {r.key: r for r in poll_due(rt)}
+    assert results["kgm"].status == "ok" and len(results["kgm"].new) == 2
+    assert results["portal"].status == "error" and len(results["portal"].new) == 1
+    assert poll_due(rt) == []  # nothing due until the interval passes
+    assert site_view(rt, "portal").down_count == 1
