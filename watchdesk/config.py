@@ -321,6 +321,10 @@ class EscalationConfig(_Section):
     """The last word always reaches this contact, even when nobody is on duty anywhere."""
 
 
+DEFACE_WORDS: tuple[str, ...] = ("hacked by", "defaced", "bị hack", "hacked", "owned by")
+"""Defaults of a site source's `deface_words` (matched without case or accents)."""
+
+
 class SourceConfig(_Section):
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     name: str = ""
@@ -341,6 +345,15 @@ class SourceConfig(_Section):
     """Failing for this long raises an alert of its own."""
     mapping: dict[str, str] = Field(default_factory=dict)
     """json: dotted paths per field; html: CSS selectors (item, title, link, date, summary)."""
+    # kind site: one of our own websites (watchdesk/services/sites.py)
+    ca_file: str = ""
+    """PEM file of a private CA (or the site's self-signed certificate) to trust besides the system's."""
+    down_after: int = Field(default=3, ge=1, le=100)
+    """Failed checks in a row before the site's downtime alert."""
+    change_share: float = Field(default=0.5, gt=0, le=1)
+    """Share of the baseline's visible text that may change before an alert (0.5 = half)."""
+    deface_words: tuple[str, ...] = DEFACE_WORDS
+    """Words of a defacement; found on the page but not in the baseline, they raise an alert."""
 
     @field_validator("url")
     @classmethod
@@ -351,7 +364,20 @@ class SourceConfig(_Section):
     def _url_needed(self) -> "SourceConfig":
         if self.kind != SourceKind.MANUAL and not self.url:
             raise ValueError(f"source '{self.key}' of kind '{self.kind.value}' needs a 'url'")
+        site_only = [name for name in ("ca_file", "down_after", "change_share", "deface_words") if name in self.model_fields_set]
+        if site_only and self.kind != SourceKind.SITE:
+            raise ValueError(f"source '{self.key}': '{site_only[0]}' is only for sources of kind 'site'")
+        if self.kind == SourceKind.SITE and not self.url.lower().startswith(("http://", "https://")):
+            raise ValueError(f"source '{self.key}' of kind 'site' needs an http:// or https:// 'url'")
         return self
+
+    @field_validator("deface_words")
+    @classmethod
+    def _words(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        words = tuple(dict.fromkeys(w for w in (clean_line(v, max_length=100) for v in value) if w))
+        if len(words) > 200:
+            raise ValueError("lists more than 200 words; keep the words a defacement actually shows")
+        return words
 
 
 class WatchConfig(_Section):

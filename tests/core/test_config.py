@@ -16,7 +16,7 @@ BAD_CONFIGS = [
     ('[desks]\nname = "x"\n', "unknown key 'desks'"),
     ('[desk]\nlanguage = "fr"\n', "key 'desk.language' must be 'vi', 'en' or '' (got 'fr')."),
     ('[[sources]]\nkey = "a"\nkind = "rss"\n', "key 'sources[1]': source 'a' of kind 'rss' needs a 'url'."),
-    ('[[sources]]\nkey = "a"\nkind = "rsss"\nurl = "http://x"\n', "key 'sources[1].kind' must be 'rss', 'json', 'html' or 'manual' (got 'rsss')."),
+    ('[[sources]]\nkey = "a"\nkind = "rsss"\nurl = "http://x"\n', "key 'sources[1].kind' must be 'rss', 'json', 'html', 'site' or 'manual' (got 'rsss')."),
     ('[[sources]]\nkey = "A b"\nkind = "rss"\nurl = "http://x"\n', "key 'sources[1].key' must be lower-case letters"),
     ('[[sources]]\nkey = "a"\nkind = "rss"\nurl = "http://x"\n[[sources]]\nkey = "a"\nkind = "rss"\nurl = "http://y"\n', "source key 'a' is used twice"),
     ('[[sources]]\nkey = "a"\nkind = "rss"\nurl = "http://x"\ninterval = "soon"\n', "key 'sources[1].interval' must be a duration like '15m'"),

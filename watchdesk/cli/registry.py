@@ -8,3 +8,4 @@ from watchdesk.cli import engine  # noqa: F401
 from watchdesk.cli import handover  # noqa: F401
 from watchdesk.cli import report  # noqa: F401
 from watchdesk.cli import web  # noqa: F401
+from watchdesk.cli import site  # noqa: F401

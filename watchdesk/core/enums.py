@@ -49,6 +49,7 @@ class Category(StrEnum):
     SOURCE_HEALTH = "source-health"
     ROLL_CALL = "roll-call"
     HANDOVER = "handover"
+    WEBSITE = "website"
     OTHER = "other"
 
 
@@ -70,4 +71,5 @@ class SourceKind(StrEnum):
     RSS = "rss"
     JSON = "json"
     HTML = "html"
+    SITE = "site"
     MANUAL = "manual"

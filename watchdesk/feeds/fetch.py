@@ -26,7 +26,7 @@ from urllib.request import url2pathname
 import httpx
 
 from watchdesk import __version__
-from watchdesk.feeds.guard import redirect_refusal
+from watchdesk.feeds.guard import host_port, redirect_refusal
 
 USER_AGENT = f"watchdesk/{__version__} (cyber-security watch desk; feed reader)"
 ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, application/json;q=0.9, text/xml;q=0.8, text/html;q=0.5, */*;q=0.1"
@@ -44,12 +44,14 @@ class FetchRequest:
     max_bytes: int = 10_000_000
     etag: str = ""
     last_modified: str = ""
+    stop_off_host: bool = False
+    """A redirect to another host is reported (status 'redirected'), not followed: a site check."""
 
 
 @dataclass
 class FetchResult:
     key: str
-    status: Literal["ok", "not-modified", "error"]
+    status: Literal["ok", "not-modified", "error", "redirected"]
     body: bytes = b""
     content_type: str = ""
     etag: str = ""
@@ -60,15 +62,20 @@ class FetchResult:
     retry_after: str = ""
     elapsed: float = 0.0
     notes: list[str] = field(default_factory=list)
+    cert_not_after: float | None = None
+    """When the verified TLS certificate of the last answer expires (epoch seconds); None over http."""
+    tls_error: bool = False
+    """The failure is the server's certificate (untrusted, expired, another name), not the server being down."""
 
 
 class FetchError(Exception):
     """A failed fetch; the message is the officer's sentence."""
 
-    def __init__(self, sentence: str, http_status: int | None = None, retry_after: str = "") -> None:
+    def __init__(self, sentence: str, http_status: int | None = None, retry_after: str = "", tls: bool = False) -> None:
         super().__init__(sentence)
         self.http_status = http_status
         self.retry_after = retry_after
+        self.tls = tls
 
 
 def _seconds(value: float) -> str:
@@ -119,6 +126,22 @@ def _chain(exc: BaseException) -> list[BaseException]:
         seen.append(current)
         current = current.__cause__ or current.__context__
     return seen
+
+
+def is_tls_failure(exc: BaseException) -> bool:
+    """The server's certificate failed verification, as opposed to no answer at all."""
+    chain = _chain(exc)
+    return any(isinstance(e, ssl.SSLCertVerificationError) for e in chain) or "CERTIFICATE_VERIFY_FAILED" in " | ".join(str(e) for e in chain)
+
+
+def _cert_not_after(response: httpx.Response) -> float | None:
+    stream = response.extensions.get("network_stream")
+    tls = stream.get_extra_info("ssl_object") if stream is not None else None
+    cert = tls.getpeercert() if tls is not None else None
+    try:
+        return ssl.cert_time_to_seconds(cert["notAfter"]) if cert else None
+    except (KeyError, ValueError):
+        return None
 
 
 def error_sentence(exc: BaseException, req: FetchRequest, url: str) -> str:
@@ -257,13 +280,15 @@ async def _fetch_http(client: httpx.AsyncClient, req: FetchRequest) -> FetchResu
             request = client.build_request("GET", url, headers=headers, timeout=httpx.Timeout(req.timeout))
             response = await client.send(request, stream=True, follow_redirects=False)
         except httpx.HTTPError as exc:
-            raise FetchError(error_sentence(exc, req, url)) from None
+            raise FetchError(error_sentence(exc, req, url), tls=is_tls_failure(exc)) from None
         try:
             if response.status_code in (301, 302, 303, 307, 308):
                 location = response.headers.get("location", "")
                 if not location:
                     raise FetchError(f"answered a redirect ({response.status_code}) without saying where to")
                 target = urljoin(url, location.strip())
+                if req.stop_off_host and host_port(target)[0] != host_port(req.url)[0]:
+                    return FetchResult(req.key, "redirected", final_url=target, http_status=response.status_code)
                 why = await redirect_refusal(url, target, req.url)
                 if why:
                     shown = target if len(target) <= 120 else target[:117] + "..."
@@ -285,7 +310,7 @@ async def _fetch_http(client: httpx.AsyncClient, req: FetchRequest) -> FetchResu
                 content_type=response.headers.get("content-type", ""),
                 etag=response.headers.get("etag", ""),
                 last_modified=response.headers.get("last-modified", ""),
-                final_url=url, http_status=response.status_code,
+                final_url=url, http_status=response.status_code, cert_not_after=_cert_not_after(response),
             )
         finally:
             await response.aclose()
@@ -302,7 +327,8 @@ async def fetch_one(client: httpx.AsyncClient, req: FetchRequest) -> FetchResult
             else:
                 result = await _fetch_http(client, req)
     except FetchError as exc:
-        result = FetchResult(req.key, "error", error=str(exc), http_status=exc.http_status, retry_after=exc.retry_after)
+        result = FetchResult(req.key, "error", error=str(exc), http_status=exc.http_status, retry_after=exc.retry_after,
+                             tls_error=exc.tls)
     except TimeoutError:
         result = FetchResult(req.key, "error", error=f"was cut off after {_seconds(req.deadline)}: the server sends too slowly")
     except (httpx.HTTPError, OSError) as exc:
@@ -326,10 +352,11 @@ def _tls_context() -> ssl.SSLContext:
         return _tls
 
 
-def make_client() -> httpx.AsyncClient:
+def make_client(verify: ssl.SSLContext | None = None) -> httpx.AsyncClient:
+    """`verify`: a TLS context of its own (a site's private CA); else the shared verifying one."""
     # trust_env=False: no proxy or .netrc from the environment changes where a feed is fetched from.
     return httpx.AsyncClient(
-        verify=_tls_context(),
+        verify=verify or _tls_context(),
         timeout=httpx.Timeout(20.0),
         follow_redirects=False,
         trust_env=False,

@@ -38,6 +38,7 @@ from watchdesk.services.clearing import clear_by_system
 from watchdesk.services.errors import NotFound, Refused
 from watchdesk.services.ingest import IngestReport, ingest_into
 from watchdesk.services.runtime import Runtime
+from watchdesk.services.sites import SiteOutcome, poll_site
 from watchdesk.store.audit import SYSTEM, append_event
 from watchdesk.store.db import Database
 from watchdesk.store.models import Alert, Source
@@ -181,8 +182,8 @@ def _health_state(src: SourceConfig | None, row: Source, now: datetime) -> str:
     if row.last_polled_at is None:
         return "never-polled"
     baseline = row.last_new_item_at or row.created_at
-    if baseline is not None and now - baseline >= src.stale_after:
-        return "stale"
+    if src.kind != SourceKind.SITE and baseline is not None and now - baseline >= src.stale_after:
+        return "stale"  # a site publishes no items: only its checks say how it is
     return "ok"
 
 
@@ -242,8 +243,8 @@ def parse_retry_after(value: str, now: datetime) -> timedelta | None:
 
 def _check_health(session: Session, src: SourceConfig, row: Source, now: datetime) -> int | None:
     """Raise the source's own alert when it failed or stayed silent too long; returns a new alert id."""
-    if row.health_alert_id is not None:
-        return None
+    if row.health_alert_id is not None or src.kind == SourceKind.SITE:
+        return None  # a site's downtime alerts are its own (services/sites.py)
     name = row.name or row.key
     if row.failures and row.failing_since and now - row.failing_since >= src.fail_alert_after:
         alert, created = raise_alert(
@@ -425,6 +426,14 @@ def _handle(rt: Runtime, src: SourceConfig, fetched: FetchResult, stored_hash: s
 
 
 # -- polling ----------------------------------------------------------------------------------------
+def _site_result(outcome: SiteOutcome) -> PollResult:
+    """A site check as a poll result: the alerts it raised are its news; down is a failure."""
+    status = "error" if outcome.outcome == "down" else "ok"
+    notes = (outcome.error,) if outcome.error and status == "ok" else ()
+    return PollResult(outcome.key, status, new=outcome.raised, error=outcome.error if status == "error" else "",
+                      warnings=notes)
+
+
 @dataclass(frozen=True)
 class _Stored:
     """What a poll needs of a claimed source's row: its validators and body hash."""
@@ -486,8 +495,11 @@ async def _fetch_and_store(rt: Runtime, claimed: list[tuple[SourceConfig, _Store
     started = time.monotonic()
 
     async def one(client: Any, src: SourceConfig, row: _Stored, req: FetchRequest) -> PollResult:
-        fetched = await fetch_one(client, req)
-        result = await asyncio.to_thread(_handle, rt, src, fetched, row.body_hash)
+        if src.kind == SourceKind.SITE:  # our own website: its own check, baseline and alerts
+            result = _site_result(await poll_site(rt, src))
+        else:
+            fetched = await fetch_one(client, req)
+            result = await asyncio.to_thread(_handle, rt, src, fetched, row.body_hash)
         return dataclasses.replace(result, elapsed=time.monotonic() - started)
 
     async with make_client() as client:

@@ -135,6 +135,36 @@ class Source(SQLModel, table=True):
     claimed_until: datetime | None = _ts()  # the lease that claim wrote into next_poll_at
 
 
+class SiteWatch(SQLModel, table=True):
+    """One of our own websites (a source of kind site): its baseline and its latest check."""
+
+    __tablename__ = "site_watch"
+    id: int | None = Field(default=None, primary_key=True)
+    source_key: str = Field(unique=True, index=True)
+    baseline_at: datetime | None = _ts()
+    baseline_by: str = ""
+    baseline_url: str = ""
+    baseline_host: str = ""
+    baseline_title: str = ""
+    baseline_text: str = ""
+    baseline_text_hash: str = ""
+    checked_at: datetime | None = _ts()
+    outcome: str = ""  # up, down, untrusted, off-host
+    http_status: int | None = None
+    final_url: str = ""
+    final_host: str = ""
+    cert_not_after: datetime | None = _ts()
+    title: str = ""
+    text: str = ""  # the latest check's visible text (cleaned, capped)
+    text_hash: str = ""
+    changed_share: float | None = None
+    error: str = ""
+    down_count: int = 0
+    down_since: datetime | None = _ts()
+    down_alert_id: int | None = None
+    conditions: str = "{}"  # JSON: condition -> {since, fingerprint, alert}; one alert per occurrence
+
+
 class Alert(SQLModel, table=True):
     __tablename__ = "alert"
     __table_args__ = (
