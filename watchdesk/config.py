@@ -326,7 +326,7 @@ class SourceConfig(_Section):
     name: str = ""
     kind: SourceKind
     url: str = ""
-    preset: Literal["", "cisa-kev", "nvd", "strapi"] = ""
+    preset: Literal["", "cisa-kev", "nvd", "strapi", "jsonfeed"] = ""
     interval: Annotated[timedelta, _within("sources.interval")] = timedelta(minutes=15)
     timeout: Annotated[timedelta, _within("sources.timeout")] = timedelta(seconds=20)
     deadline: Annotated[timedelta, _within("sources.deadline")] = timedelta(seconds=60)
@@ -341,6 +341,10 @@ class SourceConfig(_Section):
     """Failing for this long raises an alert of its own."""
     mapping: dict[str, str] = Field(default_factory=dict)
     """json: dotted paths per field; html: CSS selectors (item, title, link, date, summary)."""
+    max_items: int = Field(default=1000, ge=1, le=50_000)
+    """Most items read per poll: a paged listing (Strapi) is read page after page up to this."""
+    to_verify: bool = False
+    """Shipped sources not yet confirmed against the live page: shown as 'check!' until the unit clears it."""
 
     @field_validator("url")
     @classmethod
