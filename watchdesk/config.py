@@ -342,7 +342,7 @@ class SourceConfig(_Section):
     mapping: dict[str, str] = Field(default_factory=dict)
     """json: dotted paths per field; html: CSS selectors (item, title, link, date, summary)."""
     max_items: int = Field(default=1000, ge=1, le=50_000)
-    """Most items read per poll: a paged listing (Strapi) is read page after page up to this."""
+    """A paged listing (Strapi v4/v5) is read page after page until this many rows (other kinds read the whole body)."""
     to_verify: bool = False
     """Shipped sources not yet confirmed against the live page: shown as 'check!' until the unit clears it."""
 

@@ -215,7 +215,7 @@ def test_cli_sources_test_and_the_plain_listing(shell) -> None:  # noqa: ANN001
     out = shell("sources", "test", "kgm")
     assert "found 5 items; the first 5 as they would become alerts:" in out
     assert "critical  Cảnh báo lỗ hổng bảo mật nghiêm trọng trong FortiOS" in out and "CVE-2024-21762" in out
-    assert "to verify:" in out and "nothing was stored." in out
+    assert "to verify:" in out and "nothing was stored." in out and "answer: HTTP 200, text/html; charset=utf-8, 2589 bytes" in out
     bad = shell("sources", "test", "portal", code=1)
     assert "NO ITEMS: the source lists 2 items but none has a date" in bad
     data = json.loads(shell("sources", "test", "portal", "--json", code=1))

@@ -124,10 +124,12 @@ def trial_lines(trial: SourceTrial, zone: tzinfo) -> list[str]:
     if trial.to_verify:
         lines.append("  " + _("to verify: this shipped source is not confirmed; when the items below look right, "
                               "set to_verify = false for it in the config."))
-    if trial.fetched != "error":
+    if trial.fetched != "error" and trial.http_status is None:  # file:// (a shared folder)
+        lines.append("  " + _("read {size} bytes from the file in {seconds:.1f} s").format(size=trial.size, seconds=trial.elapsed))
+    elif trial.fetched != "error":
         where = f" ({trial.final_url})" if trial.final_url and trial.final_url != trial.url else ""
         lines.append("  " + _("answer: HTTP {status}, {type}, {size} bytes in {seconds:.1f} s{where}").format(
-            status=trial.http_status or "-", type=trial.content_type or "-", size=trial.size, seconds=trial.elapsed, where=where))
+            status=trial.http_status, type=trial.content_type or "-", size=trial.size, seconds=trial.elapsed, where=where))
     if trial.found:
         lines.append("  " + ngettext("found {n} item; as it would become an alert:",
                                      "found {n} items; the first {shown} as they would become alerts:", trial.found)
