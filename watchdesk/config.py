@@ -330,7 +330,7 @@ class SourceConfig(_Section):
     name: str = ""
     kind: SourceKind
     url: str = ""
-    preset: Literal["", "cisa-kev", "nvd", "strapi"] = ""
+    preset: Literal["", "cisa-kev", "nvd", "strapi", "jsonfeed"] = ""
     interval: Annotated[timedelta, _within("sources.interval")] = timedelta(minutes=15)
     timeout: Annotated[timedelta, _within("sources.timeout")] = timedelta(seconds=20)
     deadline: Annotated[timedelta, _within("sources.deadline")] = timedelta(seconds=60)
@@ -354,6 +354,10 @@ class SourceConfig(_Section):
     """Share of the baseline's visible text that may change before an alert (0.5 = half)."""
     deface_words: tuple[str, ...] = DEFACE_WORDS
     """Words of a defacement; found on the page but not in the baseline, they raise an alert."""
+    max_items: int = Field(default=1000, ge=1, le=50_000)
+    """A paged listing (Strapi v4/v5) is read page after page until this many rows (other kinds read the whole body)."""
+    to_verify: bool = False
+    """Shipped sources not yet confirmed against the live page: shown as 'check!' until the unit clears it."""
 
     @field_validator("url")
     @classmethod

@@ -94,7 +94,9 @@ def test_json_presets_kev_nvd_and_strapi_v3_v4_v5(feed_server: FeedServer, make_
     assert s4["620"].severity == Severity.MEDIUM
     s5 = list_alerts(rt, AlertFilter(sources=("s5",)))[0]
     assert (s5.native_id, s5.severity) == ("a1b2c3", Severity.HIGH)
-    assert any("only the first page" in w for w in results["s5"].warnings)
+    # Its pagination says 3 pages: the further pages are fetched too (the server repeats page 1 here).
+    assert [r.path for r in feed_server.requests if r.path.startswith("/s5")] == [
+        "/s5", "/s5?pagination%5BpageSize%5D=25&pagination%5Bpage%5D=2", "/s5?pagination%5BpageSize%5D=25&pagination%5Bpage%5D=3"]
     mapped = list_alerts(rt, AlertFilter(sources=("mapped",)))[0]
     assert (mapped.native_id, mapped.severity, mapped.cves) == ("CB-1", Severity.CRITICAL, ("CVE-2024-22222",))
     assert mapped.published_at.isoformat() == "2024-04-16T17:00:00+00:00"

@@ -8,10 +8,12 @@ from pathlib import Path
 import click
 
 from watchdesk.cli.alert_group import alert_group
-from watchdesk.cli.common import State, echo, actor_option, emit_json, json_option, local_text, pass_state, resolve_actor, table
+from watchdesk.cli.common import (State, actor_option, echo, emit_json, json_option, local_text, pass_state, resolve_actor, table,
+                                  to_jsonable)
 from watchdesk.cli.main import cli
 from watchdesk.cli.values import LIMIT
 from watchdesk.core.enums import AlertState, Severity
+from watchdesk.i18n import _
 
 ALERT_FIELDS = ("id", "source", "native_id", "title", "summary", "link", "severity", "severity_raw", "category",
                 "cves", "doc_number", "published_at", "received_at", "state", "level", "related",
@@ -29,11 +31,17 @@ def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-@cli.command("sources")
+@cli.group("sources", invoke_without_command=True)
 @json_option
 @pass_state
-def sources_cmd(state: State, as_json: bool) -> None:
-    """Each source's health: last success, last error, failures, staleness, next poll."""
+@click.pass_context
+def sources_cmd(ctx: click.Context, state: State, as_json: bool) -> None:
+    """Each source's health: last success, last error, failures, staleness, next poll.
+
+    `watchdesk sources test KEY` fetches one source once and shows what it would bring in.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     from watchdesk.services.sources import list_sources
 
     rows = list_sources(state.runtime)
@@ -46,11 +54,36 @@ def sources_cmd(state: State, as_json: bool) -> None:
     echo(table(
         [
             (r.key, r.kind, r.state, local_text(state, r.last_ok_at), local_text(state, r.last_new_item_at),
-             r.failures or "", local_text(state, r.next_poll_at), _short(r.last_error if r.failures else r.warning, 70))
+             r.failures or "", local_text(state, r.next_poll_at), _("check!") if r.to_verify else "",
+             _short(r.last_error if r.failures else r.warning, 70))
             for r in rows
         ],
-        ("KEY", "KIND", "STATE", "LAST OK", "LAST NEW", "FAILS", "NEXT POLL", "PROBLEM"),
+        ("KEY", "KIND", "STATE", "LAST OK", "LAST NEW", "FAILS", "NEXT POLL", "VERIFY", "PROBLEM"),
     ))
+    if any(r.to_verify for r in rows):
+        echo(_("check!: a shipped source not yet confirmed against the live page; try it with "
+                     "'watchdesk sources test KEY', then set to_verify = false for it."))
+
+
+@sources_cmd.command("test")
+@click.argument("key")
+@json_option
+@pass_state
+def sources_test(state: State, key: str, as_json: bool) -> None:
+    """Fetch one source once, store nothing, and show what its adapter found (or exactly why nothing).
+
+    Exit status 1 when no item was found.
+    """
+    from watchdesk.services.source_trial import trial_lines, try_source
+
+    trial = try_source(state.runtime, key)
+    if as_json:
+        emit_json({**to_jsonable(trial), "ok": trial.ok})
+    else:
+        for line in trial_lines(trial, state.runtime.zone):
+            echo(line)
+    if not trial.ok:
+        sys.exit(1)
 
 
 @cli.command("poll")

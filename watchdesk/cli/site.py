@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from watchdesk.cli.common import State, actor_option, emit_json, json_option, local_text, pass_state, resolve_actor
+from watchdesk.cli.common import echo, State, actor_option, emit_json, json_option, local_text, pass_state, resolve_actor
 from watchdesk.cli.main import cli
 from watchdesk.i18n import _
 
@@ -38,7 +38,7 @@ def _print(state: State, view) -> None:  # noqa: ANN001 - SiteView
     for cond in view.conditions:
         lines.append(_("Open finding:  {condition} since {since} UTC (alert #{alert})").format(
             condition=cond.condition, since=cond.since[:16], alert=cond.alert_id))
-    click.echo("\n".join(lines))
+    echo("\n".join(lines))
 
 
 @site_group.command("show")
@@ -70,5 +70,5 @@ def site_baseline(state: State, key: str, as_handle: str, as_json: bool) -> None
     if as_json:
         emit_json(view)
         return
-    click.echo(_("New baseline of website '{key}' taken.").format(key=view.key))
+    echo(_("New baseline of website '{key}' taken.").format(key=view.key))
     _print(state, view)

@@ -1,4 +1,5 @@
-"""JSON sources: field mappings, and the presets cisa-kev, nvd (CVE API 2.0) and strapi (v3/v4/v5).
+"""JSON sources: field mappings, and the presets cisa-kev, nvd (CVE API 2.0), strapi (v3/v4/v5)
+and jsonfeed (JSON Feed 1.0/1.1, also recognised by its `version` URL).
 
 A mapping names dotted paths (`data.items`, `attributes.title`, `metrics.0.score`):
 `items` is where the list is ('' = the top level), then `id`, `title`, `summary`, `link`,
@@ -9,8 +10,11 @@ from the id ('https://example.vn/canh-bao/{id}').
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from watchdesk.feeds.htmltext import html_to_text
 from watchdesk.feeds.items import ParseOutcome, RawItem
@@ -20,6 +24,9 @@ from watchdesk.core.text import clean_line
 from watchdesk.feeds.xmlprep import NotAFeed, decode_body
 
 MAX_ITEMS = 50_000
+MAX_PAGES = 200
+"""Most pages of a Strapi listing read in one poll, whatever its pagination claims."""
+JSONFEED_VERSION = "https://jsonfeed.org/version/1"
 
 STRAPI_FIELDS: dict[str, tuple[str, ...]] = {
     "title": ("title", "name", "tieu_de", "tieuDe", "heading"),
@@ -176,10 +183,12 @@ def parse_strapi(data: Any, mapping: Mapping[str, str], base_url: str) -> ParseO
     elif isinstance(data, Mapping) and isinstance(data.get("data"), list):
         rows = data["data"]
         version = 4 if any(isinstance(r, Mapping) and isinstance(r.get("attributes"), Mapping) for r in rows) else 5
-        pagination = get_path(data, "meta.pagination")
-        if isinstance(pagination, Mapping) and (pagination.get("pageCount") or 1) > 1:
-            total, pages = (clean_line(pagination.get(k, "?"), max_length=20) for k in ("total", "pageCount"))
-            warnings.append(f"lists {total} items over {pages} pages; only the first page is read")
+        paging = strapi_paging(data)
+        if paging is not None and paging.problem:
+            warnings.append(paging.problem)
+        elif paging is not None and paging.pages > 1:
+            total = f"{paging.total} items" if paging.total is not None else "its items"
+            warnings.append(f"lists {total} over {paging.pages} pages; only the first page is read")
     else:
         raise NotAFeed("is not a Strapi listing (neither a list nor an object with a 'data' list)")
     items = []
@@ -213,6 +222,116 @@ def parse_strapi(data: Any, mapping: Mapping[str, str], base_url: str) -> ParseO
     return ParseOutcome(items=items, warnings=warnings)
 
 
+@dataclass(frozen=True)
+class Paging:
+    """A Strapi answer's meta.pagination, as numbers the desk can trust."""
+
+    pages: int
+    """Pages the server says there are (1 when it cannot be read)."""
+    size: int
+    total: int | None
+    offset: bool
+    """Offset style (pagination[start]/[limit]) rather than page style (pagination[page])."""
+    problem: str = ""
+    """Why the pagination was not followed ('' = it is fine)."""
+
+
+def _count(value: Any) -> int | None:
+    """A non-negative whole number as JSON wrote it; None for strings, floats with a fraction, bools, huge."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and (not math.isfinite(value) or not value.is_integer()):
+        return None
+    number = int(value)
+    return number if 0 <= number <= 10**12 else None
+
+
+def strapi_paging(data: Any) -> Paging | None:
+    """meta.pagination of a Strapi v4/v5 answer; None when there is none (v3 lists, one page)."""
+    pagination = get_path(data, "meta.pagination") if isinstance(data, Mapping) else None
+    if not isinstance(pagination, Mapping):
+        return None
+    total = _count(pagination.get("total"))
+    if "limit" in pagination and "pageCount" not in pagination:
+        size = _count(pagination.get("limit"))
+        if not size or total is None:
+            return Paging(1, 0, total, True, "gives a pagination watchdesk cannot read (limit/total); only the first page is read")
+        return Paging(math.ceil(total / size), size, total, True)
+    pages, size = _count(pagination.get("pageCount")), _count(pagination.get("pageSize"))
+    if pages is None or (size is None and "pageSize" in pagination):
+        return Paging(1, 0, total, False, "gives a pagination watchdesk cannot read (pageCount/pageSize); only the first page is read")
+    return Paging(max(pages, 1), size or 0, total, False)
+
+
+def strapi_page_urls(url: str, paging: Paging, first_rows: int, max_items: int) -> list[str]:
+    """Addresses of pages 2… of a Strapi listing, as many as max_items (and MAX_PAGES) allow."""
+    size = paging.size or first_rows
+    if paging.problem or paging.pages <= 1 or size <= 0:
+        return []
+    wanted = min(paging.pages, math.ceil(max_items / size), MAX_PAGES)
+    if paging.total is not None:
+        wanted = min(wanted, math.ceil(paging.total / size))
+    parts = urlsplit(url)
+    drop = ("pagination[start]",) if paging.offset else ("pagination[page]",)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in drop]
+    if not paging.offset and paging.size and not any(k == "pagination[pageSize]" for k, _ in query):
+        query.append(("pagination[pageSize]", str(paging.size)))
+    if paging.offset and not any(k == "pagination[limit]" for k, _ in query):
+        query.append(("pagination[limit]", str(size)))
+    urls = []
+    for page in range(2, wanted + 1):
+        extra = ("pagination[start]", str((page - 1) * size)) if paging.offset else ("pagination[page]", str(page))
+        urls.append(urlunsplit(parts._replace(query=urlencode([*query, extra]))))
+    return urls
+
+
+def merge_strapi_pages(first: Mapping[str, Any], pages: list[Any], max_items: int) -> dict[str, Any]:
+    """One answer holding the rows of every page read (at most max_items), its pagination settled."""
+    rows = list(first.get("data") or [])
+    for page in pages:
+        if isinstance(page, Mapping) and isinstance(page.get("data"), list):
+            rows.extend(page["data"])
+    meta = dict(first.get("meta") or {}) if isinstance(first.get("meta"), Mapping) else {}
+    meta["pagination"] = {"page": 1, "pageCount": 1, "pageSize": min(len(rows), max_items), "pagesRead": len(pages) + 1}
+    return {**first, "data": rows[:max_items], "meta": meta}
+
+
+def _date_text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def parse_jsonfeed(data: Any, base_url: str = "") -> ParseOutcome:
+    """JSON Feed 1.0/1.1 (https://jsonfeed.org/version/1.1): items[] with id, url, title, content, dates."""
+    if not isinstance(data, Mapping) or not isinstance(data.get("items"), list):
+        raise NotAFeed("is not a JSON Feed (no 'items' list)")
+    items = []
+    for entry in _check_list(data["items"], "items"):
+        if not isinstance(entry, Mapping):
+            continue
+        link = _text(entry.get("url") or entry.get("external_url"))
+        if link and base_url.startswith(("http://", "https://")) and not link.startswith(("http://", "https://")):
+            link = urljoin(base_url, link)
+        text = _text(entry.get("content_text")) or html_to_text(_text(entry.get("content_html")))
+        summary = _text(entry.get("summary"))
+        attachments = tuple(
+            {"title": _text(a.get("title")) or _text(a.get("url")).rsplit("/", 1)[-1], "url": _text(a.get("url"))}
+            for a in entry.get("attachments") or [] if isinstance(entry.get("attachments"), list)
+            if isinstance(a, Mapping) and _text(a.get("url")).startswith(("http://", "https://"))
+            and (_text(a.get("mime_type")) == "application/pdf" or _text(a.get("url")).lower().split("?")[0].endswith(".pdf"))
+        )
+        items.append(
+            RawItem(
+                native_id=_text(entry.get("id")) or link,
+                link=link,
+                title=html_to_text(_text(entry.get("title"))) or summary[:160],
+                summary="\n".join(t for t in (summary, text) if t) if summary != text else text,
+                published=_date_text(entry.get("date_published")) or _date_text(entry.get("date_modified")),
+                attachments=attachments,
+            )
+        )
+    return ParseOutcome(items=items)
+
+
 def parse_mapped(data: Any, mapping: Mapping[str, str]) -> ParseOutcome:
     """Any JSON list with dotted-path field mappings."""
     rows = _check_list(get_path(data, mapping.get("items", "")), mapping.get("items", ""))
@@ -244,6 +363,8 @@ def parse_mapped(data: Any, mapping: Mapping[str, str]) -> ParseOutcome:
 def detect_preset(data: Any) -> str:
     """For `watchdesk import`: which preset a JSON file looks like ('' = unknown)."""
     if isinstance(data, Mapping):
+        if isinstance(data.get("version"), str) and data["version"].startswith(JSONFEED_VERSION) and isinstance(data.get("items"), list):
+            return "jsonfeed"
         vulns = data.get("vulnerabilities")
         if isinstance(vulns, list):
             first = vulns[0] if vulns else {}
@@ -265,6 +386,8 @@ def parse_json(body: bytes, content_type: str, preset: str, mapping: Mapping[str
         return parse_nvd(data)
     if preset == "strapi":
         return parse_strapi(data, mapping, base_url)
+    if preset == "jsonfeed":
+        return parse_jsonfeed(data, base_url)
     if not mapping:
         guessed = detect_preset(data)
         if guessed:

@@ -16,10 +16,11 @@ import feedparser
 
 from watchdesk.feeds.htmltext import html_to_text
 from watchdesk.feeds.items import ParseOutcome, RawItem
-from watchdesk.feeds.xmlprep import NotAFeed, content_type_parts, prepare_xml
+from watchdesk.feeds.htmllisting import feed_links
+from watchdesk.feeds.xmlprep import NotAFeed, content_type_parts, decode_body, prepare_xml
 
 
-def _looks_like_html(body: bytes, content_type: str) -> bool:
+def looks_like_html(body: bytes, content_type: str) -> bool:
     media, _ = content_type_parts(content_type)
     head = body[:1024].lstrip().lower()
     return media == "text/html" or head.startswith((b"<!doctype html", b"<html")) or b"<html" in head
@@ -62,7 +63,12 @@ def parse_feed(body: bytes, content_type: str = "", base_url: str = "") -> Parse
     parsed = feedparser.parse(io.BytesIO(data), response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
     entries = parsed.get("entries") or []
     if not entries and not parsed.get("version"):
-        if _looks_like_html(body, content_type):
+        if looks_like_html(body, content_type):
+            text, _, _ = decode_body(body, content_type)
+            advertised = feed_links(text, base_url)
+            if advertised:
+                raise NotAFeed(f"returned an HTML page that advertises a feed ({advertised[0].kind}) at {advertised[0].url}; "
+                               "use that address as the source's url")
             raise NotAFeed("returned HTML, not a feed (a web page, a login page or an error page)")
         start = body[:40].decode("utf-8", "replace").strip()
         shown = "".join(ch if ch.isprintable() else "?" for ch in start)[:40]

@@ -32,6 +32,7 @@ from watchdesk.feeds.adapters import parse_body
 from watchdesk.feeds.fetch import FetchRequest, FetchResult, fetch_one, make_client, run_async
 from watchdesk.feeds.items import FeedItem
 from watchdesk.feeds.normalize import Watch, normalize
+from watchdesk.feeds.paging import fetch_pages
 from watchdesk.feeds.xmlprep import NotAFeed
 from watchdesk.services.alert_factory import raise_alert
 from watchdesk.services.clearing import clear_by_system
@@ -89,6 +90,8 @@ class SourceHealth:
     failures: int
     warning: str
     health_alert_id: int | None
+    to_verify: bool = False
+    """Shipped unconfirmed: check it with `watchdesk sources test KEY`, then set to_verify = false."""
 
 
 # -- the in-process schedule (the fast path) -----------------------------------------------
@@ -206,7 +209,7 @@ def list_sources(rt: Runtime) -> list[SourceHealth]:
                 last_polled_at=row.last_polled_at, last_ok_at=row.last_ok_at, last_new_item_at=row.last_new_item_at,
                 next_poll_at=row.next_poll_at, last_error=row.last_error, last_error_at=row.last_error_at,
                 failing_since=row.failing_since, failures=row.failures, warning=row.warning,
-                health_alert_id=row.health_alert_id,
+                health_alert_id=row.health_alert_id, to_verify=bool(src and src.to_verify),
             )
         )
     return out
@@ -414,6 +417,7 @@ def _handle(rt: Runtime, src: SourceConfig, fetched: FetchResult, stored_hash: s
     started = time.monotonic()
     try:
         items, warnings = parse_items(rt, src, fetched.body, fetched.content_type, fetched.final_url or src.url)
+        warnings = [*fetched.notes, *warnings]
     except NotAFeed as exc:
         alert_id, sentence = _record_failure(rt, src, str(exc))
         return PollResult(src.key, "error", error=sentence, elapsed=fetched.elapsed, health_alert=alert_id)
@@ -486,6 +490,13 @@ def _claim(rt: Runtime, sources: list[SourceConfig], force: bool, runner: str = 
     return claimed
 
 
+async def fetch_source(client: Any, src: SourceConfig, req: FetchRequest) -> FetchResult:
+    """One source's answer through the guarded fetcher; a paged listing's further pages merged in."""
+    first = await fetch_one(client, req)
+    return await fetch_pages(client, req, first, kind=src.kind.value, preset=src.preset,
+                             has_mapping=bool(src.mapping), max_items=src.max_items)
+
+
 async def _fetch_and_store(rt: Runtime, claimed: list[tuple[SourceConfig, _Stored]], requests: list[FetchRequest]) -> list[PollResult]:
     """Fetch concurrently on one client; store each source as soon as its own fetch ends.
 
@@ -498,7 +509,7 @@ async def _fetch_and_store(rt: Runtime, claimed: list[tuple[SourceConfig, _Store
         if src.kind == SourceKind.SITE:  # our own website: its own check, baseline and alerts
             result = _site_result(await poll_site(rt, src))
         else:
-            fetched = await fetch_one(client, req)
+            fetched = await fetch_source(client, src, req)
             result = await asyncio.to_thread(_handle, rt, src, fetched, row.body_hash)
         return dataclasses.replace(result, elapsed=time.monotonic() - started)
 

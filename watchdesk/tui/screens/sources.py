@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from rich.text import Text
+from dataclasses import dataclass
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from watchdesk.i18n import N_, _
@@ -20,11 +25,40 @@ STATE_STYLE = {
 }
 
 
+@dataclass
+class SourceTried(Message, bubble=False):
+    """A `sources test` result, as the lines to show (plain text: they quote the remote page)."""
+
+    lines: list[str]
+
+
+class SourceTrialView(ModalScreen[None]):
+    """What one fetch of a source found, without storing anything; escape closes it."""
+
+    DEFAULT_CSS = """
+    SourceTrialView { align: center middle; background: $background 60%; }
+    #source-trial { width: 120; max-width: 100%; height: 80%; border: thick $primary; }
+    """
+    BINDINGS = [Binding("escape,q,t", "close", _("Close"), id="sources.test_close")]
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__()
+        self.lines = lines
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="source-trial"):
+            yield Static(Text("\n".join(self.lines)))
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
 class SourcesScreen(DeskScreen):
     MODE = "sources"
     BINDINGS = [
         Binding("p", "poll_one", _("Poll now"), id="sources.poll"),
         Binding("P", "poll_all", _("Poll all"), id="sources.poll_all"),
+        Binding("t", "try_one", _("Test source"), id="sources.test"),
     ]
 
     def compose_body(self) -> ComposeResult:
@@ -65,7 +99,8 @@ class SourcesScreen(DeskScreen):
             stale = f" ({span(now - s.last_new_item_at)})" if s.last_new_item_at else ""
             # An old error stays on record after recovery; the table shows it only while failing.
             error = s.last_error if s.state == "failing" else s.warning
-            table.add_row(plain(s.key), state, plain(local(s.last_ok_at, zone)), plain(local(s.last_new_item_at, zone) + stale),
+            key_cell = Text(s.key + (" ?" if s.to_verify else ""), no_wrap=True)  # '?': to verify
+            table.add_row(key_cell, state, plain(local(s.last_ok_at, zone)), plain(local(s.last_new_item_at, zone) + stale),
                           plain(local(s.next_poll_at, zone)), plain(s.failures or ""), plain(error), key=s.key)
         if keep and keep in table.rows:
             table.move_cursor(row=table.get_row_index(keep))
@@ -92,6 +127,9 @@ class SourcesScreen(DeskScreen):
         text = Text(no_wrap=False)
         text.append(f"{source.key}  ", style="bold")
         text.append(f"{source.name}  {source.kind}  {source.url}")
+        if source.to_verify:
+            text.append("\n" + _("To verify: not yet confirmed against the live page; press t to test it, "
+                                  "then set to_verify = false in the config."), style="bold yellow")
         if source.last_error:
             text.append("\n" + _("Last error") + f" ({local(source.last_error_at, self.desk.rt.zone)}): ", style="bold")
             text.append(source.last_error)
@@ -106,6 +144,27 @@ class SourcesScreen(DeskScreen):
     def action_poll_all(self) -> None:
         self.show_status(_("Polling every source…"))
         self._poll(None)
+
+    def action_try_one(self) -> None:
+        key = self._current_key()
+        if key:
+            self.show_status(_("Testing {key} (nothing is stored)…").format(key=key))
+            self._try(key)
+
+    @work(thread=True, exit_on_error=False, group="sources-test")
+    def _try(self, key: str) -> None:
+        from watchdesk.services.source_trial import trial_lines, try_source
+
+        try:
+            trial = try_source(self.desk.rt, key)
+        except PERSON_ERRORS as exc:
+            self.post_message(ActionRefused("test", str(exc)))
+            return
+        self.post_message(SourceTried(trial_lines(trial, self.desk.rt.zone)))
+
+    def on_source_tried(self, message: SourceTried) -> None:
+        self.show_status(_("Test done: nothing was stored."))
+        self.app.push_screen(SourceTrialView(message.lines))
 
     @work(thread=True, exit_on_error=False, group="sources-poll")
     def _poll(self, key: str | None) -> None:
