@@ -120,10 +120,10 @@ def test_json_output_keeps_the_text_escaped(hostile_db: dict[str, int], db_path:
 
 
 def test_a_strapi_answer_and_a_content_type_cannot_order_the_terminal(feed_server: FeedServer, tmp_path: Path) -> None:  # noqa: F811
-    """The case that was found: `pagination.total` holding an OSC 52 clipboard write and an OSC 0
-    title, and a Content-Type with an 8-bit CSI, both quoted in the source's warning."""
+    """The case that was found: `pagination.total` (and here `pageCount`) holding an OSC 52 clipboard
+    write and an OSC 0 title, and a Content-Type with an 8-bit CSI, both quoted in the source's warning."""
     strapi = {"data": [{"id": 1, "attributes": {"title": "Cảnh báo lỗ hổng", "slug": "a", "publishedAt": "2026-02-16T10:00:00Z"}}],
-              "meta": {"pagination": {"page": 1, "pageSize": 1, "pageCount": 3, "total": OSC52 + TITLE + "3"}}}
+              "meta": {"pagination": {"page": 1, "pageSize": 1, "pageCount": OSC52 + TITLE + "3", "total": OSC52 + TITLE + "3"}}}
     feed_server.route("/api", Reply(body=json.dumps(strapi).encode(), headers={"Content-Type": "application/json"}))
     rss = ('<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
            "<item><title>Một cảnh báo</title><guid>x1</guid></item></channel></rss>").encode()
@@ -152,11 +152,12 @@ url = "{feed_server.url('/rss')}"
     cmd("init", "--handle", "minh", "--name", "Nguyễn Văn Minh")
     polled = cmd("poll")
     assert_no_orders(polled)
-    assert "over 3 pages" in polled and "served as 'text/x-evil" in polled
+    assert "only the first page is read" in polled and "served as 'text/x-evil" in polled
     listed = cmd("sources")
     assert_no_orders(listed)
     rows = {r["key"]: r for r in assert_escaped_json(cmd("sources", "--json"))}
-    assert "PWNED-TITLE" not in rows["strapi"]["warning"] and "lists 3 items over 3 pages" in rows["strapi"]["warning"]
+    # The page count holding orders is not trusted, and the warning says so without quoting it.
+    assert "PWNED-TITLE" not in rows["strapi"]["warning"] and "only the first page is read" in rows["strapi"]["warning"]
     assert "PWNED-TITLE" not in rows["rss"]["warning"] and "text/x-evil" in rows["rss"]["warning"]
     stored = sqlite3.connect(tmp_path / "desk.db").execute("SELECT group_concat(warning, ' ') FROM source").fetchone()[0]
     assert not ORDERS.search(stored) and "PWNED" not in stored
