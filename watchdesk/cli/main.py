@@ -202,6 +202,9 @@ def db_check(state: State, as_json: bool) -> None:
         report = {"ok": False, "path": path, "integrity": {"ok": integrity.ok, "problems": list(integrity.problems)},
                   "chain": None, "lines": [("ok    " if integrity.ok else "FAIL  ") + integrity.sentence(path) + ".",
                                            f"FAIL  {exc}"]}
+        anchors = checkpoint.anchors_for(config.audit.checkpoint_file, Path(path) if path else None)
+        if anchors is not None and anchors.mark.exists():  # said whether or not the file still opens
+            report["lines"].append(f"note  writes are stopped: the database was {checkpoint.read_mark(anchors.mark)}")
         if as_json:
             emit_json({**report, "damage_stop_lifted": False})
         else:
