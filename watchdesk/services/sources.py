@@ -34,6 +34,7 @@ from watchdesk.feeds.items import FeedItem
 from watchdesk.feeds.normalize import Watch, normalize
 from watchdesk.feeds.paging import fetch_pages
 from watchdesk.feeds.xmlprep import NotAFeed
+from watchdesk.i18n import N_
 from watchdesk.services.alert_factory import raise_alert
 from watchdesk.services.clearing import clear_by_system
 from watchdesk.services.errors import NotFound, Refused
@@ -78,7 +79,7 @@ class SourceHealth:
     enabled: bool
     configured: bool
     state: str
-    """ok, failing, stale, never-polled, disabled, not-configured."""
+    """ok, failing, stale, never-polled, manual, disabled, not-configured (people read STATE_WORDS)."""
     interval: timedelta | None
     last_polled_at: datetime | None
     last_ok_at: datetime | None
@@ -173,13 +174,32 @@ def _refresh_earliest(rt: Runtime) -> None:
 
 
 # -- health ----------------------------------------------------------------------------------
+# One word per state for people, the same on the desk and in the CLI (the desk translates them);
+# JSON keeps the state keys.
+STATE_WORDS = {
+    "ok": N_("ok"), "failing": N_("failing"), "stale": N_("stale"), "never-polled": N_("never polled"),
+    "manual": N_("manual, nothing to poll"), "disabled": N_("disabled"), "not-configured": N_("not in the config"),
+}
+POLL_WORDS = {
+    "ok": N_("read"), "unchanged": N_("unchanged since the last poll"), "not-modified": N_("unchanged since the last poll"),
+    "error": N_("failed"),
+}
+NOT_POLLED = ("manual", "disabled", "not-configured")
+"""States with no next poll: nothing will poll them."""
+
+
+def pollable_keys(rt: Runtime) -> list[str]:
+    """The sources a "poll now" can poll: enabled and not manual."""
+    return [s.key for s in _pollable(rt)]
+
+
 def _health_state(src: SourceConfig | None, row: Source, now: datetime) -> str:
     if src is None:
         return "not-configured"
     if not src.enabled:
         return "disabled"
     if src.kind == SourceKind.MANUAL:
-        return "ok"
+        return "manual"
     if row.failures:
         return "failing"
     if row.last_polled_at is None:
@@ -201,13 +221,14 @@ def list_sources(rt: Runtime) -> list[SourceHealth]:
     for key in order:
         row = rows[key]
         src = rt.config.source(key)
+        state = _health_state(src, row, now)
         out.append(
             SourceHealth(
                 key=key, name=row.name, kind=row.kind, url=row.url,
                 enabled=bool(src and src.enabled), configured=src is not None,
-                state=_health_state(src, row, now), interval=src.interval if src else None,
+                state=state, interval=src.interval if src else None,
                 last_polled_at=row.last_polled_at, last_ok_at=row.last_ok_at, last_new_item_at=row.last_new_item_at,
-                next_poll_at=row.next_poll_at, last_error=row.last_error, last_error_at=row.last_error_at,
+                next_poll_at=None if state in NOT_POLLED else row.next_poll_at, last_error=row.last_error, last_error_at=row.last_error_at,
                 failing_since=row.failing_since, failures=row.failures, warning=row.warning,
                 health_alert_id=row.health_alert_id, to_verify=bool(src and src.to_verify),
             )

@@ -38,6 +38,8 @@ class DeskCommands(Provider):
         return list_alerts(app.rt, AlertFilter(states=(AlertState.NEW, AlertState.ACKNOWLEDGED)))
 
     def _commands(self) -> list[tuple[str, Any, str]]:
+        from watchdesk.services.sources import pollable_keys
+
         app: Any = self.app
         out: list[tuple[str, Any, str]] = []
         for e in entries():
@@ -45,7 +47,8 @@ class DeskCommands(Provider):
         out.append((_("Switch operator (sign in)"), app.action_sign_in, "ctrl+o"))
         out.append((_("Verify the audit log"), app.verify_log, ""))
         out.append((_("Poll all sources now"), partial(app.poll_now, ""), ""))
-        for key in [s.key for s in app.rt.config.sources] if app.is_open else []:
+        # Manual and disabled sources have nothing to poll: the palette does not offer them.
+        for key in pollable_keys(app.rt) if app.is_open else []:
             out.append((_("Poll source {key} now").format(key=key), partial(app.poll_now, key), ""))
         out.append((_("Next theme (dark, light, high contrast)"), app.action_next_theme, "ctrl+t"))
         out.append((_("Help: every key"), app.action_help, "?"))

@@ -23,13 +23,21 @@ from watchdesk.i18n import _
 from watchdesk.services.errors import ServiceError
 from watchdesk.store.db import DatabaseError
 from watchdesk.tui.messages import ActionDone, ActionRefused, DataChanged
-from watchdesk.tui.screens.forms import Field, PromptForm
+from watchdesk.tui.screens.forms import Field, PromptForm, Refusal
 from watchdesk.tui.widgets.banner import NewAlertBanner
 from watchdesk.tui.widgets.header import DeskHeader
 from watchdesk.tui.widgets.nav import NavBar
 from watchdesk.tui.widgets.status import StatusLine
 
 PERSON_ERRORS = (ServiceError, PermissionDenied, DatabaseError)
+SNOOZE_DEFAULT = "30m"
+
+
+def _duration(text: str) -> timedelta:
+    try:
+        return parse_duration(text)
+    except ValueError:
+        raise Refusal(_("Snooze for how long? Write a duration like 30m or 1h30m.")) from None
 
 
 class DeskScreen(Screen):
@@ -154,6 +162,15 @@ class AlertActions:
 
         self._with_operator(Action.ACKNOWLEDGE, go)
 
+    def _form(self, verb: str, alert_id: int, form: PromptForm, done: Callable[[dict[str, str]], str]) -> None:
+        """Open `form`; it runs its action itself and stays open on a refusal (forms.PromptForm)."""
+
+        def closed(values: dict[str, str] | None) -> None:
+            if values is not None:
+                self.post_message(ActionDone(verb, alert_id, done(values)))  # type: ignore[attr-defined]
+
+        self.app.push_screen(form, closed)
+
     def action_resolve(self) -> None:
         alert_id = self._target("resolve")
         if alert_id is None:
@@ -162,18 +179,11 @@ class AlertActions:
         def go(actor: Any) -> None:
             from watchdesk.services import lifecycle
 
-            def submitted(values: dict[str, str] | None) -> None:
-                if values:
-                    self.run_action("resolve", alert_id,
-                                    lambda: lifecycle.resolve(self.app.rt, actor, alert_id, values["note"]),
-                                    _("Resolved #{id}.").format(id=alert_id))
-
-            self.app.push_screen(
-                PromptForm(_("Resolve alert #{id}").format(id=alert_id),
-                           [Field("note", _("Resolution note (what was done)"), _("e.g. patched FortiOS to 7.2.2"))],
-                           _("Resolve")),
-                submitted,
-            )
+            self._form("resolve", alert_id, PromptForm(
+                _("Resolve alert #{id}").format(id=alert_id),
+                [Field("note", _("Resolution note (what was done)"), _("e.g. patched FortiOS to 7.2.2"))], _("Resolve"),
+                act=lambda v: lifecycle.resolve(self.app.rt, actor, alert_id, v["note"])),
+                lambda v: _("Resolved #{id}.").format(id=alert_id))
 
         self._with_operator(Action.RESOLVE, go)
 
@@ -185,16 +195,10 @@ class AlertActions:
         def go(actor: Any) -> None:
             from watchdesk.services import lifecycle
 
-            def submitted(values: dict[str, str] | None) -> None:
-                if values:
-                    self.run_action("note", alert_id,
-                                    lambda: lifecycle.add_note(self.app.rt, actor, alert_id, values["text"]),
-                                    _("Note added to #{id}.").format(id=alert_id))
-
-            self.app.push_screen(
-                PromptForm(_("Note on alert #{id}").format(id=alert_id), [Field("text", _("Note"))], _("Add note")),
-                submitted,
-            )
+            self._form("note", alert_id, PromptForm(
+                _("Note on alert #{id}").format(id=alert_id), [Field("text", _("Note"))], _("Add note"),
+                act=lambda v: lifecycle.add_note(self.app.rt, actor, alert_id, v["text"])),
+                lambda v: _("Note added to #{id}.").format(id=alert_id))
 
         self._with_operator(Action.ANNOTATE, go)
 
@@ -206,17 +210,10 @@ class AlertActions:
         def go(actor: Any) -> None:
             from watchdesk.services import lifecycle
 
-            def submitted(values: dict[str, str] | None) -> None:
-                if values is not None:
-                    self.run_action("escalate", alert_id,
-                                    lambda: lifecycle.escalate(self.app.rt, actor, alert_id, reason=values["reason"]),
-                                    _("Escalated #{id} to the next level.").format(id=alert_id))
-
-            self.app.push_screen(
-                PromptForm(_("Escalate alert #{id} now").format(id=alert_id),
-                           [Field("reason", _("Reason (optional)"), required=False)], _("Escalate")),
-                submitted,
-            )
+            self._form("escalate", alert_id, PromptForm(
+                _("Escalate alert #{id} now").format(id=alert_id), [Field("reason", _("Reason"), required=False)], _("Escalate"),
+                act=lambda v: lifecycle.escalate(self.app.rt, actor, alert_id, reason=v["reason"])),
+                lambda v: _("Escalated #{id} to the next level.").format(id=alert_id))
 
         self._with_operator(Action.ESCALATE, go)
 
@@ -229,25 +226,14 @@ class AlertActions:
         def go(actor: Any) -> None:
             from watchdesk.services import lifecycle
 
-            def submitted(values: dict[str, str] | None) -> None:
-                if not values:
-                    return
-                try:
-                    duration: timedelta = parse_duration(values["duration"])
-                except ValueError:
-                    self.post_message(ActionRefused(  # type: ignore[attr-defined]
-                        "snooze", _("Snooze for how long? Write a duration like 30m or 1h30m."), alert_id))
-                    return
-                self.run_action("snooze", alert_id,
-                                lambda: lifecycle.snooze(self.app.rt, actor, alert_id, duration, values["reason"]),
-                                _("Snoozed #{id} for {d}.").format(id=alert_id, d=format_duration(duration)))
+            def act(values: dict[str, str]) -> None:
+                lifecycle.snooze(self.app.rt, actor, alert_id, _duration(values["duration"]), values["reason"])
 
-            self.app.push_screen(
-                PromptForm(_("Snooze alert #{id} (at most {max})").format(id=alert_id, max=format_duration(limit)),
-                           [Field("duration", _("For how long"), "30m", value="30m"), Field("reason", _("Reason"))],
-                           _("Snooze")),
-                submitted,
-            )
+            self._form("snooze", alert_id, PromptForm(
+                _("Snooze alert #{id} (at most {max})").format(id=alert_id, max=format_duration(limit)),
+                [Field("duration", _("For how long"), _("e.g. 45m or 1h30m"), default=SNOOZE_DEFAULT), Field("reason", _("Reason"))],
+                _("Snooze"), act=act),
+                lambda v: _("Snoozed #{id} for {d}.").format(id=alert_id, d=format_duration(_duration(v["duration"]))))
 
         self._with_operator(Action.SNOOZE, go)
 
@@ -259,19 +245,14 @@ class AlertActions:
         def go(actor: Any) -> None:
             from watchdesk.services import lifecycle
 
-            def submitted(values: dict[str, str] | None) -> None:
-                if values:
-                    handle = values["handle"].strip().lower()
-                    self.run_action("assign", alert_id, lambda: lifecycle.assign(self.app.rt, actor, alert_id, handle),
-                                    _("Assigned #{id} to {handle}.").format(id=alert_id, handle=handle))
-
-            on_duty = ", ".join(self.app.header_state.on_duty.get(1, []))
-            self.app.push_screen(
-                PromptForm(_("Assign alert #{id} to an officer").format(id=alert_id),
-                           [Field("handle", _("Officer's handle"), _("on duty now: {names}").format(names=on_duty or "—"))],
-                           _("Assign")),
-                submitted,
-            )
+            on_duty = self.app.header_state.on_duty.get(1, [])
+            # The officer on duty at level 1 is the shown default; with nobody on duty a name is needed.
+            field = (Field("handle", _("Officer's handle"), _("e.g. {names}").format(names=", ".join(on_duty)), default=on_duty[0])
+                     if on_duty else Field("handle", _("Officer's handle"), _("nobody is on duty at level 1")))
+            self._form("assign", alert_id, PromptForm(
+                _("Assign alert #{id} to an officer").format(id=alert_id), [field], _("Assign"),
+                act=lambda v: lifecycle.assign(self.app.rt, actor, alert_id, v["handle"].lower())),
+                lambda v: _("Assigned #{id} to {handle}.").format(id=alert_id, handle=v["handle"].lower()))
 
         self._with_operator(Action.REASSIGN, go)
 

@@ -21,6 +21,7 @@ from watchdesk.tui.messages import ActionDone, ActionRefused
 from watchdesk.tui.registry import register_screen
 from watchdesk.tui.screens.base import PERSON_ERRORS, AlertActions, DeskScreen
 from watchdesk.tui.screens.forms import ChoiceForm, Field, PromptForm
+from watchdesk.tui.widgets.columns import Want, fit
 
 
 @dataclass
@@ -60,12 +61,26 @@ class HandoverScreen(AlertActions, DeskScreen):
         yield DataTable(id="handover-open", cursor_type="row", zebra_stripes=True)
         yield Static("", id="handover-body")
 
+    _width = 0  # the width the open alerts' columns were fitted to
+
     def on_mount(self) -> None:
+        self.query_one("#handover-open", DataTable).focus()
+
+    def on_resize(self) -> None:
+        if self.handover is not None and self.size.width != self._width:
+            self.on_handover_loaded(HandoverLoaded(self.handover))
+
+    def _fit_columns(self) -> list[str]:
+        """Lay the open alerts' columns out for this width (narrow: the level, then the owner go); their keys."""
         table = self.query_one("#handover-open", DataTable)
-        for key, label, width in (("id", "#", 6), ("sev", _("severity"), 9), ("state", _("state"), 12), ("lvl", _("level"), 5),
-                                  ("owner", _("owner"), 8), ("next", _("next deadline"), 11), ("title", _("title"), None)):
-            table.add_column(label, key=key, width=width)
-        table.focus()
+        if self._width != self.size.width or not table.columns:
+            self._width = self.size.width
+            table.clear(columns=True)
+            for column in fit([Want("id", "#", 6), Want("sev", _("severity"), 9, 3), Want("state", _("state"), 12, 3),
+                               Want("lvl", _("level"), 5, 6), Want("owner", _("owner"), 8, 5), Want("next", _("next deadline"), 11, 4),
+                               Want("title", _("title"), None, 2, least=20)], self.size.width or 80):
+                table.add_column(column.label, key=column.key, width=column.width)
+        return [str(c.key.value) for c in table.columns.values()]
 
     def reload(self) -> None:
         self._load()
@@ -101,12 +116,13 @@ class HandoverScreen(AlertActions, DeskScreen):
             r=c.get("received", 0), a=c.get("acknowledged", 0), z=c.get("resolved", 0), e=c.get("escalated", 0),
             b=c.get("breaches", 0), k=c.get("calls", 0), o=c.get("open", 0)))
         self.query_one("#handover-head", Static).update(head)
+        shown = self._fit_columns()
         table = self.query_one("#handover-open", DataTable)
         table.clear()
         for o in s.get("open", []):
-            table.add_row(plain(o["id"]), plain(o["severity"]), plain(o["state"]), plain(o["level"]), plain(o["owner"] or "-"),
-                          plain(_utc(o["next_deadline"], zone)), plain(("↪ " if o.get("carried_over") else "") + o["title"]),
-                          key=str(o["id"]))
+            cells = {"id": o["id"], "sev": o["severity"], "state": o["state"], "lvl": o["level"], "owner": o["owner"] or "-",
+                     "next": _utc(o["next_deadline"], zone), "title": ("↪ " if o.get("carried_over") else "") + o["title"]}
+            table.add_row(*[plain(cells[key]) for key in shown], key=str(o["id"]))
         body = Text(no_wrap=False)
         for b in s.get("breaches", []):
             body.append(_("Breach") + f" #{b['id']} {b['severity']}: ", style="bold red")

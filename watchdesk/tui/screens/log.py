@@ -12,7 +12,8 @@ from textual.widgets import Input, Static
 from watchdesk.i18n import N_, _
 from watchdesk.store import audit
 from watchdesk.tui.widgets.inputs import DeskInput
-from watchdesk.tui.widgets.row_table import Column, RowTable
+from watchdesk.tui.widgets.columns import Want, fit
+from watchdesk.tui.widgets.row_table import RowTable
 from watchdesk.tui.format import plain
 from watchdesk.tui.messages import ActionRefused, LogLoaded, LogVerified
 from watchdesk.tui.registry import register_screen
@@ -39,18 +40,32 @@ class LogScreen(DeskScreen):
         yield RowTable[audit.EventRecord](id="log-table", key=lambda e: e.seq, cells=self._cells)
         yield Static(Text(_("v: verify the hash chain")), id="log-verify")
 
+    _width = 0  # the width the columns were fitted to
+    _shown: list[str] = []  # their keys
+
     def on_mount(self) -> None:
-        table = self.query_one("#log-table", RowTable)
-        columns = [Column("seq", "seq", 8), Column("at", _("time"), 14), Column("actor", _("actor"), 10), Column("kind", _("kind"), 22),
-                   Column("subject", _("subject"), 12)]
-        rest = max((self.app.size.width or 80) - sum(c.width + 2 for c in columns) - 4, 20)
-        table.set_columns([*columns, Column("detail", _("detail"), rest)])
-        table.focus()
+        self._fit_columns()
+        self.query_one("#log-table", RowTable).focus()
+
+    def on_resize(self) -> None:
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """The detail keeps at least 24 cells: a narrow terminal drops the subject, then the seq."""
+        width = self.size.width or self.app.size.width or 80
+        if width == self._width:
+            return
+        self._width = width
+        columns = fit([Want("seq", "seq", 8, 4), Want("at", _("time"), 14), Want("actor", _("actor"), 10), Want("kind", _("kind"), 22),
+                       Want("subject", _("subject"), 12, 3), Want("detail", _("detail"), None, 2, least=24)], width)
+        self._shown = [c.key for c in columns]
+        self.query_one("#log-table", RowTable).set_columns(columns)
 
     def _cells(self, e: audit.EventRecord) -> list[Text]:
         subject = f"{e.subject_type}:{e.subject_id}" if e.subject_type else ""
-        return [plain(e.seq), plain(_event_time(e.at, self.desk.rt.zone)), plain(e.actor), plain(e.kind), plain(subject),
-                plain(_event_detail(e.payload))]
+        cells = {"seq": plain(e.seq), "at": plain(_event_time(e.at, self.desk.rt.zone)), "actor": plain(e.actor), "kind": plain(e.kind),
+                 "subject": plain(subject), "detail": plain(_event_detail(e.payload))}
+        return [cells[key] for key in self._shown]
 
     def reload(self) -> None:
         self._load(self.query_one("#log-actor", Input).value.strip(), self.query_one("#log-kind", Input).value.strip())

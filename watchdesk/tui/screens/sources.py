@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,11 +19,20 @@ from watchdesk.tui.format import local, plain, span
 from watchdesk.tui.messages import ActionDone, ActionRefused, SourcesLoaded
 from watchdesk.tui.registry import register_screen
 from watchdesk.tui.screens.base import PERSON_ERRORS, DeskScreen
+from watchdesk.tui.widgets.columns import Want, fit
+
+if TYPE_CHECKING:
+    from watchdesk.services.sources import SourceHealth
 
 STATE_STYLE = {
     "ok": "green", "failing": "bold white on red", "stale": "bold yellow", "never-polled": "italic",
-    "disabled": "dim", "not-configured": "dim",
+    "manual": "dim", "disabled": "dim", "not-configured": "dim",
 }
+# What the table would show; a narrow terminal drops the highest rank first (the line under the
+# table still shows all of the selected source).
+COLUMNS = [("key", N_("source"), 14, 1), ("state", N_("state"), 23, 1), ("ok", N_("last ok"), 11, 4),
+           ("new", N_("last new item"), 11, 5), ("next", N_("next poll"), 11, 3), ("fails", N_("fails"), 5, 6),
+           ("error", N_("last error"), None, 2)]
 
 
 @dataclass
@@ -61,17 +71,19 @@ class SourcesScreen(DeskScreen):
         Binding("t", "try_one", _("Test source"), id="sources.test"),
     ]
 
+    sources: list[SourceHealth] | None = None  # None until the first load
+    _width = 0  # the width the columns were fitted to
+
     def compose_body(self) -> ComposeResult:
         yield DataTable(id="sources-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="source-error")
 
     def on_mount(self) -> None:
-        table = self.query_one("#sources-table", DataTable)
-        for key, label, width in (("key", _("source"), 14), ("state", _("state"), 12), ("ok", _("last ok"), 11),
-                                  ("new", _("last new item"), 11), ("next", _("next poll"), 11), ("fails", _("fails"), 5),
-                                  ("error", _("last error"), None)):
-            table.add_column(label, key=key, width=width)
-        table.focus()
+        self.query_one("#sources-table", DataTable).focus()
+
+    def on_resize(self) -> None:
+        if self.sources is not None and self.size.width != self._width:
+            self._show(self.sources)
 
     def reload(self) -> None:
         self._load()
@@ -88,23 +100,45 @@ class SourcesScreen(DeskScreen):
         self.post_message(SourcesLoaded(sources))
 
     def on_sources_loaded(self, message: SourcesLoaded) -> None:
-        self.sources = message.sources
+        self._show(message.sources)
+
+    def _cells(self, s: SourceHealth) -> dict[str, Text]:
+        from watchdesk.services.sources import STATE_WORDS  # loaded already: the rows came from it
+
         zone = self.desk.rt.zone
-        now = self.desk.rt.now()
+        stale = f" ({span(self.desk.rt.now() - s.last_new_item_at)})" if s.last_new_item_at else ""
+        # An old error stays on record after recovery; the table shows it only while failing.
+        error = s.last_error if s.state == "failing" else s.warning
+        return {
+            "key": Text(s.key + (" ?" if s.to_verify else ""), no_wrap=True),  # '?': to verify
+            "state": Text(_(STATE_WORDS.get(s.state, s.state)), style=STATE_STYLE.get(s.state, ""), no_wrap=True),
+            "ok": plain(local(s.last_ok_at, zone)), "new": plain(local(s.last_new_item_at, zone) + stale),
+            "next": plain(self._next(s)), "fails": plain(s.failures or ""), "error": plain(error),
+        }
+
+    def _next(self, s: SourceHealth) -> str:
+        """When it is polled next: a time, "due" once that time has come, nothing when nothing polls it."""
+        if s.next_poll_at is None:
+            return ""
+        return _("due") if s.next_poll_at <= self.desk.rt.now() else local(s.next_poll_at, self.desk.rt.zone)
+
+    def _show(self, sources: list[SourceHealth]) -> None:
+        self.sources = sources
         table = self.query_one("#sources-table", DataTable)
         keep = self._current_key()
+        if self.size.width != self._width or not table.columns:
+            self._width = self.size.width
+            table.clear(columns=True)
+            for column in fit([Want(key, _(label), width, rank) for key, label, width, rank in COLUMNS], self.size.width or 80):
+                table.add_column(column.label, key=column.key, width=column.width)
         table.clear()
-        for s in message.sources:
-            state = Text(_(s.state), style=STATE_STYLE.get(s.state, ""), no_wrap=True)
-            stale = f" ({span(now - s.last_new_item_at)})" if s.last_new_item_at else ""
-            # An old error stays on record after recovery; the table shows it only while failing.
-            error = s.last_error if s.state == "failing" else s.warning
-            key_cell = Text(s.key + (" ?" if s.to_verify else ""), no_wrap=True)  # '?': to verify
-            table.add_row(key_cell, state, plain(local(s.last_ok_at, zone)), plain(local(s.last_new_item_at, zone) + stale),
-                          plain(local(s.next_poll_at, zone)), plain(s.failures or ""), plain(error), key=s.key)
+        shown = [str(c.key.value) for c in table.columns.values()]
+        for s in sources:
+            cells = self._cells(s)
+            table.add_row(*[cells[key] for key in shown], key=s.key)
         if keep and keep in table.rows:
             table.move_cursor(row=table.get_row_index(keep))
-        if not message.sources:
+        if not sources:
             self.show_status(_("No sources configured; add [[sources]] to the config file."))
         self._show_selected()
 
@@ -119,27 +153,46 @@ class SourcesScreen(DeskScreen):
 
     def _show_selected(self) -> None:
         key = self._current_key()
-        source = next((s for s in getattr(self, "sources", []) if s.key == key), None)
+        source = next((s for s in self.sources or [] if s.key == key), None)
         box = self.query_one("#source-error", Static)
         if source is None:
             box.update("")
             return
+        from watchdesk.services.sources import STATE_WORDS
+
+        zone = self.desk.rt.zone
         text = Text(no_wrap=False)
         text.append(f"{source.key}  ", style="bold")
         text.append(f"{source.name}  {source.kind}  {source.url}")
         if source.to_verify:
             text.append("\n" + _("To verify: not yet confirmed against the live page; press t to test it, "
                                   "then set to_verify = false in the config."), style="bold yellow")
+        text.append("\n" + _(STATE_WORDS.get(source.state, source.state)), style=STATE_STYLE.get(source.state, ""))
+        facts = [(_("last ok"), local(source.last_ok_at, zone) if source.last_ok_at else ""),
+                 (_("last new item"), local(source.last_new_item_at, zone) if source.last_new_item_at else ""),
+                 (_("next poll"), self._next(source)),
+                 (_("fails"), str(source.failures or ""))]
+        for label, value in facts:
+            if value:
+                text.append(f"  {label}: {value}")
         if source.last_error:
             text.append("\n" + _("Last error") + f" ({local(source.last_error_at, self.desk.rt.zone)}): ", style="bold")
             text.append(source.last_error)
         box.update(text)
 
     def action_poll_one(self) -> None:
+        from watchdesk.services.sources import NOT_POLLED, STATE_WORDS
+
         key = self._current_key()
-        if key:
-            self.show_status(_("Polling {key}…").format(key=key))
-            self._poll(key)
+        source = next((s for s in self.sources or [] if s.key == key), None)
+        if source is None:
+            return
+        if source.state in NOT_POLLED:
+            # Said here rather than asked of the service: nothing goes to the database for it.
+            self.show_status(_("{key} is {state}.").format(key=key, state=_(STATE_WORDS[source.state])), error=True)
+            return
+        self.show_status(_("Polling {key}…").format(key=key))
+        self._poll(key)
 
     def action_poll_all(self) -> None:
         self.show_status(_("Polling every source…"))
@@ -168,7 +221,7 @@ class SourcesScreen(DeskScreen):
 
     @work(thread=True, exit_on_error=False, group="sources-poll")
     def _poll(self, key: str | None) -> None:
-        from watchdesk.services.sources import poll_due
+        from watchdesk.services.sources import POLL_WORDS, poll_due
 
         try:
             results = poll_due(self.desk.rt, only=key, force=True)
@@ -176,7 +229,8 @@ class SourcesScreen(DeskScreen):
             self.post_message(ActionRefused("poll", str(exc)))
             return
         summary = "; ".join(
-            f"{r.key}: {r.status}" + (f", {len(r.new)} new" if r.new else "") + (f" ({r.error})" if r.error else "") for r in results
+            f"{r.key}: {_(POLL_WORDS.get(r.status, r.status))}" + (", " + _("{n} new").format(n=len(r.new)) if r.new else "")
+            + (f" ({r.error})" if r.error else "") for r in results
         )
         self.post_message(ActionDone("poll", 0, summary or _("Nothing to poll.")))
 
