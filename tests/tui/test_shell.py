@@ -283,7 +283,7 @@ async def test_sources_screen_polls_now(tmp_path: Path, rt, clock, make_desk):
     app = make_app(rt2, run_engine=False, watch=False, ask_sign_in=False, blink=False, start="sources")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
-        assert "never-polled" in screen_text(app)
+        assert "never polled" in screen_text(app)
         await pilot.press("p")
         await settle(pilot, app)
         assert "local: ok, 1 new" in screen_text(app)
@@ -291,7 +291,7 @@ async def test_sources_screen_polls_now(tmp_path: Path, rt, clock, make_desk):
         assert table.get_row_at(0)[1].plain == "ok"
         await pilot.press("P")  # every source, due or not: the file is unchanged since the first poll
         await settle(pilot, app)
-        assert "local: not-modified" in screen_text(app)
+        assert "local: unchanged since the last poll" in screen_text(app)  # the CLI's words
     from watchdesk.services.alerts import list_alerts
 
     assert [a.title for a in list_alerts(rt2)] == ["Cảnh báo lỗ hổng nghiêm trọng trong Cisco IOS XE"]

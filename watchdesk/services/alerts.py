@@ -172,6 +172,44 @@ def list_alerts(rt: Runtime, flt: AlertFilter = AlertFilter(), with_related: boo
         return board_order(to_records(session, rows, with_related=with_related))
 
 
+HISTORY_BATCH = 2000  # resolved alerts read per round trip while the whole history is searched
+
+
+def search_history(rt: Runtime, flt: AlertFilter, with_related: bool = False) -> list[AlertRecord]:
+    """`flt.search` over the whole history, in board order: every open alert that matches, and the
+    latest `flt.limit` matching resolved ones however old (list_alerts searches only the latest
+    `limit` resolved). The folded match runs here, not in SQL, so a year of alerts is read in batches."""
+    with rt.db.read() as session:
+        query = select(Alert)
+        if flt.states:
+            query = query.where(col(Alert.state).in_([s.value for s in flt.states]))
+        if flt.severities:
+            query = query.where(col(Alert.severity).in_([s.value for s in flt.severities]))
+        if flt.sources:
+            query = query.where(col(Alert.source_key).in_(list(flt.sources)))
+
+        def hit(r: Alert) -> bool:
+            return matches(flt.search, r.title, r.summary, r.cves, r.source_key, r.doc_number)
+
+        rows = [r for r in session.exec(query.where(col(Alert.state).in_([AlertState.NEW.value, AlertState.ACKNOWLEDGED.value])))
+                if hit(r)]
+        closed = query.where(Alert.state == AlertState.RESOLVED.value).order_by(col(Alert.resolved_at).desc(), col(Alert.id).desc())
+        found = 0
+        offset = 0
+        while found < flt.limit:
+            batch = session.exec(closed.offset(offset).limit(HISTORY_BATCH)).all()
+            for r in batch:
+                if found < flt.limit and hit(r):
+                    rows.append(r)
+                    found += 1
+                else:
+                    session.expunge(r)  # a year of misses is not kept in the session
+            if len(batch) < HISTORY_BATCH:
+                break
+            offset += HISTORY_BATCH
+        return board_order(to_records(session, rows, with_related=with_related))
+
+
 def open_alert_count(rt: Runtime) -> dict[str, int]:
     with rt.db.read() as session:
         rows = session.exec(select(Alert.state).where(or_(Alert.state == "new", Alert.state == "acknowledged"))).all()

@@ -181,7 +181,7 @@ STATE_WORDS = {
     "manual": N_("manual, nothing to poll"), "disabled": N_("disabled"), "not-configured": N_("not in the config"),
 }
 POLL_WORDS = {
-    "ok": N_("read"), "unchanged": N_("unchanged since the last poll"), "not-modified": N_("unchanged since the last poll"),
+    "ok": N_("ok"), "unchanged": N_("unchanged since the last poll"), "not-modified": N_("unchanged since the last poll"),
     "error": N_("failed"),
 }
 NOT_POLLED = ("manual", "disabled", "not-configured")

@@ -46,6 +46,7 @@ class DeskCommands(Provider):
             out.append((_("Go to {screen}").format(screen=e.label), partial(app.goto, e.mode), _("key {key}").format(key=e.key)))
         out.append((_("Switch operator (sign in)"), app.action_sign_in, "ctrl+o"))
         out.append((_("Verify the audit log"), app.verify_log, ""))
+        out.append((_("Search all history"), partial(_search_history, app), _("on the board: h")))
         out.append((_("Poll all sources now"), partial(app.poll_now, ""), ""))
         # Manual and disabled sources have nothing to poll: the palette does not offer them.
         for key in pollable_keys(app.rt) if app.is_open else []:
@@ -101,6 +102,14 @@ class DeskCommands(Provider):
                 ack.append_text(label)
                 hits.append((base if verb == "ack" else base / 2, ack, partial(app.acknowledge_by_id, alert.id), f"ack {alert.id}"))
         return hits
+
+
+def _search_history(app: Any) -> None:
+    """The board's search over every alert ever received (not only the open and latest resolved)."""
+    if not app.is_open:
+        return
+    app.goto("alerts")
+    app.call_after_refresh(lambda: getattr(app.screen, "action_search_history", lambda: None)())
 
 
 def _vocabulary() -> dict[str, set[tuple[str, ...]]]:

@@ -46,6 +46,7 @@ class AlertsScreen(AlertActions, DeskScreen):
         Binding("f", "filter", _("Filter"), id="alerts.filter"),
         Binding("x", "dismiss_banner", _("Dismiss banner"), show=False, id="alerts.dismiss"),
         Binding("escape", "clear_search", _("Clear search"), show=False, id="alerts.clear_search"),
+        Binding("h", "search_history", _("Search all history"), show=False, id="alerts.search_history"),
     ]
 
     def __init__(self) -> None:
@@ -55,6 +56,7 @@ class AlertsScreen(AlertActions, DeskScreen):
         self.alerts: list[AlertRecord] = []  # on screen (search applied)
         self.search = ""
         self.shown_search = ""  # the search the rows on screen answer (lags `search` while a worker runs)
+        self.history = False  # the search runs over the whole history (in a worker), not over the rows loaded
         self.state_filter = ""
         self.severity_filter = ""
         self.source_filter = ""
@@ -85,14 +87,20 @@ class AlertsScreen(AlertActions, DeskScreen):
         )
 
     def reload(self) -> None:
-        self._load(self.current_filter())
+        self._load(self.current_filter(), self.search if self.history else "")
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="board")
-    def _load(self, flt: AlertFilter) -> None:
+    def _load(self, flt: AlertFilter, history: str) -> None:
         # The search is applied on the UI thread to what is loaded (list_alerts also searches only
         # the open alerts and the latest `limit` resolved ones), so a keystroke costs no query.
+        # Asked to search the whole history, the worker searches every alert and loads the hits.
         try:
-            alerts = list_alerts(self.desk.rt, replace(flt, search=""))
+            if history:
+                from watchdesk.services.alerts import search_history
+
+                alerts = search_history(self.desk.rt, replace(flt, search=history))
+            else:
+                alerts = list_alerts(self.desk.rt, replace(flt, search=""))
         except PERSON_ERRORS as exc:
             self.post_message(ActionRefused("load", str(exc)))
             return
@@ -103,6 +111,10 @@ class AlertsScreen(AlertActions, DeskScreen):
         self.loaded = message.alerts
         self.haystacks = message.haystacks
         self._apply_search()
+        if self.history and self.search:
+            self.show_status(ngettext("{n} alert in the whole history matches '{text}'.",
+                                      "{n} alerts in the whole history match '{text}'.", len(self.alerts)).format(
+                                          n=len(self.alerts), text=self.search))
 
     def _apply_search(self) -> None:
         """Show the loaded alerts that match the search (every folded word found: core.text.matches)."""
@@ -159,14 +171,16 @@ class AlertsScreen(AlertActions, DeskScreen):
         active = [f"{_(label)}={value}" for label, value in ((N_("state"), self.state_filter), (N_("severity"), self.severity_filter),
                                                              (N_("source"), self.source_filter)) if value]
         if self.search:
-            active.append(_("search") + f"={self.search}")
+            active.append((_("search in all history") if self.history else _("search")) + f"={self.search}")
         line = Text(" · ".join(parts), no_wrap=True, overflow="ellipsis")
         if active:
             line.append("  " + _("filter: ") + ", ".join(active), style="bold")
-        if not self.alerts and self.search:
-            # The board searches what it loaded; say where the rest can be searched.
-            line = Text(_("No alerts match. The board searches the open alerts and the latest {n} resolved; "
-                          "'watchdesk alert list --search TEXT' searches them all.").format(n=RESOLVED_SHOWN))  # may take 2 lines
+        if not self.alerts and self.search and self.history:
+            line = Text(_("No alert in the whole history matches."), no_wrap=True)
+        elif not self.alerts and self.search:
+            # The board searches what it loaded; say how to search the rest, here on the desk.
+            line = Text(_("No alerts match among the open alerts and the latest {n} resolved; "
+                          "press h to search the whole history.").format(n=RESOLVED_SHOWN))  # may take 2 lines
         elif not self.alerts:
             line = Text(_("No alerts match.") if active else _("No alerts. The board is clear."), no_wrap=True)
         self.query_one("#board-summary", Static).update(line)
@@ -205,6 +219,8 @@ class AlertsScreen(AlertActions, DeskScreen):
     @on(Input.Changed, "#search")
     def _search_changed(self, event: Input.Changed) -> None:
         self.search = event.value.strip()
+        if self.history and self.search:
+            self.reload()  # the hits come from the worker (the rows shown meanwhile are filtered as before)
         self._apply_search()
 
     @on(Input.Submitted, "#search")
@@ -220,6 +236,19 @@ class AlertsScreen(AlertActions, DeskScreen):
         self.search = ""
         self.query_one("#board", RowTable).focus()
         self._apply_search()
+        if self.history:
+            self.history = False
+            self.reload()  # back to the open alerts and the latest resolved
+
+    def action_search_history(self) -> None:
+        """Search every alert ever received for the search's words (a worker reads them)."""
+        self.history = True
+        if not self.search:
+            self.action_search()
+            self.show_status(_("Type words to search the whole history; enter: back to the board."))
+            return
+        self.show_status(_("Searching the whole history for '{text}'…").format(text=self.search))
+        self.reload()
 
     def action_filter(self) -> None:
         sources = sorted({s.key for s in self.desk.rt.config.sources} | {a.source for a in self.alerts})

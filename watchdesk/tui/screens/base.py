@@ -247,7 +247,7 @@ class AlertActions:
 
             on_duty = self.app.header_state.on_duty.get(1, [])
             # The officer on duty at level 1 is the shown default; with nobody on duty a name is needed.
-            field = (Field("handle", _("Officer's handle"), _("e.g. {names}").format(names=", ".join(on_duty)), default=on_duty[0])
+            field = (Field("handle", _("Officer's handle"), _("on duty now: {names}").format(names=", ".join(on_duty)), default=on_duty[0])
                      if on_duty else Field("handle", _("Officer's handle"), _("nobody is on duty at level 1")))
             self._form("assign", alert_id, PromptForm(
                 _("Assign alert #{id} to an officer").format(id=alert_id), [field], _("Assign"),

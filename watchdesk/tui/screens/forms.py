@@ -90,7 +90,8 @@ class FormScreen(ModalScreen[Any]):
                 yield from self.compose_head()
             with Vertical(classes="form-foot"):
                 yield from self.compose_foot()
-            with VerticalScroll(classes="form-body"):
+            # Not a tab stop itself: Tab goes from field to field, the body scrolling to each.
+            with VerticalScroll(classes="form-body", can_focus=False):
                 yield from self.compose_body()
 
     def compose_head(self) -> ComposeResult:
