@@ -42,7 +42,7 @@ def sources_cmd(ctx: click.Context, state: State, as_json: bool) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    from watchdesk.services.sources import list_sources
+    from watchdesk.services.sources import STATE_WORDS, list_sources
 
     rows = list_sources(state.runtime)
     if as_json:
@@ -53,7 +53,7 @@ def sources_cmd(ctx: click.Context, state: State, as_json: bool) -> None:
         return
     echo(table(
         [
-            (r.key, r.kind, r.state, local_text(state, r.last_ok_at), local_text(state, r.last_new_item_at),
+            (r.key, r.kind, _(STATE_WORDS.get(r.state, r.state)), local_text(state, r.last_ok_at), local_text(state, r.last_new_item_at),
              r.failures or "", local_text(state, r.next_poll_at), _("check!") if r.to_verify else "",
              _short(r.last_error if r.failures else r.warning, 70))
             for r in rows
@@ -93,7 +93,7 @@ def sources_test(state: State, key: str, as_json: bool) -> None:
 def poll_cmd(state: State, source_key: str | None, as_json: bool) -> None:
     """Poll now, once, and print what came in. Exit status 1 when a source failed."""
     from watchdesk.services.alerts import get_alert
-    from watchdesk.services.sources import poll_due
+    from watchdesk.services.sources import POLL_WORDS, poll_due
 
     rt = state.runtime
     results = poll_due(rt, only=source_key, force=True)
@@ -105,7 +105,7 @@ def poll_cmd(state: State, source_key: str | None, as_json: bool) -> None:
         if r.status == "error":
             echo(f"{r.key}: FAILED: {r.error}")
         elif r.status in ("unchanged", "not-modified"):
-            echo(f"{r.key}: unchanged since the last poll ({r.elapsed:.1f} s)")
+            echo(f"{r.key}: {_(POLL_WORDS[r.status])} ({r.elapsed:.1f} s)")  # the desk's words too
         else:
             echo(f"{r.key}: {r.items} items, {len(r.new)} new, {len(r.updated)} updated, "
                        f"{len(r.joined)} joined an open alert ({r.elapsed:.1f} s)")
