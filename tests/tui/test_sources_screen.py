@@ -80,6 +80,8 @@ async def test_the_log_detail_is_readable_at_80x24(make_desk):
         await settle(pilot, app)
         await pilot.press("4")
         await settle(pilot, app)
-        columns = {c.key: c.width for c in app.screen.query_one("#log-table", RowTable).columns}
+        table = app.screen.query_one("#log-table", RowTable)
+        columns = {c.key: c.width for c in table.columns}
         assert columns["detail"] >= 24
+        assert table.row_count > 10 and table.cell(table.cursor_key, "detail").plain  # the tail shows, details too
         assert sum(w + 2 for w in columns.values()) <= 80

@@ -41,7 +41,7 @@ class LogScreen(DeskScreen):
         yield Static(Text(_("v: verify the hash chain")), id="log-verify")
 
     _width = 0  # the width the columns were fitted to
-    _shown: list[str] = []  # their keys
+    _column_keys: list[str] = []  # their keys
 
     def on_mount(self) -> None:
         self._fit_columns()
@@ -58,14 +58,14 @@ class LogScreen(DeskScreen):
         self._width = width
         columns = fit([Want("seq", "seq", 8, 4), Want("at", _("time"), 14), Want("actor", _("actor"), 10), Want("kind", _("kind"), 22),
                        Want("subject", _("subject"), 12, 3), Want("detail", _("detail"), None, 2, least=24)], width)
-        self._shown = [c.key for c in columns]
+        self._column_keys = [c.key for c in columns]
         self.query_one("#log-table", RowTable).set_columns(columns)
 
     def _cells(self, e: audit.EventRecord) -> list[Text]:
         subject = f"{e.subject_type}:{e.subject_id}" if e.subject_type else ""
         cells = {"seq": plain(e.seq), "at": plain(_event_time(e.at, self.desk.rt.zone)), "actor": plain(e.actor), "kind": plain(e.kind),
                  "subject": plain(subject), "detail": plain(_event_detail(e.payload))}
-        return [cells[key] for key in self._shown]
+        return [cells[key] for key in self._column_keys]
 
     def reload(self) -> None:
         self._load(self.query_one("#log-actor", Input).value.strip(), self.query_one("#log-kind", Input).value.strip())
