@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from textual.widget import Widget
-from textual.widgets import Button, Input, Select
+from textual.widgets import Button, Input
 
 from tests.tui.conftest import settle
 from tests.tui.screen_text import screen_text
@@ -18,7 +18,7 @@ from watchdesk.services.alerts import get_alert
 from watchdesk.services.roster import roster_now
 from watchdesk.tui.screens import alerts as alerts_screen
 from watchdesk.tui.screens.alerts import AlertsScreen
-from watchdesk.tui.screens.forms import FilterForm, FormScreen, PromptForm
+from watchdesk.tui.screens.forms import FormScreen, PromptForm
 from watchdesk.tui.screens.roster import RosterScreen
 
 
@@ -168,17 +168,6 @@ async def test_a_refused_override_keeps_the_form(make_desk, desk_rt):
         await pilot.click("#submit")
         await settle(pilot, app)
         assert app.screen is form and "The level must be 1, 2 or 3." in screen_text(app)
-
-
-async def test_the_filter_form_keeps_its_buttons_in_sight_at_80x24(make_desk):
-    app = make_desk("hung")
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
-        await pilot.press("f")
-        await settle(pilot, app)
-        assert isinstance(app.screen, FilterForm)
-        assert all(_shown(app, w) for w in app.screen.query("Select, Button"))
-        assert len(app.screen.query(Select)) == 3
 
 
 async def test_the_board_searches_the_whole_history_on_request(make_desk, ids, monkeypatch):

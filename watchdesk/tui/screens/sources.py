@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -30,7 +31,7 @@ STATE_STYLE = {
 }
 # What the table would show; a narrow terminal drops the highest rank first (the line under the
 # table still shows all of the selected source).
-COLUMNS = [("key", N_("source"), 14, 1), ("state", N_("state"), 23, 1), ("ok", N_("last ok"), 11, 4),
+COLUMNS = [("key", N_("source"), 14, 1), ("state", N_("state"), 0, 1), ("ok", N_("last ok"), 11, 4),
            ("new", N_("last new item"), 11, 5), ("next", N_("next poll"), 11, 3), ("fails", N_("fails"), 5, 6),
            ("error", N_("last error"), None, 2)]
 
@@ -129,7 +130,12 @@ class SourcesScreen(DeskScreen):
         if self.size.width != self._width or not table.columns:
             self._width = self.size.width
             table.clear(columns=True)
-            for column in fit([Want(key, _(label), width, rank) for key, label, width, rank in COLUMNS], self.size.width or 80):
+            from watchdesk.services.sources import STATE_WORDS
+
+            # The state column fits the longest state word in the desk's language.
+            words = {"state": max(cell_len(_(word)) for word in STATE_WORDS.values())}
+            wants = [Want(key, _(label), words.get(key, width), rank) for key, label, width, rank in COLUMNS]
+            for column in fit(wants, self.size.width or 80):
                 table.add_column(column.label, key=column.key, width=column.width)
         table.clear()
         shown = [str(c.key.value) for c in table.columns.values()]
