@@ -256,7 +256,7 @@ async def test_search_folds_vietnamese(make_desk, ids):
         await pilot.press("slash", *"khong co dau")
         await settle(pilot, app)
         assert board_ids(app) == []
-        assert "searches the open alerts and the latest 200 resolved" in screen_text(app)
+        assert "among the open alerts and the latest 200 resolved; press h" in screen_text(app)
 
 
 async def test_filter_by_severity_and_state(make_desk, ids, desk_rt):
