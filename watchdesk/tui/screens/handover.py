@@ -146,35 +146,50 @@ class HandoverScreen(AlertActions, DeskScreen):
         return int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or 0) or None
 
     # -- sign, accept, export ---------------------------------------------------------------
+    def _form(self, verb: str, title: str, field: Field, label: str, done: str, call: Any) -> None:
+        """Ask for the text, then `call(text, early=...)` from the form: a refusal keeps the form open
+        with what was typed; "too early" closes it and asks to confirm, the text kept for the retry."""
+        from watchdesk.services.handover import TooEarly
+
+        early: list[TooEarly] = []
+
+        def act(values: dict[str, str]) -> None:
+            try:
+                call(values[field.name], early=False)
+            except TooEarly as exc:
+                early.append(exc)  # asked about once the form has closed (never done on its own)
+
+        def closed(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            if early:
+                text = values[field.name]
+                self.post_message(ConfirmEarly(verb, early[0].what, label, lambda early=False: call(text, early=early), done))
+            else:
+                self.post_message(ActionDone(verb, 0, done))
+
+        self.app.push_screen(PromptForm(title, [field], label, act=act), closed)
+
     def action_sign(self) -> None:
         def go(actor: Any) -> None:
-            def submitted(values: dict[str, str] | None) -> None:
-                if values is not None:
-                    from watchdesk.services.handover import sign_out
+            from watchdesk.services.handover import sign_out
 
-                    shift = self.handover.shift_id if self.handover else None
-                    notes = values.get("notes", "")
-                    self._act("sign", lambda early=False: sign_out(self.desk.rt, actor, notes, shift, early=early),
-                              _("Signed out; the incoming officer accepts it."), _("Sign out"))
-
-            self.app.push_screen(PromptForm(_("Sign the handover out"), [
-                Field("notes", _("Notes for the next shift"), _("what they must know"), required=False)], _("Sign out")), submitted)
+            shift = self.handover.shift_id if self.handover else None
+            self._form("sign", _("Sign the handover out"), Field("notes", _("Notes for the next shift"), _("what they must know"),
+                                                                    required=False),
+                       _("Sign out"), _("Signed out; the incoming officer accepts it."),
+                       lambda notes, early=False: sign_out(self.desk.rt, actor, notes, shift, early=early))
 
         self._with_operator(Action.HANDOVER, go)
 
     def action_accept(self) -> None:
         def go(actor: Any) -> None:
-            def submitted(values: dict[str, str] | None) -> None:
-                if values is not None:
-                    from watchdesk.services.handover import accept
+            from watchdesk.services.handover import accept
 
-                    shift = self.handover.shift_id if self.handover else None
-                    remarks = values.get("remarks", "")
-                    self._act("accept", lambda early=False: accept(self.desk.rt, actor, remarks, shift, early=early),
-                              _("Handover accepted."), _("Accept"))
-
-            self.app.push_screen(PromptForm(_("Accept the handover"), [
-                Field("remarks", _("Your remarks"), _("optional"), required=False)], _("Accept")), submitted)
+            shift = self.handover.shift_id if self.handover else None
+            self._form("accept", _("Accept the handover"), Field("remarks", _("Your remarks"), required=False),
+                       _("Accept"), _("Handover accepted."),
+                       lambda remarks, early=False: accept(self.desk.rt, actor, remarks, shift, early=early))
 
         self._with_operator(Action.HANDOVER, go)
 
