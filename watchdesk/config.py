@@ -419,6 +419,50 @@ class WebConfig(_Section):
     '' = a fresh random token at each start, printed in the URL (loopback only)."""
 
 
+def split_listen(value: str) -> tuple[str, int]:
+    """'HOST:PORT' (an IPv6 host in brackets: '[::1]:8787') -> (host, port), else ValueError."""
+    host, sep, port = value.strip().rpartition(":")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError("must be an address and a port like '127.0.0.1:8787' ('[::1]:8787' for IPv6)")
+    if any(c.isspace() or not c.isprintable() for c in host) or (":" in host and not host.startswith("[")):
+        raise ValueError("must be an address and a port like '127.0.0.1:8787' ('[::1]:8787' for IPv6)")
+    return host.strip("[]"), int(port)
+
+
+class InboundIntegration(_Section):
+    """One monitoring system allowed to post alerts in (`watchdesk serve --listen`)."""
+
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=40)
+    kind: Literal["alertmanager", "generic"]
+    token_env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=100)
+    """Name of the environment variable holding this integration's bearer token."""
+
+
+class InboundConfig(_Section):
+    """Alerts posted in by the unit's own monitoring (Alertmanager webhook v4, generic JSON)."""
+
+    listen: str = ""
+    """'' = off; 'HOST:PORT' to serve with `watchdesk serve` (--listen overrides)."""
+    max_body: int = Field(default=1_048_576, ge=1024, le=16_777_216)
+    """Largest request body accepted, in bytes (a larger one is answered 413)."""
+    integrations: tuple[InboundIntegration, ...] = ()
+
+    @field_validator("listen")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        if value:
+            split_listen(value)
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _unique_keys(self) -> "InboundConfig":
+        keys = [i.key for i in self.integrations]
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        if dupes:
+            raise ValueError(f"[[inbound.integrations]] key '{dupes[0]}' is used twice; give each integration its own key")
+        return self
+
+
 class Config(_Section):
     desk: DeskConfig = DeskConfig()
     database: DatabaseConfig = DatabaseConfig()
@@ -435,6 +479,7 @@ class Config(_Section):
     handover: HandoverConfig = HandoverConfig()
     audit: AuditConfig = AuditConfig()
     web: WebConfig = WebConfig()
+    inbound: InboundConfig = InboundConfig()
 
     source_path: str = Field(default="", exclude=True)
     """The file this config came from ('' for the built-in defaults)."""

@@ -330,15 +330,18 @@ def other_engine_alive(rt: Runtime, kind: str = "serve", within: timedelta = run
     return row is not None
 
 
-def serve(rt: Runtime, stop: threading.Event, interval: timedelta | None = None) -> int:
+def serve(rt: Runtime, stop: threading.Event, interval: timedelta | None = None, wake: threading.Event | None = None) -> int:
     """Tick every `interval` (config engine.tick_interval) until `stop` is set; returns ticks run.
 
     Between ticks it sleeps until the next tick or the earliest escalation deadline, whichever
     comes first, so a page goes out at its deadline rather than up to a tick later; a poll that
     brought new alerts, or an alert due at once written by another process, wakes it within
-    STOP_SLICE. `stop` is seen within STOP_SLICE seconds."""
+    STOP_SLICE. `stop` is seen within STOP_SLICE seconds. `wake`, when given, is the engine's
+    nudge: whoever else brings alerts (the inbound listener) sets it to have them paged now."""
     step = (interval or rt.config.engine.tick_interval).total_seconds()
     engine = Engine(rt, kind="serve")
+    if wake is not None:
+        engine.nudged = wake
     log.info("serving %s every %.1f s (runner %s)", rt.db.path, step, engine.runner_id)
     ticks = 0
     again = False  # the last tick was an immediate second one

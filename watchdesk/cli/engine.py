@@ -25,8 +25,10 @@ from watchdesk.services.errors import InvalidInput, ServiceError
 @click.option("--interval", type=DurationType(*DURATION_LIMITS["engine.tick_interval"]), default=None,
               help="Time between ticks, 1s to 1m (default: [engine] tick_interval).")
 @click.option("-v", "--verbose", is_flag=True, help="Log every tick, not only those that did something.")
+@click.option("--listen", default=None, metavar="HOST:PORT",
+              help="Take alerts from local monitoring on this address (default: [inbound] listen; off when unset).")
 @pass_state
-def serve_cmd(state: State, interval: timedelta | None, verbose: bool) -> None:
+def serve_cmd(state: State, interval: timedelta | None, verbose: bool, listen: str | None) -> None:
     """Run the engine headless: poll sources, escalate, deliver; logs to stderr. Stop with Ctrl-C or SIGTERM."""
     from watchdesk.engine import CLOSE_WAIT, serve
 
@@ -34,6 +36,9 @@ def serve_cmd(state: State, interval: timedelta | None, verbose: bool) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     step = interval
     stop = threading.Event()
+    rt = _serve_runtime(state)
+    inbound = _start_inbound(state, rt, listen)
+    wake = threading.Event()  # set by the inbound listener when a post created alerts
 
     def on_signal(signum: int, _frame: Any) -> None:
         logging.getLogger("watchdesk.engine").info(
@@ -43,7 +48,43 @@ def serve_cmd(state: State, interval: timedelta | None, verbose: bool) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    serve(_serve_runtime(state), stop, step)
+    if inbound is not None:
+        inbound.server.on_new = wake.set
+    try:
+        serve(rt, stop, step, wake=wake)
+    finally:
+        if inbound is not None:
+            inbound.stop()
+
+
+def _start_inbound(state: State, rt: Any, listen: str | None) -> Any:
+    """The inbound listener, started and bound (None when off); a bad address or token stops
+    serve before the engine starts, with one sentence."""
+    from watchdesk.config_file import DEFAULTS_WHERE
+    from watchdesk.core.text import clean_line
+    from watchdesk.i18n import _
+    from watchdesk.inbound.access import inbound_plan
+    from watchdesk.inbound.server import Background, InboundServer
+
+    config = rt.config
+    plan = inbound_plan(config.inbound, config.source_path or DEFAULTS_WHERE, os.environ, listen)
+    if plan is None:
+        return None
+    for integration in config.inbound.integrations:
+        os.environ.pop(integration.token_env, None)  # nothing serve starts has any use for them
+    background = Background(InboundServer(rt, plan))
+    try:
+        url = background.start()
+    except OSError as exc:
+        raise ServiceError(_("cannot listen on {host} port {port} ({why}); choose another with --listen.")
+                           .format(host=clean_line(plan.host), port=plan.port, why=exc.strerror or exc)) from None
+    logging.getLogger("watchdesk.inbound").info(
+        "taking alerts at %s/api/v1/alertmanager and %s/api/v1/alerts (%s)", url, url,
+        ", ".join(f"{i.key}: {i.kind}" for i in plan.integrations))
+    if not plan.loopback:
+        echo(_("warning: {url} is reachable beyond this machine over plain HTTP, so the tokens cross the network "
+               "in clear; put a TLS proxy in front of it.").format(url=url), err=True)
+    return background
 
 
 def _serve_runtime(state: State) -> Any:

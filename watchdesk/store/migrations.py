@@ -404,11 +404,32 @@ CREATE TABLE site_watch (
 CREATE UNIQUE INDEX ix_site_watch_source_key ON site_watch (source_key);
 """,
     ),
+    Migration(
+        15,
+        "inbound_key: alerts posted in by local monitoring, by the sender's fingerprint and occurrence",
+        """
+CREATE TABLE inbound_key (
+    id INTEGER NOT NULL,
+    integration VARCHAR NOT NULL,
+    fingerprint VARCHAR NOT NULL,
+    occurrence INTEGER NOT NULL,
+    alert_id INTEGER NOT NULL,
+    previous_alert_id INTEGER,
+    last_seen_at VARCHAR(26),
+    source_resolved_at VARCHAR(26),
+    PRIMARY KEY (id),
+    UNIQUE (integration, fingerprint, occurrence),
+    FOREIGN KEY(alert_id) REFERENCES alert (id),
+    FOREIGN KEY(previous_alert_id) REFERENCES alert (id)
+);
+CREATE UNIQUE INDEX ix_inbound_key_alert_id ON inbound_key (alert_id);
+""",
+    ),
 )
 
 # Tables whose rows no screen shows: no change-mark triggers (tests/store/test_change_mark.py
 # fails when a new table has neither triggers nor a place here).
-UNMARKED_TABLES = frozenset({"runner", "schema_version", "change_mark", "site_watch"})
+UNMARKED_TABLES = frozenset({"runner", "schema_version", "change_mark", "site_watch", "inbound_key"})
 
 LATEST = MIGRATIONS[-1].version
 

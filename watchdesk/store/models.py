@@ -208,6 +208,24 @@ class Alert(SQLModel, table=True):
     joined_to_id: int | None = Field(default=None, foreign_key="alert.id")
 
 
+class InboundKey(SQLModel, table=True):
+    """An alert posted in by local monitoring, by what identifies it at the sender.
+
+    One row per occurrence: (integration, fingerprint) firing again after its alert was resolved
+    is occurrence n + 1, a new alert linked to the one before (`previous_alert_id`)."""
+
+    __tablename__ = "inbound_key"
+    __table_args__ = (UniqueConstraint("integration", "fingerprint", "occurrence"),)
+    id: int | None = Field(default=None, primary_key=True)
+    integration: str
+    fingerprint: str  # sha256 of the sender's fingerprint / dedup key (any length, any text)
+    occurrence: int = 1
+    alert_id: int = Field(foreign_key="alert.id", unique=True, index=True)
+    previous_alert_id: int | None = Field(default=None, foreign_key="alert.id")
+    last_seen_at: datetime | None = _ts()
+    source_resolved_at: datetime | None = _ts()  # the sender said resolved while an officer held it
+
+
 class AlertCve(SQLModel, table=True):
     __tablename__ = "alert_cve"
     alert_id: int = Field(foreign_key="alert.id", primary_key=True)
