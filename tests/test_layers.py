@@ -17,7 +17,8 @@ CORE_MODULES = [
 ]
 OPTIONAL = ["watchdesk.feeds", "watchdesk.services.ingest", "watchdesk.services.sources", "watchdesk.notify",
             "watchdesk.engine", "watchdesk.services.lifecycle", "watchdesk.services.escalation",
-            "watchdesk.services.handover", "watchdesk.services.reports", "watchdesk.services.periods"]
+            "watchdesk.services.handover", "watchdesk.services.reports", "watchdesk.services.periods",
+            "watchdesk.services.inbound", "watchdesk.inbound.server"]
 
 
 def _present(name: str) -> bool:
