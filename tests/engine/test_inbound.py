@@ -25,6 +25,8 @@ from watchdesk.config_file import ConfigError
 from watchdesk.core.records import Actor
 from watchdesk.inbound.access import inbound_plan
 from watchdesk.services.clearing import RESOLUTION_PREFIX
+from watchdesk.core.enums import Severity
+from watchdesk.services.escalation import escalate_due
 from watchdesk.services.lifecycle import acknowledge
 from watchdesk.services.runtime import Runtime, open_runtime
 from watchdesk.store.audit import events_for
@@ -105,6 +107,19 @@ def test_resolved_for_an_acknowledged_alert_is_marked_not_cleared(rt: Runtime, c
         kinds = [e.kind for e in events_for(rt.db, "alert", held)]
         assert kinds.count("alert.source_resolved") == 1 and kinds[-1] == "alert.source_firing"
         assert len(alerts(rt)) == 1
+
+
+def test_resolved_after_the_ack_timed_out_is_still_the_officers(rt: Runtime, clock: FakeClock, staff: dict[str, Actor]) -> None:
+    """Acknowledged, then back to escalating (ack timeout): a person held it, so the source's
+    "resolved" is recorded for that person, not a clearance by the system."""
+    with listening(rt) as desk:
+        (held,) = desk.alertmanager(am_post(am_alert("ee55ff66"))).json()["created"]
+        acknowledge(rt, staff["thu"], held)
+        clock.fast_forward(rt.config.policies[Severity.HIGH].ack_timeout + timedelta(minutes=1))
+        escalate_due(rt)
+        assert alerts(rt)[0].state == "new"
+        answer = desk.alertmanager(am_post(am_alert("ee55ff66", "resolved")))
+    assert answer.json()["source_resolved"] == [held] and alerts(rt)[0].state == "new"
 
 
 @pytest.mark.parametrize("headers", [

@@ -6,8 +6,8 @@ identifies an alert at the sender (Alertmanager's `fingerprint`, the generic `de
 to an occurrence in `inbound_key`: while that occurrence's alert is open, a repeat changes
 nothing; once it was resolved, firing again is the next occurrence, a new alert linked to the
 one before. "Resolved" from the sender clears an alert nobody acknowledged (by the system,
-`clear_by_system`); an alert an officer holds is only marked "source says resolved" — the person
-decides. Everything posted is untrusted text: cleaned, capped, fields we do not know kept as
+`clear_by_system`); an alert an officer acknowledged (even if the ack timed out since) is only
+marked "source says resolved" — the person decides. Everything posted is untrusted text: cleaned, capped, fields we do not know kept as
 details in the summary.
 """
 
@@ -282,12 +282,13 @@ def _apply(session: Session, now: datetime, integration: str, kind: str, item: P
             return
         assert latest is not None and alert is not None
         latest.last_seen_at = now
-        if alert.state == AlertState.NEW.value:
+        if alert.state == AlertState.NEW.value and alert.first_acked_at is None:
             clear_by_system(session, now, alert.id, f"{sender} ({integration}) says it is resolved",
                             integration=integration, fingerprint=item.shown_key)
             outcome.cleared.append(alert.id)  # type: ignore[arg-type]
         elif latest.source_resolved_at is None:
-            # An officer holds it: the sender's word is recorded, the person resolves it.
+            # An officer holds it, or held it until the ack timed out: the sender's word is
+            # recorded, the person resolves it.
             latest.source_resolved_at = now
             append_event(session, now, SYSTEM, "alert.source_resolved", "alert", alert.id, {
                 "integration": integration, "fingerprint": item.shown_key,
