@@ -24,6 +24,7 @@ from watchdesk.config import Config, parse_config
 from watchdesk.config_file import ConfigError
 from watchdesk.core.records import Actor
 from watchdesk.inbound.access import inbound_plan
+from watchdesk.services.alerts import get_alert
 from watchdesk.services.clearing import RESOLUTION_PREFIX
 from watchdesk.core.enums import Severity
 from watchdesk.services.escalation import escalate_due
@@ -87,6 +88,8 @@ def test_alertmanager_firing_repeat_resolved_and_firing_again(rt: Runtime, clock
         assert (link.occurrence, link.previous_alert_id) == (2, down)
         recurrence = [e for e in events_for(rt.db, "alert", recurred) if e.kind == "alert.recurred"]
         assert recurrence and recurrence[0].payload["previous"] == down
+        # The detail screen lists each occurrence among the other's related alerts.
+        assert get_alert(rt, recurred).related == (down,) and get_alert(rt, down).related == (recurred,)
 
 
 def test_resolved_for_an_acknowledged_alert_is_marked_not_cleared(rt: Runtime, clock: FakeClock, staff: dict[str, Actor]) -> None:

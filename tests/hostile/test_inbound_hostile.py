@@ -106,6 +106,8 @@ def test_huge_arrays_are_refused_or_bounded(rt: Runtime) -> None:
     (b'{"version": "4", "alerts": [{"status": "exploded", "fingerprint": "x"}]}', 400, "alerts[1].status"),
     (b'{"version": "4", "alerts": [{"status": "firing", "fingerprint": "' + b"f" * 10_000 + b'"}]}', 400, "characters long"),
     (b'[1, 2, 3]', 400, "JSON object"),
+    # One bad alert after a good one: the whole post is refused, the good one is not half-stored.
+    (b'{"version": "4", "alerts": [{"status": "firing", "fingerprint": "good"}, "bad"]}', 400, "alerts[2] must be an object"),
 ])
 def test_malformed_posts_get_one_sentence_and_store_nothing(rt: Runtime, raw: bytes, status: int, words: str) -> None:
     before = events(rt)

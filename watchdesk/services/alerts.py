@@ -21,7 +21,7 @@ from watchdesk.core.text import fold, matches
 from watchdesk.services.errors import NotFound
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import SYSTEM
-from watchdesk.store.models import Alert, AlertCve, Officer
+from watchdesk.store.models import Alert, AlertCve, InboundKey, Officer
 
 
 def _handles(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
@@ -33,7 +33,8 @@ def _handles(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
 
 
 def related_ids(session: Session, alert: Alert) -> tuple[int, ...]:
-    """Alerts sharing a CVE with this one, or joined to it / it to them."""
+    """Alerts sharing a CVE with this one, joined to it / it to them, or the occurrences before and
+    after it of the same alert posted in by local monitoring (inbound_key)."""
     cves = json.loads(alert.cves or "[]")
     ids: set[int] = set()
     if cves:
@@ -41,6 +42,10 @@ def related_ids(session: Session, alert: Alert) -> tuple[int, ...]:
     ids.update(session.exec(select(Alert.id).where(Alert.joined_to_id == alert.id)).all())  # type: ignore[arg-type]
     if alert.joined_to_id:
         ids.add(alert.joined_to_id)
+    if alert.source_key.startswith("inbound:"):
+        links = session.exec(select(InboundKey.alert_id, InboundKey.previous_alert_id).where(
+            or_(InboundKey.alert_id == alert.id, InboundKey.previous_alert_id == alert.id))).all()
+        ids.update(i for pair in links for i in pair if i)
     ids.discard(alert.id)  # type: ignore[arg-type]
     return tuple(sorted(i for i in ids if i))
 
