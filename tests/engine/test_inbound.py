@@ -17,8 +17,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from sqlmodel import func, select
 
+from watchdesk.cli import cli
 from watchdesk.clock import FakeClock
 from watchdesk.config import Config, parse_config
 from watchdesk.config_file import ConfigError
@@ -92,7 +94,8 @@ def test_alertmanager_firing_repeat_resolved_and_firing_again(rt: Runtime, clock
         assert get_alert(rt, recurred).related == (down,) and get_alert(rt, down).related == (recurred,)
 
 
-def test_resolved_for_an_acknowledged_alert_is_marked_not_cleared(rt: Runtime, clock: FakeClock, staff: dict[str, Actor]) -> None:
+def test_resolved_for_an_acknowledged_alert_is_marked_not_cleared(rt: Runtime, clock: FakeClock, staff: dict[str, Actor],
+                                                                   db_path: Path) -> None:
     with listening(rt) as desk:
         (held,) = desk.alertmanager(am_post(am_alert("aa11bb22cc33dd44"))).json()["created"]
         clock.fast_forward(timedelta(minutes=2))
@@ -104,6 +107,8 @@ def test_resolved_for_an_acknowledged_alert_is_marked_not_cleared(rt: Runtime, c
         assert row.state == "acknowledged" and row.resolved_at is None
         marks = [e for e in events_for(rt.db, "alert", held) if e.kind == "alert.source_resolved"]
         assert len(marks) == 1 and "Source says resolved" in marks[0].payload["note"]
+        shown = CliRunner().invoke(cli, ["--db", str(db_path), "alert", "show", str(held)], catch_exceptions=False)
+        assert "alert.source_resolved" in shown.output and "Source says resolved: Alertmanager (prom)" in shown.output
         # Said twice, recorded once; firing again while held is the same alert, and says so.
         desk.alertmanager(am_post(am_alert("aa11bb22cc33dd44", "resolved")))
         assert desk.alertmanager(am_post(am_alert("aa11bb22cc33dd44"))).json()["repeated"] == [held]
@@ -212,37 +217,81 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_serve_with_listen_takes_alerts_and_stops_on_sigterm(tmp_path: Path) -> None:
+def _serve(tmp_path: Path, db: Path) -> tuple[subprocess.Popen[str], str]:
+    """`watchdesk serve --listen` on a free loopback port, answering; returns (process, base URL)."""
     port = _free_port()
     cfg = tmp_path / "watchdesk.toml"
     cfg.write_text(
         '[[inbound.integrations]]\nkey = "prom"\nkind = "alertmanager"\ntoken_env = "WD_AM_TOKEN"\n', encoding="utf-8")
-    db = tmp_path / "serve.db"
     env = {**os.environ, **ENV, "WATCHDESK_CONFIG": str(cfg), "WATCHDESK_DB": str(db)}
     proc = subprocess.Popen([sys.executable, "-m", "watchdesk", "serve", "--interval", "1s", "--listen", f"127.0.0.1:{port}"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()[1]
+        try:
+            httpx.get(url + "/", timeout=5)  # 404 once it answers
+            return proc, url
+        except httpx.TransportError:
+            time.sleep(0.2)
+    proc.kill()
+    raise AssertionError("serve --listen did not answer within 60 s")
+
+
+def _stop(proc: subprocess.Popen[str]) -> str:
     try:
-        deadline, answer = time.monotonic() + 60, None
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, proc.communicate()[1]
-            try:
-                answer = httpx.post(f"http://127.0.0.1:{port}/api/v1/alertmanager", json=am_post(am_alert("cli-1")),
-                                    headers={"Authorization": f"Bearer {AM_TOKEN}"}, timeout=10)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        assert answer is not None and answer.status_code == 200 and len(answer.json()["created"]) == 1
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err
-    assert "taking alerts at http://127.0.0.1:" in err
+    return err
+
+
+def _titles(db: Path) -> list[str]:
     live = open_runtime(parse_config({}), db_path=str(db))
-    with live.db.read() as session:
-        assert [a.title for a in session.exec(select(Alert)).all()] == ["InstanceDown: Cổng thông tin không phản hồi"]
-    live.db.dispose()
+    try:
+        with live.db.read() as session:
+            return [a.title for a in session.exec(select(Alert).order_by(Alert.id)).all()]
+    finally:
+        live.db.dispose()
+
+
+def test_serve_with_listen_takes_alerts_and_stops_on_sigterm(tmp_path: Path) -> None:
+    db = tmp_path / "serve.db"
+    proc, url = _serve(tmp_path, db)
+    try:
+        answer = httpx.post(url + "/api/v1/alertmanager", json=am_post(am_alert("cli-1")),
+                            headers={"Authorization": f"Bearer {AM_TOKEN}"}, timeout=10)
+    finally:
+        err = _stop(proc)
+    assert answer.status_code == 200 and len(answer.json()["created"]) == 1
+    assert "taking alerts at http://127.0.0.1:" in err
+    assert _titles(db) == ["InstanceDown: Cổng thông tin không phản hồi"]
+
+
+def test_two_serve_processes_on_one_database_store_each_alert_once(tmp_path: Path) -> None:
+    """Two desks' `serve --listen` (an Alertmanager HA pair sends to both): the same 30 alerts
+    posted to both at once are 30 alerts."""
+    db = tmp_path / "pair.db"
+    first, one = _serve(tmp_path, db)
+    second, two = _serve(tmp_path, db)
+    try:
+        def post(n: int) -> int:
+            target = one if n % 2 else two
+            answer = httpx.post(target + "/api/v1/alertmanager", json=am_post(am_alert(f"ha-{n // 2}")),
+                                headers={"Authorization": f"Bearer {AM_TOKEN}"}, timeout=60)
+            assert answer.status_code == 200, answer.text
+            return len(answer.json()["created"])
+
+        with ThreadPoolExecutor(12) as pool:
+            created = sum(pool.map(post, range(60)))
+    finally:
+        _stop(first)
+        _stop(second)
+    assert created == 30 and len(_titles(db)) == 30
 
 
 def test_serve_refuses_a_wide_listen_given_only_on_the_command_line(tmp_path: Path) -> None:

@@ -99,6 +99,8 @@ def _summary(event: dict[str, Any]) -> str:
         return f"level {p.get('level')}: {who}{calls}" + (f" ({p['reason']})" if p.get("reason") else "")
     if kind == "alert.noted":
         return str(p.get("text", ""))[:80]
+    if kind in ("alert.source_resolved", "alert.source_firing", "alert.recurred"):
+        return str(p.get("note", ""))[:80]
     if kind == "alert.resolved":
         return str(p.get("note", ""))[:80]
     if kind == "alert.nobody_on_duty":
