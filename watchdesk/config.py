@@ -31,6 +31,7 @@ from watchdesk.config_file import (
 from watchdesk.core.enums import Severity, SourceKind
 from watchdesk.core.keys import key_problem
 from watchdesk.core.limits import format_duration, parse_duration
+from watchdesk.core.networks import Network, parse_network
 from watchdesk.core.text import clean_line
 
 __all__ = ["Config", "ConfigError", "DURATION_LIMITS", "format_duration", "load_config", "parse_config", "parse_duration"]
@@ -384,9 +385,47 @@ class SourceConfig(_Section):
         return words
 
 
+MAX_NETWORKS = 10_000
+"""`[watch] networks` entries at most (a unit's own address blocks, not the Internet)."""
+
+
+def _networks(value: Any) -> tuple[Network, ...]:
+    """`[watch] networks`: each entry a CIDR string or a table {cidr, name}; one sentence per bad entry."""
+    if not isinstance(value, (list, tuple)):
+        raise ValueError("must be a list of networks like [\"203.0.113.0/24\", { cidr = \"2001:db8:10::/48\", name = \"Cổng dịch vụ công\" }]")
+    if len(value) > MAX_NETWORKS:
+        raise ValueError(f"lists {len(value):,} networks, more than the {MAX_NETWORKS:,} allowed; join adjacent blocks")
+    out: list[Network] = []
+    first: dict[str, int] = {}
+    for n, entry in enumerate(value, 1):
+        if isinstance(entry, Network):
+            cidr, name = entry.cidr, entry.name
+        elif isinstance(entry, str):
+            cidr, name = entry, ""
+        elif isinstance(entry, dict):
+            unknown = sorted(set(entry) - {"cidr", "name"})
+            if unknown or not isinstance(entry.get("cidr"), str) or not isinstance(entry.get("name", ""), str):
+                raise ValueError(f"entry {n} must be a CIDR string or a table {{ cidr = \"…\", name = \"…\" }}"
+                                 + (f"; remove '{clean_line(unknown[0], 40)}'" if unknown else ""))
+            cidr, name = entry["cidr"], entry.get("name", "")
+        else:
+            raise ValueError(f"entry {n} must be a CIDR string or a table {{ cidr = \"…\", name = \"…\" }} (got {_short(entry)})")
+        try:
+            normal = parse_network(cidr)
+        except ValueError as exc:
+            raise ValueError(f"entry {n} ({_short(cidr)}) {exc}") from None
+        if normal in first:
+            raise ValueError(f"entries {first[normal]} and {n} are both {normal}; keep one")
+        first[normal] = n
+        out.append(Network(normal, clean_line(name, max_length=80)))
+    return tuple(out)
+
+
 class WatchConfig(_Section):
     vendors: tuple[str, ...] = ()
     products: tuple[str, ...] = ()
+    networks: Annotated[tuple[Network, ...], BeforeValidator(_networks)] = ()
+    """Our own address blocks (IPv4 and IPv6): botnet lists are matched against them."""
 
 
 class RosterConfig(_Section):

@@ -9,3 +9,4 @@ from watchdesk.cli import handover  # noqa: F401
 from watchdesk.cli import report  # noqa: F401
 from watchdesk.cli import web  # noqa: F401
 from watchdesk.cli import site  # noqa: F401
+from watchdesk.cli import botnet  # noqa: F401

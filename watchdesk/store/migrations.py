@@ -405,6 +405,45 @@ CREATE UNIQUE INDEX ix_site_watch_source_key ON site_watch (source_key);
 """,
     ),
     Migration(
+        14,
+        "botnet lists: each list imported (name, file hash, rows, who, when) and our addresses found in it",
+        """
+CREATE TABLE botnet_list (
+    id INTEGER NOT NULL,
+    name VARCHAR NOT NULL,
+    file_name VARCHAR NOT NULL,
+    file_hash VARCHAR NOT NULL,
+    rows INTEGER NOT NULL,
+    matched INTEGER NOT NULL,
+    imported_by VARCHAR NOT NULL,
+    imported_at VARCHAR(26) NOT NULL,
+    PRIMARY KEY (id)
+);
+CREATE UNIQUE INDEX ix_botnet_list_name ON botnet_list (name);
+CREATE UNIQUE INDEX ix_botnet_list_file_hash ON botnet_list (file_hash);
+CREATE TABLE botnet_match (
+    id INTEGER NOT NULL,
+    list_id INTEGER NOT NULL,
+    address VARCHAR NOT NULL,
+    network VARCHAR NOT NULL,
+    network_name VARCHAR NOT NULL,
+    families VARCHAR NOT NULL,
+    ports VARCHAR NOT NULL,
+    organisations VARCHAR NOT NULL,
+    times_seen INTEGER NOT NULL,
+    first_seen VARCHAR(26),
+    last_seen VARCHAR(26),
+    alert_id INTEGER,
+    PRIMARY KEY (id),
+    UNIQUE (list_id, address),
+    FOREIGN KEY(list_id) REFERENCES botnet_list (id),
+    FOREIGN KEY(alert_id) REFERENCES alert (id)
+);
+CREATE INDEX ix_botnet_match_list_id ON botnet_match (list_id);
+CREATE INDEX ix_botnet_match_address ON botnet_match (address);
+""",
+    ),
+    Migration(
         15,
         "inbound_key: alerts posted in by local monitoring, by the sender's fingerprint and occurrence",
         """
@@ -429,7 +468,8 @@ CREATE UNIQUE INDEX ix_inbound_key_alert_id ON inbound_key (alert_id);
 
 # Tables whose rows no screen shows: no change-mark triggers (tests/store/test_change_mark.py
 # fails when a new table has neither triggers nor a place here).
-UNMARKED_TABLES = frozenset({"runner", "schema_version", "change_mark", "site_watch", "inbound_key"})
+# botnet_list/botnet_match: read by `watchdesk botnet` only; the alerts they raise move the mark.
+UNMARKED_TABLES = frozenset({"runner", "schema_version", "change_mark", "site_watch", "inbound_key", "botnet_list", "botnet_match"})
 
 LATEST = MIGRATIONS[-1].version
 

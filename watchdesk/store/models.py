@@ -165,6 +165,39 @@ class SiteWatch(SQLModel, table=True):
     conditions: str = "{}"  # JSON: condition -> {since, fingerprint, alert}; one alert per occurrence
 
 
+class BotnetList(SQLModel, table=True):
+    """A botnet list imported (`watchdesk botnet import`): one row per file, never imported twice."""
+
+    __tablename__ = "botnet_list"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)  # the officer's name for it: '2026-11'
+    file_name: str = ""
+    file_hash: str = Field(unique=True, index=True)  # sha256 of the file's bytes
+    rows: int = 0  # data rows read
+    matched: int = 0  # distinct addresses of ours
+    imported_by: str = ""
+    imported_at: datetime | None = _ts(nullable=False)
+
+
+class BotnetMatch(SQLModel, table=True):
+    """An address of ours found in a botnet list, with what the list said of it."""
+
+    __tablename__ = "botnet_match"
+    __table_args__ = (UniqueConstraint("list_id", "address"),)
+    id: int | None = Field(default=None, primary_key=True)
+    list_id: int = Field(foreign_key="botnet_list.id", index=True)
+    address: str = Field(index=True)  # normal written form
+    network: str = ""  # our network (CIDR) it is in
+    network_name: str = ""
+    families: str = "[]"  # JSON list of malware families
+    ports: str = "[]"  # JSON list of ports
+    organisations: str = "[]"  # JSON list
+    times_seen: int = 0  # rows of the list naming the address
+    first_seen: datetime | None = _ts()
+    last_seen: datetime | None = _ts()
+    alert_id: int | None = Field(default=None, foreign_key="alert.id")
+
+
 class Alert(SQLModel, table=True):
     __tablename__ = "alert"
     __table_args__ = (
