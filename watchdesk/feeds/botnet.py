@@ -18,7 +18,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import socket
 import zipfile
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -149,10 +151,18 @@ class _Rows:
     columns: dict[str, int]
     where: str
 
-    def rows(self) -> Iterator[tuple[int, list[Any] | tuple[Any, ...]]]:
+    def rows(self) -> Iterator[list[Any] | tuple[Any, ...]]:
         raise NotImplementedError
 
-    def place(self, number: int, column: int) -> str:
+    def number(self) -> int:
+        """The line (CSV) or row (xlsx) of the row read last."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Let go of the file (an xlsx closes its book when its rows end)."""
+
+    def place(self, column: int) -> str:
+        """'FILE, line N, column C ('Header')' for the row read last."""
         raise NotImplementedError
 
     def _not_found(self, looked: str) -> BadList:
@@ -161,14 +171,18 @@ class _Rows:
 
 
 class _CsvRows(_Rows):
+    """A CSV list read as a stream (UTF-8 with or without BOM, or UTF-16 with BOM, as Excel saves
+    them); a file in no UTF is read again whole as windows-1258 (decode_body), with a note."""
+
     def __init__(self, path: Path) -> None:
-        body = path.read_bytes()
-        self.digest = hashlib.sha256(body).hexdigest()
-        text, _codec, warnings = decode_body(body)
-        self.warnings = [_("the file {warning}").format(warning=w) for w in warnings]
-        self.where = str(path)
-        self._text = text
-        head_lines = text.splitlines()[:HEADER_ROWS]
+        self.path, self.where, self.warnings = path, str(path), []
+        self.digest = file_hash(path)
+        self._text: str | None = None
+        self._fh: io.TextIOWrapper | None = None
+        with path.open("rb") as fh:
+            raw = fh.read(200_000)
+        self.encoding = "utf-16" if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
+        head_lines = raw.decode(self.encoding, errors="replace").splitlines()[:HEADER_ROWS]
         for delimiter in (",", ";", "\t"):
             for n, row in enumerate(csv.reader(head_lines, delimiter=delimiter), 1):
                 columns = _columns(row[:MAX_COLUMNS])
@@ -179,21 +193,36 @@ class _CsvRows(_Rows):
         shown = ", ".join(clean_line(c, max_length=30) for c in (head_lines[0].split(",")[:6] if head_lines else []))
         raise self._not_found(_(" (the first line reads: {cells})").format(cells=shown) if shown else "")
 
-    def rows(self) -> Iterator[tuple[int, list[str]]]:
-        reader = csv.reader(io.StringIO(self._text), delimiter=self.delimiter)
-        try:
-            for _n in range(self.header_line):
-                next(reader)
-            for row in reader:
-                yield reader.line_num, row
-        except csv.Error as exc:
-            raise BadList(_("{where}, line {line}: not readable as CSV ({why}).").format(
-                where=self.where, line=reader.line_num, why=clean_line(exc, max_length=80))) from None
+    def not_utf(self) -> None:
+        """Read the whole file again in the character set decode_body finds (windows-1258 for Vietnamese)."""
+        self.close()
+        text, _codec, warnings = decode_body(self.path.read_bytes())
+        self._text = text
+        self.warnings = [_("the file {warning}").format(warning=w) for w in warnings]
 
-    def place(self, number: int, column: int) -> str:
+    def rows(self) -> Iterator[list[str]]:
+        # The reader itself, not a generator around it: a million rows pay no extra call each.
+        if self._text is not None:
+            source: Any = io.StringIO(self._text)
+        else:
+            source = self._fh = self.path.open(encoding=self.encoding, newline="")
+        self._reader = reader = csv.reader(source, delimiter=self.delimiter)
+        for _n in range(self.header_line):
+            next(reader, None)
+        return reader
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+    def number(self) -> int:
+        return self._reader.line_num
+
+    def place(self, column: int) -> str:
         name = self.header[column] if column < len(self.header) else ""
         return _("{where}, line {line}, column {column} ('{name}')").format(
-            where=self.where, line=number, column=column + 1, name=name)
+            where=self.where, line=self.number(), column=column + 1, name=name)
 
 
 def check_zip(path: Path) -> None:
@@ -255,27 +284,33 @@ class _XlsxRows(_Rows):
         self._book.close()
         raise self._not_found(_(" of any sheet"))
 
-    def rows(self) -> Iterator[tuple[int, tuple[Any, ...]]]:
-        number = self.header_line
+    def rows(self) -> Iterator[tuple[Any, ...]]:
+        self._number = self.header_line
         try:
             for row in self.sheet.iter_rows(min_row=self.header_line + 1, max_col=self.width, values_only=True):
-                number += 1
-                if number > XLSX_LAST_ROW:
+                self._number += 1
+                if self._number > XLSX_LAST_ROW:
                     raise BadList(_("{where}: rows go past row {last:,}, Excel's last; the file is damaged or not a spreadsheet.").format(
                         where=self.where, last=XLSX_LAST_ROW))
-                yield number, row
+                yield row
         except (KeyError, ValueError, TypeError, zipfile.BadZipFile, OSError) as exc:
             raise BadList(_("{where}, row {row}: not readable ({why}); save the file again as xlsx or CSV.").format(
-                where=self.where, row=number, why=clean_line(exc, max_length=80))) from None
+                where=self.where, row=self._number, why=clean_line(exc, max_length=80))) from None
         finally:
             self._book.close()
 
-    def place(self, number: int, column: int) -> str:
+    def number(self) -> int:
+        return self._number
+
+    def close(self) -> None:
+        self._book.close()
+
+    def place(self, column: int) -> str:
         from openpyxl.utils import get_column_letter
 
         name = self.header[column] if column < len(self.header) else ""
         return _("{where}, row {row}, column {column} ('{name}')").format(
-            where=self.where, row=number, column=get_column_letter(column + 1), name=name)
+            where=self.where, row=self._number, column=get_column_letter(column + 1), name=name)
 
 
 # -- matching ----------------------------------------------------------------------------------------
@@ -305,47 +340,82 @@ def _when(value: Any, zone: ZoneInfo) -> datetime | None:
 
 def _match(reader: _Rows, index: NetworkIndex, zone: ZoneInfo) -> tuple[int, dict[str, Sighting]]:
     """Check every row's address (and port); gather the rows whose address is ours."""
+    try:
+        try:
+            return _loop(reader, index, zone)
+        except UnicodeDecodeError:
+            if not isinstance(reader, _CsvRows):
+                raise
+            reader.not_utf()
+            return _loop(reader, index, zone)
+    except csv.Error as exc:
+        raise BadList(_("{where}, line {line}: not readable as CSV ({why}).").format(
+            where=reader.where, line=reader.number(), why=clean_line(exc, max_length=80))) from None
+    finally:
+        reader.close()
+
+
+def _loop(reader: _Rows, index: NetworkIndex, zone: ZoneInfo) -> tuple[int, dict[str, Sighting]]:
+    """The hot loop of a million-row list. The common row (a plain IPv4 address, a port of digits)
+    costs one inet_pton and one bisect; anything else takes `_slow_row`, which reads it in full
+    and refuses it when it is bad; the rest of a row is read only when the address is ours."""
     columns = reader.columns
     col_ip = columns["address"]
-    col_port = columns.get("port")
-    address, owner = index.address, index.owner
+    col_port = columns.get("port", col_ip)  # no port column: the address cell stands in (digits never)
+    need = max(col_ip, col_port) + 1
+    pton, from_bytes, af_inet = socket.inet_pton, int.from_bytes, socket.AF_INET
+    v4_starts, v4_ends, v4_owners = index.v4
     sightings: dict[str, Sighting] = {}
+    blank = 0
     count = 0
-    for number, row in reader.rows():
-        try:
-            cell = row[col_ip]
-        except IndexError:
-            cell = None
-        text = cell.strip() if isinstance(cell, str) else _xlsx_text(cell).strip()
-        if not text:
-            if not any(_xlsx_text(c).strip() for c in row):
-                continue  # a blank line
-            raise BadList(_("{place} is empty; every row needs an address (a formula saved without its value reads as empty): "
-                            "fill it in or delete the row.").format(place=reader.place(number, col_ip)))
-        count += 1
+    for count, row in enumerate(reader.rows(), 1):  # noqa: B007 - count is kept after the loop
         if count > MAX_ROWS:
             raise BadList(_("{where}: the list has more than {limit:,} rows; split it.").format(where=reader.where, limit=MAX_ROWS))
-        parsed = address(text)
-        if parsed is None:
-            raise BadList(_("{place}: '{value}' is not an IPv4 or IPv6 address; correct or delete the row.").format(
-                place=reader.place(number, col_ip), value=clean_line(text, max_length=60)))
-        ports = None
-        if col_port is not None and col_port < len(row):
-            port_cell = row[col_port]
-            if port_cell is not None and port_cell != "":
-                ports = _ports(port_cell)
-                if ports is None:
-                    raise BadList(_("{place}: '{value}' is not a port (0 to 65535); correct or delete the row.").format(
-                        place=reader.place(number, col_port), value=clean_line(port_cell, max_length=40)))
-        net = owner(*parsed)
-        if net is None:
-            continue
-        _record(sightings, parsed, net, row, columns, ports, zone)
-    return count, sightings
+        if len(row) >= need:
+            port = row[col_port]
+            text = row[col_ip]
+            if type(text) is str and ":" not in text and (col_port == col_ip or (type(port) is str and port.isdigit() and len(port) < 5)):
+                try:
+                    value = from_bytes(pton(af_inet, text), "big")
+                except OSError:
+                    pass
+                else:
+                    i = bisect_right(v4_starts, value) - 1
+                    if i >= 0 and value <= v4_ends[i]:
+                        _record(sightings, (4, value), v4_owners[i], row, columns, zone)
+                    continue
+        found = _slow_row(reader, index, row)
+        if found is None:
+            blank += 1
+        elif found[1] is not None:
+            _record(sightings, found[0], found[1], row, columns, zone)
+    return count - blank, sightings
+
+
+def _slow_row(reader: _Rows, index: NetworkIndex, row: Any) -> tuple[tuple[int, int], Network | None] | None:
+    """A row off the common path: None for a blank line, else (its address, our network or None);
+    BadList naming the line and column when the address or the port is bad."""
+    columns = reader.columns
+    col_ip = columns["address"]
+    text = _xlsx_text(row[col_ip] if col_ip < len(row) else None).strip()
+    if not text:
+        if not any(_xlsx_text(c).strip() for c in row):
+            return None
+        raise BadList(_("{place} is empty; every row needs an address (a formula saved without its value reads as empty): "
+                        "fill it in or delete the row.").format(place=reader.place(col_ip)))
+    col_port = columns.get("port")
+    if col_port is not None and col_port < len(row) and _ports(row[col_port]) is None:
+        raise BadList(_("{place}: '{value}' is not a port (0 to 65535); correct or delete the row.").format(
+            place=reader.place(col_port), value=clean_line(row[col_port], max_length=40)))
+    parsed = index.address(text)
+    if parsed is None:
+        raise BadList(_("{place}: '{value}' is not an IPv4 or IPv6 address; correct or delete the row.").format(
+            place=reader.place(col_ip), value=clean_line(text, max_length=60)))
+    return parsed, index.owner(*parsed)
 
 
 def _record(sightings: dict[str, Sighting], parsed: tuple[int, int], net: Network, row: Any, columns: dict[str, int],
-            ports: list[int] | None, zone: ZoneInfo) -> None:
+            zone: ZoneInfo) -> None:
     key = address_text(*parsed)
     seen = sightings.get(key)
     if seen is None:
@@ -356,8 +426,7 @@ def _record(sightings: dict[str, Sighting], parsed: tuple[int, int], net: Networ
         return row[i] if i is not None and i < len(row) else None
 
     seen.times_seen += 1
-    if ports:
-        seen.ports.update(ports)
+    seen.ports.update(_ports(cell("port")) or ())
     for name, bucket in (("family", seen.families), ("organisation", seen.organisations)):
         text = clean_line(_xlsx_text(cell(name)), max_length=FIELD_MAX)
         if text and len(bucket) < 20:
