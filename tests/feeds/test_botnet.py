@@ -23,6 +23,7 @@ from watchdesk.services.officers import bootstrap_supervisor, sign_in
 from watchdesk.services.runtime import open_runtime
 from watchdesk.store.models import Alert, BotnetList, BotnetMatch, Event
 
+VI = ("Địa chỉ IP", "Thời gian", "Cổng", "Loại mã độc", "Đơn vị")
 NETWORKS = ["203.0.113.0/24", {"cidr": "2001:db8:10::/48", "name": "Cổng dịch vụ công"}]
 
 
@@ -115,9 +116,9 @@ def test_reimporting_the_same_file_changes_nothing(desk, tmp_path: Path) -> None
 
 def test_next_months_list_extends_an_open_alert_and_after_resolution_raises_a_linked_one(desk, tmp_path: Path, clock: FakeClock) -> None:  # noqa: ANN001
     rt, minh = desk
-    first = import_list(rt, minh, write_csv(tmp_path / "10.csv", [("203.0.113.7", "2026-10-02", 443, "Mirai", "")]), "2026-10")
+    first = import_list(rt, minh, write_csv(tmp_path / "10.csv", [("203.0.113.7", "2026-10-02", 443, "Mirai", "")], VI), "2026-10")
     clock.fast_forward(timedelta(days=30))
-    second = import_list(rt, minh, write_csv(tmp_path / "11.csv", [("203.0.113.7", "2026-11-02", 8080, "Mozi", "")]), "2026-11")
+    second = import_list(rt, minh, write_csv(tmp_path / "11.csv", [("203.0.113.7", "2026-11-02", 8080, "Mozi", "")], VI), "2026-11")
     assert second.raised == () and second.added_to == first.raised
     (alert,) = _alerts(rt)
     assert "Seen again in botnet list '2026-11'" in alert.summary and "Mozi" in alert.summary
@@ -125,7 +126,7 @@ def test_next_months_list_extends_an_open_alert_and_after_resolution_raises_a_li
         sighting = s.exec(select(Event).where(Event.kind == "botnet.sighting")).one()
     assert (sighting.subject_id, json.loads(sighting.payload)["list"]) == (str(alert.id), "2026-11")
     resolve(rt, minh, alert.id, "Máy 203.0.113.7 đã được cách ly và làm sạch")
-    third = import_list(rt, minh, write_csv(tmp_path / "12.csv", [("203.0.113.7", "2026-12-02", 443, "Mirai", "")]), "2026-12")
+    third = import_list(rt, minh, write_csv(tmp_path / "12.csv", [("203.0.113.7", "2026-12-02", 443, "Mirai", "")], VI), "2026-12")
     (new_id,) = third.raised
     new = _alerts(rt)[-1]
     assert new.id == new_id != alert.id and new.state == "new"
@@ -187,3 +188,68 @@ def test_each_bad_network_is_one_sentence(networks: list, expected: str) -> None
 def test_an_import_without_networks_says_where_to_list_them(rt, supervisor, tmp_path: Path) -> None:  # noqa: ANN001
     with pytest.raises(InvalidInput, match=r"no networks of ours in the config \(no file was found\); list them under \[watch\] networks"):
         import_list(rt, supervisor, write_csv(tmp_path / "l.csv", [("203.0.113.7", "", "", "", "")]), "2026-11")
+
+
+def test_two_desks_importing_the_same_list_at_once_store_it_once(tmp_path: Path) -> None:
+    """Two processes race on one file: one stores the list and its alerts, the other finds it stored."""
+    import os
+    import subprocess
+    import sys
+
+    config = tmp_path / "watchdesk.toml"
+    config.write_text(f'[database]\npath = "{tmp_path / "d.db"}"\n[watch]\nnetworks = ["203.0.113.0/24", "2001:db8:10::/48"]\n',
+                      encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(config), "init", "--handle", "minh", "--name", "Minh"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    rows = [(f"203.0.113.{i % 200 + 1}", "2026-11-03", 443, "Mirai", "") for i in range(3_000)]
+    path = write_csv(tmp_path / "list.csv", rows + [(f"198.51.{i % 250}.{i % 200 + 1}", "", 80, "Mozi", "") for i in range(20_000)])
+    args = [sys.executable, "-m", "watchdesk", "--config", str(config), "botnet", "import", str(path), "--list", "2026-11",
+            "--as", "minh", "--json"]
+    procs = [subprocess.Popen(args, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    reports = sorted((json.loads(out) for out, _err in outs), key=lambda r: r["already"])
+    assert [r["already"] for r in reports] == [False, True]
+    assert len(reports[0]["raised"]) == 200 and reports[1]["matched"] == 200
+    rt = open_runtime(parse_config({}), db_path=str(tmp_path / "d.db"))
+    try:
+        assert _counts(rt)[:3] == (1, 200, 200)
+    finally:
+        rt.db.dispose()
+
+
+def _cp1258(char: str) -> str:
+    """A letter as windows-1258 writes it: precomposed where it has one, else a letter it has and one combining mark."""
+    import unicodedata
+
+    try:
+        char.encode("windows-1258")
+        return char
+    except UnicodeEncodeError:
+        parts = unicodedata.normalize("NFD", char)
+        for i in range(1, len(parts)):
+            rest = unicodedata.normalize("NFC", parts[:i] + parts[i + 1:])
+            try:
+                (rest + parts[i]).encode("windows-1258")
+                return rest + parts[i]
+            except UnicodeEncodeError:
+                continue
+        raise
+
+
+@pytest.mark.parametrize("encoding,delimiter", [("utf-16", "\t"), ("windows-1258", ";")])
+def test_csv_saved_by_excel_as_utf16_text_or_in_the_vietnamese_windows_code_page(desk, tmp_path: Path, encoding: str,
+                                                                                  delimiter: str) -> None:  # noqa: ANN001
+    rt, minh = desk
+    lines = ["Địa chỉ IP", "Thời gian", "Cổng", "Loại mã độc", "Đơn vị"], ["203.0.113.7", "03/11/2026", "443", "Mã độc Mirai", "Sở Nội vụ"]
+    text = "\r\n".join(delimiter.join(line) for line in lines) + "\r\n"
+    body = text.encode("utf-16") if encoding == "utf-16" else "".join(map(_cp1258, text)).encode("windows-1258")
+    path = tmp_path / "list.csv"
+    path.write_bytes(body)
+    report = import_list(rt, minh, path, "2026-11")
+    assert (report.rows, report.matched, len(report.raised)) == (1, 1, 1)
+    (alert,) = _alerts(rt)
+    assert "Mã độc Mirai" in alert.title and "Sở Nội vụ" in alert.summary
+    notes = " ".join(report.warnings)
+    assert ("windows-1258" in notes) == (encoding == "windows-1258")

@@ -112,8 +112,9 @@ def _size(path: Path) -> int:
     return size
 
 
-def read_list(path: Path, index: NetworkIndex, zone: ZoneInfo) -> ListReading:
-    """Read a list (xlsx by its zip signature, else CSV) and gather the rows of our addresses."""
+def read_list(path: Path, index: NetworkIndex, zone: ZoneInfo, digest: str = "") -> ListReading:
+    """Read a list (xlsx by its zip signature, else CSV) and gather the rows of our addresses.
+    `digest`: the file's SHA-256 when the caller has it already (else it is computed)."""
     path = Path(path)
     _size(path)
     with path.open("rb") as fh:
@@ -122,9 +123,9 @@ def read_list(path: Path, index: NetworkIndex, zone: ZoneInfo) -> ListReading:
         reader = _XlsxRows(path)
         kind = "xlsx"
     else:
-        reader = _CsvRows(path)
+        reader = _CsvRows(path, digest)
         kind = "csv"
-    digest = reader.digest or file_hash(path)
+    digest = digest or reader.digest or file_hash(path)
     rows, sightings = _match(reader, index, zone)
     return ListReading(kind, digest, rows, sightings, reader.warnings)
 
@@ -174,15 +175,23 @@ class _CsvRows(_Rows):
     """A CSV list read as a stream (UTF-8 with or without BOM, or UTF-16 with BOM, as Excel saves
     them); a file in no UTF is read again whole as windows-1258 (decode_body), with a note."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, digest: str = "") -> None:
         self.path, self.where, self.warnings = path, str(path), []
-        self.digest = file_hash(path)
+        self.digest = digest or file_hash(path)
         self._text: str | None = None
         self._fh: io.TextIOWrapper | None = None
         with path.open("rb") as fh:
             raw = fh.read(200_000)
         self.encoding = "utf-16" if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
-        head_lines = raw.decode(self.encoding, errors="replace").splitlines()[:HEADER_ROWS]
+        try:
+            head = raw.decode(self.encoding)
+        except UnicodeDecodeError as exc:
+            if exc.start < len(raw) - 4:  # not a character cut in two where the head ends
+                self.not_utf()
+                head = (self._text or "")[:200_000]
+            else:
+                head = raw.decode(self.encoding, errors="ignore")
+        head_lines = head.splitlines()[:HEADER_ROWS]
         for delimiter in (",", ";", "\t"):
             for n, row in enumerate(csv.reader(head_lines, delimiter=delimiter), 1):
                 columns = _columns(row[:MAX_COLUMNS])

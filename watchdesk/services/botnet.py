@@ -126,7 +126,7 @@ def import_list(rt: Runtime, actor: Actor, path: str | Path, list_name: str) -> 
         if found is not None:
             return _already(found)
     try:
-        reading = read_list(path, index, rt.zone)
+        reading = read_list(path, index, rt.zone, digest)
     except BadList as exc:
         raise InvalidInput(str(exc)) from None
     now = rt.now()
