@@ -189,3 +189,17 @@ def test_a_hostile_bad_address_is_named_cleanly_and_cli_output_is_filtered(tmp_p
     _safe(out)
     assert "[bold red]Mirai[/]" in out and "[bold red]2026-11[/]" in out
     _safe(run("botnet", "lists"))
+
+
+def test_an_entity_bomb_inside_the_xlsx_is_one_sentence(desk, tmp_path: Path) -> None:  # noqa: ANN001
+    """'Billion laughs' in the sheet's XML: expat (2.4+) stops the amplification; the officer sees
+    'FILE: not a readable xlsx file (ParseError: limit on input amplification factor …)'."""
+    rt, minh = desk
+    base = write_xlsx(tmp_path / "l.xlsx", [(1, "203.0.113.7", "", 80, "Mirai", "")])
+    entities = '<!ENTITY lol0 "lollollollollollollollollollol">' + "".join(
+        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
+    bomb = _rewrite_sheet(base, lambda x: f'<?xml version="1.0"?><!DOCTYPE lolz [{entities}]>'
+                          + re.sub(r"^<\?xml[^>]*\?>", "", x).replace("Mirai", "&lol9;"))
+    with pytest.raises(InvalidInput, match=r"not a readable xlsx file \(ParseError: limit on input amplification factor"):
+        import_list(rt, minh, bomb, "2026-11")
+    assert _stored(rt) == (0, 0, 0)
