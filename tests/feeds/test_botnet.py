@@ -61,12 +61,12 @@ def test_an_xlsx_list_raises_one_alert_per_address_of_ours(desk, tmp_path: Path)
     rt, minh = desk
     report = import_list(rt, minh, november_xlsx(tmp_path), "2026-11")
     assert (report.kind, report.rows, report.matched, len(report.raised), report.added_to) == ("xlsx", 5, 2, 2, ())
-    v6, v4 = sorted(_alerts(rt), key=lambda a: a.title)  # '2001:…' sorts before '203.…'
+    v4, v6 = _alerts(rt)  # IPv4 first, then IPv6
     assert (v4.category, v4.severity, v4.state, v4.source_key) == ("botnet", "high", "new", "botnet")
     assert "203.0.113.7" in v4.title and "2026-11" in v4.title and "Mirai" in v4.title
     # The formula's saved value (8443) is read; the formula itself is never evaluated nor kept as text.
     assert "Ports: 443, 8443" in v4.summary and "8000" not in v4.summary
-    assert "Seen: 2 times (2026-11-03 07:22 … 2026-11-05 01:00 UTC)" in v4.summary
+    assert "Times seen: 2 (2026-11-03 07:22 … 2026-11-05 01:00 UTC)" in v4.summary
     assert "Our network: 203.0.113.0/24" in v4.summary and "Sở TT&TT" in v4.summary
     assert "2001:db8:10::25" in v6.title and "Cổng dịch vụ công" in v6.title
     assert "Our network: 2001:db8:10::/48 (Cổng dịch vụ công)" in v6.summary and "Emotet" in v6.summary
@@ -154,7 +154,7 @@ def test_botnet_check_on_the_command_line(tmp_path: Path) -> None:
     assert "list '2026-11', 5 rows, 2 addresses of ours: 2 new alerts, 0 added to open alerts." in out
     assert "nothing changed" in run("botnet", "import", str(path), "--list", "2026-11", "--as", "minh")
     out = run("botnet", "check", "2001:DB8:10:0::25")
-    assert "2001:db8:10::25 (ours: 2001:db8:10::/48 (Cổng dịch vụ công)) is in 1 lists:" in out and "Emotet" in out
+    assert "2001:db8:10::25 (ours: 2001:db8:10::/48 (Cổng dịch vụ công)) is in 1 list:" in out and "Emotet" in out
     assert "is in no imported list" in run("botnet", "check", "198.51.100.9")
     assert json.loads(run("botnet", "check", "203.0.113.7", "--json"))["appearances"][0]["ports"] == [443, 8443]
     assert "not an IPv4 or IPv6 address" in run("botnet", "check", "203.0.113", code=2)

@@ -8,7 +8,7 @@ import click
 
 from watchdesk.cli.common import State, actor_option, echo, emit_json, json_option, local_text, pass_state, resolve_actor, table
 from watchdesk.cli.main import cli
-from watchdesk.i18n import _
+from watchdesk.i18n import _, ngettext
 
 
 @cli.group("botnet")
@@ -64,7 +64,9 @@ def botnet_check(state: State, address: str, as_json: bool) -> None:
         if not answer.ours:
             echo(_("Lists keep only our own addresses; add its network under [watch] networks to watch it."))
         return
-    echo(_("{address} ({where}) is in {n} lists:").format(address=answer.address, where=where, n=len(answer.appearances)))
+    n = len(answer.appearances)
+    echo(ngettext("{address} ({where}) is in {n} list:", "{address} ({where}) is in {n} lists:", n).format(
+        address=answer.address, where=where, n=n))
     rows = [(a.list_name, local_text(state, a.imported_at), ", ".join(a.families) or "-",
              ", ".join(str(p) for p in a.ports) or "-", a.times_seen,
              f"#{a.alert_id} {a.alert_state}" if a.alert_id else "-") for a in answer.appearances]

@@ -11,6 +11,7 @@ and the audit event. A file already imported (same hash) changes nothing. For ea
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -140,7 +141,7 @@ def import_list(rt: Runtime, actor: Actor, path: str | Path, list_name: str) -> 
         session.flush()
         raised: list[int] = []
         added: list[int] = []
-        for sighting in sorted(reading.sightings.values(), key=lambda s: s.address):
+        for sighting in sorted(reading.sightings.values(), key=_order):
             alert_id, created = _alert_for(session, now, actor, row, sighting)
             (raised if created else added).append(alert_id)
         append_event(session, now, actor.handle, "botnet.imported", "botnet_list", row.id, {
@@ -149,6 +150,12 @@ def import_list(rt: Runtime, actor: Actor, path: str | Path, list_name: str) -> 
         })
         return ImportReport(name, row.id or 0, False, reading.kind, reading.rows, len(reading.sightings),
                             tuple(raised), tuple(added), tuple(reading.warnings))
+
+
+def _order(s: Sighting) -> tuple[int, int]:
+    """IPv4 before IPv6, each in address order (the alerts' ids follow it)."""
+    address = ipaddress.ip_address(s.address)
+    return address.version, int(address)
 
 
 def _earlier(session: Session, address: str, list_id: int) -> list[tuple[BotnetMatch, BotnetList, Alert | None]]:
@@ -173,7 +180,7 @@ def _facts(s: Sighting) -> str:
     if s.first_seen is not None:
         span = to_db_text(s.first_seen)[:16] + (f" … {to_db_text(s.last_seen)[:16]}" if s.last_seen != s.first_seen else "")
     return _("Address: {address}\nOur network: {network}\nMalware family: {families}\nPorts: {ports}\n"
-             "Seen: {times} times ({span} UTC)\nOrganisation in the list: {orgs}").format(
+             "Times seen: {times} ({span} UTC)\nOrganisation in the list: {orgs}").format(
         address=s.address, network=s.network.label, families=families, ports=ports, times=s.times_seen,
         span=span, orgs=orgs)
 
