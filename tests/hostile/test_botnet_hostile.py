@@ -203,3 +203,16 @@ def test_an_entity_bomb_inside_the_xlsx_is_one_sentence(desk, tmp_path: Path) ->
     with pytest.raises(InvalidInput, match=r"not a readable xlsx file \(ParseError: limit on input amplification factor"):
         import_list(rt, minh, bomb, "2026-11")
     assert _stored(rt) == (0, 0, 0)
+
+
+def test_a_giant_csv_field_names_its_line(desk, tmp_path: Path) -> None:  # noqa: ANN001
+    """A 200,000-character cell (past the csv module's 131,072) in a row, or in the header's place."""
+    rt, minh = desk
+    path = write_csv(tmp_path / "giant.csv", [("203.0.113.7", "", 80, "Mirai", ""), ("203.0.113.8", "", 80, "x" * 200_000, "")])
+    with pytest.raises(InvalidInput, match=r"giant.csv, line 3: not readable as CSV \(field larger than field limit"):
+        import_list(rt, minh, path, "2026-11")
+    head = tmp_path / "head.csv"
+    head.write_text("x" * 200_000 + "\nIP\n203.0.113.7\n", encoding="utf-8")
+    with pytest.raises(InvalidInput, match=r"head.csv: no address column \('Địa chỉ IP' or 'IP'\) in the first 20 rows"):
+        import_list(rt, minh, head, "2026-11")
+    assert _stored(rt) == (0, 0, 0)

@@ -193,12 +193,15 @@ class _CsvRows(_Rows):
                 head = raw.decode(self.encoding, errors="ignore")
         head_lines = head.splitlines()[:HEADER_ROWS]
         for delimiter in (",", ";", "\t"):
-            for n, row in enumerate(csv.reader(head_lines, delimiter=delimiter), 1):
-                columns = _columns(row[:MAX_COLUMNS])
-                if columns:
-                    self.delimiter, self.header_line, self.columns = delimiter, n, columns
-                    self.header = [clean_line(h, max_length=40) for h in row]
-                    return
+            try:
+                for n, row in enumerate(csv.reader(head_lines, delimiter=delimiter), 1):
+                    columns = _columns(row[:MAX_COLUMNS])
+                    if columns:
+                        self.delimiter, self.header_line, self.columns = delimiter, n, columns
+                        self.header = [clean_line(h, max_length=40) for h in row]
+                        return
+            except csv.Error:  # a line no CSV reader takes (a giant field): no header with this delimiter
+                continue
         shown = ", ".join(clean_line(c, max_length=30) for c in (head_lines[0].split(",")[:6] if head_lines else []))
         raise self._not_found(_(" (the first line reads: {cells})").format(cells=shown) if shown else "")
 
