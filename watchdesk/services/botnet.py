@@ -21,11 +21,11 @@ from sqlmodel import Session, col, select
 
 from watchdesk.config_file import DEFAULTS_WHERE
 from watchdesk.core.enums import AlertState, Category, Severity
-from watchdesk.core.networks import NetworkIndex
+from watchdesk.core.networks import NetworkIndex, address_text
 from watchdesk.core.permissions import Action, require
 from watchdesk.core.records import Actor
 from watchdesk.core.text import clean_line, clean_text
-from watchdesk.feeds.botnet import BadList, ListReading, Sighting, file_hash, read_list
+from watchdesk.feeds.botnet import BadList, Sighting, file_hash, read_list
 from watchdesk.i18n import _
 from watchdesk.services.alert_factory import raise_alert
 from watchdesk.services.errors import InvalidInput, Refused
@@ -243,8 +243,6 @@ def check_address(rt: Runtime, text: str) -> CheckAnswer:
     parsed = NetworkIndex.address(value)
     if parsed is None:
         raise InvalidInput(_("'{value}' is not an IPv4 or IPv6 address; give one like 203.0.113.5.").format(value=value))
-    from watchdesk.core.networks import address_text
-
     address = address_text(*parsed)
     index = NetworkIndex(rt.config.watch.networks)
     net = index.owner(*parsed)
