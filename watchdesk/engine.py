@@ -32,6 +32,7 @@ from watchdesk.services.escalation import escalate_due
 from watchdesk.services.handover import check_overdue_handovers
 from watchdesk.services.roll_call import check_roll_call
 from watchdesk.services.runtime import Runtime
+from watchdesk.services.silent import check_silent_alerts
 from watchdesk.store import runners
 from watchdesk.store.db import DatabaseDamaged, DatabaseError
 from watchdesk.store.types import UTCDateTime, to_db_text
@@ -46,6 +47,7 @@ CHECKS: list[Callable[[Runtime], object]] = [
     # one line each: the roster's roll call, the handover's late acceptance.
     check_roll_call,
     check_overdue_handovers,
+    check_silent_alerts,
 ]
 
 

@@ -198,7 +198,8 @@ def test_plan_for_an_alert_shows_the_steps_ahead(desk: Desk, rt: Runtime, staff:
     from watchdesk.services.lifecycle import acknowledge
 
     acknowledge(rt, staff["hung"], alert)
-    assert plan_for_alert(rt, alert) == []
+    again = plan_for_alert(rt, alert)  # acknowledged: what its ack timeout would start, a fresh round
+    assert (again[0].at, again[0].round, again[0].step, again[0].officers) == (rt.now() + timedelta(hours=4), 1, 0, ("hung",))
 
 
 

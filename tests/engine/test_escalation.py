@@ -247,8 +247,8 @@ def test_joined_alert_is_never_paged(desk: Desk, rt: Runtime) -> None:
                       received_at=rt.now(), joined_to_id=parent)
         from watchdesk.services.alert_factory import insert_alert
 
-        row, _ = insert_alert(session, child, rt.now())
-        session.connection().exec_driver_sql("UPDATE alert SET next_escalation_at = NULL WHERE id = ?", (row.id,))
+        row, _ = insert_alert(session, child, rt.now(), rt=rt)
+        assert row.next_escalation_at is None  # a joined child keeps no timers of its own
         child_id = row.id
     desk.tick()
     desk.expect(("hung", 1), alert_id=parent)

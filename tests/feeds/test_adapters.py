@@ -57,7 +57,8 @@ def test_rss_atom_and_rdf(feed_server: FeedServer, make_rt) -> None:  # noqa: AN
     assert _titles(rt, "rss") == _titles(rt, "atom")
     fortios = next(a for a in list_alerts(rt, AlertFilter(sources=("rss",), search="FortiOS")) if a.doc_number)
     assert fortios.doc_number == "254/CATTT-NCSC"
-    assert fortios.cves == ("CVE-2024-21762", "CVE-2022-40684")
+    # The letter's CVE ids are in its prose only: mentions (related, searchable), never a subject to join on.
+    assert (fortios.cves, fortios.mentions) == ((), ("CVE-2024-21762", "CVE-2022-40684"))
     assert fortios.severity == Severity.CRITICAL
     assert fortios.attachments[0]["url"].endswith("254-CATTT-NCSC.pdf")
     rdf = list_alerts(rt, AlertFilter(sources=("rdf",)))[0]
@@ -98,7 +99,7 @@ def test_json_presets_kev_nvd_and_strapi_v3_v4_v5(feed_server: FeedServer, make_
     assert [r.path for r in feed_server.requests if r.path.startswith("/s5")] == [
         "/s5", "/s5?pagination%5BpageSize%5D=25&pagination%5Bpage%5D=2", "/s5?pagination%5BpageSize%5D=25&pagination%5Bpage%5D=3"]
     mapped = list_alerts(rt, AlertFilter(sources=("mapped",)))[0]
-    assert (mapped.native_id, mapped.severity, mapped.cves) == ("CB-1", Severity.CRITICAL, ("CVE-2024-22222",))
+    assert (mapped.native_id, mapped.severity, mapped.cves, mapped.mentions) == ("CB-1", Severity.CRITICAL, (), ("CVE-2024-22222",))
     assert mapped.published_at.isoformat() == "2024-04-16T17:00:00+00:00"
 
 

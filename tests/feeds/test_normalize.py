@@ -118,7 +118,7 @@ def test_the_letters_own_level_beats_a_quoted_cvss_and_summaries_stay_low() -> N
     weekly = normalize(_item(title="Tổng hợp tình hình tuần 15", summary="Lỗ hổng nghiêm trọng CVE-2024-3400 (CVSS 10.0)"),
                        default_severity=Severity.MEDIUM, zone=HANOI)
     assert weekly.category == Category.SUMMARY and weekly.severity == Severity.LOW
-    assert weekly.cves == ("CVE-2024-3400",)
+    assert (weekly.cves, weekly.mentions) == ((), ("CVE-2024-3400",))
 
 
 def test_text_is_cleaned_once_and_links_must_be_web_addresses() -> None:

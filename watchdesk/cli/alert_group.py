@@ -9,4 +9,4 @@ from watchdesk.cli.main import cli
 
 @cli.group("alert")
 def alert_group() -> None:
-    """Alerts: list, add, show, acknowledge, resolve, note, escalate, snooze, assign."""
+    """Alerts: list, add, show, acknowledge, resolve, note, split, escalate, snooze, assign."""

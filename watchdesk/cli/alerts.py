@@ -1,4 +1,4 @@
-"""`watchdesk alert show|ack|resolve|note|escalate|snooze|assign|call`: what people do to an alert."""
+"""`watchdesk alert show|ack|resolve|note|split|escalate|snooze|assign|call`: what people do to an alert."""
 
 from __future__ import annotations
 
@@ -57,8 +57,12 @@ def _print_alert(state: State, alert_id: int) -> None:
         echo(f"assigned to {rec.assignee}")
     if a["cves"]:
         echo("CVE: " + ", ".join(a["cves"]))
+    if a["mentions"]:
+        echo("mentions: " + ", ".join(a["mentions"]) + " (named in the text; related, never grouped)")
     if a["link"]:
         echo(a["link"])
+    if rec.joined_to and a["state"] != "resolved":
+        echo(f"grouped under #{rec.joined_to}: its escalation covers this one ('watchdesk alert split {alert_id}' to page it on its own)")
     if a["related"]:
         echo("related: " + ", ".join(f"#{i}" for i in a["related"]))
     if a["summary"]:
@@ -69,7 +73,8 @@ def _print_alert(state: State, alert_id: int) -> None:
         rows = [(c["id"], c["name"], c["phone"], c["hotline"], c["email"], c["outcome"] or "TO DO", c["reference"]) for c in data["calls"]]
         echo(table(rows, ["call", "contact", "phone", "hotline", "e-mail", "outcome", "reference"]))
     if data["ahead"]:
-        echo("\nsteps ahead if nobody acknowledges:")
+        whose = f" (#{rec.joined_to}'s, which covers this one)" if rec.joined_to and a["state"] != "resolved" else ""
+        echo(f"\nsteps ahead if nobody acknowledges{whose}:")
         rows = [
             (local_text(state, p.at), p.round + 1, p.label, ", ".join(p.officers) or ("NOBODY ON DUTY" if p.nobody else ""), ", ".join(c["key"] for c in p.calls))
             for p in plan_objects(state, alert_id)
@@ -117,6 +122,12 @@ def _summary(event: dict[str, Any]) -> str:
         return f"until {str(p.get('until', ''))[:16]} UTC: {p.get('reason', '')}"
     if kind == "alert.assigned":
         return f"to {p.get('to')}"
+    if kind in ("alert.acknowledged", "alert.reopened", "alert.split") and p.get("text"):
+        return str(p["text"])
+    if kind == "alert.joined":
+        return f"#{p.get('joined')} joined ({', '.join(p.get('cves', []))})"
+    if kind == "alert.severity_raised":
+        return f"{p.get('from')} → {p.get('to')} (#{p.get('because')} joined)"
     return ""
 
 
@@ -177,6 +188,19 @@ def alert_note(state: State, alert_id: int, text: str, as_handle: str) -> None:
 
     add_note(state.runtime, resolve_actor(state, as_handle), alert_id, text)
     echo(f"note added to alert #{alert_id}.")
+
+
+@alert_group.command("split")
+@click.argument("alert_id", type=ID)
+@actor_option
+@json_option
+@pass_state
+def alert_split(state: State, alert_id: int, as_handle: str, as_json: bool) -> None:
+    """Take an alert out of the group it joined: it then escalates on its own from its first step, now."""
+    from watchdesk.services.lifecycle import split
+
+    record = split(state.runtime, resolve_actor(state, as_handle), alert_id)
+    _done(state, record, as_json, f"alert #{alert_id} split off; it escalates on its own from level 1 now.")
 
 
 @alert_group.command("escalate")

@@ -138,7 +138,9 @@ def escalation_group() -> None:
 @json_option
 @pass_state
 def plan_cmd(state: State, at_time: datetime | None, severity: str, as_json: bool) -> None:
-    """Who would be told at each step, and when, if an alert arrived then and nobody acknowledged it."""
+    """Who would be told at each step, and when, if an alert arrived then and nobody acknowledged it.
+
+    The same planning code the engine executes (services.escalation._plan), run at each step's time."""
     from watchdesk.services.escalation import plan_escalation
 
     rt = state.runtime
@@ -150,7 +152,8 @@ def plan_cmd(state: State, at_time: datetime | None, severity: str, as_json: boo
     echo(f"{severity} alert arriving {at.astimezone(rt.zone):%Y-%m-%d %H:%M} ({rt.zone.key}), never acknowledged:")
     rows = []
     for p in steps:
-        who = ", ".join(p.officers) if p.officers else ("NOBODY ON DUTY → next step at once" if p.nobody else "")
+        who = ", ".join(p.officers) if p.officers else ("NOBODY ON DUTY → next step at once" if p.nobody and not p.then_calls else
+                                                        "NOBODY ON DUTY" if p.nobody else "")
         calls = "; ".join(f"{c['name']} {c['phone'] or c['hotline']} {c['email']}".strip() for c in p.calls)
         rows.append((p.at.astimezone(rt.zone).strftime("%d/%m %H:%M"), p.round + 1, p.label, who, ", ".join(p.channels), calls))
     echo(table(rows, ["when", "round", "step", "who", "via", "call"]))

@@ -16,7 +16,7 @@ from watchdesk.core.enums import AlertState, Severity
 from watchdesk.i18n import _
 
 ALERT_FIELDS = ("id", "source", "native_id", "title", "summary", "link", "severity", "severity_raw", "category",
-                "cves", "doc_number", "published_at", "received_at", "state", "level", "related",
+                "cves", "mentions", "doc_number", "published_at", "received_at", "state", "level", "related",
                 "affects_us", "joined_to", "attachments")
 
 

@@ -87,3 +87,5 @@ class AlertRecord:
     joined_to: int | None
     attachments: tuple[dict[str, str], ...] = ()
     related: tuple[int, ...] = field(default=())
+    mentions: tuple[str, ...] = ()
+    """CVE ids its prose only mentions (the subject is `cves`)."""

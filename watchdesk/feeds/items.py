@@ -24,6 +24,9 @@ class RawItem:
     """The source's own severity label or word, if it has a field for it."""
     cvss: float | None = None
     cves: tuple[str, ...] = ()
+    """Structured CVE ids (KEV `cveID`, NVD `cve.id`, a mapped `cves` field): what the item is about."""
+    title_is_prose: bool = False
+    """The title was cut from the description (NVD): its CVE ids are mentions, not the subject."""
     vendor: str = ""
     product: str = ""
     attachments: tuple[dict[str, str], ...] = ()
@@ -45,11 +48,14 @@ class FeedItem:
     severity_raw: str
     category: Category
     cves: tuple[str, ...]
+    """The subject: structured ids and the CVE ids of the title. Only these ever join alerts."""
     doc_number: str
     published_at: datetime | None
     affects_us: bool
     attachments: tuple[dict[str, str], ...] = ()
     content_hash: str = ""
+    mentions: tuple[str, ...] = ()
+    """CVE ids named only in the prose (notes, 'unique from CVE-…'): related and searchable, never joined."""
 
     @property
     def identity(self) -> str:

@@ -165,6 +165,7 @@ def parse_nvd(data: Any) -> ParseOutcome:
                 severity=label or (str(score) if score is not None else ""),
                 cvss=score,
                 cves=(cve_id,),
+                title_is_prose=True,  # the title's tail is the description's first sentence
                 naive_zone="UTC",  # NVD times are UTC without a zone
             )
         )

@@ -164,6 +164,15 @@ def find_cves(*texts: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
+def split_cves(structured: Iterable[str], title: str, summary: str, title_is_prose: bool = False) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(subject, mentions): the subject is the structured ids and the title's CVE ids; a CVE
+    found only in the prose is a mention (KEV notes and NVD's 'unique from CVE-…' name others)."""
+    subject = find_cves(*structured) if title_is_prose else find_cves(*structured, title)
+    named = set(subject)
+    mentions = tuple(c for c in find_cves(title, summary) if c not in named)
+    return subject, mentions
+
+
 def find_doc_number(*texts: str) -> str:
     """The first official letter number, e.g. '1547/CATTT-NCSC' or '5644/BTTTT-CATTT'."""
     for text in texts:
@@ -243,7 +252,7 @@ def normalize(
     link = _clean_url(raw.link)
     if not title:
         title = clean_line(summary.split("\n", 1)[0], max_length=120) or clean_line(raw.native_id, max_length=120) or "(no title)"
-    cves = tuple(dict.fromkeys((*find_cves(*raw.cves), *find_cves(title, summary))))
+    cves, mentions = split_cves(raw.cves, title, summary, raw.title_is_prose)
 
     category = categorize(title, summary)
     # A weekly or monthly summary mentions severe things in passing; only its own label counts.
@@ -284,7 +293,7 @@ def normalize(
     native_id = clean_line(raw.native_id, max_length=500)
     doc_number = find_doc_number(title, summary)
     digest = hashlib.sha256(json.dumps(
-        [title, summary, link, severity.value, severity_raw, category.value, list(cves), doc_number,
+        [title, summary, link, severity.value, severity_raw, category.value, list(cves), list(mentions), doc_number,
          published.isoformat() if published else "", bool(hits), list(attachments)],
         ensure_ascii=False, sort_keys=True,
     ).encode()).hexdigest()[:32]
@@ -302,4 +311,5 @@ def normalize(
         affects_us=bool(hits),
         attachments=attachments,
         content_hash=digest,
+        mentions=mentions,
     )

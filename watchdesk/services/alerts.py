@@ -33,9 +33,9 @@ def _handles(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
 
 
 def related_ids(session: Session, alert: Alert) -> tuple[int, ...]:
-    """Alerts sharing a CVE with this one, joined to it / it to them, or the occurrences before and
-    after it of the same alert posted in by local monitoring (inbound_key)."""
-    cves = json.loads(alert.cves or "[]")
+    """Alerts sharing a CVE with this one (subject or mention, either side), joined to it / it to them,
+    or the occurrences before and after it of the same alert posted in by local monitoring (inbound_key)."""
+    cves = [*json.loads(alert.cves or "[]"), *json.loads(alert.mentions or "[]")]
     ids: set[int] = set()
     if cves:
         ids.update(session.exec(select(AlertCve.alert_id).where(col(AlertCve.cve).in_(cves))).all())
@@ -87,6 +87,7 @@ def to_records(session: Session, rows: list[Alert], with_related: bool = False) 
                 joined_to=r.joined_to_id,
                 attachments=tuple(json.loads(r.attachments or "[]")),
                 related=related_ids(session, r) if with_related else (),
+                mentions=tuple(json.loads(r.mentions or "[]")),
             )
         )
     return out
@@ -173,7 +174,7 @@ def list_alerts(rt: Runtime, flt: AlertFilter = AlertFilter(), with_related: boo
         ).all()
         rows = list(open_rows) + list(closed_rows)
         if flt.search:
-            rows = [r for r in rows if matches(flt.search, r.title, r.summary, r.cves, r.source_key, r.doc_number)]
+            rows = [r for r in rows if matches(flt.search, r.title, r.summary, r.cves, r.mentions, r.source_key, r.doc_number)]
         return board_order(to_records(session, rows, with_related=with_related))
 
 

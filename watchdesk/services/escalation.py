@@ -32,6 +32,7 @@ from watchdesk.clock import ensure_utc
 from watchdesk.config import Config, PolicyConfig, StepConfig
 from watchdesk.core.enums import AlertState, Severity
 from watchdesk.core.records import OfficerRecord
+from watchdesk.services.officers import to_record as to_officer_record
 from watchdesk.notify.messages import page_for
 from watchdesk.notify.outbox import enqueue
 from watchdesk.services.calls import create_call_task
@@ -128,16 +129,18 @@ class _Roster:
 
 @dataclass
 class _Firing:
-    """One step about to fire for one alert: who it reaches."""
+    """One step about to fire for one alert: who it reaches, whom to call."""
 
     item: StepAt
     step: StepConfig
     officers: list[OfficerRecord]
-    contacts: tuple[str, ...]
+    calls: tuple[str, ...]
+    """The step's contacts, and the fallback contact on the policy's last word."""
+    final: bool
 
     @property
     def reached_nobody(self) -> bool:
-        return self.step.level is not None and not self.officers and not self.contacts
+        return self.step.level is not None and not self.officers and not self.step.contacts
 
 
 @dataclass
@@ -149,10 +152,15 @@ class _Plan:
     start_level: int  # the level reached by the skipped steps
 
 
-def _plan(rt: Runtime, roster: _Roster, policy: PolicyConfig, row: Alert, start: StepAt, now: datetime) -> _Plan:
+def _plan(config: Config, roster: _Roster, policy: PolicyConfig, level: int, start: StepAt, now: datetime) -> _Plan:
+    """What happens at `now` to an alert at `level` whose schedule resumes at `start`.
+
+    The one statement of the rules: the engine executes it (escalate_due, escalate_now) and the
+    dry run (simulate) calls it at each step's instant, so they cannot drift apart.
+    """
     items, after = walk_due(policy, start, now)
     if not items:
-        return _Plan([], [], after, row.level, row.level)
+        return _Plan([], [], after, level, level)
     latest = items[-1].due
     fire = [i for i in items if i.due == latest]
     skipped = [i for i in items if i.due < latest]
@@ -162,7 +170,6 @@ def _plan(rt: Runtime, roster: _Roster, policy: PolicyConfig, row: Alert, start:
         if reached:
             skipped.remove(reached[-1])
             fire.insert(0, reached[-1])
-    level = row.level
     for item in skipped:
         level = policy.steps[item.step].level or level
     start_level = level
@@ -170,7 +177,11 @@ def _plan(rt: Runtime, roster: _Roster, policy: PolicyConfig, row: Alert, start:
     def firing(item: StepAt) -> _Firing:
         step = policy.steps[item.step]
         officers = roster.at_level(step.level) if step.level is not None else []
-        return _Firing(item, step, officers, step.contacts)
+        final = next_position(policy, item.step, item.round) is None
+        calls = list(step.contacts)
+        if final and config.escalation.fallback_contact not in calls:
+            calls.append(config.escalation.fallback_contact)  # the last word always reaches it
+        return _Firing(item, step, officers, tuple(calls), final)
 
     firings = [firing(i) for i in fire]
     # Nobody on duty at a level: the next step runs at once (same instant), and so on.
@@ -261,10 +272,7 @@ def _apply(
                            channel_type=conf.type, target=target, page=page, now=now):
                     queued += 1
             reached.append(officer.handle)
-        step_calls = list(firing.contacts)
-        final = next_position(policy, item.step, item.round) is None
-        if final and rt.config.escalation.fallback_contact not in step_calls:
-            step_calls.append(rt.config.escalation.fallback_contact)  # the last word always reaches it
+        step_calls = list(firing.calls)
         for key in step_calls:
             create_call_task(session, alert_id, key, item.round, item.step, now)
         notified.extend(reached)
@@ -334,6 +342,17 @@ def _start(policy: PolicyConfig, row: Alert, due: datetime) -> StepAt | None:
     return StepAt(pos[0], pos[1], due) if pos else None
 
 
+def resume_at(policy: PolicyConfig, row: Alert) -> StepAt | None:
+    """The next step of an open alert as the engine will take it: an acknowledged alert past its
+    ack timeout starts a fresh round from the first step (PagerDuty's re-trigger); a new one
+    resumes its schedule. None when nothing is ahead (exhausted, joined, resolved)."""
+    if row.next_escalation_at is None or row.state == AlertState.RESOLVED.value:
+        return None
+    if row.state == AlertState.ACKNOWLEDGED.value:
+        return StepAt(0, row.round + 1, row.next_escalation_at)
+    return _start(policy, row, row.next_escalation_at)
+
+
 @dataclass(frozen=True)
 class SweepReport:
     escalated: tuple[Escalated, ...] = ()
@@ -382,18 +401,16 @@ def escalate_due(rt: Runtime, limit: int = 500) -> SweepReport:
             policy = policy_for(rt.config, row.severity)
             extra: dict = {}
             from_state = row.state
+            start = resume_at(policy, row)
             if row.state == AlertState.ACKNOWLEDGED.value:
                 # Ack timeout (PagerDuty's re-trigger): back to new, a fresh round from the first step.
                 extra = {"acked_by_id": None, "acked_at": None, "snoozed_until": None}
-                start: StepAt | None = StepAt(0, row.round + 1, row.next_escalation_at)
-            else:
-                start = _start(policy, row, row.next_escalation_at)
-                if row.snoozed_until is not None:
-                    extra["snoozed_until"] = None
+            elif row.snoozed_until is not None:
+                extra["snoozed_until"] = None
             if start is None:
                 plan = _Plan([], [], None, row.level, row.level)
             else:
-                plan = _plan(rt, roster, policy, row, start, now)
+                plan = _plan(rt.config, roster, policy, row.level, start, now)
             if not _cas(session, row, from_state, plan, policy, extra):
                 lost += 1
                 continue
@@ -404,6 +421,7 @@ def escalate_due(rt: Runtime, limit: int = 500) -> SweepReport:
                     {"acked_by_id": row.acked_by_id, "acked_at": to_db_text(row.acked_at) if row.acked_at else None,
                      "ack_timeout_seconds": policy.ack_timeout.total_seconds(), "round": start.round if start else row.round},
                 )
+                reopen_children(session, row.id, now, "alert.ack_timeout")  # type: ignore[arg-type]
             elif row.snoozed_until is not None:
                 snoozes += 1
                 append_event(session, now, SYSTEM, "alert.snooze_ended", "alert", row.id, {"snoozed_until": to_db_text(row.snoozed_until)})
@@ -426,10 +444,24 @@ def escalate_now(session: Session, rt: Runtime, row: Alert, now: datetime, actor
     start = _start(policy, row, now)
     if start is None:
         return None
-    plan = _plan(rt, _Roster(rt, now), policy, row, start, now)
+    plan = _plan(rt.config, _Roster(rt, now), policy, row.level, start, now)
     if not _cas(session, row, row.state, plan, policy, {"acked_by_id": None, "acked_at": None, "snoozed_until": None}):
         return None
+    if row.state == AlertState.ACKNOWLEDGED.value:
+        reopen_children(session, row.id, now, "alert.escalated")  # type: ignore[arg-type]
     return _apply(session, rt, row, plan, now, actor=actor, manual_reason=reason)
+
+
+def reopen_children(session: Session, parent_id: int, now: datetime, why: str) -> list[int]:
+    """An acknowledged parent is new again (ack timeout, manual escalation): so are the children
+    acknowledged with it, each with an event. They stay joined: the parent's escalation covers them."""
+    ids = [r[0] for r in session.connection().exec_driver_sql(
+        "SELECT id FROM alert WHERE joined_to_id = ? AND state = 'acknowledged' ORDER BY id", (parent_id,)).all()]
+    for child in ids:
+        session.connection().exec_driver_sql(
+            "UPDATE alert SET state = 'new', acked_by_id = NULL, acked_at = NULL WHERE id = ?", (child,))
+        append_event(session, now, SYSTEM, "alert.reopened", "alert", child, {"with": parent_id, "because": why})
+    return ids
 
 
 # -- dry run ---------------------------------------------------------------------------------
@@ -447,6 +479,8 @@ class PlannedStep:
     calls: tuple[dict[str, str], ...] = field(default=())
     nobody: bool = False
     final: bool = False
+    then_calls: bool = False
+    """Nobody on duty but the step has contacts of its own: they are called (no next step at once)."""
 
 
 def _contact_dicts(config: Config, keys: Iterable[str]) -> tuple[dict[str, str], ...]:
@@ -458,30 +492,24 @@ def _contact_dicts(config: Config, keys: Iterable[str]) -> tuple[dict[str, str],
     return tuple(out)
 
 
-def simulate(rt: Runtime, severity: Severity | str, start: StepAt) -> list[PlannedStep]:
-    """Every step from `start` on if nobody acknowledges, with the roster of each step's time."""
+def simulate(rt: Runtime, severity: Severity | str, start: StepAt, level: int = 1) -> list[PlannedStep]:
+    """Every step from `start` on if nobody acknowledges: the engine's own `_plan` run at each
+    step's instant with the roster of that instant (an engine ticking on time does exactly this)."""
     policy = policy_for(rt.config, severity)
     out: list[PlannedStep] = []
     current: StepAt | None = start
     while current is not None:
-        step = policy.steps[current.step]
-        officers = [o for o in on_duty(rt, step.level, current.due) if o.active] if step.level is not None else []
-        nobody = step.level is not None and not officers
-        final = next_position(policy, current.step, current.round) is None
-        keys = list(step.contacts)
-        if final and rt.config.escalation.fallback_contact not in keys:
-            keys.append(rt.config.escalation.fallback_contact)
-        out.append(
-            PlannedStep(
-                at=current.due, round=current.round, step=current.step, label=step_label(step), level=step.level,
-                officers=tuple(o.handle for o in officers), channels=tuple(step.channels) if officers else (),
-                calls=_contact_dicts(rt.config, keys), nobody=nobody, final=final,
+        plan = _plan(rt.config, _Roster(rt, current.due), policy, level, current, current.due)
+        for f in plan.firings:
+            out.append(
+                PlannedStep(
+                    at=current.due, round=f.item.round, step=f.item.step, label=step_label(f.step), level=f.step.level,
+                    officers=tuple(o.handle for o in f.officers), channels=tuple(f.step.channels) if f.officers else (),
+                    calls=_contact_dicts(rt.config, f.calls), nobody=f.step.level is not None and not f.officers,
+                    final=f.final, then_calls=bool(f.step.contacts),
+                )
             )
-        )
-        following = _following(policy, current, current.due)
-        if following is not None and nobody and not step.contacts:
-            following = StepAt(following.step, following.round, current.due)  # nobody there: next step at once
-        current = following
+        level, current = plan.level, plan.after
     return out
 
 
@@ -490,15 +518,84 @@ def plan_escalation(rt: Runtime, severity: Severity | str, at: datetime) -> list
     return simulate(rt, severity, StepAt(0, 0, ensure_utc(at)))
 
 
+def plan_of_row(rt: Runtime, row: Alert) -> list[PlannedStep]:
+    """The steps still ahead of this alert row if nobody acts ([] when resolved, exhausted or joined)."""
+    policy = policy_for(rt.config, row.severity)
+    start = resume_at(policy, row)
+    return simulate(rt, row.severity, start, row.level) if start else []
+
+
 def plan_for_alert(rt: Runtime, alert_id: int) -> list[PlannedStep]:
-    """The steps still ahead of an open alert ([] when resolved, exhausted, joined or acknowledged)."""
+    """The steps ahead of an open alert: its own, its ack timeout's re-trigger when acknowledged,
+    or, joined to an open parent, the parent's (which covers it). [] when resolved or exhausted."""
     with rt.db.read() as session:
         row = session.get(Alert, alert_id)
-    if row is None or row.state != AlertState.NEW.value or row.next_escalation_at is None or row.exhausted:
+        if row is not None and row.joined_to_id is not None and row.state != AlertState.RESOLVED.value:
+            parent = session.get(Alert, row.joined_to_id)
+            row = parent if parent is not None and parent.state != AlertState.RESOLVED.value else row
+    if row is None or row.state == AlertState.RESOLVED.value:
         return []
-    policy = policy_for(rt.config, row.severity)
-    start = _start(policy, row, row.next_escalation_at)
-    return simulate(rt, row.severity, start) if start else []
+    return plan_of_row(rt, row)
+
+
+# -- joining never lowers urgency ------------------------------------------------------------------
+def raise_severity(session: Session, rt: Runtime, parent: Alert, to: Severity, now: datetime, actor: str, child_id: int) -> bool:
+    """A more severe child raises its parent, with an event. Unacknowledged, the parent follows the
+    higher policy from now (its next step at that policy's wait, never later than it was);
+    acknowledged, its acknowledger is paged on the higher policy's first-step channels and the
+    ack timeout shortens to the higher policy's. False when the parent was as severe already."""
+    if Severity(parent.severity).rank <= to.rank:
+        return False
+    before = parent.severity
+    policy = policy_for(rt.config, to)
+    due = parent.next_escalation_at
+    notified: list[str] = []
+    if parent.state == AlertState.NEW.value and due is not None and not parent.exhausted and parent.snoozed_until is None:
+        start = _start(policy, parent, now)
+        if start is not None:
+            due = min(due, now + wait_before(policy, start.step, start.round != parent.round))
+    elif parent.state == AlertState.ACKNOWLEDGED.value and due is not None and parent.acked_at is not None:
+        due = min(due, max(now, parent.acked_at + policy.ack_timeout))
+        notified = _tell_acknowledger(session, rt, parent, before, to, child_id, now)
+    session.connection().exec_driver_sql(
+        "UPDATE alert SET severity = ?, next_escalation_at = ? WHERE id = ?",
+        (to.value, to_db_text(due) if due else None, parent.id))
+    parent.severity, parent.next_escalation_at = to.value, due
+    append_event(
+        session, now, actor, "alert.severity_raised", "alert", parent.id,
+        {"from": before, "to": to.value, "because": child_id, "state": parent.state,
+         "next_escalation_at": to_db_text(due) if due else None, "notified": notified},
+    )
+    return True
+
+
+def _tell_acknowledger(session: Session, rt: Runtime, parent: Alert, before: str, to: Severity, child_id: int, now: datetime) -> list[str]:
+    from watchdesk.notify.messages import Page
+    from watchdesk.store.models import Officer
+
+    officer = session.get(Officer, parent.acked_by_id) if parent.acked_by_id else None
+    if officer is None:
+        return []
+    record = to_officer_record(officer)
+    head = f"[{to.value.upper()}] #{parent.id} {parent.title}"
+    page = Page(subject=f"{head} (raised from {before}, you acknowledged it)",
+                body=f"{head}\nRaised from {before} to {to.value}: alert #{child_id} joined it. You acknowledged it; "
+                     f"it is not resolved yet.")
+    sent = False
+    for name in policy_for(rt.config, to).steps[0].channels:
+        conf = rt.config.channels.get(name)
+        target = target_for(conf.type, conf.format, record) if conf is not None and conf.enabled else ""
+        if target:
+            sent = enqueue(session, alert_id=parent.id, level=parent.level, round=parent.round, channel=name,
+                           channel_type=conf.type, target=target, page=page, now=now,  # type: ignore[union-attr]
+                           key=f"alert:{parent.id}:raised:{to.value}:{child_id}:{name}") or sent
+    return [record.handle] if sent else []
+
+
+def join_effects(session: Session, rt: Runtime, parent: Alert, children: list[tuple[int, Severity]], now: datetime, actor: str) -> None:
+    """What children joining `parent` do to it: the most severe one raises it (never lowers)."""
+    child_id, top = min(children, key=lambda c: (c[1].rank, c[0]))
+    raise_severity(session, rt, parent, top, now, actor, child_id)
 
 
 def ack_deadline(rt: Runtime, severity: Severity | str, acked_at: datetime) -> datetime:

@@ -2,37 +2,38 @@
 
 One alert per (source, native id | guid | link), found through `dedup_key`. A known item
 whose content changed is updated in place with an `alert.updated` event and is NOT paged
-again (its escalation fields are left alone). A new alert sharing a CVE with an earlier
-open alert is related to it (through the alert_cve index); with `[alerts] join_related`
-it also joins that alert: it is created with `joined_to_id` set and no escalation
-deadline, so the engine never pages it, and the parent gets an `alert.joined` event.
+again (its escalation fields are left alone). An item's subject CVEs (structured ids, the
+title's) and the CVEs its prose only mentions are both indexed in alert_cve, so alerts that
+share any of them are related. With `[alerts] join_related` a new item JOINS an open alert
+only when all its subject CVEs are among that alert's subject CVEs (the same vulnerability,
+from any source); a mention never joins. A joined child keeps no timers: the parent pages
+for it (see alert_factory and DESIGN.md "No alert is ever silent").
 Everything a poll brings is written in one transaction with its events.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import json
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Connection, Dialect
 from sqlmodel import Session, col, select
 
 from watchdesk.core.enums import AlertState, Category, Severity
 from watchdesk.core.records import Actor, AlertRecord
 from watchdesk.core.text import clean_line
 from watchdesk.feeds.items import FeedItem
+from watchdesk.services.alert_factory import NewAlert, create_alerts
 from watchdesk.services.errors import InvalidInput, NotFound
 from watchdesk.services.limits import LINK_MAX, SOURCE_NOTE_MAX, SUMMARY_MAX, TITLE_MAX, person_text
 from watchdesk.services.runtime import Runtime
-from watchdesk.store.audit import SYSTEM, append_event, append_events_bulk
+from watchdesk.store.audit import SYSTEM, append_event
 from watchdesk.store.models import Alert, AlertCve
 
 _OPEN = (AlertState.NEW.value, AlertState.ACKNOWLEDGED.value)
@@ -59,199 +60,121 @@ class IngestReport:
         return {"new": len(self.new), "updated": len(self.updated), "unchanged": self.unchanged, "joined": len(self.joined)}
 
 
-def _open_roots(session: Session, cves: set[str]) -> dict[str, int]:
-    """CVE -> the earliest open alert carrying it (followed to the alert it joined), summaries excluded.
-
-    A weekly summary names many CVEs in passing: it may join others, but never gathers them.
-    """
-    if not cves:
-        return {}
-    rows: list[tuple[str, int, int | None]] = []
-    wanted = sorted(cves)
-    for start in range(0, len(wanted), 500):
-        rows.extend(session.exec(
-            select(AlertCve.cve, Alert.id, Alert.joined_to_id)
-            .join(Alert, Alert.id == AlertCve.alert_id)  # type: ignore[arg-type]
-            .where(col(AlertCve.cve).in_(wanted[start:start + 500]), col(Alert.state).in_(_OPEN),
-                   Alert.category != Category.SUMMARY.value)
-        ).all())
-    parents = {jt for _, _, jt in rows if jt}
-    open_roots = set()
-    if parents:
-        open_roots = set(session.exec(
-            select(Alert.id).where(col(Alert.id).in_(sorted(parents)), col(Alert.state).in_(_OPEN),
-                                   Alert.joined_to_id == None, Alert.category != Category.SUMMARY.value)  # noqa: E711
-        ).all())
-    out: dict[str, int] = {}
-    for cve, alert_id, joined_to in sorted(rows, key=lambda r: r[1]):
-        root = alert_id if not joined_to else (joined_to if joined_to in open_roots else None)
-        if root is not None and cve not in out:
-            out[cve] = root
-    return out
-
-
-def _ids_by_key(conn: Connection, keys: list[str]) -> dict[str, int]:
-    """dedup_key -> alert id for those of `keys` already stored (one IN query per 500 keys)."""
-    found: dict[str, int] = {}
-    for start in range(0, len(keys), 500):
-        chunk = keys[start:start + 500]
-        sql = f"SELECT dedup_key, id FROM alert WHERE dedup_key IN ({', '.join('?' * len(chunk))})"
-        found.update(conn.exec_driver_sql(sql, tuple(chunk)).all())  # type: ignore[arg-type]
-    return found
-
-
-def _row(source_key: str, key: str, item: FeedItem, now) -> Alert:  # noqa: ANN001 - datetime
-    return Alert(
-        source_key=source_key,
-        native_id=item.native_id or item.link,
-        dedup_key=key,
-        title=item.title,
-        summary=item.summary,
-        link=item.link,
-        attachments=json.dumps(list(item.attachments), ensure_ascii=False),
-        severity=item.severity.value,
-        severity_raw=item.severity_raw,
-        category=item.category.value,
-        cves=json.dumps(list(item.cves)),
-        doc_number=item.doc_number,
-        affects_us=item.affects_us,
-        content_hash=item.content_hash,
-        published_at=item.published_at,
-        received_at=now,
-        updated_at=now,
+def _spec(source_key: str, key: str, item: FeedItem, now: datetime) -> NewAlert:
+    return NewAlert(
+        source_key=source_key, dedup_key=key, native_id=item.native_id or item.link, title=item.title,
+        summary=item.summary, link=item.link, attachments=item.attachments, severity=item.severity.value,
+        severity_raw=item.severity_raw, category=item.category.value, cves=item.cves, mentions=item.mentions,
+        doc_number=item.doc_number, affects_us=item.affects_us, content_hash=item.content_hash,
+        published_at=item.published_at, received_at=now,
     )
 
 
-_defaults: dict | None = None
+def _open_roots(session: Session, cves: set[str]) -> dict[int, set[str]]:
+    """Open root alerts (joined to nothing, not summaries) with any of `cves` as a SUBJECT CVE:
+    alert id -> all its subject CVEs among `cves`. Mentions are never looked at."""
+    roots: dict[int, set[str]] = {}
+    wanted = sorted(cves)
+    conn = session.connection()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        rows = conn.exec_driver_sql(
+            "SELECT c.alert_id, c.cve FROM alert_cve c JOIN alert a ON a.id = c.alert_id "
+            f"WHERE c.cve IN ({', '.join('?' * len(chunk))}) AND c.mention = 0 AND a.state IN ('new', 'acknowledged') "
+            "AND a.joined_to_id IS NULL AND a.category != ?",
+            (*chunk, Category.SUMMARY.value),
+        ).all()
+        for alert_id, cve in rows:
+            roots.setdefault(alert_id, set()).add(cve)
+    return roots
 
 
-@functools.lru_cache(maxsize=8)  # one entry per engine's dialect
-def _alert_insert(dialect: Dialect) -> tuple[str, tuple[tuple[str, Callable[[Any], Any] | None], ...]]:
-    """The INSERT of every alert column but id, and each column's own bind conversion (UTC text, …)."""
-    columns = [c for c in Alert.__table__.columns if c.name != "id"]  # type: ignore[attr-defined]
-    sql = f"INSERT INTO alert ({', '.join(c.name for c in columns)}) VALUES ({', '.join('?' * len(columns))})"
-    return sql, tuple((c.name, c.type.dialect_impl(dialect).bind_processor(dialect)) for c in columns)
+def join_target(subject: Iterable[str], roots: dict[int, set[str]]) -> int | None:
+    """The earliest open root whose subject CVEs hold ALL of `subject` (never for an empty subject):
+    the same vulnerability, whichever source told of it."""
+    wanted = set(subject)
+    if not wanted:
+        return None
+    return min((i for i, cves in roots.items() if wanted <= cves), default=None)
 
 
-def _new_row(source_key: str, key: str, item: FeedItem, now) -> dict:  # noqa: ANN001
-    """The column values of a new alert, as insert_alert would set them (plain dict: cheap in bulk)."""
-    global _defaults
-    if _defaults is None:
-        _defaults = Alert(source_key="", dedup_key="", title="").model_dump(exclude={"id"})
-    return {
-        **_defaults,
-        "source_key": source_key,
-        "native_id": item.native_id or item.link,
-        "dedup_key": key,
-        "title": item.title,
-        "summary": item.summary,
-        "link": item.link,
-        "attachments": json.dumps(list(item.attachments), ensure_ascii=False),
-        "severity": item.severity.value,
-        "severity_raw": item.severity_raw,
-        "category": item.category.value,
-        "cves": json.dumps(list(item.cves)),
-        "doc_number": item.doc_number,
-        "affects_us": item.affects_us,
-        "content_hash": item.content_hash,
+def _update(session: Session, alert: Alert, item: FeedItem, now: datetime, actor: str) -> None:
+    fresh = {
+        "title": item.title, "summary": item.summary, "link": item.link,
+        "attachments": json.dumps(list(item.attachments), ensure_ascii=False), "severity": item.severity.value,
+        "severity_raw": item.severity_raw, "category": item.category.value, "cves": json.dumps(list(item.cves)),
+        "mentions": json.dumps(list(item.mentions)), "doc_number": item.doc_number, "affects_us": item.affects_us,
         "published_at": item.published_at,
-        "received_at": now,
-        "updated_at": now,
-        "state": AlertState.NEW.value,
-        "level": 1,
-        "step": 0,
-        "round": 0,
-        "next_escalation_at": now,
     }
-
-
-_UPDATABLE = ("title", "summary", "link", "attachments", "severity", "severity_raw", "category", "cves",
-              "doc_number", "affects_us", "published_at")
-
-
-def _update(session: Session, alert: Alert, fresh: Alert, now, actor: str) -> None:  # noqa: ANN001
-    changed = [name for name in _UPDATABLE if getattr(alert, name) != getattr(fresh, name)]
+    # Joining never lowers urgency: a re-poll does not bring a parent below its open children.
+    top = session.exec(select(Alert.severity).where(Alert.joined_to_id == alert.id, col(Alert.state).in_(_OPEN))).all()
+    for sev in top:
+        if Severity(sev).rank < Severity(fresh["severity"]).rank:
+            fresh["severity"] = sev
+    changed = [name for name in _UPDATABLE if getattr(alert, name) != fresh[name]]
     before = {"title": alert.title, "severity": alert.severity}
     for name in _UPDATABLE:
-        setattr(alert, name, getattr(fresh, name))
-    alert.content_hash = fresh.content_hash
+        setattr(alert, name, fresh[name])
+    alert.content_hash = item.content_hash
     alert.updated_at = now
     session.add(alert)
-    if "cves" in changed:
+    if "cves" in changed or "mentions" in changed:
         for link in session.exec(select(AlertCve).where(AlertCve.alert_id == alert.id)).all():
             session.delete(link)
         session.flush()
-        for cve in json.loads(alert.cves):
+        for cve in item.cves:
             session.add(AlertCve(alert_id=alert.id, cve=cve))  # type: ignore[arg-type]
+        for cve in item.mentions:
+            if cve not in item.cves:
+                session.add(AlertCve(alert_id=alert.id, cve=cve, mention=True))  # type: ignore[arg-type]
     append_event(
         session, now, actor, "alert.updated", "alert", alert.id,
         {"changed": changed, "before": before, "title": alert.title, "severity": alert.severity},
     )
 
 
+_UPDATABLE = ("title", "summary", "link", "attachments", "severity", "severity_raw", "category", "cves",
+              "mentions", "doc_number", "affects_us", "published_at")
+
+
 def _insert_new(
-    session: Session, rt: Runtime, source_key: str, new: list[tuple[str, FeedItem]], now, actor: str,  # noqa: ANN001
+    session: Session, rt: Runtime, source_key: str, new: list[tuple[str, FeedItem]], now: datetime, actor: str,
     report: IngestReport,
 ) -> None:
-    """Create the new alerts in bulk, exactly as alert_factory.insert_alert would one by one.
+    """Create the new alerts through create_alerts (the one way alerts are made), in bulk.
 
-    Same columns (state new, level 1, step 0, round 0, next_escalation_at = received_at,
-    or NULL when joined), same alert_cve rows, same `alert.raised` event payload; bulk
-    statements because a first poll of a 2,000-item feed must cost little more than parsing
-    it (benchmarks/ingest.py). tests/feeds/test_ingest.py compares both paths column by column.
+    A new item joins an open alert only when it has subject CVEs and all of them are among that
+    alert's subject CVEs; an item may join an earlier item of the same batch, so the batch goes
+    in two passes: first those joining nothing or a stored alert, then those joining one of them.
     """
-    roots = _open_roots(session, {c for _, item in new for c in item.cves}) if rt.config.alerts.join_related else None
-    rows: list[dict] = []
-    parent_of: list[tuple[int | str, list[str]] | None] = []
-    for key, item in new:
-        data = _new_row(source_key, key, item, now)
-        parent = None
-        if roots is not None and item.cves:
-            hits = [(roots[c], c) for c in item.cves if c in roots]
-            if hits:
-                target = min(hits, key=lambda h: (1, int(h[0][6:])) if isinstance(h[0], str) else (0, h[0]))[0]
-                parent = (target, sorted({c for p, c in hits if p == target}))
-                data["next_escalation_at"] = None  # the parent pages; this one never does
-                if isinstance(target, int):
-                    data["joined_to_id"] = target
-        parent_of.append(parent)
-        rows.append(data)
-        if roots is not None and parent is None and item.category != Category.SUMMARY:
-            for cve in item.cves:  # a later item of this batch may join this one
-                roots.setdefault(cve, f"batch:{len(rows) - 1}")  # type: ignore[arg-type]
-    # One driver executemany, then the ids by dedup_key (unique): SQLAlchemy's INSERT … RETURNING
-    # with sort_by_parameter_order runs one statement per row on SQLite, and even a Core
-    # executemany builds each row's parameters through the compiler.
-    conn = session.connection()
-    sql, columns = _alert_insert(conn.dialect)
-    conn.connection.driver_connection.executemany(  # type: ignore[union-attr]
-        sql, [tuple(r[name] if bind is None else bind(r[name]) for name, bind in columns) for r in rows])
-    id_of = _ids_by_key(conn, [key for key, _ in new])
-    ids = [id_of[key] for key, _ in new]
-    late_joins = []
-    for index, parent in enumerate(parent_of):
-        if parent is not None and isinstance(parent[0], str):
-            target = ids[int(parent[0].split(":", 1)[1])]
-            parent_of[index] = (target, parent[1])
-            late_joins.append((target, ids[index]))
-    if late_joins:
-        conn.exec_driver_sql("UPDATE alert SET joined_to_id = ? WHERE id = ?", late_joins)
-    cve_rows = [(alert_id, cve) for alert_id, (_, item) in zip(ids, new) for cve in item.cves]
-    if cve_rows:
-        conn.exec_driver_sql("INSERT INTO alert_cve (alert_id, cve) VALUES (?, ?)", cve_rows)
-    events = []
-    for alert_id, data, parent, (_, item) in zip(ids, rows, parent_of, new):
-        events.append((now, actor, "alert.raised", "alert", alert_id, {
-            "source": data["source_key"], "native_id": data["native_id"], "dedup_key": data["dedup_key"],
-            "title": data["title"], "severity": data["severity"], "category": data["category"],
-            "cves": list(item.cves), "joined_to": parent[0] if parent else None,
-        }))
-        if parent is not None:
-            events.append((now, actor, "alert.joined", "alert", parent[0],
-                           {"joined": alert_id, "source": source_key, "title": data["title"], "cves": parent[1]}))
-            report.joined.append((alert_id, parent[0]))  # type: ignore[arg-type]
-    append_events_bulk(conn.connection.driver_connection, events)
-    report.new.extend(ids)
+    join = rt.config.alerts.join_related
+    roots = _open_roots(session, {c for _, item in new for c in item.cves}) if join else {}
+    batch_roots: dict[int, set[str]] = {}  # index in `new` -> subject, for later items of this batch
+    specs = [_spec(source_key, key, item, now) for key, item in new]
+    later: dict[int, int] = {}  # index -> index of the batch root it joins
+    for index, (spec, (_, item)) in enumerate(zip(specs, new)):
+        if not join:
+            continue
+        spec.joined_to = join_target(item.cves, roots)
+        if spec.joined_to is None:
+            inside = join_target(item.cves, batch_roots)
+            if inside is not None:
+                later[index] = inside
+            elif item.cves and item.category != Category.SUMMARY:
+                batch_roots[index] = set(item.cves)  # a summary may join others, but never gathers them
+    first = [i for i in range(len(specs)) if i not in later]
+    ids: dict[int, int] = {}
+    for i, (alert_id, _) in zip(first, create_alerts(session, now, [specs[i] for i in first], actor, rt)):
+        ids[i] = alert_id
+    if later:
+        for i, root in later.items():
+            specs[i].joined_to = ids[root]
+        for i, (alert_id, _) in zip(later, create_alerts(session, now, [specs[i] for i in later], actor, rt)):
+            ids[i] = alert_id
+    for index, spec in enumerate(specs):
+        report.new.append(ids[index])
+        if spec.joined_to is not None:
+            report.joined.append((ids[index], spec.joined_to))
 
 
 def ingest_into(
@@ -284,7 +207,7 @@ def ingest_into(
             report.unchanged += 1
         else:
             existing = session.get(Alert, found[0])
-            _update(session, existing, _row(source_key, key, item, now), now, actor)  # type: ignore[arg-type]
+            _update(session, existing, item, now, actor)  # type: ignore[arg-type]
             report.updated.append(found[0])
     session.flush()
     if new:

@@ -12,11 +12,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from watchdesk.config import format_duration
 from watchdesk.core.enums import AlertState
 from watchdesk.core.permissions import Action, PermissionDenied, require
+from watchdesk.core.roster import LEVELS
 from watchdesk.core.records import Actor, AlertRecord
 from watchdesk.notify.messages import assignment_page
 from watchdesk.notify.outbox import enqueue
@@ -25,6 +26,7 @@ from watchdesk.services.errors import InvalidInput, NotFound, Refused
 from watchdesk.services.limits import NOTE_MAX, REASON_MAX, person_text
 from watchdesk.services.escalation import escalate_now, policy_for
 from watchdesk.services.officers import get_officer
+from watchdesk.services.roster import on_duty
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import append_event
 from watchdesk.store.models import Alert, Officer
@@ -95,6 +97,7 @@ def acknowledge(rt: Runtime, actor: Actor, alert_id: int) -> AlertRecord:
     require(actor.handle, actor.role, Action.ACKNOWLEDGE)
     _person(actor, "acknowledging")
     now = rt.now()
+    duty = on_duty_now(rt, actor, now)
     with rt.db.write() as session:
         row = _load(session, alert_id)
         if row.state != AlertState.NEW.value:
@@ -119,10 +122,45 @@ def acknowledge(rt: Runtime, actor: Actor, alert_id: int) -> AlertRecord:
                 "level": row.level, "round": row.round, "step": row.step, "first": first,
                 "ack_seconds": round(ack_seconds, 3), "snoozed_seconds": round(snoozed, 3),
                 "ack_target_seconds": target, "breached": first and ack_seconds > target,
-                "ack_timeout_at": None if joined else to_db_text(now + policy.ack_timeout),
+                "ack_timeout_at": None if joined else to_db_text(now + policy.ack_timeout), "on_duty": duty,
             },
         )
+        _cascade_ack(rt, session, actor, row, now, duty)
     return get_alert(rt, alert_id)
+
+
+def on_duty_now(rt: Runtime, actor: Actor, now: datetime) -> bool:
+    """Was the acting officer on duty at any level at `now`? (An off-duty acknowledgment is
+    allowed; the report lists them.)"""
+    return any(o.id == actor.officer_id for level in LEVELS for o in on_duty(rt, level, now))
+
+
+def _children(session: Session, parent_id: int, states: tuple[str, ...] = OPEN) -> list[Alert]:
+    return list(session.exec(
+        select(Alert).where(Alert.joined_to_id == parent_id, col(Alert.state).in_(states)).order_by(col(Alert.id))
+    ).all())
+
+
+def _cascade_ack(rt: Runtime, session: Session, actor: Actor, parent: Alert, now: datetime, duty: bool) -> None:
+    """The parent's acknowledgment acknowledges its unacknowledged children, each with its event.
+    A child's time to acknowledge runs from its own arrival to the parent's first acknowledgment
+    (0 when it arrived after it)."""
+    parent_first = parent.first_acked_at or now
+    for child in _children(session, parent.id, (AlertState.NEW.value,)):  # type: ignore[arg-type]
+        first = child.first_acked_at is None
+        if not _cas(session, child, state=AlertState.ACKNOWLEDGED.value, acked_by_id=actor.officer_id, acked_at=now,
+                    first_acked_at=child.first_acked_at or now, next_escalation_at=None, snoozed_until=None):
+            continue
+        ack_seconds = max(0.0, (parent_first - child.received_at).total_seconds())  # type: ignore[operator]
+        target = rt.config.ack_target(child.severity).total_seconds()
+        append_event(
+            session, now, actor.handle, "alert.acknowledged", "alert", child.id,
+            {"by": actor.handle, "with": parent.id, "received_at": to_db_text(child.received_at),  # type: ignore[arg-type]
+             "severity": child.severity, "level": child.level, "round": child.round, "step": child.step,
+             "first": first, "ack_seconds": round(ack_seconds, 3), "snoozed_seconds": 0.0,
+             "ack_target_seconds": target, "breached": first and ack_seconds > target, "ack_timeout_at": None,
+             "on_duty": duty, "text": f"acknowledged with #{parent.id}"},
+        )
 
 
 def resolve(rt: Runtime, actor: Actor, alert_id: int, note: str) -> AlertRecord:
@@ -155,6 +193,21 @@ def resolve(rt: Runtime, actor: Actor, alert_id: int, note: str) -> AlertRecord:
                 "resolve_seconds": round((now - row.received_at).total_seconds(), 3),  # type: ignore[operator]
             },
         )
+        for child in _children(session, alert_id):  # never an orphan: the children close with it
+            implicit = child.first_acked_at is None
+            values = {"state": AlertState.RESOLVED.value, "resolved_by_id": actor.officer_id, "resolved_at": now,
+                      "resolution": f"resolved with #{alert_id}: {text}"[:5000], "next_escalation_at": None,
+                      "snoozed_until": None}
+            if implicit:
+                values.update(first_acked_at=now, acked_at=now, acked_by_id=actor.officer_id)
+            if not _cas(session, child, **values):
+                continue
+            append_event(
+                session, now, actor.handle, "alert.resolved", "alert", child.id,
+                {"by": actor.handle, "with": alert_id, "note": values["resolution"], "from_state": child.state,
+                 "received_at": to_db_text(child.received_at), "severity": child.severity, "level": child.level,  # type: ignore[arg-type]
+                 "implicit_ack": implicit, "resolve_seconds": round((now - child.received_at).total_seconds(), 3)},  # type: ignore[operator]
+            )
     return get_alert(rt, alert_id)
 
 
@@ -179,6 +232,8 @@ def escalate(rt: Runtime, actor: Actor, alert_id: int, reason: str = "") -> Aler
         row = _load(session, alert_id)
         if row.state not in OPEN:
             raise _state_refusal(rt, session, row, "escalating")
+        if row.joined_to_id is not None:
+            raise _grouped(row, "escalate")
         if row.exhausted:
             raise Refused(
                 f"alert #{alert_id} has already climbed every step of its {row.severity} policy; "
@@ -208,6 +263,8 @@ def snooze(rt: Runtime, actor: Actor, alert_id: int, duration: timedelta, reason
         row = _load(session, alert_id)
         if row.state not in OPEN:
             raise _state_refusal(rt, session, row, "snoozing")
+        if row.joined_to_id is not None:
+            raise _grouped(row, "snooze")
         seconds = _unsnoozed_seconds(row, now)
         if row.first_acked_at is None:
             seconds += duration.total_seconds()  # excluded from time-to-acknowledge (trimmed if acked sooner)
@@ -221,6 +278,41 @@ def snooze(rt: Runtime, actor: Actor, alert_id: int, duration: timedelta, reason
             {"by": actor.handle, "until": to_db_text(until), "seconds": duration.total_seconds(), "reason": why,
              "state": row.state, "level": row.level},
         )
+        # A joined child keeps no timers: the parent's snooze is what pauses it; its log says so.
+        for child in _children(session, alert_id):
+            append_event(
+                session, now, actor.handle, "alert.snoozed", "alert", child.id,
+                {"by": actor.handle, "with": alert_id, "until": to_db_text(until), "seconds": duration.total_seconds(),
+                 "reason": why, "state": child.state, "level": child.level, "text": f"snoozed with #{alert_id}"},
+            )
+    return get_alert(rt, alert_id)
+
+
+def _grouped(row: Alert, doing: str) -> Refused:
+    return Refused(
+        f"alert #{row.id} is grouped under #{row.joined_to_id}, whose escalation covers it; {doing} #{row.joined_to_id}, "
+        f"or split #{row.id} off first ('watchdesk alert split {row.id}')."
+    )
+
+
+def split(rt: Runtime, actor: Actor, alert_id: int) -> AlertRecord:
+    """Take a joined child out of its group: it escalates on its own from its first step, now."""
+    require(actor.handle, actor.role, Action.ACKNOWLEDGE)
+    _person(actor, "splitting an alert off")
+    now = rt.now()
+    with rt.db.write() as session:
+        row = _load(session, alert_id)
+        if row.state not in OPEN:
+            raise _state_refusal(rt, session, row, "splitting it off")
+        parent = row.joined_to_id
+        if parent is None:
+            raise Refused(f"alert #{alert_id} is not grouped under another alert; there is nothing to split it from.")
+        if not _cas(session, row, joined_to_id=None, state=AlertState.NEW.value, level=1, step=0, round=0,
+                    next_escalation_at=now, exhausted=False, acked_by_id=None, acked_at=None, snoozed_until=None):
+            raise _lost(alert_id)
+        append_event(session, now, actor.handle, "alert.split", "alert", alert_id,
+                     {"by": actor.handle, "from": parent, "from_state": row.state, "text": f"split off #{parent}"})
+        append_event(session, now, actor.handle, "alert.split_off", "alert", parent, {"by": actor.handle, "child": alert_id})
     return get_alert(rt, alert_id)
 
 

@@ -332,6 +332,14 @@ CREATE TRIGGER mark_handover_delete AFTER DELETE ON handover BEGIN UPDATE change
 """,
     ),
     Migration(
+        7,
+        "alerts: CVEs only mentioned in the prose kept apart from the subject CVEs (joining uses the subject only)",
+        """
+ALTER TABLE alert ADD COLUMN mentions VARCHAR NOT NULL DEFAULT '[]';
+ALTER TABLE alert_cve ADD COLUMN mention BOOLEAN NOT NULL DEFAULT 0;
+""",
+    ),
+    Migration(
         8,
         "handover: who accepted it apart from the rostered incoming officer; early sign-out/acceptance marks; "
         "index of acknowledgments made off duty",

@@ -216,7 +216,8 @@ class Alert(SQLModel, table=True):
     severity: str = "medium"
     severity_raw: str = ""
     category: str = "other"
-    cves: str = "[]"  # JSON list, also indexed in alert_cve
+    cves: str = "[]"  # JSON list of the subject CVEs (what it is about), also indexed in alert_cve
+    mentions: str = "[]"  # JSON list of CVEs named only in its prose: related, searchable, never joined
     doc_number: str = ""
     affects_us: bool = False
     content_hash: str = ""  # of the normalized item, to tell a real update from a re-poll
@@ -263,6 +264,7 @@ class AlertCve(SQLModel, table=True):
     __tablename__ = "alert_cve"
     alert_id: int = Field(foreign_key="alert.id", primary_key=True)
     cve: str = Field(primary_key=True, index=True)
+    mention: bool = False  # named only in the prose: relates alerts, never joins them
 
 
 class Notification(SQLModel, table=True):

@@ -1,0 +1,147 @@
+"""No alert is ever silent (DESIGN.md): the invariant as ONE predicate, and the engine check.
+
+An open alert is in exactly one of:
+  joined       — to an OPEN root parent whose escalation covers it; it keeps no timers of its own;
+  escalating   — a next step is armed (`next_escalation_at`), or exhausted with its fallback call task;
+  acknowledged — its ack timeout is armed;
+  snoozed      — until a bounded time, with the step after the snooze armed.
+Lifecycle, escalation and the alert factory keep it by construction; `silence` states it once,
+and the engine check, the tests and the state machine (tests/engine/test_lifecycle_machine.py)
+all ask it. The check finds what a crash, a hand edit or a bug left behind and raises one
+critical "silent alert" alert naming them, once per set of alerts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import weakref
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from watchdesk.config import Config
+from watchdesk.core.enums import AlertState, Category, Severity
+from watchdesk.services.alert_factory import raise_alert
+from watchdesk.services.runtime import Runtime
+
+SOURCE_KEY = "watchdesk"
+CHECK_EVERY = timedelta(seconds=60)  # a full scan of the open alerts, not every tick (10,000 open cost ~10 ms)
+_OPEN = (AlertState.NEW.value, AlertState.ACKNOWLEDGED.value)
+
+
+def _at(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc) if text else None
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the invariant looks at on one alert row."""
+
+    id: int
+    state: str
+    joined_to: int | None
+    next_at: datetime | None
+    exhausted: bool
+    snoozed_until: datetime | None
+
+
+def horizon(config: Config) -> timedelta:
+    """The farthest ahead any rule arms a deadline: the longest step wait, ack timeout or snooze.
+    A deadline beyond it was not set by watchdesk (a hand edit, a bug) and would page too late."""
+    waits = [config.alerts.snooze_max]
+    for policy in config.policies.values():
+        waits.append(policy.ack_timeout)
+        waits.extend(step.after for step in policy.steps)
+    return max(waits)
+
+
+def silence(alert: Facts, parent: Facts | None, parent_silent: bool, fallback_called: bool, now: datetime, limit: timedelta) -> str:
+    """Why this open alert breaks the invariant ('' when it does not; a resolved alert never does)."""
+    if alert.state not in _OPEN:
+        return ""
+    if alert.joined_to is not None:
+        if parent is None or parent.state not in _OPEN:
+            return f"grouped under #{alert.joined_to}, which is {'resolved' if parent else 'missing'}: nothing pages for it"
+        if parent.joined_to is not None:
+            return f"grouped under #{parent.id}, which is itself grouped under #{parent.joined_to}"
+        if alert.next_at is not None:
+            return f"grouped under #{parent.id} but keeps a deadline of its own"
+        if parent_silent:
+            return f"grouped under #{parent.id}, which is silent"
+        return ""
+    if alert.snoozed_until is not None and alert.snoozed_until > now + limit:
+        return "snoozed far past the longest snooze"
+    if alert.state == AlertState.NEW.value and alert.exhausted:
+        return "" if fallback_called else "exhausted, with no call task for the fallback contact"
+    if alert.next_at is None:
+        if alert.state == AlertState.ACKNOWLEDGED.value:
+            return "acknowledged with no ack timeout armed"
+        return "snoozed with nothing to wake it" if alert.snoozed_until is not None else "unacknowledged with no next step"
+    if alert.next_at > now + limit:
+        return "its next deadline is later than any policy sets"
+    return ""
+
+
+def silent_alerts(rt: Runtime, now: datetime | None = None) -> dict[int, str]:
+    """Every open alert breaking the invariant, with why (a full scan; plain rows, no ORM)."""
+    now = now or rt.now()
+    conn = rt.db.raw()
+    try:
+        rows = conn.execute(
+            "SELECT id, state, joined_to_id, next_escalation_at, exhausted, snoozed_until FROM alert "
+            "WHERE state IN ('new', 'acknowledged')"
+        ).fetchall()
+        facts = {r[0]: Facts(r[0], r[1], r[2], _at(r[3]), bool(r[4]), _at(r[5])) for r in rows}
+        away = sorted({f.joined_to for f in facts.values() if f.joined_to is not None and f.joined_to not in facts})
+        for start in range(0, len(away), 500):
+            chunk = away[start:start + 500]
+            for r in conn.execute(f"SELECT id, state, joined_to_id FROM alert WHERE id IN ({','.join('?' * len(chunk))})", chunk):
+                facts.setdefault(r[0], Facts(r[0], r[1], r[2], None, False, None))
+        exhausted = [f.id for f in facts.values() if f.exhausted and f.state == AlertState.NEW.value]
+        called: set[int] = set()
+        for start in range(0, len(exhausted), 500):
+            chunk = exhausted[start:start + 500]
+            called.update(r[0] for r in conn.execute(
+                f"SELECT DISTINCT alert_id FROM call_task WHERE contact_key = ? AND alert_id IN ({','.join('?' * len(chunk))})",
+                [rt.config.escalation.fallback_contact, *chunk]))
+    finally:
+        conn.close()
+    limit = horizon(rt.config)
+    out: dict[int, str] = {}
+    roots = [f for f in facts.values() if f.joined_to is None]
+    for f in roots + [f for f in facts.values() if f.joined_to is not None]:  # parents first: a child asks after its parent
+        parent = facts.get(f.joined_to) if f.joined_to is not None else None
+        why = silence(f, parent, parent is not None and parent.id in out, f.id in called, now, limit)
+        if why:
+            out[f.id] = why
+    return out
+
+
+_last_run: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def check_silent_alerts(rt: Runtime) -> list[int]:
+    """The engine check: one critical alert naming every silent open alert (once per set);
+    returns the id of the alert it raised ([] when none). Runs at most every CHECK_EVERY."""
+    now = rt.now()
+    last = _last_run.get(rt.db)
+    if last is not None and now - last < CHECK_EVERY and now >= last:
+        return []
+    _last_run[rt.db] = now
+    found = silent_alerts(rt, now)
+    if not found:
+        return []
+    ids = sorted(found)
+    digest = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:16]
+    named = ", ".join(f"#{i}" for i in ids[:20]) + (f" and {len(ids) - 20} more" if len(ids) > 20 else "")
+    lines = [f"#{i}: {found[i]}" for i in ids[:200]]
+    with rt.db.write() as session:
+        alert, created = raise_alert(
+            session, now, source_key=SOURCE_KEY, dedup_key=f"silent:{digest}",
+            title=f"Silent alert: {named} would never page anyone",
+            summary=("These open alerts break the rule that every open alert pages until a person acts "
+                     "(after a crash, a hand edit of the database, or a bug). Look at each: acknowledge, "
+                     "resolve or escalate it by hand.\n" + "\n".join(lines)),
+            severity=Severity.CRITICAL, category=Category.OTHER,
+        )
+    return [alert.id] if created and alert.id is not None else []
+
