@@ -1,6 +1,7 @@
-"""One alert in full: text, link, attachments, CVEs, related alerts, the timeline from the
-audit log, notifications delivered, call tasks with their outcome form, and the escalation
-steps still ahead."""
+"""One alert in full: text, link, attachments, CVEs (subject and mentions), related alerts, the
+timeline from the audit log, notifications delivered, call tasks with their outcome form, and
+the escalation steps still ahead (a grouped alert shows its parent's, which cover it; `x`
+splits it off)."""
 
 from __future__ import annotations
 
@@ -55,6 +56,7 @@ class AlertDetailScreen(AlertActions, DeskScreen):
         Binding("s", "snooze", _("Snooze"), id="detail.snooze"),
         Binding("o", "open_link", _("Open link"), id="detail.open_link"),
         Binding("c", "record_call", _("Call done"), id="detail.record_call"),
+        Binding("x", "split", _("Split off"), show=False, id="detail.split"),  # help lists it; a grouped alert says "x: split off"
         Binding("g", "assign", _("Assign"), id="detail.assign"),  # last: the footer cuts it first at 80 columns
     ]
 
@@ -128,6 +130,11 @@ class AlertDetailScreen(AlertActions, DeskScreen):
             facts.append((_("document"), a.doc_number))
         if a.cves:
             facts.append((_("CVE"), " ".join(a.cves)))
+        if a.mentions:
+            facts.append((_("mentions"), " ".join(a.mentions)))
+        grouped = a.joined_to is not None and a.state != AlertState.RESOLVED
+        if grouped:
+            facts.append((_("grouped under"), f"#{a.joined_to} " + _("(x: split off)")))
         if a.assignee:
             facts.append((_("assignee"), a.assignee))
         if a.acked_by:
@@ -165,6 +172,8 @@ class AlertDetailScreen(AlertActions, DeskScreen):
 
         plan = Text()
         plan.append_text(_section(_("Escalation ahead")))
+        if grouped and message.plan:
+            plan.append("\n" + _("Covered by #{id}: its steps page for this alert too.").format(id=a.joined_to), style="dim")
         if not message.plan:
             plan.append("\n" + (_("(none: resolved)") if a.state == AlertState.RESOLVED else _("(no further steps)")))
         for step in message.plan[:PLAN_SHOWN]:
@@ -228,6 +237,21 @@ class AlertDetailScreen(AlertActions, DeskScreen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def action_split(self) -> None:
+        """Take this alert out of the group it joined: it pages on its own from its first step."""
+        alert = self.loaded.alert if self.loaded else None
+        if alert is None or alert.joined_to is None:
+            self.show_status(_("This alert is not grouped under another; there is nothing to split."), error=True)
+            return
+
+        def go(actor: Any) -> None:
+            from watchdesk.services import lifecycle
+
+            self.run_action("split", self.alert_id, lambda: lifecycle.split(self.desk.rt, actor, self.alert_id),
+                            _("#{id} split off #{parent}; it pages on its own from level 1.").format(id=self.alert_id, parent=alert.joined_to))
+
+        self._with_operator(Action.ACKNOWLEDGE, go)
 
     def action_open_link(self) -> None:
         """Open the alert's link, or ask which when it has attachments too."""
