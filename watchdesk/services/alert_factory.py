@@ -29,6 +29,7 @@ from sqlmodel import Session
 
 from watchdesk.core.enums import AlertState, Category, Severity
 from watchdesk.core.text import clean_line, clean_text
+from watchdesk.services.escalation import raise_severity
 from watchdesk.store.audit import SYSTEM, append_events_bulk
 from watchdesk.store.models import Alert
 
@@ -128,27 +129,31 @@ def create_alerts(
 
 
 def _insert(session: Session, now: datetime, specs: list[NewAlert], actor: str, rt: Runtime | None) -> None:
-    from watchdesk.services.escalation import join_effects  # escalation sits beside, not below, this module
-
     rows = [_values(s, now) for s in specs]
-    parents: dict[int, Alert] = {}
-    joined = [s.joined_to for s in specs if s.joined_to is not None]
+    parents: dict[int, tuple[str, str, int | None]] = {}  # id -> (state, severity, acked_by_id)
+    joined = sorted({s.joined_to for s in specs if s.joined_to is not None})
     if joined:
         if rt is None:
             raise ValueError("joining an alert needs the runtime (policies and channels)")
-        for parent_id in sorted(set(joined)):
-            parent = session.get(Alert, parent_id)
-            if parent is None or parent.state == AlertState.RESOLVED.value or parent.joined_to_id is not None:
-                raise ValueError(f"alert #{parent_id} is not an open root alert; nothing may join it")
-            parents[parent_id] = parent
+        for start in range(0, len(joined), 500):
+            chunk = joined[start:start + 500]
+            for pid, state, severity, acker, root in session.connection().exec_driver_sql(
+                f"SELECT id, state, severity, acked_by_id, joined_to_id FROM alert WHERE id IN ({', '.join('?' * len(chunk))})",
+                tuple(chunk),
+            ).all():
+                if state != AlertState.RESOLVED.value and root is None:
+                    parents[pid] = (state, severity, acker)
+        missing = [p for p in joined if p not in parents]
+        if missing:
+            raise ValueError(f"alert #{missing[0]} is not an open root alert; nothing may join it")
     for spec, data in zip(specs, rows):
         if spec.joined_to is None:
             continue
-        parent = parents[spec.joined_to]
-        data["joined_to_id"] = parent.id
+        state, _, acker = parents[spec.joined_to]
+        data["joined_to_id"] = spec.joined_to
         data["next_escalation_at"] = None  # the parent's escalation covers it: no timers of its own
-        if parent.state == AlertState.ACKNOWLEDGED.value:
-            data.update(state=AlertState.ACKNOWLEDGED.value, acked_by_id=parent.acked_by_id,
+        if state == AlertState.ACKNOWLEDGED.value:
+            data.update(state=AlertState.ACKNOWLEDGED.value, acked_by_id=acker,
                         acked_at=data["received_at"], first_acked_at=data["received_at"])
     conn = session.connection()
     sql, columns = _alert_insert(conn.dialect)
@@ -182,7 +187,11 @@ def _insert(session: Session, now: datetime, specs: list[NewAlert], actor: str, 
                            {"joined": alert_id, "source": spec.source_key, "title": spec.title, "cves": list(spec.cves)}))
     append_events_bulk(conn.connection.driver_connection, events)
     for parent_id, kids in children.items():
-        join_effects(session, rt, parents[parent_id], [(i, Severity(s.severity)) for i, s in kids], now, actor)  # type: ignore[arg-type]
+        # Joining never lowers urgency: the most severe child raises its parent (rare: load the row then).
+        child_id, top = min(((i, Severity(s.severity)) for i, s in kids), key=lambda c: (c[1].rank, c[0]))
+        if top.rank < Severity(parents[parent_id][1]).rank:
+            parent = session.get(Alert, parent_id)
+            raise_severity(session, rt, parent, top, now, actor, child_id)  # type: ignore[arg-type]
 
 
 def _spec_of(row: Alert) -> NewAlert:

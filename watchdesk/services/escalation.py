@@ -592,12 +592,6 @@ def _tell_acknowledger(session: Session, rt: Runtime, parent: Alert, before: str
     return [record.handle] if sent else []
 
 
-def join_effects(session: Session, rt: Runtime, parent: Alert, children: list[tuple[int, Severity]], now: datetime, actor: str) -> None:
-    """What children joining `parent` do to it: the most severe one raises it (never lowers)."""
-    child_id, top = min(children, key=lambda c: (c[1].rank, c[0]))
-    raise_severity(session, rt, parent, top, now, actor, child_id)
-
-
 def ack_deadline(rt: Runtime, severity: Severity | str, acked_at: datetime) -> datetime:
     return acked_at + policy_for(rt.config, severity).ack_timeout
 
