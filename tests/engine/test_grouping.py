@@ -4,7 +4,7 @@ severity, and the check that finds an alert nothing would ever page."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -273,3 +273,33 @@ def test_the_check_raises_one_critical_alert_naming_the_silent_ones(desk: Desk, 
     assert check_silent_alerts(rt) == []  # the same set is not raised again
     desk.tick()
     assert paged(rt, raised)
+
+
+# -- the predicate, case by case ------------------------------------------------------------------
+@pytest.mark.parametrize("alert,parent,called,why", [
+    (("new", None, "soon", False, None), None, False, ""),
+    (("new", None, None, True, None), None, True, ""),
+    (("new", None, None, True, None), None, False, "exhausted, with no call task for the fallback contact"),
+    (("new", None, None, False, None), None, False, "unacknowledged with no next step"),
+    (("acknowledged", None, None, False, None), None, False, "acknowledged with no ack timeout armed"),
+    (("new", None, None, False, "soon"), None, False, "snoozed with nothing to wake it"),
+    (("new", None, "soon", False, "far"), None, False, "snoozed far past the longest snooze"),
+    (("new", None, "far", False, None), None, False, "its next deadline is later than any policy sets"),
+    (("new", 1, None, False, None), ("new", None, "soon", False, None), False, ""),
+    (("new", 1, None, False, None), ("resolved", None, None, False, None), False, "grouped under #1, which is resolved"),
+    (("new", 1, None, False, None), None, False, "grouped under #1, which is missing"),
+    (("new", 1, "soon", False, None), ("new", None, "soon", False, None), False, "grouped under #1 but keeps a deadline of its own"),
+    (("new", 1, None, False, None), ("new", 3, None, False, None), False, "grouped under #1, which is itself grouped under #3"),
+    (("resolved", 1, None, False, None), None, False, ""),
+])
+def test_the_invariant_case_by_case(alert: tuple, parent: tuple | None, called: bool, why: str) -> None:
+    from watchdesk.services.silent import Facts, silence
+
+    now = datetime(2026, 2, 17, tzinfo=timezone.utc)
+    times = {"soon": now + timedelta(minutes=5), "far": now + timedelta(days=30), None: None}
+    latest = now + timedelta(days=1)
+
+    def facts(i: int, t: tuple) -> Facts:
+        return Facts(i, t[0], t[1], times[t[2]], t[3], times[t[4]])
+
+    assert silence(facts(2, alert), facts(1, parent) if parent else None, False, called, latest) == why
