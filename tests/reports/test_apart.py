@@ -114,7 +114,8 @@ def test_a_grouped_child_is_acknowledged_with_its_parent_never_never_acknowledge
 
 def test_an_acknowledgment_by_someone_not_on_duty_is_listed(rt, clock, staff, night) -> None:  # noqa: ANN001
     """The acknowledgment says whether it was made on duty; one without the field (older) counts as on duty."""
-    assert report(rt).off_duty == []  # minh's acknowledgment of O predates the field
+    # minh (on no shift that night) acknowledged O: the desk recorded it as made off duty.
+    assert [(o.alert_id, o.by) for o in report(rt).off_duty] == [(night["O"], "minh")]
     clock.set(local(rt, "2026-02-16 23:20"))
     with rt.db.write() as session:
         append_event(session, rt.now(), "minh", "alert.acknowledged", "alert", night["Q"],
@@ -122,9 +123,10 @@ def test_an_acknowledgment_by_someone_not_on_duty_is_listed(rt, clock, staff, ni
         append_event(session, rt.now(), "lan", "alert.acknowledged", "alert", night["C2"],
                      {"by": "lan", "first": False, "on_duty": True})
     r = report(rt)
-    assert [(o.alert_id, o.by, o.first, o.title) for o in r.off_duty] == [(night["Q"], "minh", True, "Q phishing")]
+    assert [(o.alert_id, o.by, o.first, o.title) for o in r.off_duty] == [
+        (night["O"], "minh", True, "O botnet list"), (night["Q"], "minh", True, "Q phishing")]
     md = render(r, "md")
-    assert "## Acknowledged by someone not on duty (1)" in md and "16/02/2026 23:20" in md
+    assert "## Acknowledged by someone not on duty (2)" in md and "16/02/2026 23:20" in md
     assert json.loads(render(r, "json"))["acknowledged_off_duty"][0]["by"] == "minh"
     assert "off_duty_ack_alert_id" in render(r, "csv")
 
