@@ -264,6 +264,7 @@ def test_the_check_raises_one_critical_alert_naming_the_silent_ones(desk: Desk, 
         session.connection().exec_driver_sql("UPDATE alert SET state = 'resolved' WHERE id = ?", (parent,))
         session.connection().exec_driver_sql("UPDATE alert SET next_escalation_at = NULL WHERE id = ?", (lone,))
     assert set(silent_alerts(rt)) == {child, lone}
+    assert silent_alerts(rt) == silent_alerts(rt, everything=True)  # the suspects query misses nobody
     clock.fast_forward(timedelta(minutes=2))
     [raised] = check_silent_alerts(rt)
     record = get_alert(rt, raised)
@@ -273,6 +274,17 @@ def test_the_check_raises_one_critical_alert_naming_the_silent_ones(desk: Desk, 
     assert check_silent_alerts(rt) == []  # the same set is not raised again
     desk.tick()
     assert paged(rt, raised)
+
+
+def test_a_deadline_pushed_past_any_policy_is_found(desk: Desk, rt: Runtime, staff: dict[str, Actor]) -> None:
+    far, snoozed, fine = new_alert(rt, key="far"), new_alert(rt, key="snoozed"), new_alert(rt, key="fine")
+    lifecycle.snooze(rt, staff["hung"], snoozed, timedelta(minutes=30), "chờ")
+    with rt.db.write() as session:
+        session.connection().exec_driver_sql("UPDATE alert SET next_escalation_at = '2099-01-01 00:00:00.000000' WHERE id = ?", (far,))
+        session.connection().exec_driver_sql("UPDATE alert SET snoozed_until = '2099-01-01 00:00:00.000000' WHERE id = ?", (snoozed,))
+    found = silent_alerts(rt)
+    assert found == silent_alerts(rt, everything=True)
+    assert found == {far: "its next deadline is later than any policy sets", snoozed: "snoozed far past the longest snooze"}
 
 
 # -- the predicate, case by case ------------------------------------------------------------------

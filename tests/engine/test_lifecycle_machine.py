@@ -199,6 +199,7 @@ class Lifecycle(RuleBasedStateMachine):
     def nothing_is_silent(self) -> None:
         if hasattr(self, "rt"):
             assert silent_alerts(self.rt) == {}
+            assert silent_alerts(self.rt, everything=True) == {}
 
     @invariant()
     def the_next_step_is_the_dry_runs(self) -> None:

@@ -17,6 +17,11 @@ One sweep, per due alert, in one write transaction shared by the batch:
 After the last step the policy repeats up to `repeat` rounds (a repeated round whose first step
 waits 0 starts one last-step wait after the previous round); then the alert is exhausted
 (still open, flagged) and the fallback contact always gets a call task.
+
+`_plan` is the one statement of these rules: the sweep executes it, and the dry run
+(`simulate`, behind `escalation plan` and "Escalation ahead") runs it at each step's instant.
+A joined child has no deadline: its parent's escalation covers it; a more severe child raises
+its parent onto the higher policy (`raise_severity`).
 """
 
 from __future__ import annotations
@@ -32,10 +37,10 @@ from watchdesk.clock import ensure_utc
 from watchdesk.config import Config, PolicyConfig, StepConfig
 from watchdesk.core.enums import AlertState, Severity
 from watchdesk.core.records import OfficerRecord
-from watchdesk.services.officers import to_record as to_officer_record
 from watchdesk.notify.messages import page_for
 from watchdesk.notify.outbox import enqueue
 from watchdesk.services.calls import create_call_task
+from watchdesk.services.officers import to_record as to_officer_record
 from watchdesk.services.roster import on_duty
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import SYSTEM, append_event

@@ -1,9 +1,15 @@
-"""What people do to an alert: acknowledge, resolve, note, escalate, snooze, assign.
+"""What people do to an alert: acknowledge, resolve, note, escalate, snooze, assign, split.
 
 Each is ONE write transaction (BEGIN IMMEDIATE) holding a compare-and-set UPDATE
 (`WHERE id=? AND state=? AND level=?`, rowcount decides) and its audit event. A refusal is
 one sentence saying why ("alert #12 was already acknowledged by lan at 02:03."), with
 times in the desk's zone.
+
+A parent's acknowledgment, resolution and snooze cascade to its open joined children in the
+same transaction, each child with its own event (`"with": parent`, "acknowledged with #8");
+a resolved parent never leaves a child open. A joined child keeps no timers: it is not
+snoozed or escalated alone; `split` takes it out of the group and it pages from level 1, now.
+Acknowledgments record whether the officer was on duty at that instant (`on_duty`).
 """
 
 from __future__ import annotations
