@@ -315,3 +315,16 @@ def test_the_invariant_case_by_case(alert: tuple, parent: tuple | None, called: 
         return Facts(i, t[0], t[1], times[t[2]], t[3], times[t[4]])
 
     assert silence(facts(2, alert), facts(1, parent) if parent else None, False, called, latest) == why
+
+
+def test_alert_show_names_the_group_the_mentions_and_whose_steps_are_ahead(rt: Runtime, staff: dict[str, Actor], db_path: Path) -> None:
+    from watchdesk.feeds.items import RawItem
+
+    [parent] = ingest_items(rt, "kgm", [normalize_title(rt, "letter", "Lỗ hổng CVE-2024-21762", Severity.HIGH)]).new
+    raw = RawItem(native_id="k", title="CVE-2024-21762: FortiOS", summary="Chained with CVE-2022-40684.", cves=("CVE-2024-21762",))
+    [child] = ingest_items(rt, "kev", [normalize(raw, default_severity=Severity.HIGH, zone=rt.zone)]).new
+    out = CliRunner().invoke(cli, ["--db", str(db_path), "alert", "show", str(child)], catch_exceptions=False).output
+    assert "CVE: CVE-2024-21762" in out
+    assert "mentions: CVE-2022-40684 (named in the text; related, never grouped)" in out
+    assert f"grouped under #{parent}: its escalation covers this one ('watchdesk alert split {child}'" in out
+    assert f"steps ahead if nobody acknowledges (#{parent}'s, which covers this one):" in out
