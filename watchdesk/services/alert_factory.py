@@ -110,14 +110,16 @@ def create_alerts(
     specs: Sequence[NewAlert],
     actor: str = SYSTEM,
     rt: Runtime | None = None,
+    unknown: bool = False,
 ) -> list[tuple[int, bool]]:
     """Create the alerts whose dedup_key is not stored yet; (id, created?) for each spec, in order.
 
     The caller holds a write transaction (BEGIN IMMEDIATE), so the existence check and the
-    insert cannot race with another process. A spec with `joined_to` needs `rt` (the parent
-    may follow a higher policy and page its acknowledger).
+    insert cannot race with another process (`unknown`: the caller looked the keys up in this
+    transaction already, as ingest does). A spec with `joined_to` needs `rt` (the parent may
+    follow a higher policy and page its acknowledger).
     """
-    existing = _ids_by_key(session, [s.dedup_key for s in specs])
+    existing = {} if unknown else _ids_by_key(session, [s.dedup_key for s in specs])
     fresh: dict[str, NewAlert] = {}
     for spec in specs:
         if spec.dedup_key not in existing:

@@ -164,12 +164,12 @@ def _insert_new(
                 batch_roots[index] = set(item.cves)  # a summary may join others, but never gathers them
     first = [i for i in range(len(specs)) if i not in later]
     ids: dict[int, int] = {}
-    for i, (alert_id, _) in zip(first, create_alerts(session, now, [specs[i] for i in first], actor, rt)):
+    for i, (alert_id, _) in zip(first, create_alerts(session, now, [specs[i] for i in first], actor, rt, unknown=True)):
         ids[i] = alert_id
     if later:
         for i, root in later.items():
             specs[i].joined_to = ids[root]
-        for i, (alert_id, _) in zip(later, create_alerts(session, now, [specs[i] for i in later], actor, rt)):
+        for i, (alert_id, _) in zip(later, create_alerts(session, now, [specs[i] for i in later], actor, rt, unknown=True)):
             ids[i] = alert_id
     for index, spec in enumerate(specs):
         report.new.append(ids[index])
