@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from tests.conftest import TEST_PIN
 from tests.engine.conftest import duty
 from watchdesk.clock import FakeClock
 from watchdesk.config import parse_config
@@ -66,12 +67,12 @@ class Lifecycle(RuleBasedStateMachine):
         self.folder = tempfile.TemporaryDirectory()
         self.clock = FakeClock("2026-02-17T02:00:00+07:00")
         self.rt = open_runtime(parse_config(CONFIG), db_path=str(Path(self.folder.name) / "m.db"), clock=self.clock)
-        bootstrap_supervisor(self.rt, "minh", "Nguyễn Văn Minh")
-        boss = sign_in(self.rt, "minh", None)
-        add_officer(self.rt, boss, "lan", "Trần Thị Lan", "lead")
+        bootstrap_supervisor(self.rt, "minh", "Nguyễn Văn Minh", TEST_PIN)
+        boss = sign_in(self.rt, "minh", TEST_PIN)
+        add_officer(self.rt, boss, "lan", "Trần Thị Lan", "lead", pin=TEST_PIN)
         add_officer(self.rt, boss, "hung", "Lê Văn Hùng", "officer")
         add_officer(self.rt, boss, "thu", "Phạm Thị Thu", "officer")
-        self.people = {h: sign_in(self.rt, h, None) for h in OFFICERS}
+        self.people = {h: sign_in(self.rt, h, TEST_PIN) for h in OFFICERS}
         t0 = self.clock.now()
         duty(self.rt, "hung", 1, t0 - timedelta(hours=1), t0 + timedelta(hours=8))
         duty(self.rt, "lan", 2, t0 - timedelta(hours=1), t0 + timedelta(hours=5))  # a gap at level 2 later on

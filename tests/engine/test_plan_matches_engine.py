@@ -11,6 +11,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import TEST_PIN
 from tests.engine.conftest import duty
 from watchdesk.clock import FakeClock
 from watchdesk.config import parse_config
@@ -39,10 +40,10 @@ shift_st = st.tuples(st.sampled_from(HANDLES), st.integers(1, 3), st.integers(-6
 def _runtime(folder: str, policy: dict[str, Any], clock: FakeClock) -> Runtime:
     config = parse_config({"policies": {sev: policy for sev in ("critical", "high", "medium", "low")}})
     rt = open_runtime(config, db_path=str(Path(folder) / "plan.db"), clock=clock)
-    bootstrap_supervisor(rt, "minh", "Nguyễn Văn Minh")
-    boss = sign_in(rt, "minh", None)
+    bootstrap_supervisor(rt, "minh", "Nguyễn Văn Minh", TEST_PIN)
+    boss = sign_in(rt, "minh", TEST_PIN)
     for handle in HANDLES[:3]:
-        add_officer(rt, boss, handle, handle.title(), "lead" if handle == "lan" else "officer")
+        add_officer(rt, boss, handle, handle.title(), "lead" if handle == "lan" else "officer", pin=TEST_PIN)
     return rt
 
 

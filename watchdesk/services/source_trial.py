@@ -111,7 +111,7 @@ def try_source(rt: Runtime, key: str) -> SourceTrial:
         return SourceTrial(**base, error=clean_line(str(exc), max_length=500), feeds=tuple(feeds), script_shell=shell,
                           warnings=tuple(clean_line(n, max_length=500) for n in fetched.notes))
     shown = tuple(
-        TrialItem(i.title, i.published_at, i.link, i.severity.value, i.cves) for i in items[:SHOWN]
+        TrialItem(i.title, i.published_at, i.link, i.severity.value, i.cves + i.mentions) for i in items[:SHOWN]
     )
     error = "" if items else "was read, but holds no items"
     return SourceTrial(**base, found=len(items), items=shown, error=error, feeds=tuple(feeds), script_shell=shell,
