@@ -1,12 +1,15 @@
 """No alert is ever silent, over sequences nobody thought to write (hypothesis stateful testing).
 
 Warnings arrive with overlapping subject CVEs and mentions and mixed severities; officers
-acknowledge, resolve, snooze, escalate and split; leads change the roster; the engine ticks on a
-fake clock that never jumps past a deadline (an engine on time). After every step:
+acknowledge, resolve, snooze, escalate and split, check in (answering the roll call the engine
+raised for them) and hand over (early, or accepted by a lead on someone's behalf); leads change
+the roster; the engine ticks on a fake clock that never jumps past a deadline (an engine on
+time). After every step:
   - the invariant holds: `silent_alerts` (the predicate the engine check uses) finds nothing;
   - every alert the tick moved took exactly the step the dry run had predicted for that instant
     (same round, step, people and calls), and every open alert's next step is the dry run's;
-  - the audit chain verifies.
+  - the audit chain verifies;
+  - a roll call answered by a check-in is closed (cleared by the system or by a person).
 Kept small for CI (well under a minute): a few examples of a few dozen steps.
 """
 
@@ -16,7 +19,7 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -27,8 +30,8 @@ from watchdesk.config import parse_config
 from watchdesk.core.enums import Category, Severity
 from watchdesk.engine import Engine
 from watchdesk.feeds.items import FeedItem
-from watchdesk.services import lifecycle, roster
-from watchdesk.services.errors import InvalidInput, Refused
+from watchdesk.services import handover, lifecycle, roster
+from watchdesk.services.errors import InvalidInput, NotFound, Refused
 from watchdesk.services.escalation import plan_of_row
 from watchdesk.services.ingest import ingest_items
 from watchdesk.services.officers import add_officer, bootstrap_supervisor, sign_in
@@ -77,6 +80,8 @@ class Lifecycle(RuleBasedStateMachine):
         duty(self.rt, "hung", 1, t0 - timedelta(hours=1), t0 + timedelta(hours=8))
         duty(self.rt, "lan", 2, t0 - timedelta(hours=1), t0 + timedelta(hours=5))  # a gap at level 2 later on
         duty(self.rt, "minh", 3, t0 - timedelta(hours=1), t0 + timedelta(hours=24))
+        # thu takes level 1 in 20 minutes and has not checked in: a roll call for check_in to answer.
+        roster.override(self.rt, self.people["lan"], "thu", 1, t0 + timedelta(minutes=20), t0 + timedelta(hours=6), "trực thay")
         self.engine = Engine(self.rt, kind="tick")
         self.n = 0
 
@@ -97,11 +102,13 @@ class Lifecycle(RuleBasedStateMachine):
         rows = [r for r in self._open() if joined is None or (r.joined_to_id is not None) == joined]
         return rows[index % len(rows)] if rows else None
 
-    def _try(self, action) -> None:  # noqa: ANN001
+    def _try(self, action, name: str = "") -> None:  # noqa: ANN001
         try:
             action()
-        except (Refused, InvalidInput):
-            pass  # a refusal is one of the outcomes; the invariants still hold after it
+        except (Refused, InvalidInput, NotFound):
+            event(f"{name or 'action'} refused")  # one of the outcomes; the invariants still hold after it
+        else:
+            event(f"{name or 'action'} done")
 
     # -- rules --------------------------------------------------------------------------------
     @rule(subject=st.lists(st.sampled_from(CVES), max_size=3, unique=True),
@@ -154,6 +161,22 @@ class Lifecycle(RuleBasedStateMachine):
         start = self.clock.now() + timedelta(minutes=later)
         self._try(lambda: roster.override(self.rt, self.people["lan"], who, level, start, start + timedelta(hours=hours),
                                           "đổi ca đột xuất"))
+
+    @rule(who=st.sampled_from(("thu", "hung", "lan")))
+    def check_in(self, who: str) -> None:
+        self._try(lambda: roster.checkin(self.rt, self.people[who]), "check-in")
+
+    @rule(who=st.sampled_from(("hung", "thu")), by_lead=st.booleans())
+    def hand_over(self, who: str, by_lead: bool) -> None:
+        """Sign out the shift `who` is on now (early: the shift may end hours later) and accept it,
+        by its incoming officer or by the lead on their behalf."""
+        def both() -> None:
+            shift_id = handover.current_shift_id(self.rt, who)
+            handover.sign_out(self.rt, self.people[who], "Bàn giao ca.", shift_id, early=True)
+            record = handover.get_handover(self.rt, shift_id)
+            taker = "lan" if by_lead or not record.incoming else record.incoming
+            handover.accept(self.rt, self.people[taker], "Đã nhận.", shift_id, early=True)
+        self._try(both, "handover")
 
     @rule(minutes=st.integers(0, 90))
     def tick(self, minutes: int) -> None:
@@ -216,6 +239,19 @@ class Lifecycle(RuleBasedStateMachine):
         if hasattr(self, "rt"):
             result = verify(self.rt.db, workers=1)
             assert result.ok, result.reason
+
+    @precondition(lambda self: hasattr(self, "rt"))
+    @invariant()
+    def an_answered_roll_call_is_closed(self) -> None:
+        from sqlmodel import select
+
+        from watchdesk.services.roster import roll_call_key
+        from watchdesk.store.models import Shift
+
+        with self.rt.db.read() as session:
+            answered = {roll_call_key(s.id) for s in session.exec(select(Shift)).all() if s.checked_in_at is not None}
+            still = [r.id for r in session.exec(select(Alert)).all() if r.dedup_key in answered and r.state != "resolved"]
+        assert still == [], f"roll calls answered by a check-in still open: {still}"
 
     @precondition(lambda self: hasattr(self, "rt"))
     @invariant()
