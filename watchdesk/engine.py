@@ -14,7 +14,6 @@ one-shot `watchdesk tick` waits for its poll and its sends, each bounded by its 
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import socket
@@ -33,6 +32,7 @@ from watchdesk.services.handover import check_overdue_handovers
 from watchdesk.services.roll_call import check_roll_call
 from watchdesk.services.runtime import Runtime
 from watchdesk.services.silent import check_silent_alerts
+from watchdesk.services.sources import poll_due
 from watchdesk.store import runners
 from watchdesk.store.db import DatabaseDamaged, DatabaseError
 from watchdesk.store.types import UTCDateTime, to_db_text
@@ -81,8 +81,6 @@ class Engine:
         self.runner_id = f"{socket.gethostname()}:{os.getpid()}:{kind}"
         self.outbox = Outbox(rt, claimer=self.runner_id)
         self.courier = Courier(self.outbox)
-        self._poll_due: Callable[..., object] | None = None
-        self._poll_missing = False
         self._started = rt.now()
         self._lock = threading.Lock()  # one tick at a time per engine, even if a desk worker overlaps
         self._closed = False  # after close(), a tick does nothing (its heartbeat would bring the row back)
@@ -104,19 +102,11 @@ class Engine:
 
     # -- phases ---------------------------------------------------------------------------
     def _poll(self) -> int:
-        if self._poll_due is None and not self._poll_missing:
-            try:
-                self._poll_due = importlib.import_module("watchdesk.services.sources").poll_due
-            except (ImportError, AttributeError):
-                self._poll_missing = True
-                log.warning("watchdesk.services.sources.poll_due is not available; sources are not polled")
-        if self._poll_due is None:
-            return 0
         if self._poll_thread is not None:
             if self._poll_thread.is_alive():
                 return 0  # an earlier tick's poll is still fetching; it stores what it gets
             return self._harvest()  # it ended since the last tick: count it now, start the next one next tick
-        poll_due, outcome = self._poll_due, self._poll_outcome
+        outcome = self._poll_outcome
         outcome.clear()
 
         def run() -> None:

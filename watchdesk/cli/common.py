@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import functools
 import json
 import os
 import sys
@@ -195,18 +194,3 @@ def local_text(state: State, when: datetime | None) -> str:
         return "-"
     return when.astimezone(state.runtime.zone).strftime("%Y-%m-%d %H:%M")
 
-
-def friendly_errors(func: F) -> F:
-    """Errors a person can meet end in one sentence on stderr and exit 2 (1 is for 'check failed')."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except Exception as exc:
-            if not isinstance(exc, person_errors()):
-                raise
-            echo(f"watchdesk: {exc}", err=True)
-            sys.exit(2)
-
-    return wrapper  # type: ignore[return-value]

@@ -597,7 +597,3 @@ def _tell_acknowledger(session: Session, rt: Runtime, parent: Alert, before: str
     return [record.handle] if sent else []
 
 
-def ack_deadline(rt: Runtime, severity: Severity | str, acked_at: datetime) -> datetime:
-    return acked_at + policy_for(rt.config, severity).ack_timeout
-
-

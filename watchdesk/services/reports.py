@@ -91,13 +91,6 @@ class Stats:
     breaches: int
     cleared: int = 0  # cleared by the system: in `count`, never in `acked` or the times
 
-    @classmethod
-    def of(cls, count: int, seconds: list[float], breaches: int, cleared: int = 0) -> "Stats":
-        ordered = sorted(seconds)
-        mean = sum(ordered) / len(ordered) if ordered else None
-        return cls(count, len(ordered), mean, nearest_rank(ordered, 50), nearest_rank(ordered, 90),
-                   ordered[-1] if ordered else None, breaches, cleared)
-
 
 class AlertAck(NamedTuple):
     """One alert's line in the report (times as stored: UTC text 'YYYY-MM-DD HH:MM:SS.ffffff')."""

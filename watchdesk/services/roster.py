@@ -44,26 +44,11 @@ UTC = timezone.utc
 _LEVELS_SQL = ", ".join(str(level) for level in core.LEVELS)
 
 
-def shifts_covering(session: Session, level: int, at: datetime) -> list[Shift]:
-    """Shifts at `level` covering `at`, overrides winning over the shifts they replace."""
-    rows = session.exec(
-        select(Shift).where(
-            Shift.level == level,
-            col(Shift.starts_at) > at - MAX_SHIFT,
-            col(Shift.starts_at) <= at,
-            col(Shift.ends_at) > at,
-            Shift.cancelled == False,  # noqa: E712
-        )
-    ).all()
-    replaced = {r.replaces_id for r in rows if r.replaces_id}
-    return [r for r in rows if r.id not in replaced]
-
-
 def on_duty(rt: Runtime, level: int, at: datetime | None = None) -> list[OfficerRecord]:
     """Officers on duty at `level` at `at` (default now); [] means nobody.
 
     The escalation of every alert asks this, so it is one indexed query on (level, starts_at)
-    read as plain rows; `shifts_covering` is the same rule for callers that want Shift rows.
+    read as plain rows, overrides winning over the shifts they replace.
     """
     at = at or rt.now()
     with rt.db.read() as session:
