@@ -35,7 +35,7 @@ from watchdesk.services.silent import check_silent_alerts
 from watchdesk.services.sources import poll_due
 from watchdesk.store import runners
 from watchdesk.store.db import DatabaseDamaged, DatabaseError
-from watchdesk.store.types import UTCDateTime, to_db_text
+from watchdesk.store.types import from_db_text, to_db_text
 
 log = logging.getLogger("watchdesk.engine")
 
@@ -251,7 +251,7 @@ class Engine:
         ).fetchone()
         if row is None or row[0] is None:
             return None
-        due = UTCDateTime().process_result_value(row[0], None)
+        due = from_db_text(row[0])
         return (due - now).total_seconds() if due else None
 
     def due_now(self) -> bool:

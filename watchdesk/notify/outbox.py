@@ -33,7 +33,7 @@ from watchdesk.notify.messages import Page
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import SYSTEM, append_event
 from watchdesk.store.runners import takeable, takeable_args
-from watchdesk.store.types import to_db_text
+from watchdesk.store.types import from_db_text, to_db_text
 
 log = logging.getLogger("watchdesk.notify")
 _HANDLED = (AlertState.ACKNOWLEDGED.value, AlertState.RESOLVED.value)  # a page for these would only wake someone
@@ -89,12 +89,6 @@ class TerminalMessage:
     sent_at: datetime
 
 
-def _dt(value: str | None) -> datetime | None:
-    from watchdesk.store.types import UTCDateTime
-
-    return UTCDateTime().process_result_value(value, None)
-
-
 def _terminal_names(rt: Runtime) -> list[str]:
     return [name for name, conf in rt.config.channels.items() if conf.type == "terminal"]
 
@@ -123,7 +117,7 @@ def terminal_messages_since(rt: Runtime, last_id: int, target: str | None = None
         rows = conn.execute(sql, args).fetchall()
     finally:
         conn.close()
-    return [TerminalMessage(r[0], r[1], r[2], r[3], r[4], r[5], r[6], _dt(r[7])) for r in rows]  # type: ignore[arg-type]
+    return [TerminalMessage(r[0], r[1], r[2], r[3], r[4], r[5], r[6], from_db_text(r[7])) for r in rows]  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -154,7 +148,7 @@ def delivery_log(rt: Runtime, alert_id: int) -> list[DeliveryRecord]:
         ).fetchall()
     finally:
         conn.close()
-    return [DeliveryRecord(*r[:9], _dt(r[9]), _dt(r[10]), _dt(r[11])) for r in rows]
+    return [DeliveryRecord(*r[:9], from_db_text(r[9]), from_db_text(r[10]), from_db_text(r[11])) for r in rows]
 
 
 @dataclass(frozen=True)

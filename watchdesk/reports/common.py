@@ -6,20 +6,14 @@ import html
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
+from watchdesk.store.types import from_db_text
+
 UTC = timezone.utc
-
-
-def parse_utc(value: str | datetime | None) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 def local(value: str | datetime | None, zone: ZoneInfo | str, fmt: str = "%d/%m/%Y %H:%M") -> str:
     """A stored UTC time (text or aware datetime) shown in the desk's zone; '' for none."""
-    when = parse_utc(value)
+    when = from_db_text(value)
     if when is None:
         return ""
     tz = ZoneInfo(zone) if isinstance(zone, str) else zone
@@ -32,7 +26,7 @@ def iso(value: str | datetime | None) -> str | None:
         # Stored text 'YYYY-MM-DD HH:MM:SS.ffffff' is already UTC: rewritten as datetime.isoformat() would
         # print it (no fraction when it is zero), without parsing a datetime per cell of a 100k-line export.
         return f"{value[:10]}T{value[11:19]}{'' if value.endswith('.000000') else value[19:]}+00:00"
-    when = parse_utc(value)
+    when = from_db_text(value)
     return None if when is None else when.isoformat()
 
 

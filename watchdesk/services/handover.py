@@ -44,7 +44,7 @@ from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import SYSTEM, append_event
 from watchdesk.store.checkpoint import at_handover
 from watchdesk.store.models import Handover, Officer, Shift
-from watchdesk.store.types import to_db_text
+from watchdesk.store.types import from_db_text, to_db_text
 
 SOURCE_KEY = "handover"
 LOOK_BACK = timedelta(hours=24)  # shift changes older than this are not chased by the late check
@@ -218,14 +218,14 @@ def draft_summary(rt: Runtime, start: datetime, end: datetime) -> dict[str, Any]
         # Not acknowledged yet (a grouped alert: its parent not yet): it is still waiting.
         unacked = parent_first is None if parent is not None else first is None
         if unacked and recv >= lo:
-            waiting.append((aid, title, sev, sla.waiting_seconds(_dt(recv), now, snoozed, _dt(until) if until else None), parent))
+            waiting.append((aid, title, sev, sla.waiting_seconds(from_db_text(recv), now, snoozed, from_db_text(until)), parent))
     # The breaches, by the one definition the ack report uses too (services.sla).
     breaches = []
     for aid, title, sev, recv, first, acked_by, acked_at, snoozed, parent, p_first, p_acked_by, p_acked_at in first_acks:
         if parent is not None and p_first is not None:  # grouped: acknowledged with its parent
-            ack, first, acked_by, acked_at = sla.grouped_ack_seconds(_dt(recv), _dt(p_first)), p_first, p_acked_by, p_acked_at
+            ack, first, acked_by, acked_at = sla.grouped_ack_seconds(from_db_text(recv), from_db_text(p_first)), p_first, p_acked_by, p_acked_at
         else:
-            ack = sla.ack_seconds(_dt(recv), _dt(first), snoozed)
+            ack = sla.ack_seconds(from_db_text(recv), from_db_text(first), snoozed)
         if sla.breached(ack, targets[sev]):
             breaches.append({"id": aid, "title": title, "severity": sev, "ack_seconds": round(ack, 3),
                              "target_seconds": targets[sev], "by": handles.get(acked_by, "") if acked_at == first else "",
@@ -258,12 +258,6 @@ def draft_summary(rt: Runtime, start: datetime, end: datetime) -> dict[str, Any]
             "cleared": len(cleared),
         },
     }
-
-
-def _dt(value: str) -> datetime:
-    from watchdesk.store.types import UTCDateTime
-
-    return UTCDateTime().process_result_value(value, None)  # type: ignore[return-value]
 
 
 def _source_problems(rt: Runtime, failed: dict[str, tuple[int, str]]) -> list[dict[str, Any]]:
@@ -299,7 +293,7 @@ def _record(rt: Runtime, session: Session, row: Handover | None, shift_id: int, 
         remarks=row.remarks if row else "", signed_out_at=row.signed_out_at if row else None,
         accepted_at=row.accepted_at if row else None, accepted_by=by.handle if by else "", accepted_by_name=by.full_name if by else "",
         due_at=row.due_at if row else end + rt.config.handover.accept_within,
-        alert_id=row.alert_id if row else None, drafted_at=_dt(summary["drafted_at"]) if summary.get("drafted_at") else None,
+        alert_id=row.alert_id if row else None, drafted_at=from_db_text(summary.get("drafted_at")),
         signed_out_early=bool(row and row.signed_out_early), accepted_early=bool(row and row.accepted_early),
     )
 

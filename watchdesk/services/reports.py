@@ -44,7 +44,7 @@ from watchdesk.services.periods import get_period
 from watchdesk.services.roster import MAX_SHIFT, effective_shifts
 from watchdesk.services.runtime import Runtime
 from watchdesk.store import audit
-from watchdesk.store.types import to_db_text
+from watchdesk.store.types import from_db_text, to_db_text
 
 UTC = timezone.utc
 NOBODY = "(nobody on duty)"
@@ -421,7 +421,7 @@ def ack_report(
                 if first is None:
                     acks[i] = who_codes[i] = None  # the parent waits: so does this one
                 else:
-                    acks[i] = sla.grouped_ack_seconds(_dt(recvs[i]), _dt(first))
+                    acks[i] = sla.grouped_ack_seconds(from_db_text(recvs[i]), from_db_text(first))
                     who_codes[i] = acked_by if acked_at == first else 0
                     ack_subject[i] = parents[i]
         tgts = [targets.get(sev, 0.0) for sev in sevs]
@@ -524,14 +524,14 @@ def ack_report(
     unacked = []
     for aid in unacked_ids:
         title, sev, state, level, recv, snoozed, until, exhausted = unacked_rows[aid]
-        waiting = sla.waiting_seconds(_dt(recv), now, snoozed, _dt(until) if until else None)
+        waiting = sla.waiting_seconds(from_db_text(recv), now, snoozed, from_db_text(until))
         unacked.append(Unacked(aid, title, sev, state, level, recv, waiting, sla.breached(waiting, targets.get(sev, 0.0)),
                                bool(exhausted)))
     grouped = []
     for i in grouped_at:
         title, snoozed, until = grouped_rows[ids[i]]
         first = parent_rows.get(parents[i], (None,))[0]
-        waiting = None if acks[i] is not None else sla.waiting_seconds(_dt(recvs[i]), now, snoozed, _dt(until) if until else None)
+        waiting = None if acks[i] is not None else sla.waiting_seconds(from_db_text(recvs[i]), now, snoozed, from_db_text(until))
         grouped.append(Grouped(ids[i], title, sevs[i], parents[i], recvs[i], first, whos[i], acks[i], waiting,
                                sla.breached(acks[i] if acks[i] is not None else waiting, tgts[i])))
     cleared = []
@@ -637,11 +637,7 @@ def _per_hour(rt: Runtime, start: datetime, end: datetime, recvs: tuple[str, ...
 
 def _text_after(stored: str, seconds: float) -> str:
     """The stored UTC text `seconds` after another stored UTC text (same fixed-width format)."""
-    return (datetime.fromisoformat(stored) + timedelta(seconds=seconds)).isoformat(" ", "microseconds")
-
-
-def _dt(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+    return to_db_text(from_db_text(stored) + timedelta(seconds=seconds))
 
 
 def _shift_label(rt: Runtime, g: Segment) -> str:

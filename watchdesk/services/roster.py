@@ -27,7 +27,7 @@ from watchdesk.services.periods import PeriodRecord, get_period
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import append_event
 from watchdesk.store.models import Officer, Shift, WatchPeriod
-from watchdesk.store.types import to_db_text
+from watchdesk.store.types import from_db_text, to_db_text
 
 # No stored shift is longer than this: it bounds the "who is on duty at T" index scan to two
 # days of rows instead of every shift that ever started before T. (A 24 h shift across a
@@ -67,11 +67,6 @@ def on_duty(rt: Runtime, level: int, at: datetime | None = None) -> list[Officer
 
 
 # -- reading ---------------------------------------------------------------------------------
-def _ts(text: str | None) -> datetime | None:
-    # The stored 'YYYY-MM-DD HH:MM:SS.ffffff' UTC text (store.types); fromisoformat is ~10x strptime.
-    return None if text is None else datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
 def _to_span(row: Shift, officer: Officer) -> Span:
     assert row.starts_at is not None and row.ends_at is not None
     return Span(
@@ -92,8 +87,8 @@ def _spans(session: Session, start: datetime, end: datetime, level: int | None =
         (to_db_text(start - MAX_SHIFT), to_db_text(end), to_db_text(start)),
     ).all()
     return [
-        Span(id=r[0], officer=r[1], level=r[2], start=_ts(r[3]), end=_ts(r[4]), origin=r[5], replaces=r[6], full_name=r[7],
-             checked_in_at=_ts(r[8]), reason=r[9], approved_by=r[10], note=r[11])  # type: ignore[arg-type]
+        Span(id=r[0], officer=r[1], level=r[2], start=from_db_text(r[3]), end=from_db_text(r[4]), origin=r[5], replaces=r[6], full_name=r[7],
+             checked_in_at=from_db_text(r[8]), reason=r[9], approved_by=r[10], note=r[11])  # type: ignore[arg-type]
         for r in rows
     ]
 

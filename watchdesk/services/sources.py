@@ -45,7 +45,7 @@ from watchdesk.store.audit import SYSTEM, append_event
 from watchdesk.store.db import Database
 from watchdesk.store.models import Alert, Source
 from watchdesk.store.runners import live_runners
-from watchdesk.store.types import UTCDateTime, to_db_text
+from watchdesk.store.types import from_db_text, to_db_text
 
 LEASE_MARGIN = timedelta(seconds=30)
 CLAIM_RECHECK = timedelta(seconds=5)
@@ -170,7 +170,7 @@ def _refresh_earliest(rt: Runtime) -> None:
     with rt.db.read() as session:
         known, earliest = session.connection().exec_driver_sql(sql, (recheck, recheck, *keys)).one()
     # A source without a row or without a time yet is due now.
-    sched.earliest = rt.now() if known < len(keys) else UTCDateTime().process_result_value(earliest, None)
+    sched.earliest = rt.now() if known < len(keys) else from_db_text(earliest)
 
 
 # -- health ----------------------------------------------------------------------------------

@@ -31,14 +31,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(timezone.utc).strftime(_FORMAT)
 
     def process_result_value(self, value: Any, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, datetime):
-            return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
-        # fromisoformat reads our fixed-width text about ten times faster than strptime.
-        return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+        return from_db_text(value)
 
 
 def to_db_text(value: datetime) -> str:
     """The stored text of an aware datetime (for raw SQL comparisons)."""
     return value.astimezone(timezone.utc).strftime(_FORMAT)
+
+
+def from_db_text(value: str | datetime | None) -> datetime | None:
+    """A stored time read back (the text `to_db_text` wrote, or a driver's datetime): aware UTC; None for none or ''.
+
+    The one parser of stored times: every raw-SQL reader goes through it, as the ORM does.
+    """
+    if not value:
+        return None
+    # fromisoformat reads our fixed-width text about ten times faster than strptime.
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when

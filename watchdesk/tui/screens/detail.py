@@ -21,6 +21,7 @@ from watchdesk.core.records import AlertRecord
 from watchdesk.i18n import _
 from watchdesk.services.alerts import get_alert
 from watchdesk.store.audit import events_for
+from watchdesk.store.types import from_db_text
 from watchdesk.tui.format import local, next_text, severity_text, span, state_text
 from watchdesk.tui.messages import ActionRefused, DetailLoaded
 from watchdesk.tui.screens.base import PERSON_ERRORS, AlertActions, DeskScreen
@@ -318,15 +319,9 @@ def _plan_line(step: Any, zone: Any, now: Any) -> str:
 
 
 def _event_time(at: str, zone: Any) -> str:
-    from datetime import datetime, timezone
-
     try:
-        # Event times are stored as UTC text without an offset: say so before converting.
-        when = datetime.fromisoformat(at)
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        return when.astimezone(zone).strftime("%d/%m %H:%M:%S")
-    except ValueError:
+        return from_db_text(at).astimezone(zone).strftime("%d/%m %H:%M:%S")  # type: ignore[union-attr]
+    except (ValueError, AttributeError):  # not a stored time (a hand-edited event): shown as it is
         return at
 
 
