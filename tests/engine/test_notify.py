@@ -18,7 +18,7 @@ from tests.support.smtp_server import PortZeroController
 from watchdesk.clock import FakeClock
 from watchdesk.config import parse_config
 from watchdesk.core.records import Actor
-from watchdesk.notify.channels import Channels, DeliveryError, Message, retry_after_seconds
+from watchdesk.notify.channels import Channels, DeliveryError, Message
 from watchdesk.notify.outbox import delivery_log
 from watchdesk.services import lifecycle
 from watchdesk.services.runtime import Runtime, open_runtime
@@ -126,13 +126,6 @@ def test_a_page_of_an_alert_escalated_by_hand_after_acknowledgment_is_sent(desk:
     (retry,) = webhook.take()
     assert retry.body["level"] == 2
     assert {d.status for d in _hook_rows(rt, alert)} == {"sent"}
-
-
-def test_retry_after_http_date() -> None:
-    now = datetime(2026, 2, 17, 2, 0, tzinfo=timezone.utc)
-    assert retry_after_seconds("Tue, 17 Feb 2026 02:01:30 GMT", now) == 90
-    assert retry_after_seconds("45", now) == 45
-    assert retry_after_seconds("soon", now) is None
 
 
 def _msg(channel: str, target: str) -> Message:

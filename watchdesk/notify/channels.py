@@ -27,13 +27,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.header import Header
 from email.mime.text import MIMEText
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime
 from hashlib import sha256
 from typing import Any
 
 import httpx
 
 from watchdesk.config import ChannelConfig
+from watchdesk.core.retry_after import retry_after as read_retry_after
 
 
 @dataclass(frozen=True)
@@ -116,22 +117,6 @@ class Cutoff:
 
     def done(self) -> None:
         self._timer.cancel()
-
-
-def retry_after_seconds(value: str | None, now: datetime) -> float | None:
-    """`Retry-After` as seconds from `now`: delta-seconds or an HTTP-date (RFC 9110 §10.2.3)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, (when - now).total_seconds())
 
 
 def _ssl_context(conf: ChannelConfig) -> ssl.SSLContext:
@@ -284,7 +269,8 @@ class Channels:
                     return  # delivered: the answer's body is never read
                 answer = _read_capped(response, MAX_ANSWER)
                 reason = response.reason_phrase or ""
-                retry_after = retry_after_seconds(response.headers.get("Retry-After"), now)
+                asked = read_retry_after(response.headers.get("Retry-After"), now)
+                retry_after = asked.total_seconds() if asked is not None else None
         except httpx.HTTPError as exc:
             if cut.expired or isinstance(exc, httpx.TimeoutException):
                 raise DeliveryError(f"{shown} did not answer within {seconds:.0f} s.") from None

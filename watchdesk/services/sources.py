@@ -20,13 +20,13 @@ import time
 import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from sqlmodel import Session, select
 
 from watchdesk.config import SourceConfig, format_duration
 from watchdesk.core.enums import Category, Severity, SourceKind
+from watchdesk.core.retry_after import retry_after as read_retry_after
 from watchdesk.core.text import clean_line
 from watchdesk.feeds.adapters import parse_body
 from watchdesk.feeds.fetch import FetchRequest, FetchResult, fetch_one, make_client, run_async
@@ -243,26 +243,10 @@ def backoff(src: SourceConfig, failures: int, retry_after: str, now: datetime, r
     cap = max(src.interval, min(MAX_BACKOFF, src.interval * 8))
     delay = min(base * (2 ** min(max(failures - 1, 0), 16)), cap)
     delay = delay * rng.uniform(0.8, 1.2)
-    asked = parse_retry_after(retry_after, now)
+    asked = read_retry_after(retry_after, now)
     if asked is not None:
         delay = max(delay, min(asked, MAX_RETRY_AFTER))
     return delay
-
-
-def parse_retry_after(value: str, now: datetime) -> timedelta | None:
-    """Retry-After as seconds or as an HTTP date."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return timedelta(seconds=int(value))
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(timedelta(0), when - now)
 
 
 def _check_health(session: Session, src: SourceConfig, row: Source, now: datetime) -> int | None:
