@@ -33,7 +33,9 @@ from functools import partial
 from itertools import chain
 from typing import NamedTuple
 from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
+from watchdesk.config import RosterConfig
 from watchdesk.core.enums import Severity
 from watchdesk.core.holidays_vn import public_holidays
 from watchdesk.core.roster import HoursRow, Segment, duty_hours, local_to_utc
@@ -378,19 +380,31 @@ _LINE_COLUMNS = ", a.title, a.state, a.first_acked_at, a.snoozed_seconds, a.reso
 _BASE_COLUMNS = 10
 
 
-def ack_report(
-    rt: Runtime, start: datetime, end: datetime, period: str = "", *, verify: bool = True, with_alerts: bool = True
-) -> AckReport:
-    """Compute the acknowledgment report over the alerts received in [start, end).
+@dataclass(frozen=True)
+class WindowRows:
+    """What the report reads, in one snapshot: plain rows, no connection (see `read_window`)."""
 
-    One indexed SQL scan reads the window's alerts in received order with their times to acknowledge
-    and resolve already computed (exactly); Python groups them in one pass and sorts each group once;
-    shifts and hours are ranges of the received order found by bisection, not per-row look-ups.
+    columns: tuple[tuple, ...]  # the scan's columns (_ROWS_SQL, with _LINE_COLUMNS when lines are wanted), received order
+    parents: dict[int, tuple]  # first_acked_at, acked_at, acked_by_id of the grouped alerts' parents
+    handles: dict[int | None, str]  # officer id → handle
+    first_by: dict[int, str]  # the first acknowledger from its event, for alerts acknowledged again since
+    # The alerts the report lists apart, read by id: each list's own columns.
+    late: dict[int, tuple]  # title, snoozed_seconds of the breached ones (none when the lines are read: the scan has them)
+    unacked: dict[int, tuple]  # title, severity, state, level, received_at, snoozed_seconds, snoozed_until, exhausted
+    grouped: dict[int, tuple]  # title, snoozed_seconds, snoozed_until
+    cleared: dict[int, tuple]  # title, category, resolved_at, resolution
+    off_titles: dict[int, tuple]  # (title,) of those acknowledged off duty
+    escalations: list[tuple[int, int]]  # (alert id, level reached) of every escalation since the window's first alert
+    off_duty: list[tuple[int, str, str, int]]  # (alert id, at, actor, first) of off-duty acknowledgments since then
+
+
+def read_window(rt: Runtime, start: datetime, end: datetime, targets: dict[str, float], *, with_alerts: bool) -> WindowRows:
+    """Read, in one snapshot, every row the report over [start, end) needs.
+
+    One indexed scan reads the window's alerts in received order with their times to acknowledge and
+    resolve already computed (exactly); the few alerts the report names apart are then read by id.
+    `targets` (seconds by severity) picks the breached ones among them (`sla.breached`).
     """
-    now = rt.now()
-    proof = make_proof(rt, check=verify, window=(start, end))
-    targets = {s.value: rt.config.ack_target(s).total_seconds() for s in Severity}
-    segments = effective_shifts(rt, start - MAX_SHIFT, end + MAX_SHIFT)
     window = {"start": to_db_text(start), "end": to_db_text(end)}
     conn = rt.db.raw()
     try:
@@ -404,52 +418,91 @@ def ack_report(
             "SELECT CAST(subject_id AS INTEGER), json_extract(body, '$.data.level') FROM event "
             "WHERE kind = 'alert.escalated' AND seq >= ?", (first_seq,)).fetchall()
         off_rows = conn.execute(_OFF_DUTY_SQL, (first_seq,)).fetchall()
-        handle_of: dict[int | None, str] = dict(conn.execute("SELECT id, handle FROM officer").fetchall())
-        rows = conn.execute(_ROWS_SQL.format(lines=_LINE_COLUMNS if with_alerts else ""), window).fetchall()
-        columns = tuple(zip(*rows)) if rows else ((),) * (_BASE_COLUMNS + (5 if with_alerts else 0))
-        del rows
-        ids, sevs, srcs, levels, recvs, acks, rsecs, who_codes, parents, cleared_flags = columns[:_BASE_COLUMNS]
-        cleared_at = [i for i, c in enumerate(cleared_flags) if c]
-        grouped_at = [i for i, p in enumerate(parents) if p is not None and not cleared_flags[i]]
-        parent_rows = _by_id(conn, "first_acked_at, acked_at, acked_by_id", sorted({parents[i] for i in grouped_at}))
-        # A grouped alert's acknowledgment is its parent's (who, and when): timed from its own arrival.
-        ack_subject = {}
-        if grouped_at:
-            acks, who_codes = list(acks), list(who_codes)
-            for i in grouped_at:
-                first, acked_at, acked_by = parent_rows.get(parents[i], (None, None, None))
-                if first is None:
-                    acks[i] = who_codes[i] = None  # the parent waits: so does this one
-                else:
-                    acks[i] = sla.grouped_ack_seconds(from_db_text(recvs[i]), from_db_text(first))
-                    who_codes[i] = acked_by if acked_at == first else 0
-                    ack_subject[i] = parents[i]
-        tgts = [targets.get(sev, 0.0) for sev in sevs]
-        late_at = [i for i, (a, t) in enumerate(zip(acks, tgts)) if sla.breached(a, t)]
-        none_at = [i for i, a in enumerate(acks) if a is None]
-        apart = set(cleared_at) | set(grouped_at)
-        unacked_ids = [ids[i] for i in none_at if i not in apart]
-        again = [i for i, c in enumerate(who_codes) if c == 0]
-        first_by = _first_acknowledgers(conn, sorted({ack_subject.get(i, ids[i]) for i in again}))
-        if with_alerts:
-            extra = {ids[i]: (columns[_BASE_COLUMNS][i], columns[_BASE_COLUMNS + 3][i]) for i in late_at}
-        else:
-            extra = _by_id(conn, "title, snoozed_seconds", [ids[i] for i in late_at])
-        unacked_rows = _by_id(conn, "title, severity, state, level, received_at, snoozed_seconds, snoozed_until, exhausted",
-                              unacked_ids)
-        grouped_rows = _by_id(conn, "title, snoozed_seconds, snoozed_until", [ids[i] for i in grouped_at])
-        cleared_rows = _by_id(conn, "title, category, resolved_at, resolution", [ids[i] for i in cleared_at])
+        handles: dict[int | None, str] = dict(conn.execute("SELECT id, handle FROM officer").fetchall())
+        scanned = conn.execute(_ROWS_SQL.format(lines=_LINE_COLUMNS if with_alerts else ""), window).fetchall()
+        columns = tuple(zip(*scanned)) if scanned else ((),) * (_BASE_COLUMNS + (5 if with_alerts else 0))
+        del scanned
+        ids, sevs, acks, who_codes, parents, cleared_flags = (columns[k] for k in (0, 1, 5, 7, 8, 9))
+        grouped = [i for i, p in enumerate(parents) if p is not None and not cleared_flags[i]]
+        parent_rows = _by_id(conn, "first_acked_at, acked_at, acked_by_id", sorted({parents[i] for i in grouped}))
+        # First acknowledgers from their events: alerts acknowledged again since, and the grouped
+        # alerts' parents acknowledged again since (a grouped alert's acknowledgment is its parent's).
+        again = {ids[i] for i, c in enumerate(who_codes) if c == 0}
+        again.update(p for p, (first, acked_at, _by) in parent_rows.items() if first is not None and acked_at != first)
+        first_by = _first_acknowledgers(conn, sorted(again))
         in_window = set(ids)
-        off_duty = [OffDutyAck(aid, "", actor, at, bool(first)) for aid, at, actor, first in off_rows if aid in in_window]
-        off_titles = _by_id(conn, "title", sorted({o.alert_id for o in off_duty}))
+        off_duty = [r for r in off_rows if r[0] in in_window]
+        cleared = [i for i, c in enumerate(cleared_flags) if c]
+        apart = set(grouped) | set(cleared)
+        late = []
+        if not with_alerts:  # else the breached ones' title and snooze ride on the scan
+            late = [ids[i] for i, (a, sev) in enumerate(zip(acks, sevs)) if i not in apart and sla.breached(a, targets.get(sev, 0.0))]
+        unacked = [ids[i] for i, a in enumerate(acks) if a is None and i not in apart]
+        rows = WindowRows(
+            columns, parent_rows, handles, first_by,
+            late=_by_id(conn, "title, snoozed_seconds", late),
+            unacked=_by_id(conn, "title, severity, state, level, received_at, snoozed_seconds, snoozed_until, exhausted", unacked),
+            grouped=_by_id(conn, "title, snoozed_seconds, snoozed_until", [ids[i] for i in grouped]),
+            cleared=_by_id(conn, "title, category, resolved_at, resolution", [ids[i] for i in cleared]),
+            off_titles=_by_id(conn, "title", sorted({r[0] for r in off_duty})),
+            escalations=[(aid, int(level or 0)) for aid, level in esc_rows if aid in in_window],
+            off_duty=off_duty,
+        )
         conn.execute("ROLLBACK")
     finally:
         conn.close()
+    return rows
 
+
+def ack_report(
+    rt: Runtime, start: datetime, end: datetime, period: str = "", *, verify: bool = True, with_alerts: bool = True
+) -> AckReport:
+    """Compute the acknowledgment report over the alerts received in [start, end): its proof, one
+    snapshot read of the window (`read_window`), then the figures worked out from those rows alone
+    (`aggregate`)."""
+    now = rt.now()
+    proof = make_proof(rt, check=verify, window=(start, end))
+    targets = {s.value: rt.config.ack_target(s).total_seconds() for s in Severity}
+    segments = effective_shifts(rt, start - MAX_SHIFT, end + MAX_SHIFT)
+    rows = read_window(rt, start, end, targets, with_alerts=with_alerts)
+    return aggregate(rows, segments, targets, start=start, end=end, period=period, now=now, zone=rt.zone,
+                     roster=rt.config.roster, proof=proof, with_alerts=with_alerts)
+
+
+def aggregate(
+    rows: WindowRows, segments: list[Segment], targets: dict[str, float], *, start: datetime, end: datetime, period: str,
+    now: datetime, zone: ZoneInfo, roster: RosterConfig, proof: Proof, with_alerts: bool,
+) -> AckReport:
+    """The report from the rows of one window (no I/O): Python groups the alerts in one pass and sorts
+    each group once; shifts and hours are ranges of the received order found by bisection."""
+    columns, parent_rows = rows.columns, rows.parents
+    ids, sevs, srcs, levels, recvs, acks, rsecs, who_codes, parents, cleared_flags = columns[:_BASE_COLUMNS]
+    cleared_at = [i for i, c in enumerate(cleared_flags) if c]
+    grouped_at = [i for i, p in enumerate(parents) if p is not None and not cleared_flags[i]]
+    # A grouped alert's acknowledgment is its parent's (who, and when): timed from its own arrival.
+    ack_subject = {}
+    if grouped_at:
+        acks, who_codes = list(acks), list(who_codes)
+        for i in grouped_at:
+            first, acked_at, acked_by = parent_rows.get(parents[i], (None, None, None))
+            if first is None:
+                acks[i] = who_codes[i] = None  # the parent waits: so does this one
+            else:
+                acks[i] = sla.grouped_ack_seconds(from_db_text(recvs[i]), from_db_text(first))
+                who_codes[i] = acked_by if acked_at == first else 0
+                ack_subject[i] = parents[i]
+    tgts = [targets.get(sev, 0.0) for sev in sevs]
+    late_at = [i for i, (a, t) in enumerate(zip(acks, tgts)) if sla.breached(a, t)]
+    none_at = [i for i, a in enumerate(acks) if a is None]
+    apart = set(cleared_at) | set(grouped_at)
+    unacked_ids = [ids[i] for i in none_at if i not in apart]
+    again = [i for i, c in enumerate(who_codes) if c == 0]
+
+    handle_of = rows.handles
     whos = [handle_of.get(c, "?") if a is not None else "" for c, a in zip(who_codes, acks)]
     for i in again:
-        whos[i] = first_by.get(ack_subject.get(i, ids[i]), "?")
-    shifts, shift_ranges = _shift_of_each(rt, segments, recvs)
+        whos[i] = rows.first_by.get(ack_subject.get(i, ids[i]), "?")
+    shifts, shift_ranges = _shift_of_each(zone, segments, recvs)
 
     # One pass groups the alerts by (severity, source, officer); each group is sorted once and a dimension
     # is the union of a few groups: sorted runs, which timsort merges in near-linear time. A shift is a
@@ -507,36 +560,38 @@ def ack_report(
 
     esc_count: Counter[int] = Counter()
     esc_by_level: Counter[int] = Counter()
-    for aid, level in esc_rows:
-        if aid in in_window:
-            esc_count[aid] += 1
-            esc_by_level[int(level or 0)] += 1
+    for aid, level in rows.escalations:
+        esc_count[aid] += 1
+        esc_by_level[level] += 1
 
     duty = _OnDuty(segments)
     grouped_set = set(grouped_at)
     breaches = []
     for i in late_at:
-        title, snoozed = extra[ids[i]]
+        if with_alerts:
+            title, snoozed = columns[_BASE_COLUMNS][i], columns[_BASE_COLUMNS + 3][i]
+        else:
+            title, snoozed = (rows.grouped if i in grouped_set else rows.late)[ids[i]][:2]
         # A grouped alert's time runs from its own arrival with no snooze of its own.
         ran_out = _text_after(recvs[i], (0.0 if i in grouped_set else snoozed) + tgts[i])
         breaches.append(Breach(ids[i], title, sevs[i], acks[i], tgts[i], ran_out, whos[i], duty.at(1, ran_out),
                                duty.at(2, ran_out), parents[i] if i in grouped_set else None))
     unacked = []
     for aid in unacked_ids:
-        title, sev, state, level, recv, snoozed, until, exhausted = unacked_rows[aid]
+        title, sev, state, level, recv, snoozed, until, exhausted = rows.unacked[aid]
         waiting = sla.waiting_seconds(from_db_text(recv), now, snoozed, from_db_text(until))
         unacked.append(Unacked(aid, title, sev, state, level, recv, waiting, sla.breached(waiting, targets.get(sev, 0.0)),
                                bool(exhausted)))
     grouped = []
     for i in grouped_at:
-        title, snoozed, until = grouped_rows[ids[i]]
+        title, snoozed, until = rows.grouped[ids[i]]
         first = parent_rows.get(parents[i], (None,))[0]
         waiting = None if acks[i] is not None else sla.waiting_seconds(from_db_text(recvs[i]), now, snoozed, from_db_text(until))
         grouped.append(Grouped(ids[i], title, sevs[i], parents[i], recvs[i], first, whos[i], acks[i], waiting,
                                sla.breached(acks[i] if acks[i] is not None else waiting, tgts[i])))
     cleared = []
     for i in cleared_at:
-        title, category, resolved_at, resolution = cleared_rows[ids[i]]
+        title, category, resolved_at, resolution = rows.cleared[ids[i]]
         cleared.append(Cleared(ids[i], title, sevs[i], category, recvs[i], resolved_at, rsecs[i] or 0.0,
                                resolution.removeprefix(RESOLUTION_PREFIX)))
 
@@ -556,13 +611,13 @@ def ack_report(
         alerts = list(map(partial(tuple.__new__, AlertAck), zip(
             ids, titles, srcs, sevs, states, levels, recvs, firsts, whos, snoozeds, acks, tgts, flags, shifts, escs,
             resolveds, rsecs, grouped_with, cleared_line)))
-    off_duty = [o._replace(title=off_titles[o.alert_id][0]) for o in off_duty]
+    off_duty = [OffDutyAck(aid, rows.off_titles[aid][0], actor, at, bool(first)) for aid, at, actor, first in rows.off_duty]
     return AckReport(
-        title="Acknowledgment report", period=period, start=start, end=end, generated_at=now, zone=rt.zone.key,
+        title="Acknowledgment report", period=period, start=start, end=end, generated_at=now, zone=zone.key,
         proof=proof, overall=overall, by_severity=by_severity, by_source=by_source, by_officer=by_officer,
         by_shift=by_shift, alerts=alerts, breaches=breaches, never_acked=unacked,
         escalations_by_level=dict(sorted(esc_by_level.items())), alerts_by_top_level=dict(sorted(Counter(levels).items())),
-        resolve_by_severity=resolve_by_severity, per_hour=_per_hour(rt, start, end, recvs), hours=_hours(rt, start, end, segments),
+        resolve_by_severity=resolve_by_severity, per_hour=_per_hour(zone, start, end, recvs), hours=_hours(zone, roster, start, end, segments),
         targets=targets, grouped=grouped, cleared=cleared, off_duty=off_duty,
     )
 
@@ -589,14 +644,14 @@ def _by_id(conn, columns: str, ids: list[int]) -> dict[int, tuple]:  # noqa: ANN
     return {r[0]: r[1:] for r in conn.execute(sql, (json.dumps(ids),))}
 
 
-def _shift_of_each(rt: Runtime, segments: list[Segment], recvs: tuple[str, ...]) -> tuple[list[str], dict[str, list[tuple[int, int]]]]:
+def _shift_of_each(zone: ZoneInfo, segments: list[Segment], recvs: tuple[str, ...]) -> tuple[list[str], dict[str, list[tuple[int, int]]]]:
     """The level-1 shift of each alert (received order): the latest one begun, if still running.
 
     Each segment owns the alerts received from its start to the next segment's start, up to its own end;
     bisecting the received times finds those ranges without a per-alert loop. Returns the label of each
     alert and, per label in order of first alert, its ranges [lo, hi) of the received order.
     """
-    level1 = sorted((to_db_text(g.start), g.span.id, to_db_text(g.end), _shift_label(rt, g)) for g in segments if g.level == 1)
+    level1 = sorted((to_db_text(g.start), g.span.id, to_db_text(g.end), _shift_label(zone, g)) for g in segments if g.level == 1)
     out = [NOBODY] * len(recvs)
     owned: list[tuple[int, int, str]] = []
     for j, (seg_start, _id, seg_end, label) in enumerate(level1):
@@ -618,7 +673,7 @@ def _shift_of_each(rt: Runtime, segments: list[Segment], recvs: tuple[str, ...])
     return out, ranges
 
 
-def _per_hour(rt: Runtime, start: datetime, end: datetime, recvs: tuple[str, ...]) -> list[tuple[datetime, int]]:
+def _per_hour(zone: ZoneInfo, start: datetime, end: datetime, recvs: tuple[str, ...]) -> list[tuple[datetime, int]]:
     """Alerts received in every hour of the window, quiet hours included (count 0), each hour as its
     start in the desk's zone. The counts come from one bisect of the received times per hour that
     has alerts; a year of hours is then a dictionary look-up each."""
@@ -630,7 +685,7 @@ def _per_hour(rt: Runtime, start: datetime, end: datetime, recvs: tuple[str, ...
     out, step = [], timedelta(hours=1)
     hour_at = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     while hour_at < end:
-        out.append((hour_at.astimezone(rt.zone), counts.get(hour_at.isoformat(" ")[:13], 0)))
+        out.append((hour_at.astimezone(zone), counts.get(hour_at.isoformat(" ")[:13], 0)))
         hour_at += step
     return out
 
@@ -640,13 +695,12 @@ def _text_after(stored: str, seconds: float) -> str:
     return to_db_text(from_db_text(stored) + timedelta(seconds=seconds))
 
 
-def _shift_label(rt: Runtime, g: Segment) -> str:
-    s, e = rt.local(g.start), rt.local(g.end)
+def _shift_label(zone: ZoneInfo, g: Segment) -> str:
+    s, e = g.start.astimezone(zone), g.end.astimezone(zone)
     return f"{g.officer} {s:%d/%m %H:%M}–{e:%d/%m %H:%M}"
 
 
-def _hours(rt: Runtime, start: datetime, end: datetime, segments: list[Segment]) -> list[HoursRow]:
+def _hours(zone: ZoneInfo, cfg: RosterConfig, start: datetime, end: datetime, segments: list[Segment]) -> list[HoursRow]:
     """The duty-hours ledger from the roster (the same rules as 'watchdesk roster hours'); segments are cut to the window."""
-    zone, cfg = rt.zone, rt.config.roster
     days = public_holidays(start.astimezone(zone).date(), end.astimezone(zone).date())
     return duty_hours(segments, start, end, zone, night_start=cfg.night_start, night_end=cfg.night_end, holidays=days)
