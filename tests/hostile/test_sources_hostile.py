@@ -22,7 +22,7 @@ from watchdesk.cli.main import cli
 from watchdesk.feeds.jsonfeed import MAX_PAGES
 from watchdesk.services.alerts import list_alerts
 from watchdesk.services.source_trial import trial_lines, try_source
-from watchdesk.services.sources import list_sources, poll_due
+from watchdesk.services.sources import MAX_RETRY_AFTER, list_sources, poll_due
 
 JSON = {"Content-Type": "application/json"}
 
@@ -104,3 +104,15 @@ def test_advertised_feeds_are_cleaned_and_only_web_addresses_offered(feed_server
     out = CliRunner().invoke(cli, ["--config", str(config), "sources", "test", "page"]).output
     _assert_clean(out)
     assert f"advertises a feed (Atom) at {feed_server.url('/atom.xml')}" in out and "javascript" not in out
+
+
+@pytest.mark.parametrize("asked", ["9" * 20, "9" * 5000, "\u00b2"], ids=["20-digits", "5000-digits", "superscript"])
+def test_a_hostile_retry_after_is_a_recorded_failure_with_a_bounded_wait(feed_server: FeedServer, make_rt, clock, asked: str) -> None:  # noqa: ANN001
+    """The officer sees the source failing, as with any 503, and it is asked again within a day at most
+    (these used to raise before the failure was written: no failure counted, so no source alert)."""
+    url = feed_server.route("/down", Reply(status=503, headers={"Retry-After": asked}))
+    rt = make_rt(sources=[{"key": "down", "kind": "rss", "url": url}])
+    [result] = poll_due(rt, only="down")
+    assert result.status == "error" and result.error == "had a server error (503 Service Unavailable)"
+    [row] = list_sources(rt)
+    assert row.failures == 1 and rt.now() < row.next_poll_at <= rt.now() + MAX_RETRY_AFTER
