@@ -17,7 +17,7 @@ from watchdesk.i18n import DOMAIN, LOCALE_DIR
 
 PACKAGE = Path(__file__).parent
 LANGUAGES = ("vi", "en")
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "both": None, "gettext_in": (2,)}
 
 
 def _po_path(lang: str) -> Path:

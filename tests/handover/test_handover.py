@@ -178,9 +178,9 @@ def test_a_lead_accepting_on_behalf_keeps_the_incoming_officer_and_names_both(rt
     md = render(done, proof, rt.zone.key, "md")
     assert "**Bên nhận / Incoming:** Phạm Thị Thu (thu)" in md
     assert "**Người nhận thay / Accepted on their behalf by:** Trần Thị Lan (lan)" in md
-    assert "accepted by lan 17/02/2026 06:55 (nhận thay / on behalf of thu)" in md
+    assert "do lan nhận lúc 17/02/2026 06:55 (nhận thay thu)" in md and "accepted by lan 17/02/2026 06:55 (on behalf of thu)" in md
     page = render(done, proof, rt.zone.key, "html")
-    assert '<div class="line">Phạm Thị Thu</div>Người nhận thay / accepted on their behalf by: Trần Thị Lan (lan)' in page
+    assert '<div class="line">Phạm Thị Thu</div>Người nhận thay / Accepted on their behalf by: Trần Thị Lan (lan)' in page
     data = json.loads(render(done, proof, rt.zone.key, "json"))
     assert (data["incoming"], data["accepted_by"], data["on_behalf"]) == ("thu", "lan", True)
 
@@ -210,7 +210,8 @@ def test_early_sign_out_and_acceptance_need_confirming_and_are_marked(rt, clock,
     done = accept(rt, staff["thu"], "", shift, early=True)
     assert done.accepted_early and done.status == "accepted"
     md = render(done, make_proof(rt), rt.zone.key, "md")
-    assert "(ký sớm / early, confirmed: before the shift ended)" in md and "(nhận sớm / early, confirmed: before the incoming shift began)" in md
+    assert "(ký sớm, đã xác nhận: trước khi ca kết thúc)" in md and "(nhận sớm, đã xác nhận: trước khi ca nhận bắt đầu)" in md
+    assert "(early, confirmed: before the shift ended)" in md and "(early, confirmed: before the incoming shift began)" in md
 
 
 def test_within_the_window_nothing_is_asked(rt, clock, staff, night):

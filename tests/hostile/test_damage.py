@@ -354,7 +354,7 @@ def test_a_hand_edited_first_acked_at_is_named_by_the_report(rt, clock, staff, d
     assert report.proof.disagree[0].startswith(f"#{b}: first_acked_at is ") and "the log's first acknowledgment is at" in report.proof.disagree[0]
     for fmt in ("md", "html", "csv", "json"):
         first = render(report, fmt).splitlines()[0]
-        assert f"1 alert(s) have times that disagree with the audit log (#{b})" in first, (fmt, first)
+        assert f"1 alert has times that disagree with the audit log (#{b})" in first, (fmt, first)
     data = json.loads(render(report, "json"))
     assert data["proof"]["disagreeing_alerts"] == list(report.proof.disagree)
     out = run(db_path, "report", "acks", "--from", "2026-02-16", "--to", "2026-02-17", "--format", "md")

@@ -39,9 +39,10 @@ def person_errors() -> tuple[type[Exception], ...]:
 class State:
     """The root options, and the runtime opened lazily on first use."""
 
-    def __init__(self, config_path: str | None, db_path: str | None) -> None:
+    def __init__(self, config_path: str | None, db_path: str | None, lang: str = "") -> None:
         self.config_path = config_path
         self.db_path = db_path
+        self.lang = lang  # --lang; '' = the config's [desk] language, else the system's
         self._runtime: Any = None
 
     @property
@@ -67,6 +68,26 @@ class State:
 
 
 pass_state = click.make_pass_decorator(State)
+
+
+def choose_language(state: State) -> str:
+    """Set the catalog the way the desk does: --lang, else [desk] language, else the locale.
+
+    The config file is only read here (stdlib TOML, no validation); a missing or broken file is
+    left for the command to report in its own sentence."""
+    from watchdesk.config_file import LANGUAGES, ConfigError, load_toml
+    from watchdesk.i18n import set_language
+
+    language = state.lang
+    if not language:
+        try:
+            data, _where = load_toml(state.config_path)
+        except ConfigError:
+            data = {}
+        desk = data.get("desk")
+        chosen = desk.get("language", "") if isinstance(desk, dict) else ""
+        language = chosen if chosen in LANGUAGES else ""
+    return set_language(language)
 
 
 def json_option(func: F) -> F:

@@ -25,7 +25,7 @@ def desk_app(state: State, **options: Any) -> Any:
 
     data, where = load_toml(state.config_path)
     shell = ShellSettings.from_data(data, state.db_path)
-    set_language(shell.language)
+    set_language(state.lang or shell.language)
     # Imported after the language is set: bindings and labels are translated at import.
     from watchdesk.tui.app import DeskOpener, make_app
 

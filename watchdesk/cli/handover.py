@@ -10,6 +10,7 @@ from watchdesk.cli.common import State, echo, actor_option, emit_json, json_opti
 
 from watchdesk.cli.main import cli
 from watchdesk.cli.values import ID, LIMIT
+from watchdesk.i18n import N_, _
 
 SHIFT_HELP = "The level-1 shift (id from 'watchdesk roster list'); default: the one under way or just ended."
 EARLY_HELP = "Confirm an early handover: more than handover.early_window (default 30m) before the shift change."
@@ -21,49 +22,53 @@ def handover_group() -> None:
 
 
 def _text(state: State, h) -> str:  # noqa: ANN001 - HandoverRecord
+    from watchdesk.core.humane import human_duration, word
     from watchdesk.reports.common import local
+    from watchdesk.reports.handover import counts_sentence
 
     zone = state.runtime.zone.key
     s = h.summary
     c = s.get("counts", {})
     lines = [
-        f"Handover of shift #{h.shift_id} ({h.status}): {h.outgoing} → {h.incoming or '?'}"
-        + (f", accepted by {h.accepted_by}" if h.on_behalf else "")
+        _("Handover of shift #{id} ({status}): {outgoing} → {incoming}").format(
+            id=h.shift_id, status=word(h.status), outgoing=h.outgoing, incoming=h.incoming or "?")
+        + (", " + _("accepted by {who}").format(who=h.accepted_by) if h.on_behalf else "")
         + f", {local(h.period_start, zone)} – {local(h.period_end, zone)} ({zone})",
-        f"  {c.get('received', 0)} received, {c.get('acknowledged', 0)} acknowledged, {c.get('resolved', 0)} resolved, "
-        f"{c.get('escalated', 0)} escalations, {c.get('breaches', 0)} SLA breaches, "
-        f"{c.get('cleared', 0)} cleared by the system, {c.get('calls', 0)} calls",
+        "  " + counts_sentence(c),
     ]
     if h.signed_out_at:
-        signed = f"  signed out {local(h.signed_out_at, zone)}" + (" (early, confirmed)" if h.signed_out_early else "")
+        signed = "  " + _("signed out {at}").format(at=local(h.signed_out_at, zone)) + (
+            " " + _("(early, confirmed)") if h.signed_out_early else "")
         if h.accepted_at:
-            signed += (f"; accepted by {h.accepted_by} {local(h.accepted_at, zone)}"
-                       + (f" on behalf of {h.incoming}" if h.on_behalf else "") + (" (early, confirmed)" if h.accepted_early else ""))
+            signed += "; " + _("accepted by {who} {at}").format(who=h.accepted_by, at=local(h.accepted_at, zone)) + (
+                " " + _("on behalf of {who}").format(who=h.incoming) if h.on_behalf else "") + (
+                " " + _("(early, confirmed)") if h.accepted_early else "")
         else:
-            signed += f"; acceptance due {local(h.due_at, zone)}"
+            signed += "; " + _("acceptance due {at}").format(at=local(h.due_at, zone))
         lines.append(signed)
     if h.alert_id:
-        lines.append(f"  late-handover alert #{h.alert_id}")
+        lines.append("  " + _("late-handover alert #{id}").format(id=h.alert_id))
     opened = s.get("open", [])
     lines.append("")
-    lines.append(f"Open alerts ({len(opened)}):")
+    lines.append(_("Open alerts ({n}):").format(n=len(opened)))
     if opened:
-        lines.append(table([[f"#{o['id']}", o["severity"], o["state"], o["level"], o["owner"] or "-",
+        lines.append(table([[f"#{o['id']}", word(o["severity"]), word(o["state"]), o["level"], o["owner"] or "-",
                              local(o["next_deadline"], zone, "%d/%m %H:%M") or "-", o["title"][:60]] for o in opened],
-                           ["alert", "severity", "state", "level", "owner", "next deadline", "title"]))
-    for key, title in (("breaches", "SLA breaches"), ("sources", "Sources failing or silent"), ("calls", "Calls")):
+                           [_("alert"), _("severity"), _("state"), _("level"), _("owner"), _("next deadline"), _("title")]))
+    for key, title in (("breaches", N_("SLA breaches")), ("sources", N_("Sources failing or silent")), ("calls", N_("Calls"))):
         items = s.get(key, [])
         if items:
             lines.append("")
-            lines.append(f"{title} ({len(items)}):")
+            lines.append(f"{_(title)} ({len(items)}):")
             for x in items:
                 if key == "breaches":
-                    lines.append(f"  #{x['id']} {x['severity']} {x['title'][:60]} ({int(x['ack_seconds'])} s > {int(x['target_seconds'])} s)")
+                    lines.append(f"  #{x['id']} {word(x['severity'])} {x['title'][:60]} "
+                                 f"({human_duration(x['ack_seconds'])} > {human_duration(x['target_seconds'])})")
                 elif key == "sources":
-                    lines.append(f"  {x['key']}: {x['state']} {x['last_error']}")
+                    lines.append(f"  {x['key']}: {word(x['state'])} {x['last_error']}")
                 else:
-                    lines.append(f"  alert #{x['alert_id']} {x['contact']}: {x['outcome']} {x['reference']}")
-    lines += ["", f"Notes: {h.notes or '-'}", f"Remarks: {h.remarks or '-'}"]
+                    lines.append("  " + _("alert #{id}").format(id=x["alert_id"]) + f" {x['contact']}: {x['outcome']} {x['reference']}")
+    lines += ["", _("Notes: {text}").format(text=h.notes or "-"), _("Remarks: {text}").format(text=h.remarks or "-")]
     return "\n".join(lines)
 
 

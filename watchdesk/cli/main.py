@@ -15,6 +15,7 @@ from watchdesk import __version__
 from watchdesk.cli.common import (
     State,
     actor_option,
+    choose_language,
     ask_new_pin,
     echo,
     emit_json,
@@ -100,14 +101,17 @@ def _damage_sentence(ctx: click.Context, exc: Exception) -> Exception | None:
 @click.group(name="watchdesk", cls=Root, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", metavar="PATH", help="Config file (else $WATCHDESK_CONFIG, ./watchdesk.toml, the user config dir).")
 @click.option("--db", "db_path", metavar="PATH", envvar="WATCHDESK_DB", help="SQLite database file (overrides the config).")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default=None,
+              help="Language of the desk and of every command's output (default: [desk] language, else the system's).")
 @click.version_option(__version__, prog_name="watchdesk")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None, db_path: str | None) -> None:
+def cli(ctx: click.Context, config_path: str | None, db_path: str | None, lang: str | None) -> None:
     """watchdesk: the desk of a 24/7 cyber-security watch.
 
     With no command, starts the desk (the terminal app).
     """
-    ctx.obj = State(config_path, db_path)
+    ctx.obj = State(config_path, db_path, lang or "")
+    choose_language(ctx.obj)
     if ctx.invoked_subcommand is None:
         from watchdesk.cli.desk import start_desk
 

@@ -78,4 +78,6 @@ def _desk_command(state: State) -> str:
         args += ["--config", str(Path(state.config_path).expanduser().resolve())]
     if state.db_path:
         args += ["--db", str(Path(state.db_path).expanduser().resolve())]
+    if state.lang:
+        args += ["--lang", state.lang]
     return shlex.join(args)

@@ -7,12 +7,14 @@ import io
 import json
 from typing import Any
 
+from watchdesk.core.humane import word
+from watchdesk.i18n import N_, _, current_language
 from watchdesk.reports.common import duration, esc, html_page, html_table, iso, local, md_table, num
 from watchdesk.services.reports import AckReport, Stats
 
 FORMATS = ("csv", "json", "md", "html")
-GROUPS = (("by_severity", "Per severity"), ("by_source", "Per source"), ("by_officer", "Per officer (first acknowledgment)"),
-          ("by_shift", "Per shift (level 1 on duty when received)"))
+GROUPS = (("by_severity", N_("Per severity")), ("by_source", N_("Per source")),
+          ("by_officer", N_("Per officer (first acknowledgment)")), ("by_shift", N_("Per shift (level 1 on duty when received)")))
 
 
 def stats_json(s: Stats) -> dict[str, Any]:
@@ -33,7 +35,7 @@ def to_json(r: AckReport) -> dict[str, Any]:
         "definitions": list(r.definitions),
         "ack_targets_seconds": r.targets,
         "overall": stats_json(r.overall),
-        **{key: {k: stats_json(v) for k, v in getattr(r, key).items()} for key, _ in GROUPS},
+        **{key: {k: stats_json(v) for k, v in getattr(r, key).items()} for key, _name in GROUPS},
         "breaches": [
             {"alert_id": b.alert_id, "title": b.title, "severity": b.severity, "ack_seconds": num(b.ack_seconds),
              "target_seconds": b.target_seconds, "target_ran_out_at": iso(b.target_ran_out_at),
@@ -89,56 +91,75 @@ def _stat_row(name: str, s: Stats) -> list[object]:
     return [name, s.count, s.acked, duration(s.mean), duration(s.median), duration(s.p90), duration(s.max), s.breaches, s.cleared]
 
 
-STAT_HEADER = ["", "alerts", "acknowledged", "mean (MTTA)", "median", "p90", "max", "SLA breaches", "cleared by the system"]
+STAT_HEADER = ["", N_("alerts"), N_("acknowledged"), N_("mean (MTTA)"), N_("median"), N_("p90"), N_("max"), N_("SLA breaches"),
+               N_("cleared by the system")]
+
+
+def _h(*names: str) -> list[str]:
+    """A human table's header in the reader's language (CSV keeps its English field names)."""
+    return [_(n) if n else "" for n in names]
+
+
+def _yes(flag: object, no: str = "") -> str:
+    return _("yes") if flag else no
 
 
 def _note(a: object) -> str:
     """What sets a per-alert line apart: grouped with a parent, or cleared by the system."""
     if getattr(a, "cleared", False):
-        return "cleared by the system"
+        return _("cleared by the system")
     parent = getattr(a, "grouped_with", None)
-    return f"grouped with #{parent}" if parent is not None else ""
+    return _("grouped with #{id}").format(id=parent) if parent is not None else ""
+
+
+def _group_key(key: str, value: str) -> str:
+    """A per-severity row reads the severity word; sources, officers and shifts keep their names."""
+    return word(value) if key in ("by_severity", "resolve") else value
 
 
 def _sections(r: AckReport) -> list[tuple[str, list[str], list[list[object]]]]:
     z = r.zone
-    out: list[tuple[str, list[str], list[list[object]]]] = [("Overall", STAT_HEADER, [_stat_row("all alerts", r.overall)])]
+    stat_header = _h(*STAT_HEADER)
+    out: list[tuple[str, list[str], list[list[object]]]] = [(_("Overall"), stat_header, [_stat_row(_("all alerts"), r.overall)])]
     for key, title in GROUPS:
-        out.append((title, STAT_HEADER, [_stat_row(k, v) for k, v in getattr(r, key).items()]))
-    out.append((f"SLA breaches ({len(r.breaches)})",
-                ["alert", "severity", "title", "time to ack", "target", "target ran out", "first ack by", "level 1 on duty", "level 2 on duty"],
-                [[f"#{b.alert_id}", b.severity, b.title, duration(b.ack_seconds), duration(b.target_seconds),
+        out.append((_(title), stat_header, [_stat_row(_group_key(key, k), v) for k, v in getattr(r, key).items()]))
+    out.append((_("SLA breaches ({n})").format(n=len(r.breaches)),
+                _h(N_("alert"), N_("severity"), N_("title"), N_("time to ack"), N_("target"), N_("target ran out"), N_("first ack by"), N_("level 1 on duty"),
+                   N_("level 2 on duty")),
+                [[f"#{b.alert_id}", word(b.severity), b.title, duration(b.ack_seconds), duration(b.target_seconds),
                   local(b.target_ran_out_at, z), b.first_acked_by, b.on_duty_level1, b.on_duty_level2] for b in r.breaches]))
-    out.append((f"Never acknowledged ({len(r.never_acked)})",
-                ["alert", "severity", "title", "state", "level", "received", "waiting", "overdue", "exhausted"],
-                [[f"#{u.alert_id}", u.severity, u.title, u.state, u.level, local(u.received_at, z), duration(u.waiting_seconds),
-                  "yes" if u.overdue else "no", "yes" if u.exhausted else "no"] for u in r.never_acked]))
-    out.append((f"Grouped with another alert ({len(r.grouped)}): acknowledged with their parent",
-                ["alert", "severity", "title", "grouped with", "received", "acknowledged (parent's first)", "by", "time to ack", "breach"],
-                [[f"#{g.alert_id}", g.severity, g.title, f"#{g.parent_id}", local(g.received_at, z), local(g.acked_at, z) or "—",
+    out.append((_("Never acknowledged ({n})").format(n=len(r.never_acked)),
+                _h(N_("alert"), N_("severity"), N_("title"), N_("state"), N_("level"), N_("received"), N_("waiting"), N_("overdue"), N_("exhausted")),
+                [[f"#{u.alert_id}", word(u.severity), u.title, word(u.state), u.level, local(u.received_at, z),
+                  duration(u.waiting_seconds), _yes(u.overdue, _("no")), _yes(u.exhausted, _("no"))] for u in r.never_acked]))
+    out.append((_("Grouped with another alert ({n}): acknowledged with their parent").format(n=len(r.grouped)),
+                _h(N_("alert"), N_("severity"), N_("title"), N_("grouped with"), N_("received"), N_("acknowledged (parent's first)"), N_("by"), N_("time to ack"),
+                   N_("breach")),
+                [[f"#{g.alert_id}", word(g.severity), g.title, f"#{g.parent_id}", local(g.received_at, z), local(g.acked_at, z) or "—",
                   g.first_acked_by or "—",
-                  duration(g.ack_seconds) if g.ack_seconds is not None else f"{duration(g.waiting_seconds)} (waiting with #{g.parent_id})",
-                  "yes" if g.breached else ""] for g in r.grouped]))
-    out.append((f"Cleared by the system ({len(r.cleared)}): answered before anyone acknowledged them; no time to acknowledge",
-                ["alert", "severity", "category", "title", "received", "cleared", "after", "what answered it"],
-                [[f"#{c.alert_id}", c.severity, c.category, c.title, local(c.received_at, z), local(c.cleared_at, z),
+                  duration(g.ack_seconds) if g.ack_seconds is not None
+                  else _("{time} (waiting with #{id})").format(time=duration(g.waiting_seconds), id=g.parent_id),
+                  _yes(g.breached)] for g in r.grouped]))
+    out.append((_("Cleared by the system ({n}): answered before anyone acknowledged them; no time to acknowledge").format(n=len(r.cleared)),
+                _h(N_("alert"), N_("severity"), N_("category"), N_("title"), N_("received"), N_("cleared"), N_("after"), N_("what answered it")),
+                [[f"#{c.alert_id}", word(c.severity), c.category, c.title, local(c.received_at, z), local(c.cleared_at, z),
                   duration(c.seconds), c.reason] for c in r.cleared]))
-    out.append((f"Acknowledged by someone not on duty ({len(r.off_duty)})",
-                ["alert", "title", "by", "at", "first acknowledgment"],
-                [[f"#{o.alert_id}", o.title, o.by, local(o.at, z), "yes" if o.first else "again"] for o in r.off_duty]))
-    out.append(("Escalations by level", ["level", "escalation steps", "alerts whose highest level this is"],
+    out.append((_("Acknowledged by someone not on duty ({n})").format(n=len(r.off_duty)),
+                _h(N_("alert"), N_("title"), N_("by"), N_("at"), N_("first acknowledgment")),
+                [[f"#{o.alert_id}", o.title, o.by, local(o.at, z), _("yes") if o.first else _("again")] for o in r.off_duty]))
+    out.append((_("Escalations by level"), _h(N_("level"), N_("escalation steps"), N_("alerts whose highest level this is")),
                 [[lvl, r.escalations_by_level.get(lvl, 0), r.alerts_by_top_level.get(lvl, 0)]
                  for lvl in sorted(set(r.escalations_by_level) | set(r.alerts_by_top_level))]))
-    out.append(("Time to resolve", STAT_HEADER[:1] + ["alerts", "resolved", "mean", "median", "p90", "max"],
-                [_stat_row(k, v)[:7] for k, v in r.resolve_by_severity.items()]))
-    out.append(("Duty hours (from the roster)", ["officer", "name", "shifts", "hours", "night hours", "holiday hours"],
+    out.append((_("Time to resolve"), _h("", N_("alerts"), N_("resolved"), N_("mean"), N_("median"), N_("p90"), N_("max")),
+                [_stat_row(word(k), v)[:7] for k, v in r.resolve_by_severity.items()]))
+    out.append((_("Duty hours (from the roster)"), _h(N_("officer"), N_("name"), N_("shifts"), N_("hours"), N_("night hours"), N_("holiday hours")),
                 [[h.officer, h.full_name, h.shifts, h.hours, h.night_hours, h.holiday_hours] for h in r.hours]))
-    out.append((f"Per alert ({len(r.alerts)})",
-                ["alert", "severity", "source", "title", "received", "first ack", "by", "time to ack", "snoozed", "breach",
-                 "escalations", "state", "time to resolve", "note"],
-                [[f"#{a.id}", a.severity, a.source, a.title, local(a.received_at, z), local(a.first_acked_at, z),
+    out.append((_("Per alert ({n})").format(n=len(r.alerts)),
+                _h(N_("alert"), N_("severity"), N_("source"), N_("title"), N_("received"), N_("first ack"), N_("by"), N_("time to ack"), N_("snoozed"), N_("breach"),
+                   N_("escalations"), N_("state"), N_("time to resolve"), N_("note")),
+                [[f"#{a.id}", word(a.severity), a.source, a.title, local(a.received_at, z), local(a.first_acked_at, z),
                   a.first_acked_by, duration(a.ack_seconds), duration(a.snoozed_seconds) if a.snoozed_seconds else "",
-                  "yes" if a.breached else "", a.escalations, a.state, duration(a.resolve_seconds), _note(a)] for a in r.alerts]))
+                  _yes(a.breached), a.escalations, word(a.state), duration(a.resolve_seconds), _note(a)] for a in r.alerts]))
     return out
 
 
@@ -146,29 +167,33 @@ def _heading(r: AckReport) -> list[str]:
     z = r.zone
     span = f"{local(r.start, z)} – {local(r.end, z)} ({z})"
     return [
-        f"Period: {r.period or span}" + (f" ({span})" if r.period else ""),
-        f"Made at {local(r.generated_at, z)} ({z}); audit head seq {r.proof.head_seq}, hash {r.proof.head_hash or '—'}; "
-        f"verification: {r.proof.sentence}",
+        _("Period: {period}").format(period=r.period or span) + (f" ({span})" if r.period else ""),
+        _("Made at {at} ({zone}); audit head seq {seq}, hash {hash}; verification: {result}").format(
+            at=local(r.generated_at, z), zone=z, seq=r.proof.head_seq, hash=r.proof.head_hash or "—", result=r.proof.sentence),
     ]
 
 
+def _title(r: AckReport) -> str:
+    return _(r.title)
+
+
 def render_md(r: AckReport) -> str:
-    lines = [r.proof.first_line(), "", f"# {r.title}", ""]
+    lines = [r.proof.first_line(), "", f"# {_title(r)}", ""]
     lines += [f"- {x}" for x in _heading(r)]
-    lines += ["", "## Definitions", ""] + [f"- {d}" for d in r.definitions]
+    lines += ["", "## " + _("Definitions"), ""] + [f"- {_(d)}" for d in r.definitions]
     for title, header, rows in _sections(r):
         lines += ["", f"## {title}", ""]
-        lines += md_table(header, rows) if rows else ["(none)"]
+        lines += md_table(header, rows) if rows else [_("(none)")]
     return "\n".join(lines) + "\n"
 
 
 def render_html(r: AckReport) -> str:
-    parts = [f"<h1>{esc(r.title)}</h1>", "<ul>" + "".join(f"<li>{esc(x)}</li>" for x in _heading(r)) + "</ul>",
-             "<h2>Definitions</h2><ul>" + "".join(f"<li>{esc(d)}</li>" for d in r.definitions) + "</ul>"]
+    parts = [f"<h1>{esc(_title(r))}</h1>", "<ul>" + "".join(f"<li>{esc(x)}</li>" for x in _heading(r)) + "</ul>",
+             f"<h2>{esc(_('Definitions'))}</h2><ul>" + "".join(f"<li>{esc(_(d))}</li>" for d in r.definitions) + "</ul>"]
     for title, header, rows in _sections(r):
         parts.append(f"<h2>{esc(title)}</h2>")
-        parts.append(html_table(header, rows) if rows else "<p>(none)</p>")
-    return html_page(r.proof.first_line(), r.proof.ok and r.proof.checked, r.title, "\n".join(parts), lang="en")
+        parts.append(html_table(header, rows) if rows else f"<p>{esc(_('(none)'))}</p>")
+    return html_page(r.proof.first_line(), r.proof.ok and r.proof.checked, _title(r), "\n".join(parts), lang=current_language())
 
 
 def render_csv(r: AckReport) -> str:

@@ -6,6 +6,7 @@ import html
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
+from watchdesk.core.humane import human_duration
 from watchdesk.store.types import from_db_text
 
 UTC = timezone.utc
@@ -31,19 +32,8 @@ def iso(value: str | datetime | None) -> str | None:
 
 
 def duration(seconds: float | None) -> str:
-    """'42 s', '7 m 05 s', '2 h 03 m', '3 d 04 h'; '—' for none."""
-    if seconds is None:
-        return "—"
-    s = int(round(seconds))
-    sign = "-" if s < 0 else ""
-    s = abs(s)
-    if s < 60:
-        return f"{sign}{s} s"
-    if s < 3600:
-        return f"{sign}{s // 60} m {s % 60:02d} s"
-    if s < 86400:
-        return f"{sign}{s // 3600} h {s % 3600 // 60:02d} m"
-    return f"{sign}{s // 86400} d {s % 86400 // 3600:02d} h"
+    """A human duration ('4h05m', vi '4 giờ 5 phút'); '—' for none. The one helper: core.humane."""
+    return human_duration(seconds)
 
 
 def num(seconds: float | None) -> float | None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from watchdesk.reports.common import duration, esc, html_page, html_table, local, md_table
+from watchdesk.core.humane import human_duration
+from watchdesk.i18n import N_, _, both, gettext_in, ngettext, speaking
+from watchdesk.reports.common import esc, html_page, html_table, local, md_table
 from watchdesk.services.handover import HandoverRecord
 from watchdesk.services.reports import Proof
 from watchdesk.services.sla import BREACH_DEFINITION
@@ -35,78 +37,145 @@ def render_json(h: HandoverRecord, proof: Proof) -> str:
     return "{" + text[1:].lstrip() + "\n"
 
 
+def _head(*names: str) -> list[str]:
+    return [both(n) if n != "#" else n for n in names]
+
+
 def _sections(h: HandoverRecord, zone: str) -> list[tuple[str, list[str], list[list[object]]]]:
     s = h.summary
     t = lambda v: local(v, zone, "%d/%m %H:%M")  # noqa: E731
+    yes = both("yes")
     return [
-        ("Cảnh báo còn mở / Open alerts (carried over to the next shift)",
-         ["#", "severity", "title", "state", "level", "owner", "next deadline", "received", "note"],
-         [[o["id"], o["severity"], o["title"], o["state"], o["level"], o["owner"] or "—", t(o["next_deadline"]) or "—",
-           t(o["received_at"]), ("carried over; " if o.get("carried_over") else "") + ("exhausted; " if o.get("exhausted") else "")
-           + (f"snoozed until {t(o['snoozed_until'])}" if o.get("snoozed_until") else "")] for o in s.get("open", [])]),
-        ("Cảnh báo nhận trong ca / Received during the shift", ["#", "severity", "source", "title", "received", "state now"],
-         [[a["id"], a["severity"], a["source"], a["title"], t(a["received_at"]), a["state"]] for a in s.get("received", [])]),
-        ("Đã xác nhận / Acknowledged", ["#", "title", "at", "by", "time to ack", "first"],
-         [[a["id"], a["title"], t(a["at"]), a["by"] + ("" if a.get("on_duty", True) else " (không trực / not on duty)"),
-           duration(a.get("ack_seconds")), "yes" if a.get("first") else "again"] for a in s.get("acknowledged", [])]),
-        ("Đã xử lý / Resolved", ["#", "title", "at", "by", "resolution"],
+        (both("Open alerts (carried over to the next shift)"),
+         _head("#", N_("severity"), N_("title"), N_("state"), N_("level"), N_("owner"), N_("next deadline"), N_("received"), N_("note")),
+         [[o["id"], both(o["severity"]), o["title"], both(o["state"]), o["level"], o["owner"] or "—", t(o["next_deadline"]) or "—",
+           t(o["received_at"]), "; ".join(
+               ([both("carried over")] if o.get("carried_over") else []) + ([both("exhausted")] if o.get("exhausted") else [])
+               + ([both("snoozed until") + " " + t(o["snoozed_until"])] if o.get("snoozed_until") else []))]
+          for o in s.get("open", [])]),
+        (both("Received during the shift"), _head("#", N_("severity"), N_("source"), N_("title"), N_("received"), N_("state now")),
+         [[a["id"], both(a["severity"]), a["source"], a["title"], t(a["received_at"]), both(a["state"])] for a in s.get("received", [])]),
+        (both("Acknowledged"), _head("#", N_("title"), N_("at"), N_("by"), N_("time to ack"), N_("first")),
+         [[a["id"], a["title"], t(a["at"]), a["by"] + ("" if a.get("on_duty", True) else " (" + both("not on duty") + ")"),
+           bi_duration(a.get("ack_seconds")), yes if a.get("first") else both("again")] for a in s.get("acknowledged", [])]),
+        (both("Resolved"), _head("#", N_("title"), N_("at"), N_("by"), N_("resolution")),
          [[a["id"], a["title"], t(a["at"]), a["by"], a.get("note", "")] for a in s.get("resolved", [])]),
-        ("Đã chuyển cấp / Escalated", ["#", "title", "at", "to level", "notified", "calls", "by"],
+        (both("Escalated"), _head("#", N_("title"), N_("at"), N_("to level"), N_("notified"), N_("calls"), N_("by")),
          [[a["id"], a["title"], t(a["at"]), a.get("level"), ", ".join(a.get("notified", [])), ", ".join(a.get("calls", [])),
-           a["by"] + (" (manual)" if a.get("manual") else "")] for a in s.get("escalated", [])]),
-        ("Vi phạm thời hạn xác nhận / SLA breaches", ["#", "severity", "title", "time to ack", "target", "by"],
-         [[b["id"], b["severity"], b["title"], duration(b["ack_seconds"]) + ("" if b["acknowledged"] else " (still waiting)")
-           + (f" (grouped with #{b['grouped_with']})" if b.get("grouped_with") else ""),
-           duration(b["target_seconds"]), b["by"] or "—"] for b in s.get("breaches", [])]),
-        ("Hệ thống tự xóa / Cleared by the system (answered: check-in, accepted handover, source recovered)",
-         ["#", "title", "at", "what answered it"],
+           a["by"] + (" (" + both("manual") + ")" if a.get("manual") else "")] for a in s.get("escalated", [])]),
+        (both("SLA breaches"), _head("#", N_("severity"), N_("title"), N_("time to ack"), N_("target"), N_("by")),
+         [[b["id"], both(b["severity"]), b["title"], bi_duration(b["ack_seconds"])
+           + ("" if b["acknowledged"] else " (" + both("still waiting") + ")")
+           + (" (" + both("grouped with") + f" #{b['grouped_with']})" if b.get("grouped_with") else ""),
+           bi_duration(b["target_seconds"]), b["by"] or "—"] for b in s.get("breaches", [])]),
+        (both("Cleared by the system (answered: check-in, accepted handover, source recovered)"),
+         _head("#", N_("title"), N_("at"), N_("what answered it")),
          [[c["id"], c["title"], t(c["at"]), c["reason"]] for c in s.get("cleared", [])]),
-        ("Nguồn lỗi hoặc im lặng / Sources failing or silent", ["source", "state", "failures", "failed in shift", "last error", "last new item"],
-         [[f"{x['name']} ({x['key']})", x["state"], x["failures"], x["failed_in_shift"], x["last_error"], t(x["last_new_item_at"])]
+        (both("Sources failing or silent"), _head(N_("source"), N_("state"), N_("failures"), N_("failed in shift"), N_("last error"), N_("last new item")),
+         [[f"{x['name']} ({x['key']})", both(x["state"]), x["failures"], x["failed_in_shift"], x["last_error"], t(x["last_new_item_at"])]
           for x in s.get("sources", [])]),
-        ("Cuộc gọi ra ngoài / Calls to outside contacts", ["alert", "contact", "asked at", "outcome", "reference", "by", "note"],
+        (both("Calls to outside contacts"), _head(N_("alert"), N_("contact"), N_("asked at"), N_("outcome"), N_("reference"), N_("by"), N_("note")),
          [[f"#{c['alert_id']}", c["contact"], t(c["created_at"]), c["outcome"], c["reference"], c["by"], c["note"]]
           for c in s.get("calls", [])]),
     ]
 
 
+def bi_duration(seconds: float | None) -> str:
+    """'4 giờ 5 phút / 4h05m': a duration in both halves of the record."""
+    vietnamese, english = _in("vi", human_duration, seconds), _in("en", human_duration, seconds)
+    return english if vietnamese == english else f"{vietnamese} / {english}"
+
+
+def _in(language: str, func, *args):  # noqa: ANN001, ANN202 - a renderer run in one language
+    with speaking(language):
+        return func(*args)
+
+
+def counts_sentence(c: dict[str, Any]) -> str:
+    """'3 received, 1 acknowledged, …, 1 SLA breach, 2 calls': each count in its plural form (desk, CLI)."""
+    n = lambda key: c.get(key, 0)  # noqa: E731
+    return ", ".join(x.format(n=count) for x, count in (
+        (ngettext("{n} received", "{n} received", n("received")), n("received")),
+        (ngettext("{n} acknowledged", "{n} acknowledged", n("acknowledged")), n("acknowledged")),
+        (ngettext("{n} resolved", "{n} resolved", n("resolved")), n("resolved")),
+        (ngettext("{n} escalation", "{n} escalations", n("escalated")), n("escalated")),
+        (ngettext("{n} open", "{n} open", n("open")), n("open")),
+        (ngettext("{n} SLA breach", "{n} SLA breaches", n("breaches")), n("breaches")),
+        (ngettext("{n} cleared by the system", "{n} cleared by the system", n("cleared")), n("cleared")),
+        (ngettext("{n} call", "{n} calls", n("calls")), n("calls")),
+        (ngettext("{n} source problem", "{n} source problems", n("sources")), n("sources")),
+    ))
+
+
+def _counts(c: dict[str, Any]) -> str:
+    return f"{_in('vi', counts_sentence, c)} / {_in('en', counts_sentence, c)}"
+
+
+def _status(h: HandoverRecord, zone: str) -> str:
+    def say() -> str:
+        text = _(h.status)
+        if h.signed_out_at:
+            text += "; " + _("signed out {at}").format(at=local(h.signed_out_at, zone))
+        if h.signed_out_early:
+            text += " " + _("(early, confirmed: before the shift ended)")
+        if h.accepted_at:
+            text += "; " + _("accepted by {who} {at}").format(who=h.accepted_by, at=local(h.accepted_at, zone))
+        if h.on_behalf:
+            text += " " + _("(on behalf of {who})").format(who=h.incoming)
+        if h.accepted_early:
+            text += " " + _("(early, confirmed: before the incoming shift began)")
+        if h.due_at and not h.accepted_at:
+            text += "; " + _("acceptance due {at}").format(at=local(h.due_at, zone))
+        if h.alert_id:
+            text += "; " + _("late-handover alert #{id}").format(id=h.alert_id)
+        return text
+
+    return f"{_in('vi', say)} / {_in('en', say)}"
+
+
 def _facts(h: HandoverRecord, zone: str) -> list[tuple[str, str]]:
     c = h.summary.get("counts", {})
-    behalf = [("Người nhận thay / Accepted on their behalf by", f"{h.accepted_by_name} ({h.accepted_by})")] if h.on_behalf else []
+    behalf = [(both("Accepted on their behalf by"), f"{h.accepted_by_name} ({h.accepted_by})")] if h.on_behalf else []
     return [
-        ("Ca trực / Shift", f"#{h.shift_id}: {local(h.period_start, zone)} – {local(h.period_end, zone)} ({zone})"),
-        ("Bên giao / Outgoing", f"{h.outgoing_name} ({h.outgoing})"),
-        ("Bên nhận / Incoming", f"{h.incoming_name} ({h.incoming})" if h.incoming else "—"),
+        (both("Shift"), f"#{h.shift_id}: {local(h.period_start, zone)} – {local(h.period_end, zone)} ({zone})"),
+        (both("Outgoing"), f"{h.outgoing_name} ({h.outgoing})"),
+        (both("Incoming"), f"{h.incoming_name} ({h.incoming})" if h.incoming else "—"),
         *behalf,
-        ("Trạng thái / Status", h.status + (f"; signed out {local(h.signed_out_at, zone)}" if h.signed_out_at else "")
-         + (" (ký sớm / early, confirmed: before the shift ended)" if h.signed_out_early else "")
-         + (f"; accepted by {h.accepted_by} {local(h.accepted_at, zone)}" if h.accepted_at else "")
-         + (f" (nhận thay / on behalf of {h.incoming})" if h.on_behalf else "")
-         + (" (nhận sớm / early, confirmed: before the incoming shift began)" if h.accepted_early else "")
-         + (f"; acceptance due {local(h.due_at, zone)}" if h.due_at and not h.accepted_at else "")
-         + (f"; late-handover alert #{h.alert_id}" if h.alert_id else "")),
-        ("Tóm tắt / In short", f"{c.get('received', 0)} received, {c.get('acknowledged', 0)} acknowledged, "
-         f"{c.get('resolved', 0)} resolved, {c.get('escalated', 0)} escalations, {c.get('open', 0)} open, "
-         f"{c.get('breaches', 0)} SLA breaches, {c.get('cleared', 0)} cleared by the system, {c.get('calls', 0)} calls, "
-         f"{c.get('sources', 0)} source problems"),
-        ("Định nghĩa vi phạm / Breach", BREACH_DEFINITION),
+        (both("Status"), _status(h, zone)),
+        (both("In short"), _counts(c)),
+        (both("Breach"), f"{gettext_in('vi', BREACH_DEFINITION)}\n\n{BREACH_DEFINITION}"),
     ]
 
 
-TITLE = "Biên bản bàn giao ca trực / Shift handover record"
+TITLE = N_("Shift handover record")
+
+
+def _proof_lines(proof: Proof) -> list[str]:
+    def say() -> list[str]:
+        return [_("Audit head at export: seq {seq}, hash {hash} — {result}").format(
+                    seq=proof.head_seq, hash=proof.head_hash or "—", result=proof.sentence),
+                _("Audit checkpoint: {checkpoint}").format(checkpoint=proof.checkpoint)]
+
+    return _in("vi", say) + _in("en", say)
 
 
 def render_md(h: HandoverRecord, proof: Proof, zone: str) -> str:
-    lines = [proof.first_line(), "", f"# {TITLE}", ""]
+    lines = [proof.first_line(), "", f"# {both(TITLE)}", ""]
     lines += [f"- **{k}:** {v}" for k, v in ((k, _md(v)) for k, v in _facts(h, zone))]
+    none = "(" + both("none") + ")"
     for title, header, rows in _sections(h, zone):
         lines += ["", f"## {title}", ""]
-        lines += md_table(header, rows) if rows else ["(không có / none)"]
-    lines += ["", "## Ghi chú của bên giao / Outgoing officer's notes", "", _md(h.notes) or "(none)"]
-    lines += ["", "## Ý kiến của bên nhận / Incoming officer's remarks", "", _md(h.remarks) or "(none)"]
-    lines += ["", f"Audit head at export: seq {proof.head_seq}, hash {proof.head_hash or '—'} — {proof.sentence}", ""]
-    lines += [f"Audit checkpoint: {proof.checkpoint}", ""]
+        lines += md_table(header, rows) if rows else [none]
+    lines += ["", f"## {both(NOTES)}", "", _md(h.notes) or none]
+    lines += ["", f"## {both(REMARKS)}", "", _md(h.remarks) or none]
+    for line in _proof_lines(proof):
+        lines += ["", line]
+    lines.append("")
     return "\n".join(lines)
+
+
+NOTES = N_("Outgoing officer's notes")
+REMARKS = N_("Incoming officer's remarks")
 
 
 def _md(text: str) -> str:
@@ -117,23 +186,25 @@ def _md(text: str) -> str:
 
 def render_html(h: HandoverRecord, proof: Proof, zone: str) -> str:
     facts = html_table(["", ""], [[k, v] for k, v in _facts(h, zone)], "facts")
-    parts = [f"<h1>{esc(TITLE)}</h1>", facts]
+    parts = [f"<h1>{esc(both(TITLE))}</h1>", facts]
+    none = "<p>(" + esc(both("none")) + ")</p>"
     for title, header, rows in _sections(h, zone):
         parts.append(f"<h2>{esc(title)}</h2>")
-        parts.append(html_table(header, rows) if rows else "<p>(không có / none)</p>")
-    parts.append(f"<h2>Ghi chú của bên giao / Outgoing officer's notes</h2><div class=\"notes\">{esc(h.notes)}</div>")
-    parts.append(f"<h2>Ý kiến của bên nhận / Incoming officer's remarks</h2><div class=\"notes\">{esc(h.remarks)}</div>")
+        parts.append(html_table(header, rows) if rows else none)
+    parts.append(f"<h2>{esc(both(NOTES))}</h2><div class=\"notes\">{esc(h.notes)}</div>")
+    parts.append(f"<h2>{esc(both(REMARKS))}</h2><div class=\"notes\">{esc(h.remarks)}</div>")
+    sign = "<br><i>(" + esc(gettext_in("vi", "sign, write the full name")) + ")</i>"
+    outgoing, incoming, behalf = both("OUTGOING"), both("INCOMING"), both("Accepted on their behalf by")
     parts.append(
         '<div class="signatures">'
-        f'<div>BÊN GIAO / OUTGOING<br><i>(ký, ghi rõ họ tên)</i><div class="line">{esc(h.outgoing_name)}</div>'
+        f'<div>{esc(outgoing)}{sign}<div class="line">{esc(h.outgoing_name)}</div>'
         f'{esc(local(h.signed_out_at, zone))}</div>'
-        f'<div>BÊN NHẬN / INCOMING<br><i>(ký, ghi rõ họ tên)</i><div class="line">{esc(h.incoming_name)}</div>'
-        + (f'Người nhận thay / accepted on their behalf by: {esc(h.accepted_by_name)} ({esc(h.accepted_by)})<br>' if h.on_behalf else "")
+        f'<div>{esc(incoming)}{sign}<div class="line">{esc(h.incoming_name)}</div>'
+        + (f'{esc(behalf)}: {esc(h.accepted_by_name)} ({esc(h.accepted_by)})<br>' if h.on_behalf else "")
         + f'{esc(local(h.accepted_at, zone))}</div></div>'
     )
-    parts.append(f'<p class="proof">Audit head at export: seq {esc(proof.head_seq)}, hash {esc(proof.head_hash)} — {esc(proof.sentence)}</p>')
-    parts.append(f'<p class="proof">Audit checkpoint: {esc(proof.checkpoint)}</p>')
-    return html_page(proof.first_line(), proof.ok, TITLE, "\n".join(parts))
+    parts += [f'<p class="proof">{esc(line)}</p>' for line in _proof_lines(proof)]
+    return html_page(proof.first_line(), proof.ok, both(TITLE), "\n".join(parts))
 
 
 def render(h: HandoverRecord, proof: Proof, zone: str, fmt: str) -> str:

@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo
 from watchdesk.config import RosterConfig
 from watchdesk.core.enums import Severity
 from watchdesk.core.holidays_vn import public_holidays
+from watchdesk.i18n import N_, _, ngettext
 from watchdesk.core.roster import HoursRow, Segment, duty_hours, local_to_utc
 from watchdesk.services import sla
 from watchdesk.services.clearing import RESOLUTION_PREFIX
@@ -54,21 +55,22 @@ PERCENTILE_METHOD = (
     "nearest-rank: the p-th percentile of n sorted values is the value at rank ⌈p·n/100⌉ (1-based); "
     "the median is the 50th percentile"
 )
-DEFINITIONS = (
-    "Time to acknowledge runs from received_at (when the desk received the alert) to its FIRST "
-    "acknowledgment, minus the time the alert was snoozed before that acknowledgment (snoozed time is excluded).",
+DEFINITIONS = (  # English in JSON and CSV; the Markdown and HTML reports translate them (marked with N_)
+    N_("Time to acknowledge runs from received_at (when the desk received the alert) to its FIRST "
+       "acknowledgment, minus the time the alert was snoozed before that acknowledgment (snoozed time is excluded)."),
     sla.BREACH_DEFINITION,
-    "The SLA breaches table lists the acknowledged breaches with the officers on duty when the target ran out; "
-    "unacknowledged alerts past their target are the never-acknowledged ones marked overdue.",
-    "Resolving an unacknowledged alert counts as its first acknowledgment.",
-    "Cleared by the system: an alert the desk raised about itself (roll call, late handover, source health) that "
-    "its answer resolved before any person acknowledged it; counted apart, with no time to acknowledge.",
-    "Acknowledged by someone not on duty: the acknowledgment records that its officer was not on duty "
-    "(acknowledgments recorded before the desk noted it count as on duty).",
-    f"Percentiles: {PERCENTILE_METHOD}.",
-    "Time to resolve runs from received_at to resolved_at (snoozed time included).",
-    "Per shift: the level-1 shift on duty when the alert was received (of two at once, the one that began last). "
-    "Per officer: who acknowledged first.",
+    N_("The SLA breaches table lists the acknowledged breaches with the officers on duty when the target ran out; "
+       "unacknowledged alerts past their target are the never-acknowledged ones marked overdue."),
+    N_("Resolving an unacknowledged alert counts as its first acknowledgment."),
+    N_("Cleared by the system: an alert the desk raised about itself (roll call, late handover, source health) that "
+       "its answer resolved before any person acknowledged it; counted apart, with no time to acknowledge."),
+    N_("Acknowledged by someone not on duty: the acknowledgment records that its officer was not on duty "
+       "(acknowledgments recorded before the desk noted it count as on duty)."),
+    N_("Percentiles: nearest-rank: the p-th percentile of n sorted values is the value at rank ⌈p·n/100⌉ (1-based); "
+       "the median is the 50th percentile."),
+    N_("Time to resolve runs from received_at to resolved_at (snoozed time included)."),
+    N_("Per shift: the level-1 shift on duty when the alert was received (of two at once, the one that began last). "
+       "Per officer: who acknowledged first."),
 )
 
 
@@ -196,16 +198,21 @@ class Proof:
 
     def first_line(self) -> str:
         if not self.checked:
-            return "Audit log NOT verified for this report."
+            return _("Audit log NOT verified for this report.")
         if not self.ok and self.bad_seq is None and self.disagree_count:
             shown = ", ".join(d.split(":", 1)[0] for d in self.disagree[:5])
-            more = f" and {self.disagree_count - 5} more" if self.disagree_count > 5 else ""
-            return (f"WARNING: {self.disagree_count} alert(s) have times that disagree with the audit log ({shown}{more}); "
-                    "the figures below cannot be trusted.")
+            if self.disagree_count > 5:
+                shown += " " + _("and {n} more").format(n=self.disagree_count - 5)
+            return ngettext(
+                "WARNING: {n} alert has times that disagree with the audit log ({shown}); the figures below cannot be trusted.",
+                "WARNING: {n} alerts have times that disagree with the audit log ({shown}); the figures below cannot be trusted.",
+                self.disagree_count).format(n=self.disagree_count, shown=shown)
         if self.ok:
-            figures = "; the report's times agree with it" if self.figures_checked else ""
-            return f"Audit log verified at report time: head seq {self.head_seq}, hash {self.head_hash}{figures}."
-        return f"WARNING: the audit log is TAMPERED — {self.sentence}; the figures below cannot be trusted."
+            if self.figures_checked:
+                return _("Audit log verified at report time: head seq {seq}, hash {hash}; the report's times agree with it.").format(
+                    seq=self.head_seq, hash=self.head_hash)
+            return _("Audit log verified at report time: head seq {seq}, hash {hash}.").format(seq=self.head_seq, hash=self.head_hash)
+        return _("WARNING: the audit log is TAMPERED — {why}; the figures below cannot be trusted.").format(why=self.sentence)
 
 
 def make_proof(rt: Runtime, *, check: bool = True, window: tuple[datetime, datetime] | None = None) -> Proof:
@@ -613,7 +620,7 @@ def aggregate(
             resolveds, rsecs, grouped_with, cleared_line)))
     off_duty = [OffDutyAck(aid, rows.off_titles[aid][0], actor, at, bool(first)) for aid, at, actor, first in rows.off_duty]
     return AckReport(
-        title="Acknowledgment report", period=period, start=start, end=end, generated_at=now, zone=zone.key,
+        title=N_("Acknowledgment report"), period=period, start=start, end=end, generated_at=now, zone=zone.key,
         proof=proof, overall=overall, by_severity=by_severity, by_source=by_source, by_officer=by_officer,
         by_shift=by_shift, alerts=alerts, breaches=breaches, never_acked=unacked,
         escalations_by_level=dict(sorted(esc_by_level.items())), alerts_by_top_level=dict(sorted(Counter(levels).items())),

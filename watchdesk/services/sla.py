@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-BREACH_DEFINITION = (
+from watchdesk.i18n import N_
+
+BREACH_DEFINITION = N_(
     "SLA breach: an alert whose time to acknowledge is longer than the ack target of its severity "
     "(severities.<severity>.ack_target); an alert not acknowledged yet is a breach (still waiting) once it has "
     "waited longer than its target. Time to acknowledge runs from received_at to the first acknowledgment, minus "

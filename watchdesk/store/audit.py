@@ -104,18 +104,21 @@ class VerifyResult:
     anchor_file: str = ""  # where checkpoints are kept ('' when none is kept for this database)
 
     def sentence(self) -> str:
+        from watchdesk.i18n import _
+
         if self.ok:
             if self.head is None:
-                return "audit log verified: empty."
-            text = f"audit log verified: {self.count} events, head seq {self.head.seq} hash {self.head.hash[:16]}…"
+                return _("audit log verified: empty.")
+            text = _("audit log verified: {n} events, head seq {seq} hash {hash}…").format(
+                n=self.count, seq=self.head.seq, hash=self.head.hash[:16])
             if self.anchor_seq is not None:
-                return text + f"; it reaches the checkpoint at seq {self.anchor_seq}."
+                return text + _("; it reaches the checkpoint at seq {seq}.").format(seq=self.anchor_seq)
             if self.anchor_file:  # (the file is in to_json and `db check`; a sentence stays short)
-                return text + "; no checkpoint written yet, so a lost tail would not show."
+                return text + _("; no checkpoint written yet, so a lost tail would not show.")
             return text
         if self.bad_seq is None:
-            return f"audit log NOT verified: {self.reason}"
-        return f"audit log BROKEN at seq {self.bad_seq}: {self.reason}"
+            return _("audit log NOT verified: {why}").format(why=self.reason)
+        return _("audit log BROKEN at seq {seq}: {why}").format(seq=self.bad_seq, why=self.reason)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -153,15 +153,18 @@ def at_handover(db: Database, why: str) -> Anchor | None:
 
 def describe(anchors: Anchors | None) -> str:
     """The latest anchor in words, for the handover record and the reports."""
+    from watchdesk.i18n import _
+
     if anchors is None:
-        return "no checkpoint file is kept for this database"
+        return _("no checkpoint file is kept for this database")
     try:
         last = latest(anchors)
     except DatabaseError as exc:
         return str(exc)
     if last is None:
-        return f"none yet in {anchors.checkpoints}"
-    return f"seq {last.seq}, hash {last.hash} ({last.why or 'written'}, event time {last.at[:19]} UTC) in {anchors.checkpoints}"
+        return _("none yet in {file}").format(file=anchors.checkpoints)
+    return _("seq {seq}, hash {hash} ({why}, event time {at}) in {file}").format(
+        seq=last.seq, hash=last.hash, why=last.why or _("written"), at=last.at[:19] + " UTC", file=anchors.checkpoints)
 
 
 def mark_damaged(anchors: Anchors, sentence: str, by: str, at: str) -> None:

@@ -14,8 +14,10 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from watchdesk.core.humane import human_duration, word
 from watchdesk.core.permissions import Action
 from watchdesk.i18n import N_, _
+from watchdesk.reports.handover import counts_sentence
 from watchdesk.tui.format import local, plain
 from watchdesk.tui.messages import ActionDone, ActionRefused
 from watchdesk.tui.registry import register_screen
@@ -103,7 +105,7 @@ class HandoverScreen(AlertActions, DeskScreen):
         head = Text(no_wrap=False)
         head.append(_("Handover of shift #{id}").format(id=h.shift_id) + "  ", style="bold")
         head.append(f"{h.outgoing} → {h.incoming or '?'}  {local(h.period_start, zone)}–{local(h.period_end, zone)}  ")
-        head.append(_(h.status), style={"draft": "bold yellow", "signed": "bold cyan", "accepted": "bold green"}[h.status])
+        head.append(word(h.status), style={"draft": "bold yellow", "signed": "bold cyan", "accepted": "bold green"}[h.status])
         if h.on_behalf:
             head.append("  " + _("accepted by {who} on behalf of {incoming}").format(who=h.accepted_by, incoming=h.incoming))
         if h.signed_out_early:
@@ -112,23 +114,21 @@ class HandoverScreen(AlertActions, DeskScreen):
             head.append("  " + _("accepted early"), style="bold yellow")
         if h.alert_id:
             head.append("  " + _("late-handover alert #{id}").format(id=h.alert_id), style="bold red")
-        head.append("\n" + _("{r} received, {a} acknowledged, {z} resolved, {e} escalations, {b} SLA breaches, {k} calls, {o} open").format(
-            r=c.get("received", 0), a=c.get("acknowledged", 0), z=c.get("resolved", 0), e=c.get("escalated", 0),
-            b=c.get("breaches", 0), k=c.get("calls", 0), o=c.get("open", 0)))
+        head.append("\n" + counts_sentence(c))
         self.query_one("#handover-head", Static).update(head)
         shown = self._fit_columns()
         table = self.query_one("#handover-open", DataTable)
         table.clear()
         for o in s.get("open", []):
-            cells = {"id": o["id"], "sev": o["severity"], "state": o["state"], "lvl": o["level"], "owner": o["owner"] or "-",
+            cells = {"id": o["id"], "sev": word(o["severity"]), "state": word(o["state"]), "lvl": o["level"], "owner": o["owner"] or "-",
                      "next": _utc(o["next_deadline"], zone), "title": ("↪ " if o.get("carried_over") else "") + o["title"]}
             table.add_row(*[plain(cells[key]) for key in shown], key=str(o["id"]))
         body = Text(no_wrap=False)
         for b in s.get("breaches", []):
-            body.append(_("Breach") + f" #{b['id']} {b['severity']}: ", style="bold red")
-            body.append(f"{b['title']} ({int(b['ack_seconds'])} s > {int(b['target_seconds'])} s)\n")
+            body.append(_("Breach") + f" #{b['id']} {word(b['severity'])}: ", style="bold red")
+            body.append(f"{b['title']} ({human_duration(b['ack_seconds'])} > {human_duration(b['target_seconds'])})\n")
         for x in s.get("sources", []):
-            body.append(_("Source") + f" {x['key']}: {x['state']} ", style="bold yellow")
+            body.append(_("Source") + f" {x['key']}: {word(x['state'])} ", style="bold yellow")
             body.append(f"{x['last_error']}\n")
         for call in s.get("calls", []):
             body.append(_("Call") + f" #{call['alert_id']} {call['contact']}: ", style="bold")

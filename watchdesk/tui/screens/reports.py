@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual_plotext import PlotextPlot
 
+from watchdesk.core.humane import human_hours
 from watchdesk.i18n import N_, _
 from watchdesk.tui.format import plain
 from watchdesk.tui.messages import ActionDone, ActionRefused, DataChanged
@@ -114,7 +115,7 @@ class ReportsScreen(DeskScreen):
                 start, end, name = periods[0].starts_at, periods[0].ends_at, periods[0].name
             else:
                 hours = 24 if window == "24h" else 24 * 7
-                start, end, name = now - timedelta(hours=hours), now + timedelta(microseconds=1), _("last {n} h").format(n=hours)
+                start, end, name = now - timedelta(hours=hours), now + timedelta(microseconds=1), human_hours(hours)
             report = ack_report(rt, start, end, name)
         except PERSON_ERRORS as exc:
             self.post_message(ActionRefused("report", str(exc)))
