@@ -66,7 +66,7 @@ def test_coverage_finds_every_kind_of_problem() -> None:
     assert [(i.officers, i.end - i.start) for i in too_long] == [(("lan",), timedelta(hours=48))]
     assert [i.officers for i in report.of(INACTIVE)] == [("ghost",)]
     assert report.of(GAP, 2) == [] and report.of(GAP, 3) == []
-    assert "nobody on duty 2025-01-30 03:00 – 2025-01-30 07:00 (4 h)" in report.of(GAP, 1)[0].sentence(Z)
+    assert "nobody on duty 2025-01-30 03:00 – 2025-01-30 07:00 (4h)" in report.of(GAP, 1)[0].sentence(Z)
 
 
 def test_overlaps_are_merged_stretches_and_a_handover_is_not_one() -> None:

@@ -50,7 +50,7 @@ def test_suggest_add_generate_check_now(run, desk, tmp_path: Path) -> None:
     assert run("roster", "import", str(csv), "--period", "tet-2025", "--as", "minh").exit_code == 0
     out = run("roster", "check", "--period", "tet-2025")
     assert out.exit_code == 1
-    assert "level 1: nobody on duty 2025-01-30 03:00 – 2025-01-30 07:00 (4 h)." in out.output
+    assert "level 1: nobody on duty 2025-01-30 03:00 – 2025-01-30 07:00 (4h)." in out.output
     report = json.loads(run("roster", "check", "--period", "tet-2025", "--json").output)
     assert report["level1_gap"] is True
     assert [i["start_local"] for i in report["issues"] if i["kind"] == "gap" and i["level"] == 1] == ["2025-01-30 03:00"]

@@ -13,7 +13,8 @@ from watchdesk.cli.common import (State, actor_option, echo, emit_json, json_opt
 from watchdesk.cli.main import cli
 from watchdesk.cli.values import LIMIT
 from watchdesk.core.enums import AlertState, Severity
-from watchdesk.i18n import _
+from watchdesk.core.humane import word
+from watchdesk.i18n import _, ngettext
 
 ALERT_FIELDS = ("id", "source", "native_id", "title", "summary", "link", "severity", "severity_raw", "category",
                 "cves", "mentions", "doc_number", "published_at", "received_at", "state", "level", "related",
@@ -49,7 +50,7 @@ def sources_cmd(ctx: click.Context, state: State, as_json: bool) -> None:
         emit_json(rows)
         return
     if not rows:
-        echo("no sources configured; add [[sources]] to the config (see config.example.toml).")
+        echo(_("no sources configured; add [[sources]] to the config (see config.example.toml)."))
         return
     echo(table(
         [
@@ -100,25 +101,26 @@ def poll_cmd(state: State, source_key: str | None, as_json: bool) -> None:
     if as_json:
         emit_json(results)
     elif not results:
-        echo("nothing to poll: no enabled source with a url in the config.")
+        echo(_("nothing to poll: no enabled source with a url in the config."))
     for r in results if not as_json else ():
         if r.status == "error":
-            echo(f"{r.key}: FAILED: {r.error}")
+            echo(_("{key}: FAILED: {error}").format(key=r.key, error=r.error))
         elif r.status in ("unchanged", "not-modified"):
             echo(f"{r.key}: {_(POLL_WORDS[r.status])} ({r.elapsed:.1f} s)")  # the desk's words too
         else:
-            echo(f"{r.key}: {r.items} items, {len(r.new)} new, {len(r.updated)} updated, "
-                       f"{len(r.joined)} joined an open alert ({r.elapsed:.1f} s)")
+            items = ngettext("{n} item", "{n} items", r.items).format(n=r.items)
+            echo(_("{key}: {items}, {new} new, {updated} updated, {joined} joined an open alert ({elapsed:.1f} s)").format(
+                key=r.key, items=items, new=len(r.new), updated=len(r.updated), joined=len(r.joined), elapsed=r.elapsed))
         for warning in r.warnings:
-            echo(f"  note: the source {warning}")
+            echo(_("  note: the source {warning}").format(warning=warning))
         for alert_id in r.new[:50]:
             a = get_alert(rt, alert_id)
-            joined = f" (joins #{a.joined_to})" if a.joined_to else ""
-            echo(f"  + #{a.id} [{a.severity.value}] {_short(a.title, 100)}{joined}")
+            joined = " " + _("(joins #{id})").format(id=a.joined_to) if a.joined_to else ""
+            echo(f"  + #{a.id} [{word(a.severity)}] {_short(a.title, 100)}{joined}")
         if len(r.new) > 50:
-            echo(f"  … and {len(r.new) - 50} more ('watchdesk alert list --source {r.key}')")
+            echo(_("  … and {new} more ('watchdesk alert list --source {key}')").format(new=len(r.new) - 50, key=r.key))
         if r.health_alert:
-            echo(f"  ! raised alert #{r.health_alert} about this source")
+            echo(_("  ! raised alert #{health_alert} about this source").format(health_alert=r.health_alert))
     if any(r.status == "error" for r in results):
         sys.exit(1)
 
@@ -139,9 +141,9 @@ def import_cmd(state: State, file: Path, source_key: str | None, as_handle: str,
         emit_json({**report.counts, "new_ids": report.new, "updated_ids": report.updated, "warnings": warnings})
         return
     c = report.counts
-    echo(f"{file}: {c['new']} new, {c['updated']} updated, {c['unchanged']} already known, {c['joined']} joined an open alert.")
+    echo(_("{file}: {new} new, {updated} updated, {known} already known, {joined} joined an open alert.").format(file=file, new=c['new'], updated=c['updated'], known=c['unchanged'], joined=c['joined']))
     for warning in warnings:
-        echo(f"  note: the file {warning}")
+        echo(_("  note: the file {warning}").format(warning=warning))
 
 
 @alert_group.command("add")
@@ -165,7 +167,7 @@ def alert_add(state: State, title: str, summary: str, severity: str | None, link
         emit_json(alert_json(record))
         return
     joined = f"; it joins open alert #{record.joined_to} (same CVE), which pages instead" if record.joined_to else ""
-    echo(f"alert #{record.id} [{record.severity.value}] added: {record.title}{joined}")
+    echo(_("alert #{id} [{severity}] added: {title}{joined}").format(id=record.id, severity=word(record.severity), title=record.title, joined=joined))
 
 
 @alert_group.command("list")
@@ -190,7 +192,7 @@ def alert_list(state: State, states: tuple[str, ...], severities: tuple[str, ...
         emit_json([alert_json(r) for r in records])
         return
     if not records:
-        echo("no alerts match.")
+        echo(_("no alerts match."))
         return
     echo(table(
         [

@@ -139,7 +139,7 @@ def handover_accept(state: State, shift_id: int | None, remarks: str, early: boo
     else:
         behalf = f" on behalf of {h.incoming}" if h.on_behalf else ""
         cleared = f"; late-handover alert #{h.alert_id} cleared" if h.alert_id else ""
-        echo(f"Handover of shift #{h.shift_id} from {h.outgoing} accepted by {actor.handle}{behalf}{cleared}.")
+        echo(_("Handover of shift #{shift_id} from {outgoing} accepted by {handle}{behalf}{cleared}.").format(shift_id=h.shift_id, outgoing=h.outgoing, handle=actor.handle, behalf=behalf, cleared=cleared))
 
 
 @handover_group.command("export")
@@ -180,7 +180,7 @@ def handover_list(state: State, limit: int, as_json: bool) -> None:
                        (local(h.signed_out_at, zone) or "-") + (" (early)" if h.signed_out_early else ""),
                        (local(h.accepted_at, zone) or "-") + (" (early)" if h.accepted_early else ""),
                        h.accepted_by if h.on_behalf else "", h.alert_id or ""] for h in rows],
-                     ["id", "shift", "status", "outgoing", "incoming", "shift end", "signed out", "accepted", "accepted by", "alert"]))
+                     [_("id"), _("shift"), _("status"), _("outgoing"), _("incoming"), _("shift end"), _("signed out"), _("accepted"), _("accepted by"), _("alert")]))
 
 
 def _write(text: str, output: Path | None, fmt: str) -> None:
@@ -198,4 +198,4 @@ def _write(text: str, output: Path | None, fmt: str) -> None:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise InvalidInput(f"{output}: cannot write the file ({exc.strerror}); choose another path.") from None
-    echo(f"wrote {output}", err=True)
+    echo(_("wrote {output}").format(output=output), err=True)

@@ -28,7 +28,9 @@ from watchdesk.cli.common import (
     table,
 )
 from watchdesk.cli.values import LIMIT
+from watchdesk.core.humane import word
 from watchdesk.core.text import clean_line
+from watchdesk.i18n import _
 from watchdesk.services.errors import ServiceError
 
 # No module-level import of the store here (nor in any command module): plain `watchdesk`
@@ -83,7 +85,7 @@ def _usage_sentence(exc: click.UsageError) -> None:
     """'watchdesk alert ack: No such option '-1' (see 'watchdesk alert ack --help').' on stderr."""
     where = exc.ctx.command_path if exc.ctx is not None else "watchdesk"
     message = clean_line(exc.format_message(), max_length=300).rstrip(".")
-    echo(f"{where}: {message} (see '{where} --help').", err=True)
+    echo(_("{where}: {message} (see '{where} --help').").format(where=where, message=message), err=True)
 
 
 def _damage_sentence(ctx: click.Context, exc: Exception) -> Exception | None:
@@ -131,7 +133,7 @@ def init_cmd(state: State, handle: str, full_name: str, new_pin: str | None, os_
 
     pin = ask_new_pin(new_pin, handle, required=True)
     officer = bootstrap_supervisor(state.runtime, handle, full_name, pin, os_user=_account(os_user))
-    echo(f"database ready at {state.runtime.db.path}; supervisor '{officer.handle}' added.")
+    echo(_("database ready at {path}; supervisor '{handle}' added.").format(path=state.runtime.db.path, handle=officer.handle))
 
 
 def _account(option: str) -> str:
@@ -162,9 +164,9 @@ def db_upgrade(state: State) -> None:
     before = db.schema_version()
     applied = db.upgrade()
     if applied:
-        echo(f"upgraded {db.path} from schema {before} to {LATEST} ({', '.join(map(str, applied))} applied).")
+        echo(_("upgraded {path} from schema {before} to {latest} ({applied} applied).").format(path=db.path, before=before, latest=LATEST, applied=', '.join(map(str, applied))))
     else:
-        echo(f"{db.path} is at schema {before}, the latest; nothing to do.")
+        echo(_("{path} is at schema {before}, the latest; nothing to do.").format(path=db.path, before=before))
 
 
 @db_group.command("info")
@@ -179,7 +181,7 @@ def db_info(state: State, as_json: bool) -> None:
     if as_json:
         emit_json(info)
     else:
-        echo(f"{info['path']}: schema {info['schema_version']} (latest {LATEST})")
+        echo(_("{path}: schema {version} (latest {latest})").format(path=info['path'], version=info['schema_version'], latest=LATEST))
 
 
 @db_group.command("check")
@@ -223,7 +225,7 @@ def db_check(state: State, as_json: bool) -> None:
         for line in report["lines"]:
             echo(line)
         if lifted:
-            echo(f"the damage stop is lifted ({anchors.mark} removed): desks and serve may write again.")
+            echo(_("the damage stop is lifted ({mark} removed): desks and serve may write again.").format(mark=anchors.mark))
     sys.exit(0 if report["ok"] else 1)
 
 
@@ -271,7 +273,7 @@ def backup_cmd(state: State, path: Path) -> None:
     from watchdesk.store.backup import backup
 
     done = backup(state.runtime.db, path)
-    echo(f"backup written to {path} ({done.pages} pages, {done.seconds:.1f} s; audit head seq {done.head_seq}).")
+    echo(_("backup written to {path} ({pages} pages, {seconds:.1f} s; audit head seq {head_seq}).").format(path=path, pages=done.pages, seconds=done.seconds, head_seq=done.head_seq))
 
 
 # -- log ----------------------------------------------------------------------------------
@@ -331,7 +333,7 @@ def log_checkpoint(state: State, output: Path | None, as_json: bool) -> None:
     if as_json:
         emit_json(asdict(head))
     else:
-        echo(f"seq {head.seq}  hash {head.hash}  at {head.at} UTC")
+        echo(_("seq {seq}  hash {hash}  at {at} UTC").format(seq=head.seq, hash=head.hash, at=head.at))
 
 
 @log_group.command("tail")
@@ -351,7 +353,7 @@ def log_tail(state: State, limit: int, actor: str, kind: str, as_json: bool) -> 
     from watchdesk.core.audit import canonical_json
 
     rows = [(e.seq, e.at[:19], e.actor, e.kind, f"{e.subject_type}:{e.subject_id}" if e.subject_type else "", canonical_json(e.payload)[:80]) for e in events]
-    echo(table(rows, ["seq", "at (UTC)", "actor", "kind", "subject", "payload"]))
+    echo(table(rows, [_("seq"), _("at (UTC)"), _("actor"), _("kind"), _("subject"), _("payload")]))
 
 
 # -- officers and contacts ----------------------------------------------------------------
@@ -387,7 +389,7 @@ def officer_add(state: State, handle: str, full_name: str, role: str, phone: str
     pin = ask_new_pin(new_pin, handle, required=needed)
     officer = add_officer(state.runtime, actor, handle, full_name, role, phone, email, chats, pin=pin, os_user=_account(os_user))
     bound = f", bound to OS account '{officer.os_user}'" if officer.os_user else ""
-    echo(f"added {officer.role.value} '{officer.handle}' ({officer.full_name}){bound}.")
+    echo(_("added {role} '{handle}' ({full_name}){bound}.").format(role=word(officer.role), handle=officer.handle, full_name=officer.full_name, bound=bound))
 
 
 @officer_group.command("edit")
@@ -415,10 +417,10 @@ def officer_import(state: State, path: Path, as_handle: str) -> None:
 
     actor = resolve_actor(state, as_handle)
     added = import_officers_csv(state.runtime, actor, path)
-    echo(f"imported {len(added)} officers from {path}.")
+    echo(_("imported {n} officers from {path}.").format(n=len(added), path=path))
     waiting = [o.handle for o in added if o.role.value in ("lead", "supervisor") and not o.has_pin]
     if waiting:
-        echo(f"  {', '.join(waiting)}: leads and supervisors sign in once a supervisor sets their PIN ('watchdesk officer pin HANDLE').")
+        echo(_("  {waiting}: leads and supervisors sign in once a supervisor sets their PIN ('watchdesk officer pin HANDLE').").format(waiting=', '.join(waiting)))
 
 
 @officer_group.command("list")
@@ -434,7 +436,7 @@ def officer_list(state: State, as_json: bool) -> None:
         return
     now = state.runtime.now()
     rows = [(o.handle, o.full_name, o.role.value, o.phone, o.email, _pin_state(o, now), o.os_user, "" if o.active else "inactive") for o in officers]
-    echo(table(rows, ["handle", "name", "role", "phone", "email", "pin", "os user", "status"]))
+    echo(table(rows, [_("handle"), _("name"), _("role"), _("phone"), _("email"), _("pin"), _("os user"), _("status")]))
 
 
 def _pin_state(o: Any, now: Any) -> str:
@@ -485,7 +487,7 @@ def officer_unlock(state: State, handle: str, as_handle: str) -> None:
     from watchdesk.services.officers import unlock
 
     officer = unlock(state.runtime, resolve_actor(state, as_handle), handle)
-    echo(f"'{officer.handle}' may try a PIN again.")
+    echo(_("'{handle}' may try a PIN again.").format(handle=officer.handle))
 
 
 @officer_group.command("deactivate")
@@ -497,7 +499,7 @@ def officer_deactivate(state: State, handle: str, as_handle: str) -> None:
     from watchdesk.services.officers import set_active
 
     set_active(state.runtime, resolve_actor(state, as_handle), handle, False)
-    echo(f"'{handle}' is now inactive.")
+    echo(_("'{handle}' is now inactive.").format(handle=handle))
 
 
 @cli.group("contact")
@@ -517,21 +519,54 @@ def contact_list(state: State, as_json: bool) -> None:
         emit_json(contacts)
         return
     rows = [(c.key, c.name, c.phone, c.hotline, c.email, "check!" if c.to_verify else "") for c in contacts]
-    echo(table(rows, ["key", "name", "phone", "hotline", "email", "verify"]))
+    echo(table(rows, [_("key"), _("name"), _("phone"), _("hotline"), _("email"), _("verify")]))
 
 
-@cli.command("config")
+@cli.group("config", invoke_without_command=True)
 @click.option("--show-path", is_flag=True, help="Only say which file is in use.")
 @pass_state
-def config_cmd(state: State, show_path: bool) -> None:
-    """Check the config file and say which one is in use."""
+@click.pass_context
+def config_cmd(ctx: click.Context, state: State, show_path: bool) -> None:
+    """Check the config file and say which one is in use (`config init` writes a first one)."""
+    from watchdesk.i18n import _, ngettext
+
+    if ctx.invoked_subcommand is not None:
+        return
     config = state.config()
-    where = config.source_path or "built-in defaults (no config file found)"
+    where = config.source_path or _("built-in defaults (no config file found)")
     if show_path:
         echo(where)
         return
-    echo(f"config OK: {where}")
-    echo(f"desk '{config.desk.name}', zone {config.desk.timezone}, {len(config.sources)} sources, {len(config.contacts)} contacts.")
+    echo(_("config OK: {where}").format(where=where))
+    sources = ngettext("{n} source", "{n} sources", len(config.sources)).format(n=len(config.sources))
+    contacts = ngettext("{n} contact", "{n} contacts", len(config.contacts)).format(n=len(config.contacts))
+    echo(_("desk '{name}', zone {zone}, {sources}, {contacts}.").format(
+        name=config.desk.name, zone=config.desk.timezone, sources=sources, contacts=contacts))
+
+
+@config_cmd.command("init")
+@click.option("--to", "target", metavar="PATH", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write it (default: watchdesk.toml in the user config folder).")
+@click.option("--force", is_flag=True, help="Replace a file that is already there.")
+def config_init(target: Path | None, force: bool) -> None:
+    """Write the commented example config (sources, policies, channels, contacts) to the user
+    config folder, creating the folder; edit it, then check it with `watchdesk config`."""
+    from importlib.resources import files
+
+    from watchdesk.i18n import _
+    from watchdesk.locations import config_dir
+
+    path = (target or config_dir() / "watchdesk.toml").expanduser()
+    if path.exists() and not force:
+        raise ServiceError(_("{path} already exists; edit it, or give --force to replace it with the example.").format(path=path))
+    example = files("watchdesk.data").joinpath("config.example.toml").read_text(encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(example, encoding="utf-8")
+    except OSError as exc:
+        raise ServiceError(_("cannot write {path} ({why}); choose another place with --to.").format(
+            path=path, why=exc.strerror or exc)) from None
+    echo(_("wrote the example config to {path}; edit it, then run 'watchdesk config' to check it.").format(path=path))
 
 
 def main() -> None:

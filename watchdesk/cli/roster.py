@@ -12,6 +12,7 @@ import click
 from watchdesk.cli.common import State, echo, actor_option, emit_json, json_option, pass_state, resolve_actor, table
 from watchdesk.cli.main import cli
 from watchdesk.cli.values import DESK_TIME, LEVEL, YEAR, WholeType, at_desk
+from watchdesk.i18n import _, ngettext
 from watchdesk.services.errors import InvalidInput
 
 TIME_HELP = "desk time, YYYY-MM-DD HH:MM"
@@ -56,7 +57,7 @@ def _segment_json(state: State, g: Any) -> dict[str, Any]:
 
 
 def _period_json(state: State, p: Any) -> dict[str, Any]:
-    return {"id": p.id, "name": p.name, "directive": p.directive, "starts_at": p.starts_at.isoformat(),
+    return {"id": p.id, "name": p.name, "slug": p.slug, "directive": p.directive, "starts_at": p.starts_at.isoformat(),
             "ends_at": p.ends_at.isoformat(), "start_local": _local(state, p.starts_at), "end_local": _local(state, p.ends_at),
             "notes": p.notes}
 
@@ -81,7 +82,7 @@ def period_add(state: State, name: str, start: datetime, end: datetime, directiv
 
     actor = resolve_actor(state, as_handle)
     p = add_period(state.runtime, actor, name, _at(state, start), _at(state, end), directive, notes)
-    echo(f"watch period '{p.name}' added: {_local(state, p.starts_at)} – {_local(state, p.ends_at)}.")
+    echo(_("watch period '{name}' added: {starts_at} – {ends_at}.").format(name=p.name, starts_at=_local(state, p.starts_at), ends_at=_local(state, p.ends_at)))
 
 
 @period_group.command("list")
@@ -96,10 +97,10 @@ def period_list(state: State, as_json: bool) -> None:
         emit_json([_period_json(state, p) for p in periods])
         return
     if not periods:
-        echo("no watch periods yet; add one with 'watchdesk period add' or 'watchdesk period suggest'.")
+        echo(_("no watch periods yet; add one with 'watchdesk period add' or 'watchdesk period suggest'."))
         return
-    rows = [(p.name, p.directive, _local(state, p.starts_at), _local(state, p.ends_at), p.notes[:40]) for p in periods]
-    echo(table(rows, ["name", "directive", "start", "end", "notes"]))
+    rows = [(p.name, p.slug, p.directive, _local(state, p.starts_at), _local(state, p.ends_at), p.notes[:40]) for p in periods]
+    echo(table(rows, [_("name"), _("slug"), _("directive"), _("start"), _("end"), _("notes")]))
 
 
 @period_group.command("suggest")
@@ -132,14 +133,14 @@ def period_suggest(state: State, holiday: str, year: int, evening: str, morning:
             "holidays": [{"date": d.isoformat(), "name": n} for d, n in s.days], "added": add_as is not None,
         })
         return
-    echo(f"{s.name} {s.year}: days off {s.first_day_off:%a %d/%m/%Y} – {s.last_day_off:%a %d/%m/%Y}")
+    echo(_("{name} {year}: days off {first_day_off:%a %d/%m/%Y} – {last_day_off:%a %d/%m/%Y}").format(name=s.name, year=s.year, first_day_off=s.first_day_off, last_day_off=s.last_day_off))
     for d, n in s.days:
         echo(f"  {d:%a %d/%m/%Y}  {n}")
-    echo(f"watch: {_local(state, s.starts_at)} – {_local(state, s.ends_at)} ({state.runtime.zone.key})")
+    echo(_("watch: {starts_at} – {ends_at} ({key})").format(starts_at=_local(state, s.starts_at), ends_at=_local(state, s.ends_at), key=state.runtime.zone.key))
     if add_as is not None:
-        echo(f"added as watch period '{add_as or s.period_name}'.")
+        echo(_("added as watch period '{add_as}'.").format(add_as=add_as or s.period_name))
     else:
-        echo(f"to add it: watchdesk period suggest {s.key} {s.year} --add {s.period_name} --as HANDLE")
+        echo(_("to add it: watchdesk period suggest {key} {year} --add {period_name} --as HANDLE").format(key=s.key, year=s.year, period_name=s.period_name))
 
 
 # -- roster --------------------------------------------------------------------------------------
@@ -163,7 +164,7 @@ def roster_generate(state: State, period_name: str, level: int, pattern: str, of
 
     actor = resolve_actor(state, as_handle)
     made = generate(state.runtime, actor, period_name, level, pattern, officers.split(","), first=first, replace=replace)
-    echo(f"generated {len(made)} level-{level} shifts for '{period_name}' ({pattern}).")
+    echo(_("generated {n} level-{level} shifts for '{period_name}' ({pattern}).").format(n=len(made), level=level, period_name=period_name, pattern=pattern))
 
 
 @roster_group.command("import")
@@ -176,7 +177,7 @@ def roster_import(state: State, path: Path, period_name: str, as_handle: str) ->
     from watchdesk.services.roster_io import import_csv
 
     made = import_csv(state.runtime, resolve_actor(state, as_handle), path, period_name)
-    echo(f"imported {len(made)} shifts from {path}.")
+    echo(_("imported {n} shifts from {path}.").format(n=len(made), path=path))
 
 
 def _range(state: State, period_name: str, start: datetime | None, end: datetime | None) -> tuple[datetime, datetime, str]:
@@ -215,7 +216,7 @@ def roster_export(state: State, period_name: str, start: datetime | None, end: d
         files = roster_io.export_ics_per_officer(state.runtime, lo, hi)
         for handle, data in files.items():
             (per_officer / f"{handle}.ics").write_bytes(data)
-        echo(f"wrote {len(files)} calendars to {per_officer}.")
+        echo(_("wrote {n} calendars to {per_officer}.").format(n=len(files), per_officer=per_officer))
         return
     if fmt == "csv":
         data = roster_io.export_csv(state.runtime, lo, hi, officer).encode("utf-8")
@@ -230,7 +231,7 @@ def roster_export(state: State, period_name: str, start: datetime | None, end: d
         sys.stdout.flush()
     else:
         output.write_bytes(data)
-        echo(f"wrote {output}.")
+        echo(_("wrote {output}.").format(output=output))
 
 
 @roster_group.command("now")
@@ -259,14 +260,15 @@ def roster_now_cmd(state: State, at_text: datetime | None, as_json: bool) -> Non
         })
         return
     watch = f" — watch {', '.join(p.name for p in periods)}" if periods else ""
-    echo(f"on duty at {_local(state, at)} ({rt.zone.key}){watch}")
+    echo(_("on duty at {at} ({key}){watch}").format(at=_local(state, at), key=rt.zone.key, watch=watch))
     for lv, segs in levels.items():
-        who = "; ".join(f"{g.span.full_name} ({g.officer}) until {_local(state, g.end)}" for g in segs) or "NOBODY"
-        echo(f"  level {lv} {LEVEL_NAMES[lv]}: {who}")
-    rows = [(n.officer, n.full_name, "on duty" if n.on_duty_now else ("next" if n.segment else "-"),
+        who = "; ".join(_("{name} ({handle}) until {end}").format(name=g.span.full_name, handle=g.officer, end=_local(state, g.end))
+                        for g in segs) or _("NOBODY")
+        echo(_("  level {level} {name}: {who}").format(level=lv, name=_(LEVEL_NAMES[lv]), who=who))
+    rows = [(n.officer, n.full_name, _("on duty") if n.on_duty_now else (_("next") if n.segment else "-"),
              f"L{n.segment.level}" if n.segment else "", _local(state, n.segment.start) if n.segment else "",
              _local(state, n.segment.end) if n.segment else "") for n in upcoming]
-    echo(table(rows, ["officer", "name", "", "level", "from", "to"]))
+    echo(table(rows, [_("officer"), _("name"), "", _("level"), _("from"), _("to")]))
 
 
 @roster_group.command("list")
@@ -281,14 +283,14 @@ def roster_list(state: State, period_name: str, start: datetime | None, end: dat
     """Stored shifts with their ids (overridden ones too; 'replaces' links an override to its shift)."""
     from watchdesk.services.roster import list_shifts
 
-    lo, hi, _ = _range(state, period_name, start, end)
+    lo, hi, _name = _range(state, period_name, start, end)
     spans = list_shifts(state.runtime, lo, hi, level, officer)
     if as_json:
         emit_json([_span_json(state, s) for s in spans])
         return
     rows = [(s.id, f"L{s.level}", s.officer, _local(state, s.start), _local(state, s.end), s.origin,
              f"#{s.replaces}" if s.replaces else "", "yes" if s.checked_in_at else "", s.reason or s.note) for s in spans]
-    echo(table(rows, ["id", "level", "officer", "from", "to", "origin", "replaces", "checked in", "reason/note"]))
+    echo(table(rows, [_("id"), _("level"), _("officer"), _("from"), _("to"), _("origin"), _("replaces"), _("checked in"), _("reason/note")]))
 
 
 @roster_group.command("check")
@@ -297,13 +299,16 @@ def roster_list(state: State, period_name: str, start: datetime | None, end: dat
 @pass_state
 def roster_check(state: State, period_name: str, as_json: bool) -> None:
     """Coverage: gaps, overlaps, double bookings, over-long duty, inactive officers. Exits 1 on a gap at level 1."""
+    from watchdesk.core.roster import ISSUE_WORD
+    from watchdesk.services.periods import get_period
     from watchdesk.services.roster import coverage
 
-    report = coverage(state.runtime, period_name)
+    period = get_period(state.runtime, period_name)
+    report = coverage(state.runtime, period)
     zone = state.runtime.zone
     if as_json:
         emit_json({
-            "period": period_name, "start": report.start.isoformat(), "end": report.end.isoformat(),
+            "period": period.name, "start": report.start.isoformat(), "end": report.end.isoformat(),
             "max_on_duty_s": report.max_on_duty.total_seconds(), "shifts": report.shifts, "ok": report.ok,
             "level1_gap": report.level1_gap,
             "issues": [{"kind": i.kind, "level": i.level, "start": i.start.isoformat(), "end": i.end.isoformat(),
@@ -312,11 +317,15 @@ def roster_check(state: State, period_name: str, as_json: bool) -> None:
                         "shift_ids": list(i.shift_ids), "text": i.sentence(zone)} for i in report.issues],
         })
     elif report.ok:
-        echo(f"'{period_name}': covered at every level, {report.shifts} shifts, no problems.")
+        echo(ngettext("'{period}': covered at every level, {n} shift, no problems.",
+                      "'{period}': covered at every level, {n} shifts, no problems.", report.shifts)
+             .format(period=period.name, n=report.shifts))
     else:
-        echo(f"'{period_name}': {len(report.issues)} problems in {report.shifts} shifts:")
+        problems = ngettext("{n} problem", "{n} problems", len(report.issues)).format(n=len(report.issues))
+        echo(ngettext("'{period}': {problems} in {n} shift:", "'{period}': {problems} in {n} shifts:", report.shifts)
+             .format(period=period.name, problems=problems, n=report.shifts))
         for issue in report.issues:
-            echo(f"  [{issue.kind}] {issue.sentence(zone)}")
+            echo(f"  [{_(ISSUE_WORD[issue.kind])}] {issue.sentence(zone)}")
     sys.exit(1 if report.level1_gap else 0)
 
 
@@ -334,7 +343,7 @@ def roster_hours(state: State, period_name: str, as_json: bool) -> None:
                     "night_hours": r.night_hours, "holiday_hours": r.holiday_hours} for r in rows])
         return
     echo(table([(r.officer, r.full_name, r.shifts, f"{r.hours:g}", f"{r.night_hours:g}", f"{r.holiday_hours:g}") for r in rows],
-                     ["officer", "name", "shifts", "hours", "night", "holiday"]))
+                     [_("officer"), _("name"), _("shifts"), _("hours"), _("night"), _("holiday")]))
 
 
 @roster_group.command("override")
@@ -356,7 +365,7 @@ def roster_override(state: State, handle: str, level: int, start: datetime, end:
                     approved_by=approved_by, replacing=replacing)
     for s in made:
         replaced = f", replacing shift #{s.replaces}" if s.replaces else " (was empty)"
-        echo(f"shift #{s.id}: {s.officer} at level {s.level} {_local(state, s.start)} – {_local(state, s.end)}{replaced}.")
+        echo(_("shift #{id}: {officer} at level {level} {start} – {end}{replaced}.").format(id=s.id, officer=s.officer, level=s.level, start=_local(state, s.start), end=_local(state, s.end), replaced=replaced))
 
 
 @roster_group.command("swap")
@@ -375,7 +384,7 @@ def roster_swap(state: State, handle_a: str, at_a: datetime, handle_b: str, at_b
     actor = resolve_actor(state, as_handle)
     one, two = swap(state.runtime, actor, handle_a, _at(state, at_a), handle_b, _at(state, at_b), reason, approved_by=approved_by)
     for s in (one, two):
-        echo(f"shift #{s.id}: {s.officer} now on level {s.level} {_local(state, s.start)} – {_local(state, s.end)} (was #{s.replaces}).")
+        echo(_("shift #{id}: {officer} now on level {level} {start} – {end} (was #{replaces}).").format(id=s.id, officer=s.officer, level=s.level, start=_local(state, s.start), end=_local(state, s.end), replaces=s.replaces))
 
 
 @roster_group.command("checkin")

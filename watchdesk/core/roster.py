@@ -22,10 +22,11 @@ from zoneinfo import ZoneInfo
 
 from watchdesk.core.limits import LimitError, check_length, check_year, csv_rows
 from watchdesk.core.text import clean_line
+from watchdesk.i18n import N_
 
 UTC = timezone.utc
 LEVELS = (1, 2, 3)
-LEVEL_NAMES = {1: "duty officer", 2: "shift lead", 3: "supervisor on call"}
+LEVEL_NAMES = {1: N_("duty officer"), 2: N_("shift lead"), 3: N_("supervisor on call")}
 
 
 class RosterError(ValueError):
@@ -253,18 +254,26 @@ class Issue:
     shift_ids: tuple[int, ...] = ()
 
     def sentence(self, zone: ZoneInfo) -> str:
+        from watchdesk.core.humane import human_duration
+        from watchdesk.i18n import _
+
         when = f"{local_text(self.start, zone)} – {local_text(self.end, zone)}"
-        hours = _hours(self.end - self.start)
+        span = human_duration(self.end - self.start)
         who = ", ".join(self.officers)
         if self.kind == GAP:
-            return f"level {self.level}: nobody on duty {when} ({hours} h)."
+            return _("level {level}: nobody on duty {when} ({span}).").format(level=self.level, when=when, span=span)
         if self.kind == OVERLAP:
-            return f"level {self.level}: {who} are on duty at the same time {when}."
+            return _("level {level}: {who} are on duty at the same time {when}.").format(level=self.level, who=who, when=when)
         if self.kind == TWO_PLACES:
-            return f"{who} is in two places at once {when} (shifts {', '.join(map(str, self.shift_ids))})."
+            return _("{who} is in two places at once {when} (shifts {ids}).").format(
+                who=who, when=when, ids=", ".join(map(str, self.shift_ids)))
         if self.kind == TOO_LONG:
-            return f"{who} is on duty {hours} h without a break {when}."
-        return f"{who} is inactive but rostered at level {self.level} {when}."
+            return _("{who} is on duty {span} without a break {when}.").format(who=who, span=span, when=when)
+        return _("{who} is inactive but rostered at level {level} {when}.").format(who=who, level=self.level, when=when)
+
+
+ISSUE_WORD = {GAP: N_("gap"), OVERLAP: N_("overlap"), TWO_PLACES: N_("two-places"), TOO_LONG: N_("too-long"),
+              INACTIVE: N_("inactive")}
 
 
 @dataclass(frozen=True)

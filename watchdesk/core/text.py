@@ -108,3 +108,10 @@ def matches(query: str, *haystacks: str) -> bool:
         return True
     hay = " ".join(fold(h) for h in haystacks if h)
     return all(word in hay for word in words)
+
+
+def slug(name: str) -> str:
+    """'Tết 2026' → 'tet-2026': a name typed without diacritics, spaces or quotes (watch periods)."""
+    plain = unicodedata.normalize("NFD", name.replace("đ", "d").replace("Đ", "D"))
+    plain = "".join(c for c in plain if not unicodedata.combining(c)).lower()
+    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")

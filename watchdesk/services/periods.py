@@ -11,7 +11,8 @@ from watchdesk.core import holidays_vn
 from watchdesk.core.permissions import Action, require
 from watchdesk.core.records import Actor
 from watchdesk.core.roster import RosterError
-from watchdesk.core.text import clean_line
+from watchdesk.core.text import clean_line, slug
+from watchdesk.i18n import _
 from watchdesk.services.errors import InvalidInput, NotFound, Refused
 from watchdesk.services.limits import NAME_MAX, PERIOD_NOTES_MAX, person_date, person_text
 from watchdesk.services.runtime import Runtime
@@ -27,6 +28,11 @@ class PeriodRecord:
     starts_at: datetime
     ends_at: datetime
     notes: str
+
+    @property
+    def slug(self) -> str:
+        """The name typed plainly ('tet-2026' for 'Tết 2026'): --period takes either."""
+        return slug(self.name)
 
 
 def to_period(row: WatchPeriod) -> PeriodRecord:
@@ -52,7 +58,11 @@ def add_period(
     )
     with rt.db.write() as session:
         if session.exec(select(WatchPeriod).where(WatchPeriod.name == name)).first():
-            raise Refused(f"a watch period named '{name}' already exists; see 'watchdesk period list'.")
+            raise Refused(_("a watch period named '{name}' already exists; see 'watchdesk period list'.").format(name=name))
+        same = [r.name for r in session.exec(select(WatchPeriod)).all() if slug(r.name) == slug(name)]
+        if same:
+            raise Refused(_("the watch period '{other}' is already called '{slug}' for short; choose a name that "
+                            "differs in more than accents, spaces or case.").format(other=same[0], slug=slug(name)))
         session.add(row)
         session.flush()
         append_event(
@@ -68,10 +78,14 @@ def list_periods(rt: Runtime) -> list[PeriodRecord]:
 
 
 def get_period(rt: Runtime, name: str) -> PeriodRecord:
+    """The period by its name, else by its slug ('tet-2026' for 'Tết 2026', shown by `period list`)."""
     with rt.db.read() as session:
         row = session.exec(select(WatchPeriod).where(WatchPeriod.name == clean_line(name))).first()
+        if row is None:
+            wanted = slug(clean_line(name))
+            row = next((r for r in session.exec(select(WatchPeriod)).all() if wanted and slug(r.name) == wanted), None)
     if row is None:
-        raise NotFound(f"no watch period named '{name}'; see 'watchdesk period list'.")
+        raise NotFound(_("no watch period named '{name}'; see 'watchdesk period list' (name or slug).").format(name=clean_line(name)))
     return to_period(row)
 
 
