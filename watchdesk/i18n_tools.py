@@ -89,6 +89,10 @@ def problems() -> list[str]:
         if found is None or not found.string or (isinstance(found.string, tuple) and not all(found.string)):
             where = message.locations[0] if message.locations else ("?", 0)
             out.append(f"{where[0]}:{where[1]}: no Vietnamese translation for {message.id!r}")
+        elif found.fuzzy or isinstance(found.id, tuple) != isinstance(message.id, tuple):
+            # A fuzzy entry is left out of the .mo; a singular/plural mismatch is never looked up.
+            where = message.locations[0] if message.locations else ("?", 0)
+            out.append(f"{where[0]}:{where[1]}: the Vietnamese translation of {message.id!r} is fuzzy or of the wrong plural kind")
     for lang in LANGUAGES:
         mo = _po_path(lang).with_suffix(".mo")
         if not mo.exists() or mo.read_bytes() != compiled(lang):

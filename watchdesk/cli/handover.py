@@ -67,7 +67,7 @@ def _text(state: State, h) -> str:  # noqa: ANN001 - HandoverRecord
                 elif key == "sources":
                     lines.append(f"  {x['key']}: {word(x['state'])} {x['last_error']}")
                 else:
-                    lines.append("  " + _("alert #{id}").format(id=x["alert_id"]) + f" {x['contact']}: {x['outcome']} {x['reference']}")
+                    lines.append("  " + _("alert #{id}").format(id=x["alert_id"]) + f" {x['contact']}: {word(x['outcome'])} {x['reference']}")
     lines += ["", _("Notes: {text}").format(text=h.notes or "-"), _("Remarks: {text}").format(text=h.remarks or "-")]
     return "\n".join(lines)
 

@@ -58,6 +58,8 @@ _WORDS = {
     "ok": N_("ok"), "failing": N_("failing"), "stale": N_("stale"), "disabled": N_("disabled"),
     "manual": N_("manual, nothing to poll"), "unchanged": N_("unchanged since the last poll"),
     "not-modified": N_("unchanged since the last poll"), "error": N_("error"),
+    # a call task not yet answered, and the desk acting by itself
+    "to do": N_("to do"), "system": N_("system"),
 }
 
 

@@ -62,7 +62,7 @@ def _sections(h: HandoverRecord, zone: str) -> list[tuple[str, list[str], list[l
          [[a["id"], a["title"], t(a["at"]), a["by"], a.get("note", "")] for a in s.get("resolved", [])]),
         (both("Escalated"), _head("#", N_("title"), N_("at"), N_("to level"), N_("notified"), N_("calls"), N_("by")),
          [[a["id"], a["title"], t(a["at"]), a.get("level"), ", ".join(a.get("notified", [])), ", ".join(a.get("calls", [])),
-           a["by"] + (" (" + both("manual") + ")" if a.get("manual") else "")] for a in s.get("escalated", [])]),
+           (both("system") if a["by"] == "system" else a["by"]) + (" (" + both("manual") + ")" if a.get("manual") else "")] for a in s.get("escalated", [])]),
         (both("SLA breaches"), _head("#", N_("severity"), N_("title"), N_("time to ack"), N_("target"), N_("by")),
          [[b["id"], both(b["severity"]), b["title"], bi_duration(b["ack_seconds"])
            + ("" if b["acknowledged"] else " (" + both("still waiting") + ")")
@@ -75,7 +75,7 @@ def _sections(h: HandoverRecord, zone: str) -> list[tuple[str, list[str], list[l
          [[f"{x['name']} ({x['key']})", both(x["state"]), x["failures"], x["failed_in_shift"], x["last_error"], t(x["last_new_item_at"])]
           for x in s.get("sources", [])]),
         (both("Calls to outside contacts"), _head(N_("alert"), N_("contact"), N_("asked at"), N_("outcome"), N_("reference"), N_("by"), N_("note")),
-         [[f"#{c['alert_id']}", c["contact"], t(c["created_at"]), c["outcome"], c["reference"], c["by"], c["note"]]
+         [[f"#{c['alert_id']}", c["contact"], t(c["created_at"]), both(c["outcome"]), c["reference"], c["by"], c["note"]]
           for c in s.get("calls", [])]),
     ]
 
@@ -95,13 +95,13 @@ def counts_sentence(c: dict[str, Any]) -> str:
     """'3 received, 1 acknowledged, …, 1 SLA breach, 2 calls': each count in its plural form (desk, CLI)."""
     n = lambda key: c.get(key, 0)  # noqa: E731
     return ", ".join(x.format(n=count) for x, count in (
-        (ngettext("{n} received", "{n} received", n("received")), n("received")),
-        (ngettext("{n} acknowledged", "{n} acknowledged", n("acknowledged")), n("acknowledged")),
-        (ngettext("{n} resolved", "{n} resolved", n("resolved")), n("resolved")),
+        (_("{n} received"), n("received")),
+        (_("{n} acknowledged"), n("acknowledged")),
+        (_("{n} resolved"), n("resolved")),
         (ngettext("{n} escalation", "{n} escalations", n("escalated")), n("escalated")),
-        (ngettext("{n} open", "{n} open", n("open")), n("open")),
+        (_("{n} open"), n("open")),
         (ngettext("{n} SLA breach", "{n} SLA breaches", n("breaches")), n("breaches")),
-        (ngettext("{n} cleared by the system", "{n} cleared by the system", n("cleared")), n("cleared")),
+        (_("{n} cleared by the system"), n("cleared")),
         (ngettext("{n} call", "{n} calls", n("calls")), n("calls")),
         (ngettext("{n} source problem", "{n} source problems", n("sources")), n("sources")),
     ))
@@ -143,7 +143,7 @@ def _facts(h: HandoverRecord, zone: str) -> list[tuple[str, str]]:
         *behalf,
         (both("Status"), _status(h, zone)),
         (both("In short"), _counts(c)),
-        (both("Breach"), f"{gettext_in('vi', BREACH_DEFINITION)}\n\n{BREACH_DEFINITION}"),
+        (both("Breach"), f"{gettext_in('vi', BREACH_DEFINITION)} / {BREACH_DEFINITION}"),
     ]
 
 
@@ -156,7 +156,7 @@ def _proof_lines(proof: Proof) -> list[str]:
                     seq=proof.head_seq, hash=proof.head_hash or "—", result=proof.sentence),
                 _("Audit checkpoint: {checkpoint}").format(checkpoint=proof.checkpoint)]
 
-    return _in("vi", say) + _in("en", say)
+    return [f"{vi} / {en}" for vi, en in zip(_in("vi", say), _in("en", say))]
 
 
 def render_md(h: HandoverRecord, proof: Proof, zone: str) -> str:
