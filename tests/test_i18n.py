@@ -186,3 +186,14 @@ def test_human_durations_and_windows() -> None:
     assert human_hours(168) == "last 7 days" and human_hours(24) == "last 24 hours"
     i18n.set_language("vi")
     assert human_duration(14702) == "4 giờ 5 phút" and human_hours(168) == "7 ngày qua"
+
+
+def test_timeline_facts_are_words_local_times_and_rounds_from_one() -> None:
+    from zoneinfo import ZoneInfo
+
+    from watchdesk.core.humane import event_facts, event_word
+
+    facts = event_facts({"level": 2, "round": 0, "received_at": "2026-02-16 18:20:00.000000", "dedup_key": "x",
+                         "snoozed_seconds": 14702, "severity": "high"}, ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert facts == ["level 2", "round 1", "received 17/02 01:20", "snoozed for 4h05m", "severity high"]
+    assert event_word("alert.acknowledged") == "acknowledged" and event_word("custom.kind") == "custom.kind"

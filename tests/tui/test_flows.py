@@ -292,7 +292,8 @@ async def test_enter_opens_the_detail_and_escape_returns(make_desk, ids):
         assert isinstance(app.screen, AlertDetailScreen)
         text = screen_text(app)
         assert "Chiến dịch tấn công APT" in text
-        assert "alert.acknowledged" in text and "Timeline" in text
+        assert "Timeline" in text and "alert.acknowledged" not in text  # the event in words, not its kind
+        assert "hung  acknowledged" in text
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, AlertsScreen)

@@ -68,3 +68,62 @@ def word(value: object) -> str:
     state); an unknown value is shown as it is."""
     text = "" if value is None else str(getattr(value, "value", value))
     return _(_WORDS[text]) if text in _WORDS else text
+
+
+# What the timeline says of each event kind and of the facts it carries (the payload's keys stay in
+# the audit log; a person reads labels, local times, durations and rounds counted from 1).
+EVENT_WORDS = {
+    "alert.raised": N_("raised"), "alert.updated": N_("updated by its source"), "alert.joined": N_("joined to another alert"),
+    "alert.paged": N_("paged"), "alert.escalated": N_("escalated"), "alert.exhausted": N_("escalation steps exhausted"),
+    "alert.nobody_on_duty": N_("nobody on duty at this level"), "alert.steps_skipped": N_("steps skipped"),
+    "alert.acknowledged": N_("acknowledged"), "alert.ack_timeout": N_("acknowledgment timed out"),
+    "alert.assigned": N_("assigned"), "alert.noted": N_("note"), "alert.snoozed": N_("snoozed"),
+    "alert.snooze_ended": N_("snooze ended"), "alert.resolved": N_("resolved"), "alert.cleared": N_("cleared by the system"),
+    "alert.recurred": N_("recurred"), "alert.source_firing": N_("the source says it is firing"),
+    "alert.source_resolved": N_("the source says it is resolved"), "alert.source_note": N_("note from the source"),
+}
+FACT_LABELS = {
+    "level": N_("level"), "round": N_("round"), "severity": N_("severity"), "state": N_("state"),
+    "from_state": N_("was"), "by": N_("by"), "handle": N_("officer"), "to": N_("to"), "channel": N_("channel"),
+    "outcome": N_("outcome"), "reference": N_("reference"), "category": N_("category"), "source": N_("source"),
+    "cves": N_("CVE"), "joined_to": N_("joined to"), "until": N_("until"), "snoozed_until": N_("snoozed until"),
+    "next_escalation_at": N_("next escalation"), "acked_at": N_("acknowledged at"), "resolved_at": N_("resolved at"),
+    "received_at": N_("received"), "published_at": N_("published"), "seconds": N_("after"),
+    "snoozed_seconds": N_("snoozed for"), "resolve_seconds": N_("resolved after"), "why": N_("why"),
+}
+
+
+def event_word(kind: str) -> str:
+    return _(EVENT_WORDS[kind]) if kind in EVENT_WORDS else kind
+
+
+def event_facts(payload: dict[str, object], zone: object) -> list[str]:
+    """'level 2', 'round 1', 'snoozed until 17/02 03:00' …: the facts of an event a person reads.
+    Keys without a label (ids, dedup keys, raw titles) are left to the audit log."""
+    from datetime import datetime, timezone
+
+    facts = []
+    for key, value in payload.items():
+        if key not in FACT_LABELS or value in (None, "", [], {}):
+            continue
+        if key == "round" and isinstance(value, int):
+            value = value + 1  # people count rounds from 1; JSON keeps 0-based `round`
+        elif key.endswith("seconds") and isinstance(value, (int, float)):
+            value = human_duration(value)
+        elif key.endswith(("_at", "until")) and isinstance(value, str):
+            try:
+                when = datetime.fromisoformat(value)
+            except ValueError:
+                pass
+            else:
+                when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+                value = when.astimezone(zone).strftime("%d/%m %H:%M")  # type: ignore[arg-type]
+        elif key in ("severity", "state", "from_state", "outcome"):
+            value = word(value)
+        if isinstance(value, list):
+            value = ", ".join(map(str, value))
+        if isinstance(value, bool):
+            value = _("yes") if value else _("no")
+        if len(str(value)) <= 60:
+            facts.append(f"{_(FACT_LABELS[key])} {value}")
+    return facts

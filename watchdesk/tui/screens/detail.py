@@ -15,6 +15,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
+from watchdesk.core.humane import event_facts, event_word
 from watchdesk.core.enums import AlertState
 from watchdesk.core.permissions import Action
 from watchdesk.core.records import AlertRecord
@@ -230,8 +231,8 @@ class AlertDetailScreen(AlertActions, DeskScreen):
         for e in message.timeline:
             timeline.append("\n" + _event_time(e.at, zone) + "  ")
             timeline.append(e.actor, style="bold")
-            timeline.append(f"  {e.kind}")
-            detail = _event_detail(e.payload)
+            timeline.append(f"  {event_word(e.kind)}")
+            detail = _event_detail(e.payload, zone)
             if detail:
                 timeline.append("  " + detail, style="dim")
         self.query_one("#detail-timeline", Static).update(timeline)
@@ -325,17 +326,9 @@ def _event_time(at: str, zone: Any) -> str:
         return at
 
 
-def _event_detail(payload: dict[str, Any]) -> str:
+def _event_detail(payload: dict[str, Any], zone: Any) -> str:
     for key in ("note", "text", "resolution", "reason", "message"):
         if payload.get(key):
             return str(payload[key])[:200]
-    # Otherwise the few short facts of the event (level, who was notified …), not raw JSON.
-    facts = []
-    for key, value in payload.items():
-        if key in ("title", "dedup_key", "due", "channels", "calls", "summary") or value in (None, "", [], {}):
-            continue
-        if isinstance(value, list) and all(isinstance(v, (str, int)) for v in value):
-            value = ", ".join(map(str, value))
-        if isinstance(value, (str, int, float, bool)) and len(str(value)) <= 60:
-            facts.append(f"{key}: {value}")
-    return "  ".join(facts)[:160]
+    # Otherwise the few facts of the event in words (level, round from 1, local times), never payload keys.
+    return "  ".join(event_facts(payload, zone))[:160]
