@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from watchdesk.core.enums import Role
+from watchdesk.i18n import N_, _
 
 
 class Action(StrEnum):
@@ -49,18 +50,29 @@ def allowed(role: Role, action: Action) -> bool:
     return _ORDER.index(Role(role)) >= _ORDER.index(_LEAST_ROLE[action])
 
 
+# The words of a refusal (the enum values stay the stored, English ones).
+ACTION_WORDS = {
+    Action.ACKNOWLEDGE: N_("acknowledge"), Action.RESOLVE: N_("resolve"), Action.ANNOTATE: N_("annotate"),
+    Action.SNOOZE: N_("snooze"), Action.HANDOVER: N_("handover"), Action.CHECKIN: N_("checkin"),
+    Action.ADD_ALERT: N_("add alerts"), Action.ESCALATE: N_("escalate"), Action.REASSIGN: N_("reassign"),
+    Action.OVERRIDE_SHIFT: N_("override shifts"), Action.EDIT_ROSTER: N_("edit rosters"),
+    Action.EDIT_POLICY: N_("edit policies"), Action.EDIT_OFFICERS: N_("edit officers"),
+}
+_ROLES_PLURAL = {Role.OFFICER: N_("officers"), Role.LEAD: N_("leads"), Role.SUPERVISOR: N_("supervisors")}
+_A_ROLE = {Role.OFFICER: N_("an officer"), Role.LEAD: N_("a lead"), Role.SUPERVISOR: N_("a supervisor")}
+
+
 def who_may(action: Action) -> str:
     """'leads and supervisors', in words, for refusal messages."""
     least = _ORDER.index(_LEAST_ROLE[action])
-    names = {Role.OFFICER: "officers", Role.LEAD: "leads", Role.SUPERVISOR: "supervisors"}
-    roles = [names[r] for r in _ORDER[least:]]
-    return roles[0] if len(roles) == 1 else ", ".join(roles[:-1]) + " and " + roles[-1]
+    roles = [_(_ROLES_PLURAL[r]) for r in _ORDER[least:]]
+    if len(roles) == 1:
+        return roles[0]
+    return _("{some} and {last}").format(some=", ".join(roles[:-1]), last=roles[-1])
 
 
 def require(handle: str, role: Role, action: Action) -> None:
     """Raise PermissionDenied with a sentence naming who may do the action."""
     if not allowed(role, action):
-        article = "an" if Role(role) == Role.OFFICER else "a"
-        raise PermissionDenied(
-            f"{handle} is {article} {Role(role).value} and may not {action.value}; only {who_may(action)} may."
-        )
+        raise PermissionDenied(_("{handle} is {role} and may not {action}; only {who} may.").format(
+            handle=handle, role=_(_A_ROLE[Role(role)]), action=_(ACTION_WORDS[Action(action)]), who=who_may(action)))
