@@ -62,6 +62,11 @@ _ROLES_PLURAL = {Role.OFFICER: N_("officers"), Role.LEAD: N_("leads"), Role.SUPE
 _A_ROLE = {Role.OFFICER: N_("an officer"), Role.LEAD: N_("a lead"), Role.SUPERVISOR: N_("a supervisor")}
 
 
+def a_role(role: Role | str) -> str:
+    """'an officer', 'a lead', 'a supervisor' in the reader's language."""
+    return _(_A_ROLE[Role(role)])
+
+
 def who_may(action: Action) -> str:
     """'leads and supervisors', in words, for refusal messages."""
     least = _ORDER.index(_LEAST_ROLE[action])
@@ -75,4 +80,4 @@ def require(handle: str, role: Role, action: Action) -> None:
     """Raise PermissionDenied with a sentence naming who may do the action."""
     if not allowed(role, action):
         raise PermissionDenied(_("{handle} is {role} and may not {action}; only {who} may.").format(
-            handle=handle, role=_(_A_ROLE[Role(role)]), action=_(ACTION_WORDS[Action(action)]), who=who_may(action)))
+            handle=handle, role=a_role(role), action=_(ACTION_WORDS[Action(action)]), who=who_may(action)))

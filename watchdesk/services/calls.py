@@ -17,6 +17,7 @@ from watchdesk.core.permissions import Action, require
 from watchdesk.core.records import Actor
 from watchdesk.core.text import clean_line
 from watchdesk.services.errors import InvalidInput, NotFound, Refused
+from watchdesk.i18n import _
 from watchdesk.services.limits import CALL_NOTE_MAX, REFERENCE_MAX, person_text
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import append_event
@@ -101,25 +102,25 @@ def record_call(
     require(actor.handle, actor.role, Action.ANNOTATE)
     outcome = clean_line(outcome).lower()
     if outcome not in OUTCOMES:
-        raise InvalidInput(f"call outcome '{outcome}' is not allowed; use {', '.join(OUTCOMES)}.")
+        raise InvalidInput(_("call outcome '{outcome}' is not allowed; use {outcomes}.").format(outcome=outcome, outcomes=', '.join(OUTCOMES)))
     reference = person_text(reference, REFERENCE_MAX, "the reference", multiline=False)
     note = person_text(note, CALL_NOTE_MAX, "the call's note")
     if outcome == "reported" and not reference:
-        raise InvalidInput(f"call #{call_id}: 'reported' needs the reference number the contact gave (--reference).")
+        raise InvalidInput(_("call #{call_id}: 'reported' needs the reference number the contact gave (--reference).").format(call_id=call_id))
     now = rt.now()
     with rt.db.write() as session:
         row = session.get(CallTask, call_id)
         if row is None:
-            raise NotFound(f"no call task #{call_id}; see 'watchdesk alert show ALERT_ID'.")
+            raise NotFound(_("no call task #{call_id}; see 'watchdesk alert show ALERT_ID'.").format(call_id=call_id))
         if row.outcome == "reported":
-            raise Refused(f"call #{call_id} was already reported (reference {row.reference or '-'}).")
+            raise Refused(_("call #{call_id} was already reported (reference {reference}).").format(call_id=call_id, reference=row.reference or '-'))
         won = session.connection().execute(
             update(CallTask.__table__)  # type: ignore[attr-defined]
             .where(CallTask.__table__.c.id == call_id, CallTask.__table__.c.outcome == row.outcome)  # type: ignore[attr-defined]
             .values(outcome=outcome, reference=reference, note=note, done_by_id=actor.officer_id, done_at=now)
         ).rowcount
         if won != 1:
-            raise Refused(f"call #{call_id} changed while you recorded it; look again.")
+            raise Refused(_("call #{call_id} changed while you recorded it; look again.").format(call_id=call_id))
         append_event(
             session, now, actor.handle, "call.recorded", "alert", row.alert_id,
             {"call": call_id, "contact": row.contact_key, "outcome": outcome, "reference": reference, "note": note,

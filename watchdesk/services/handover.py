@@ -38,6 +38,7 @@ from watchdesk.services import sla
 from watchdesk.services.alert_factory import raise_alert
 from watchdesk.services.clearing import clear_by_system
 from watchdesk.services.errors import InvalidInput, NotFound, Refused
+from watchdesk.i18n import _
 from watchdesk.services.limits import person_text
 from watchdesk.services.roster import MAX_SHIFT, effective_shifts
 from watchdesk.services.runtime import Runtime
@@ -108,13 +109,13 @@ def _shift_span(rt: Runtime, shift_id: int) -> tuple[Segment, datetime, datetime
     with rt.db.read() as session:
         row = session.get(Shift, shift_id)
     if row is None or row.cancelled:
-        raise NotFound(f"no shift #{shift_id}; see 'watchdesk roster list'.")
+        raise NotFound(_("no shift #{shift_id}; see 'watchdesk roster list'.").format(shift_id=shift_id))
     if row.level != 1:
-        raise InvalidInput(f"shift #{shift_id} is a level {row.level} shift; handovers are between level-1 duty officers.")
+        raise InvalidInput(_("shift #{shift_id} is a level {level} shift; handovers are between level-1 duty officers.").format(shift_id=shift_id, level=row.level))
     pieces = [g for g in effective_shifts(rt, row.starts_at - MAX_SHIFT, row.ends_at + MAX_SHIFT, level=1)  # type: ignore[operator]
               if g.span.id == shift_id]
     if not pieces:
-        raise Refused(f"shift #{shift_id} was replaced in full by an override; hand over the shift that replaced it.")
+        raise Refused(_("shift #{shift_id} was replaced in full by an override; hand over the shift that replaced it.").format(shift_id=shift_id))
     return pieces[0], pieces[0].start, pieces[-1].end
 
 
@@ -130,7 +131,7 @@ def current_shift_id(rt: Runtime, handle: str = "", at: datetime | None = None) 
     if ended:
         return ended[-1].span.id
     who = f"{handle} has" if handle else "nobody has"
-    raise NotFound(f"{who} a level-1 shift under way or just ended; give the shift with --shift ID ('watchdesk roster list').")
+    raise NotFound(_("{who} a level-1 shift under way or just ended; give the shift with --shift ID ('watchdesk roster list').").format(who=who))
 
 
 def _incoming(rt: Runtime, end: datetime, outgoing: str) -> Segment | None:
@@ -354,7 +355,7 @@ def sign_out(rt: Runtime, actor: Actor, notes: str = "", shift_id: int | None = 
     """
     require(actor.handle, actor.role, Action.HANDOVER)
     if actor.officer_id is None:
-        raise PermissionDenied("signing out a handover needs an officer signed in; 'system' cannot sign.")
+        raise PermissionDenied(_("signing out a handover needs an officer signed in; 'system' cannot sign."))
     shift_id = shift_id or current_shift_id(rt, actor.handle)
     seg, start, end = _shift_span(rt, shift_id)
     if seg.officer != actor.handle and Role(actor.role) == Role.OFFICER:
@@ -369,7 +370,7 @@ def sign_out(rt: Runtime, actor: Actor, notes: str = "", shift_id: int | None = 
     with rt.db.write() as session:
         row = _row_for(session, shift_id)
         if row is not None and row.signed_out_at is not None:
-            raise Refused(f"the handover of shift #{shift_id} was already signed out at {local_text(row.signed_out_at, rt.zone)}.")
+            raise Refused(_("the handover of shift #{shift_id} was already signed out at {at}.").format(shift_id=shift_id, at=local_text(row.signed_out_at, rt.zone)))
         if refusal is not None and not early:
             raise refusal
         out_id = session.exec(select(Officer.id).where(Officer.handle == seg.officer)).first()
@@ -405,13 +406,13 @@ def accept(rt: Runtime, actor: Actor, remarks: str = "", shift_id: int | None = 
     """
     require(actor.handle, actor.role, Action.HANDOVER)
     if actor.officer_id is None:
-        raise PermissionDenied("accepting a handover needs an officer signed in; 'system' cannot accept.")
+        raise PermissionDenied(_("accepting a handover needs an officer signed in; 'system' cannot accept."))
     now = rt.now()
     if shift_id is None:
         shift_id = _awaiting(rt, actor)
     seg, start, end = _shift_span(rt, shift_id)
     if seg.officer == actor.handle:
-        raise Refused(f"{actor.handle} signed shift #{shift_id} out; the incoming officer (or a lead) accepts it.")
+        raise Refused(_("{handle} signed shift #{shift_id} out; the incoming officer (or a lead) accepts it.").format(handle=actor.handle, shift_id=shift_id))
     incoming = _incoming(rt, end, seg.officer)
     if Role(actor.role) == Role.OFFICER and incoming is not None and incoming.officer != actor.handle:
         raise PermissionDenied(
@@ -423,7 +424,7 @@ def accept(rt: Runtime, actor: Actor, remarks: str = "", shift_id: int | None = 
     with rt.db.write() as session:
         row = _row_for(session, shift_id)
         if row is None or row.signed_out_at is None:
-            raise Refused(f"the handover of shift #{shift_id} is not signed out yet; {seg.officer} signs it out first ('watchdesk handover sign').")
+            raise Refused(_("the handover of shift #{shift_id} is not signed out yet; {officer} signs it out first ('watchdesk handover sign').").format(shift_id=shift_id, officer=seg.officer))
         if row.accepted_at is not None:
             by = session.get(Officer, row.accepted_by_id or row.incoming_id) if (row.accepted_by_id or row.incoming_id) else None
             raise Refused(f"the handover of shift #{shift_id} was already accepted by {by.handle if by else 'someone'} at {local_text(row.accepted_at, rt.zone)}.")
@@ -440,7 +441,7 @@ def accept(rt: Runtime, actor: Actor, remarks: str = "", shift_id: int | None = 
              "remarks": body, "id": row.id},
         ).rowcount
         if done != 1:
-            raise Refused(f"the handover of shift #{shift_id} changed while you acted on it; look at it again.")
+            raise Refused(_("the handover of shift #{shift_id} changed while you acted on it; look at it again.").format(shift_id=shift_id))
         late = row.due_at is not None and now > row.due_at
         incoming_handle = incoming.officer if incoming else (actor.handle if incoming_id == actor.officer_id else "")
         append_event(session, now, actor.handle, "handover.accepted", "handover", row.id, {
@@ -463,7 +464,7 @@ def _awaiting(rt: Runtime, actor: Actor) -> int:
         rows = session.exec(select(Handover).where(Handover.signed_out_at.is_not(None), Handover.accepted_at.is_(None))  # type: ignore[union-attr]
                             .order_by(Handover.period_end.desc())).all()  # type: ignore[union-attr]
     if not rows:
-        raise NotFound("no signed handover is waiting to be accepted; the outgoing officer signs out first.")
+        raise NotFound(_("no signed handover is waiting to be accepted; the outgoing officer signs out first."))
     return rows[0].shift_id or 0
 
 

@@ -29,6 +29,7 @@ from watchdesk.notify.messages import assignment_page
 from watchdesk.notify.outbox import enqueue
 from watchdesk.services.alerts import get_alert
 from watchdesk.services.errors import InvalidInput, NotFound, Refused
+from watchdesk.i18n import _
 from watchdesk.services.limits import NOTE_MAX, REASON_MAX, person_text
 from watchdesk.services.escalation import escalate_now, policy_for
 from watchdesk.services.officers import get_officer
@@ -60,7 +61,7 @@ def _handle(session: Session, officer_id: int | None) -> str:
 def _load(session: Session, alert_id: int) -> Alert:
     row = session.get(Alert, alert_id)
     if row is None:
-        raise NotFound(f"no alert #{alert_id}; see 'watchdesk alert list'.")
+        raise NotFound(_("no alert #{alert_id}; see 'watchdesk alert list'.").format(alert_id=alert_id))
     return row
 
 
@@ -95,7 +96,7 @@ def _unsnoozed_seconds(row: Alert, now: datetime) -> float:
 
 def _person(actor: Actor, doing: str) -> None:
     if actor.officer_id is None:
-        raise PermissionDenied(f"{doing} needs an officer signed in at the desk; '{actor.handle}' is not a person.")
+        raise PermissionDenied(_("{doing} needs an officer signed in at the desk; '{handle}' is not a person.").format(doing=doing, handle=actor.handle))
 
 
 def acknowledge(rt: Runtime, actor: Actor, alert_id: int) -> AlertRecord:
@@ -175,7 +176,7 @@ def resolve(rt: Runtime, actor: Actor, alert_id: int, note: str) -> AlertRecord:
     _person(actor, "resolving")
     text = person_text(note, NOTE_MAX, f"the resolution note for alert #{alert_id}")
     if not text:
-        raise InvalidInput(f"resolving alert #{alert_id} needs a resolution note; say what was done.")
+        raise InvalidInput(_("resolving alert #{alert_id} needs a resolution note; say what was done.").format(alert_id=alert_id))
     now = rt.now()
     with rt.db.write() as session:
         row = _load(session, alert_id)
@@ -222,7 +223,7 @@ def add_note(rt: Runtime, actor: Actor, alert_id: int, text: str) -> None:
     require(actor.handle, actor.role, Action.ANNOTATE)
     body = person_text(text, NOTE_MAX, f"the note for alert #{alert_id}")
     if not body:
-        raise InvalidInput(f"the note for alert #{alert_id} is empty; write what you want to record.")
+        raise InvalidInput(_("the note for alert #{alert_id} is empty; write what you want to record.").format(alert_id=alert_id))
     now = rt.now()
     with rt.db.write() as session:
         row = _load(session, alert_id)
@@ -255,10 +256,10 @@ def snooze(rt: Runtime, actor: Actor, alert_id: int, duration: timedelta, reason
     require(actor.handle, actor.role, Action.SNOOZE)
     why = person_text(reason, REASON_MAX, "the reason", multiline=False)
     if not why:
-        raise InvalidInput(f"snoozing alert #{alert_id} needs a reason (why may it wait?).")
+        raise InvalidInput(_("snoozing alert #{alert_id} needs a reason (why may it wait?).").format(alert_id=alert_id))
     limit = rt.config.alerts.snooze_max
     if duration <= timedelta(0):
-        raise InvalidInput("a snooze must last some time, e.g. '30m'.")
+        raise InvalidInput(_("a snooze must last some time, e.g. '30m'."))
     if duration > limit:
         raise InvalidInput(
             f"a snooze may last at most {format_duration(limit)} (alerts.snooze_max); asked for {format_duration(duration)}."
@@ -327,7 +328,7 @@ def assign(rt: Runtime, actor: Actor, alert_id: int, handle: str) -> AlertRecord
     require(actor.handle, actor.role, Action.REASSIGN)
     officer = get_officer(rt, handle)
     if not officer.active:
-        raise Refused(f"officer '{officer.handle}' is inactive; assign the alert to someone on duty.")
+        raise Refused(_("officer '{handle}' is inactive; assign the alert to someone on duty.").format(handle=officer.handle))
     now = rt.now()
     with rt.db.write() as session:
         row = _load(session, alert_id)

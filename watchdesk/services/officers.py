@@ -19,11 +19,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import select
 
 from watchdesk.core.enums import Role
-from watchdesk.core.permissions import Action, require
+from watchdesk.core.permissions import Action, a_role, require
 from watchdesk.core.records import SYSTEM_ACTOR, Actor, OfficerRecord
 from watchdesk.core.text import clean_line
 from watchdesk.core.limits import LimitError, csv_rows
 from watchdesk.services.errors import InvalidInput, NotFound, PermissionDenied, Refused
+from watchdesk.i18n import _
 from watchdesk.services.limits import person_text
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import append_event
@@ -77,14 +78,14 @@ def is_demo(rt: Runtime) -> bool:
 
 def _valid_pin(pin: str) -> str:
     if not _PIN_OK.fullmatch(pin):
-        raise InvalidInput(f"a PIN is {PIN_MIN_DIGITS} to 32 digits (0-9 only); choose another.")
+        raise InvalidInput(_("a PIN is {digits} to 32 digits (0-9 only); choose another.").format(digits=PIN_MIN_DIGITS))
     return pin
 
 
 def _valid_os_user(name: str) -> str:
     name = name.strip()
     if name and not _OS_USER_OK.fullmatch(name):
-        raise InvalidInput(f"OS user '{clean_line(name)}' is not an account name; use the login name (letters, digits, '.', '_', '-').")
+        raise InvalidInput(_("OS user '{name}' is not an account name; use the login name (letters, digits, '.', '_', '-').").format(name=clean_line(name)))
     return name
 
 
@@ -101,7 +102,7 @@ def _valid_role(role: str) -> Role:
     try:
         return Role(clean_line(role).lower())
     except ValueError:
-        raise InvalidInput(f"role '{role}' is not allowed; use officer, lead or supervisor.") from None
+        raise InvalidInput(_("role '{role}' is not allowed; use officer, lead or supervisor.").format(role=role)) from None
 
 
 def add_officer(
@@ -121,12 +122,12 @@ def add_officer(
     handle = _valid_handle(handle)
     name = person_text(full_name, 120, "the full name", multiline=False)
     if not name:
-        raise InvalidInput(f"officer '{handle}' needs a full name.")
+        raise InvalidInput(_("officer '{handle}' needs a full name.").format(handle=handle))
     the_role = _valid_role(role)
     if pin:
         _valid_pin(pin)
     elif the_role in NEEDS_PIN and not is_demo(rt):
-        raise InvalidInput(f"'{handle}' would be a {the_role.value}; leads and supervisors need a PIN of at least {PIN_MIN_DIGITS} digits.")
+        raise InvalidInput(_("'{handle}' would be {role}; leads and supervisors need a PIN of at least {digits} digits.").format(handle=handle, role=a_role(the_role), digits=PIN_MIN_DIGITS))
     row = Officer(
         handle=handle,
         full_name=name,
@@ -140,7 +141,7 @@ def add_officer(
     )
     with rt.db.write() as session:
         if session.exec(select(Officer).where(Officer.handle == handle)).first():
-            raise Refused(f"an officer with handle '{handle}' already exists.")
+            raise Refused(_("an officer with handle '{handle}' already exists.").format(handle=handle))
         session.add(row)
         session.flush()
         append_event(
@@ -161,38 +162,38 @@ def import_officers_csv(rt: Runtime, actor: Actor, path: Path) -> list[OfficerRe
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
-        raise InvalidInput(f"{path}: cannot read the file ({exc.strerror}).") from None
+        raise InvalidInput(_("{path}: cannot read the file ({strerror}).").format(path=path, strerror=exc.strerror)) from None
     except UnicodeDecodeError:
-        raise InvalidInput(f"{path}: the file is not UTF-8; save the spreadsheet as 'CSV UTF-8'.") from None
+        raise InvalidInput(_("{path}: the file is not UTF-8; save the spreadsheet as 'CSV UTF-8'.").format(path=path)) from None
     rows: list[Officer] = []
     seen: set[str] = set()
     try:
         lines = list(csv_rows(text))
     except LimitError as exc:
-        raise InvalidInput(f"{path}, {exc}.") from None
+        raise InvalidInput(_("{path}, {exc}.").format(path=path, exc=exc)) from None
     for lineno, cells in lines:
         if not any(c.strip() for c in cells):
             continue
         if lineno == 1 and cells and cells[0].strip().lower() == "handle":
             continue
         if len(cells) < 3 or len(cells) > 5:
-            raise InvalidInput(f"{path}, line {lineno}: expected handle,name,role[,phone[,email]], found {len(cells)} columns.")
+            raise InvalidInput(_("{path}, line {lineno}: expected handle,name,role[,phone[,email]], found {n} columns.").format(path=path, lineno=lineno, n=len(cells)))
         cells += [""] * (5 - len(cells))
         try:
             handle = _valid_handle(cells[0])
             role = _valid_role(cells[2])
         except InvalidInput as exc:
-            raise InvalidInput(f"{path}, line {lineno}: {exc}") from None
+            raise InvalidInput(_("{path}, line {lineno}: {exc}").format(path=path, lineno=lineno, exc=exc)) from None
         try:
             name = person_text(cells[1], 120, "the full name", multiline=False)
             phone = person_text(cells[3], 40, "the phone number", multiline=False)
             email = person_text(cells[4], 120, "the e-mail address", multiline=False)
         except InvalidInput as exc:
-            raise InvalidInput(f"{path}, line {lineno}: {exc}") from None
+            raise InvalidInput(_("{path}, line {lineno}: {exc}").format(path=path, lineno=lineno, exc=exc)) from None
         if not name:
-            raise InvalidInput(f"{path}, line {lineno}, column name: the full name is empty.")
+            raise InvalidInput(_("{path}, line {lineno}, column name: the full name is empty.").format(path=path, lineno=lineno))
         if handle in seen:
-            raise InvalidInput(f"{path}, line {lineno}: handle '{handle}' appears twice in the file.")
+            raise InvalidInput(_("{path}, line {lineno}: handle '{handle}' appears twice in the file.").format(path=path, lineno=lineno, handle=handle))
         seen.add(handle)
         rows.append(Officer(
             handle=handle, full_name=name, role=role.value,
@@ -202,7 +203,7 @@ def import_officers_csv(rt: Runtime, actor: Actor, path: Path) -> list[OfficerRe
     with rt.db.write() as session:
         existing = set(session.exec(select(Officer.handle).where(Officer.handle.in_(seen))).all())  # type: ignore[attr-defined]
         if existing:
-            raise Refused(f"{path}: officer '{sorted(existing)[0]}' already exists; nothing was imported.")
+            raise Refused(_("{path}: officer '{handle}' already exists; nothing was imported.").format(path=path, handle=sorted(existing)[0]))
         for row in rows:
             session.add(row)
         session.flush()
@@ -226,7 +227,7 @@ def get_officer(rt: Runtime, handle: str) -> OfficerRecord:
     with rt.db.read() as session:
         row = session.exec(select(Officer).where(Officer.handle == handle.strip().lower())).first()
     if row is None:
-        raise NotFound(f"no officer with handle '{handle}'; see 'watchdesk officer list'.")
+        raise NotFound(_("no officer with handle '{handle}'; see 'watchdesk officer list'.").format(handle=handle))
     return to_record(row)
 
 
@@ -246,7 +247,7 @@ def set_pin(rt: Runtime, actor: Actor, handle: str, pin: str) -> None:
     if pin:
         _valid_pin(pin)
     elif target.role in NEEDS_PIN and not demo:
-        raise InvalidInput(f"'{target.handle}' is a {target.role.value}; leads and supervisors keep a PIN (set a new one instead).")
+        raise InvalidInput(_("'{handle}' is {role}; leads and supervisors keep a PIN (set a new one instead).").format(handle=target.handle, role=a_role(target.role)))
     with rt.db.write() as session:
         row = session.get(Officer, target.id)
         assert row is not None
@@ -308,7 +309,7 @@ def sign_in(rt: Runtime, handle: str, pin: str | None, *, os_user: str = "", fir
     into the audit events of wrong PINs ('cli, OS account lan', 'desk').
     """
     if handle.strip().lower() == SYSTEM_ACTOR.handle:
-        raise PermissionDenied("'system' is the desk itself; sign in as an officer.")
+        raise PermissionDenied(_("'system' is the desk itself; sign in as an officer."))
     with rt.db.read() as session:
         row = session.exec(select(Officer).where(Officer.handle == handle.strip().lower())).first()
         demo = (setting := session.get(Setting, "identity")) is not None and setting.value == "demo"
@@ -317,9 +318,9 @@ def sign_in(rt: Runtime, handle: str, pin: str | None, *, os_user: str = "", fir
                                      (Officer.pin_hash != "") | (Officer.os_user != ""))  # type: ignore[operator]
         ).first() is not None
     if row is None:
-        raise NotFound(f"no officer with handle '{handle}'; see 'watchdesk officer list'.")
+        raise NotFound(_("no officer with handle '{handle}'; see 'watchdesk officer list'.").format(handle=handle))
     if not row.active:
-        raise PermissionDenied(f"officer '{row.handle}' is inactive; a supervisor can reactivate them.")
+        raise PermissionDenied(_("officer '{handle}' is inactive; a supervisor can reactivate them.").format(handle=row.handle))
 
     def actor(proof: str) -> Actor:
         return Actor(handle=row.handle, role=Role(row.role), officer_id=row.id, full_name=row.full_name, proof=proof)
@@ -392,7 +393,7 @@ def _check_pin(rt: Runtime, officer_id: int, pin: str | None, where: str) -> str
     if right:
         return "pin"
     if not wait:
-        raise PermissionDenied(f"wrong PIN for '{handle}'.")
+        raise PermissionDenied(_("wrong PIN for '{handle}'.").format(handle=handle))
     raise PermissionDenied(f"wrong PIN for '{handle}'; " + _locked_sentence(handle, counted, now + timedelta(seconds=wait), now))
 
 
@@ -406,9 +407,9 @@ def _check_pin_unrecorded(rt: Runtime, officer_id: int, pin: str | None, now: da
     if row.pin_locked_until is not None and row.pin_locked_until > now:
         raise PermissionDenied(_locked_sentence(row.handle, row.pin_failures, row.pin_locked_until, now))
     if not pin:
-        raise PermissionDenied(f"officer '{row.handle}' has a PIN; give it (or set $WATCHDESK_PIN).")
+        raise PermissionDenied(_("officer '{handle}' has a PIN; give it (or set $WATCHDESK_PIN).").format(handle=row.handle))
     if not _verified(row.pin_hash, pin):
-        raise PermissionDenied(f"wrong PIN for '{row.handle}' (not counted: the database takes no writes while it is stopped after damage).")
+        raise PermissionDenied(_("wrong PIN for '{handle}' (not counted: the database takes no writes while it is stopped after damage).").format(handle=row.handle))
     return "pin"
 
 
@@ -432,7 +433,7 @@ def bootstrap_supervisor(rt: Runtime, handle: str, full_name: str, pin: str = ""
     desk can become one, so a real desk is never turned into a demo afterwards."""
     with rt.db.read() as session:
         if session.exec(select(Officer).limit(1)).first() is not None:
-            raise Refused("the desk already has officers; a supervisor adds the others with 'watchdesk officer add'.")
+            raise Refused(_("the desk already has officers; a supervisor adds the others with 'watchdesk officer add'."))
     if demo:
         with rt.db.write() as session:
             if session.get(Setting, "identity") is None:

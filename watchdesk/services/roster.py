@@ -21,6 +21,7 @@ from watchdesk.core.roster import CoverageReport, HoursRow, Segment, Span, WeekG
 from watchdesk.core.text import clean_line
 from watchdesk.services.clearing import clear_by_key
 from watchdesk.services.errors import InvalidInput, NotFound, PermissionDenied, Refused
+from watchdesk.i18n import _
 from watchdesk.services.limits import REASON_MAX, person_text
 from watchdesk.services.officers import to_record
 from watchdesk.services.periods import PeriodRecord, get_period
@@ -160,9 +161,9 @@ def next_shifts(rt: Runtime, at: datetime | None = None, horizon: timedelta = ti
 def _officer(session: Session, handle: str, *, active: bool = True) -> Officer:
     row = session.exec(select(Officer).where(Officer.handle == clean_line(handle).lower())).first()
     if row is None:
-        raise NotFound(f"no officer with handle '{handle}'; see 'watchdesk officer list'.")
+        raise NotFound(_("no officer with handle '{handle}'; see 'watchdesk officer list'.").format(handle=handle))
     if active and not row.active:
-        raise Refused(f"officer '{row.handle}' is inactive and cannot be rostered; a supervisor can reactivate them.")
+        raise Refused(_("officer '{handle}' is inactive and cannot be rostered; a supervisor can reactivate them.").format(handle=row.handle))
     return row
 
 
@@ -172,21 +173,21 @@ def _approver(session: Session, actor: Actor, approved_by: str) -> str:
         return actor.handle
     row = _officer(session, approved_by)
     if not allowed(Role(row.role), Action.OVERRIDE_SHIFT):
-        raise PermissionDenied(f"{row.handle} is an officer and may not approve roster changes; name a lead or a supervisor.")
+        raise PermissionDenied(_("{handle} is an officer and may not approve roster changes; name a lead or a supervisor.").format(handle=row.handle))
     return row.handle
 
 
 def _check_level(level: int) -> int:
     if level not in core.LEVELS:
-        raise InvalidInput(f"level {level} does not exist; use 1 (duty officer), 2 (shift lead) or 3 (supervisor on call).")
+        raise InvalidInput(_("level {level} does not exist; use 1 (duty officer), 2 (shift lead) or 3 (supervisor on call).").format(level=level))
     return level
 
 
 def _check_span(start: datetime, end: datetime) -> None:
     if end <= start:
-        raise InvalidInput("the shift ends before it starts; check the times.")
+        raise InvalidInput(_("the shift ends before it starts; check the times."))
     if end - start > MAX_SHIFT:
-        raise InvalidInput("a shift may last at most 48 hours; split it into shorter shifts.")
+        raise InvalidInput(_("a shift may last at most 48 hours; split it into shorter shifts."))
 
 
 def _span_event(row: Shift, handle: str) -> dict[str, object]:
@@ -281,7 +282,7 @@ def override(
     _check_span(start, end)
     reason = person_text(reason, REASON_MAX, "the reason", multiline=False)
     if not reason:
-        raise InvalidInput("an override needs a reason (--reason), e.g. 'Minh is ill'.")
+        raise InvalidInput(_("an override needs a reason (--reason), e.g. 'Minh is ill'."))
     now = rt.now()
     with rt.db.write() as session:
         who = _officer(session, handle)
@@ -291,14 +292,14 @@ def override(
             gone = _officer(session, replacing, active=False)
             segments = [g for g in segments if g.officer == gone.handle]
             if not segments:
-                raise Refused(f"{gone.handle} has no level-{level} shift between {core.local_text(start, rt.zone)} and {core.local_text(end, rt.zone)}.")
+                raise Refused(_("{handle} has no level-{level} shift between {start} and {end}.").format(handle=gone.handle, level=level, start=core.local_text(start, rt.zone), end=core.local_text(end, rt.zone)))
         pieces: list[tuple[datetime, datetime, Segment | None]] = [
             (max(g.start, start), min(g.end, end), g) for g in segments if g.officer != who.handle
         ]
         if not replacing:
             pieces += [(s, e, None) for s, e in core.gaps(((g.start, g.end) for g in segments), start, end)]
         if not pieces:
-            raise Refused(f"{who.handle} is already on duty at level {level} for all of that time; nothing to override.")
+            raise Refused(_("{handle} is already on duty at level {level} for all of that time; nothing to override.").format(handle=who.handle, level=level))
         rows = []
         for s, e, g in sorted(pieces, key=lambda p: p[0]):
             rows.append(Shift(
@@ -316,9 +317,9 @@ def override(
 def _segment_of(session: Session, handle: str, at: datetime, rt: Runtime) -> Segment:
     segments = [g for g in _segments(session, at, at + timedelta(microseconds=1)) if g.officer == handle and g.start <= at < g.end]
     if not segments:
-        raise Refused(f"{handle} is not on duty at {core.local_text(at, rt.zone)}; give a time inside their shift.")
+        raise Refused(_("{handle} is not on duty at {at}; give a time inside their shift.").format(handle=handle, at=core.local_text(at, rt.zone)))
     if len(segments) > 1:
-        raise Refused(f"{handle} has {len(segments)} shifts at {core.local_text(at, rt.zone)}; run 'watchdesk roster check' first.")
+        raise Refused(_("{handle} has {n} shifts at {at}; run 'watchdesk roster check' first.").format(handle=handle, n=len(segments), at=core.local_text(at, rt.zone)))
     return segments[0]
 
 
@@ -329,12 +330,12 @@ def swap(
     require(actor.handle, actor.role, Action.OVERRIDE_SHIFT)
     reason = person_text(reason, REASON_MAX, "the reason", multiline=False)
     if not reason:
-        raise InvalidInput("a swap needs a reason (--reason).")
+        raise InvalidInput(_("a swap needs a reason (--reason)."))
     now = rt.now()
     with rt.db.write() as session:
         a, b = _officer(session, handle_a), _officer(session, handle_b)
         if a.id == b.id:
-            raise InvalidInput("a swap needs two different officers.")
+            raise InvalidInput(_("a swap needs two different officers."))
         approver = _approver(session, actor, approved_by)
         seg_a, seg_b = _segment_of(session, a.handle, at_a, rt), _segment_of(session, b.handle, at_b, rt)
         made = []
@@ -361,7 +362,7 @@ def checkin(rt: Runtime, actor: Actor, at: datetime | None = None) -> Span:
     with rt.db.write() as session:
         mine = [g for g in _segments(session, at, at + CHECKIN_EARLY + timedelta(microseconds=1)) if g.officer == actor.handle]
         if not mine:
-            raise Refused(f"{actor.handle} has no shift now or in the next 30 minutes; see 'watchdesk roster now'.")
+            raise Refused(_("{handle} has no shift now or in the next 30 minutes; see 'watchdesk roster now'.").format(handle=actor.handle))
         segment = min(mine, key=lambda g: g.start)
         result = session.connection().exec_driver_sql(
             "UPDATE shift SET checked_in_at = ? WHERE id = ? AND checked_in_at IS NULL",
@@ -370,7 +371,7 @@ def checkin(rt: Runtime, actor: Actor, at: datetime | None = None) -> Span:
         if result.rowcount != 1:
             row = session.get(Shift, segment.span.id)
             when = core.local_text(row.checked_in_at, rt.zone) if row and row.checked_in_at else "earlier"
-            raise Refused(f"{actor.handle} already checked in for this shift at {when}.")
+            raise Refused(_("{handle} already checked in for this shift at {when}.").format(handle=actor.handle, when=when))
         append_event(
             session, at, actor.handle, "shift.checked_in", "shift", segment.span.id,
             {"level": segment.level, "starts_at": segment.start.isoformat(), "late_by_s": max(0.0, (at - segment.start).total_seconds())},
