@@ -84,7 +84,8 @@ EVENT_WORDS = {
 }
 FACT_LABELS = {
     "level": N_("level"), "round": N_("round"), "severity": N_("severity"), "state": N_("state"),
-    "from_state": N_("was"), "by": N_("by"), "handle": N_("officer"), "to": N_("to"), "channel": N_("channel"),
+    "from_state": N_("was"), "by": N_("by"), "handle": N_("officer"), "to": N_("to"), "notified": N_("notified"),
+    "channel": N_("channel"),
     "outcome": N_("outcome"), "reference": N_("reference"), "category": N_("category"), "source": N_("source"),
     "cves": N_("CVE"), "joined_to": N_("joined to"), "until": N_("until"), "snoozed_until": N_("snoozed until"),
     "next_escalation_at": N_("next escalation"), "acked_at": N_("acknowledged at"), "resolved_at": N_("resolved at"),

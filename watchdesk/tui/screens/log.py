@@ -64,7 +64,7 @@ class LogScreen(DeskScreen):
     def _cells(self, e: audit.EventRecord) -> list[Text]:
         subject = f"{e.subject_type}:{e.subject_id}" if e.subject_type else ""
         cells = {"seq": plain(e.seq), "at": plain(_event_time(e.at, self.desk.rt.zone)), "actor": plain(e.actor), "kind": plain(e.kind),
-                 "subject": plain(subject), "detail": plain(_event_detail(e.payload))}
+                 "subject": plain(subject), "detail": plain(_event_detail(e.payload, self.desk.rt.zone))}
         return [cells[key] for key in self._column_keys]
 
     def reload(self) -> None:
