@@ -129,3 +129,15 @@ def test_a_database_it_cannot_open_ends_in_its_sentence(tmp_path: Path, monkeypa
     assert result.exit_code == 2
     assert result.output.strip() == f"watchdesk: {sentence}"
     assert shown and sentence in " ".join(shown[0].split())
+
+
+@pytest.mark.parametrize("args", [["--lang", "vi", "demo"], ["demo", "--lang", "vi"]])
+def test_the_demo_speaks_the_language_asked_before_or_after_its_name(args, monkeypatch) -> None:
+    """`watchdesk --lang vi demo` opened an English desk: the root's --lang was not passed on."""
+    from watchdesk.cli import demo
+
+    opened: list[str] = []
+    monkeypatch.setattr(demo, "_run", lambda folder, lang: opened.append(lang))
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert opened == ["vi"]

@@ -15,8 +15,10 @@ from watchdesk.services.errors import ServiceError
 @cli.command("demo")
 @click.option("--keep", "keep", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Keep the demo database in this (new or empty) folder instead of a temporary one.")
-@click.option("--lang", type=click.Choice(["vi", "en", ""]), default="", help="Language of the desk (default: the system's).")
-def demo_cmd(keep: Path | None, lang: str) -> None:
+@click.option("--lang", type=click.Choice(["vi", "en", ""]), default="",
+              help="Language of the desk (default: watchdesk's own --lang, else the system's).")
+@click.pass_context
+def demo_cmd(ctx: click.Context, keep: Path | None, lang: str) -> None:
     """Open the desk on demo data: the first night of Tết 2026, six officers on a roster,
     alerts in every state and one escalating live, sources reading the bundled warnings.
 
@@ -25,6 +27,7 @@ def demo_cmd(keep: Path | None, lang: str) -> None:
     """
     from watchdesk.i18n import set_language
 
+    lang = lang or getattr(ctx.obj, "lang", "")  # `watchdesk --lang vi demo` as well as `watchdesk demo --lang vi`
     set_language(lang)
     if keep is not None:
         if keep.exists() and any(keep.iterdir()):
