@@ -34,6 +34,16 @@ def human_duration(value: timedelta | float | None, *, empty: str = "—") -> st
     return sign + text
 
 
+def human_step(level: int | None, calls: list[str] | tuple[str, ...] = ()) -> str:
+    """An escalation step as a person reads it: 'level 2', 'call vncert, ncsc', 'level 3 + call ncsc'
+    (vi: 'cấp 2', 'gọi vncert, ncsc'). The stored event keeps the English label of
+    services.escalation.step_label; every view shows this instead."""
+    parts = [_("level {n}").format(n=level)] if level is not None else []
+    if calls:
+        parts.append(_("call {who}").format(who=", ".join(calls)))
+    return " + ".join(parts)
+
+
 def human_hours(hours: int) -> str:
     """A report window: 'last 7 days' for whole days, else 'last 12 hours' (plural forms by gettext)."""
     from watchdesk.i18n import ngettext

@@ -15,7 +15,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from watchdesk.core.humane import event_facts, event_word
+from watchdesk.core.humane import event_facts, event_word, human_step
 from watchdesk.core.enums import AlertState
 from watchdesk.core.permissions import Action
 from watchdesk.core.records import AlertRecord
@@ -314,8 +314,7 @@ def _plan_line(step: Any, zone: Any, now: Any) -> str:
     when = local(step.at, zone, "%H:%M %d/%m")
     left = " (" + _("in {span}").format(span=span(step.at - now)) + ")" if step.at > now else ""
     who = ", ".join(step.officers) if step.officers else (_("nobody on duty") if step.nobody else "")
-    calls = ", ".join(c.get("key", "") for c in step.calls if c.get("key", "") not in step.label)
-    parts = [f"{when}{left}", step.label, who, (_("call") + " " + calls) if calls else ""]
+    parts = [f"{when}{left}", human_step(step.level, [c.get("key", "") for c in step.calls]), who]
     return "  ".join(p for p in parts if p) + ("  " + _("(last step)") if step.final else "")
 
 
