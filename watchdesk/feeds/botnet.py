@@ -20,6 +20,7 @@ import hashlib
 import io
 import socket
 import zipfile
+from abc import ABC, abstractmethod
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -143,7 +144,7 @@ def _columns(header: Iterable[Any]) -> dict[str, int] | None:
     return found if "address" in found else None
 
 
-class _Rows:
+class _Rows(ABC):
     """A list's rows after its header: `header` (the names), `columns`, and (number, row) pairs."""
 
     warnings: list[str]
@@ -152,19 +153,20 @@ class _Rows:
     columns: dict[str, int]
     where: str
 
+    @abstractmethod
     def rows(self) -> Iterator[list[Any] | tuple[Any, ...]]:
-        raise NotImplementedError
+        """The rows after the header, as the file holds them."""
 
+    @abstractmethod
     def number(self) -> int:
         """The line (CSV) or row (xlsx) of the row read last."""
-        raise NotImplementedError
 
     def close(self) -> None:
         """Let go of the file (an xlsx closes its book when its rows end)."""
 
+    @abstractmethod
     def place(self, column: int) -> str:
         """'FILE, line N, column C ('Header')' for the row read last."""
-        raise NotImplementedError
 
     def _not_found(self, looked: str) -> BadList:
         return BadList(_("{where}: no address column ('Địa chỉ IP' or 'IP') in the first {n} rows{looked}; "
