@@ -16,7 +16,6 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import select
 
 from watchdesk.core.enums import Role
 from watchdesk.core.permissions import Action, a_role, require
@@ -29,6 +28,7 @@ from watchdesk.services.limits import person_text
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import append_event
 from watchdesk.store.models import Officer, Setting
+from watchdesk.store.queries import officers as q
 
 # argon2id, the library's defaults (RFC 9106 low-memory profile): slow enough for a PIN on a
 # stolen database file to cost real time per guess.
@@ -140,7 +140,7 @@ def add_officer(
         created_at=rt.now(),
     )
     with rt.db.write() as session:
-        if session.exec(select(Officer).where(Officer.handle == handle)).first():
+        if q.officer_by_handle(session, handle):
             raise Refused(_("an officer with handle '{handle}' already exists.").format(handle=handle))
         session.add(row)
         session.flush()
@@ -201,7 +201,7 @@ def import_officers_csv(rt: Runtime, actor: Actor, path: Path) -> list[OfficerRe
             created_at=rt.now(),
         ))
     with rt.db.write() as session:
-        existing = set(session.exec(select(Officer.handle).where(Officer.handle.in_(seen))).all())  # type: ignore[attr-defined]
+        existing = q.existing_handles(session, seen)
         if existing:
             raise Refused(_("{path}: officer '{handle}' already exists; nothing was imported.").format(path=path, handle=sorted(existing)[0]))
         for row in rows:
@@ -217,15 +217,12 @@ def import_officers_csv(rt: Runtime, actor: Actor, path: Path) -> list[OfficerRe
 
 def list_officers(rt: Runtime, include_inactive: bool = True) -> list[OfficerRecord]:
     with rt.db.read() as session:
-        query = select(Officer).order_by(Officer.handle)
-        if not include_inactive:
-            query = query.where(Officer.active == True)  # noqa: E712
-        return [to_record(r) for r in session.exec(query).all()]
+        return [to_record(r) for r in q.officers(session, active_only=not include_inactive)]
 
 
 def get_officer(rt: Runtime, handle: str) -> OfficerRecord:
     with rt.db.read() as session:
-        row = session.exec(select(Officer).where(Officer.handle == handle.strip().lower())).first()
+        row = q.officer_by_handle(session, handle.strip().lower())
     if row is None:
         raise NotFound(_("no officer with handle '{handle}'; see 'watchdesk officer list'.").format(handle=handle))
     return to_record(row)
@@ -311,12 +308,9 @@ def sign_in(rt: Runtime, handle: str, pin: str | None, *, os_user: str = "", fir
     if handle.strip().lower() == SYSTEM_ACTOR.handle:
         raise PermissionDenied(_("'system' is the desk itself; sign in as an officer."))
     with rt.db.read() as session:
-        row = session.exec(select(Officer).where(Officer.handle == handle.strip().lower())).first()
+        row = q.officer_by_handle(session, handle.strip().lower())
         demo = (setting := session.get(Setting, "identity")) is not None and setting.value == "demo"
-        anyone_proven = first_pin and session.exec(
-            select(Officer.id).where(Officer.role == Role.SUPERVISOR.value, Officer.active == True,  # noqa: E712
-                                     (Officer.pin_hash != "") | (Officer.os_user != ""))  # type: ignore[operator]
-        ).first() is not None
+        anyone_proven = first_pin and q.proven_supervisor_exists(session)
     if row is None:
         raise NotFound(_("no officer with handle '{handle}'; see 'watchdesk officer list'.").format(handle=handle))
     if not row.active:
@@ -432,7 +426,7 @@ def bootstrap_supervisor(rt: Runtime, handle: str, full_name: str, pin: str = ""
     `demo` marks the desk as the throwaway demo (officers there may have no PIN); only an empty
     desk can become one, so a real desk is never turned into a demo afterwards."""
     with rt.db.read() as session:
-        if session.exec(select(Officer).limit(1)).first() is not None:
+        if q.any_officer(session):
             raise Refused(_("the desk already has officers; a supervisor adds the others with 'watchdesk officer add'."))
     if demo:
         with rt.db.write() as session:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from sqlmodel import col, select
-
 from watchdesk.core import holidays_vn
 from watchdesk.core.permissions import Action, require
 from watchdesk.core.records import Actor
@@ -18,6 +16,7 @@ from watchdesk.services.limits import NAME_MAX, PERIOD_NOTES_MAX, person_date, p
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import append_event
 from watchdesk.store.models import WatchPeriod
+from watchdesk.store.queries import periods as q
 
 
 @dataclass(frozen=True)
@@ -57,9 +56,9 @@ def add_period(
         starts_at=starts_at, ends_at=ends_at, notes=person_text(notes, PERIOD_NOTES_MAX, "the period's notes"),
     )
     with rt.db.write() as session:
-        if session.exec(select(WatchPeriod).where(WatchPeriod.name == name)).first():
+        if q.period_by_name(session, name):
             raise Refused(_("a watch period named '{name}' already exists; see 'watchdesk period list'.").format(name=name))
-        same = [r.name for r in session.exec(select(WatchPeriod)).all() if slug(r.name) == slug(name)]
+        same = [r.name for r in q.periods(session) if slug(r.name) == slug(name)]
         if same:
             raise Refused(_("the watch period '{other}' is already called '{slug}' for short; choose a name that "
                             "differs in more than accents, spaces or case.").format(other=same[0], slug=slug(name)))
@@ -74,16 +73,16 @@ def add_period(
 
 def list_periods(rt: Runtime) -> list[PeriodRecord]:
     with rt.db.read() as session:
-        return [to_period(r) for r in session.exec(select(WatchPeriod).order_by(WatchPeriod.starts_at)).all()]
+        return [to_period(r) for r in q.periods(session, by_start=True)]
 
 
 def get_period(rt: Runtime, name: str) -> PeriodRecord:
     """The period by its name, else by its slug ('tet-2026' for 'Tết 2026', shown by `period list`)."""
     with rt.db.read() as session:
-        row = session.exec(select(WatchPeriod).where(WatchPeriod.name == clean_line(name))).first()
+        row = q.period_by_name(session, clean_line(name))
         if row is None:
             wanted = slug(clean_line(name))
-            row = next((r for r in session.exec(select(WatchPeriod)).all() if wanted and slug(r.name) == wanted), None)
+            row = next((r for r in q.periods(session) if wanted and slug(r.name) == wanted), None)
     if row is None:
         raise NotFound(_("no watch period named '{name}'; see 'watchdesk period list' (name or slug).").format(name=clean_line(name)))
     return to_period(row)
@@ -93,9 +92,7 @@ def current_periods(rt: Runtime, at: datetime | None = None) -> list[PeriodRecor
     """The watch periods running at `at` (default now); usually one, [] outside a watch."""
     at = at or rt.now()
     with rt.db.read() as session:
-        rows = session.exec(
-            select(WatchPeriod).where(col(WatchPeriod.starts_at) <= at, col(WatchPeriod.ends_at) > at).order_by(WatchPeriod.starts_at)
-        ).all()
+        rows = q.periods_running_at(session, at)
     return [to_period(r) for r in rows]
 
 

@@ -10,8 +10,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from sqlmodel import Session, col, select
-
 from watchdesk.core import roster as core
 from watchdesk.core.enums import Role, ShiftOrigin
 from watchdesk.core.holidays_vn import public_holidays
@@ -27,8 +25,11 @@ from watchdesk.services.officers import to_record
 from watchdesk.services.periods import PeriodRecord, get_period
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import append_event
-from watchdesk.store.models import Officer, Shift, WatchPeriod
-from watchdesk.store.types import from_db_text, to_db_text
+from watchdesk.store.db import Session
+from watchdesk.store.models import Officer, Shift
+from watchdesk.store.queries import officers as officer_q
+from watchdesk.store.queries import roster as q
+from watchdesk.store.queries.periods import period_id_at
 
 # No stored shift is longer than this: it bounds the "who is on duty at T" index scan to two
 # days of rows instead of every shift that ever started before T. (A 24 h shift across a
@@ -42,7 +43,6 @@ def roll_call_key(shift_id: int | None) -> str:
     return f"roll-call:shift:{shift_id}"
 
 UTC = timezone.utc
-_LEVELS_SQL = ", ".join(str(level) for level in core.LEVELS)
 
 
 def on_duty(rt: Runtime, level: int, at: datetime | None = None) -> list[OfficerRecord]:
@@ -53,17 +53,9 @@ def on_duty(rt: Runtime, level: int, at: datetime | None = None) -> list[Officer
     """
     at = at or rt.now()
     with rt.db.read() as session:
-        rows = session.connection().exec_driver_sql(
-            "SELECT s.id, s.replaces_id, o.id, o.handle, o.full_name, o.role, o.phone, o.email, o.chat_ids, o.pin_hash, o.active "
-            "FROM shift s JOIN officer o ON o.id = s.officer_id "
-            "WHERE s.level = ? AND s.starts_at > ? AND s.starts_at <= ? AND s.ends_at > ? AND s.cancelled = 0",
-            (level, to_db_text(at - MAX_SHIFT), to_db_text(at), to_db_text(at)),
-        ).all()
-    replaced = {r[1] for r in rows if r[1]}
-    officers = {
-        r[3]: Officer(id=r[2], handle=r[3], full_name=r[4], role=r[5], phone=r[6], email=r[7], chat_ids=r[8], pin_hash=r[9], active=bool(r[10]))
-        for r in rows if r[0] not in replaced
-    }
+        rows = q.on_duty_rows(session, level, at, MAX_SHIFT)
+    replaced = {replaces for _id, replaces, _o in rows if replaces}
+    officers = {o.handle: o for shift_id, _r, o in rows if shift_id not in replaced}
     return [to_record(officers[h]) for h in sorted(officers)]
 
 
@@ -79,19 +71,7 @@ def _to_span(row: Shift, officer: Officer) -> Span:
 
 def _spans(session: Session, start: datetime, end: datetime, level: int | None = None) -> list[Span]:
     """Stored, not cancelled shifts overlapping [start, end), read as plain rows (this is the hot path)."""
-    levels = str(int(level)) if level is not None else _LEVELS_SQL
-    rows = session.connection().exec_driver_sql(
-        "SELECT s.id, o.handle, s.level, s.starts_at, s.ends_at, s.origin, s.replaces_id, o.full_name, s.checked_in_at, "
-        "s.reason, s.approved_by, s.note FROM shift s JOIN officer o ON o.id = s.officer_id "
-        # 'level IN (…)' lets SQLite use the (level, starts_at, ends_at) index for every level.
-        f"WHERE s.level IN ({levels}) AND s.starts_at > ? AND s.starts_at < ? AND s.ends_at > ? AND s.cancelled = 0",
-        (to_db_text(start - MAX_SHIFT), to_db_text(end), to_db_text(start)),
-    ).all()
-    return [
-        Span(id=r[0], officer=r[1], level=r[2], start=from_db_text(r[3]), end=from_db_text(r[4]), origin=r[5], replaces=r[6], full_name=r[7],
-             checked_in_at=from_db_text(r[8]), reason=r[9], approved_by=r[10], note=r[11])  # type: ignore[arg-type]
-        for r in rows
-    ]
+    return q.spans(session, start, end, core.LEVELS if level is None else (level,), MAX_SHIFT)
 
 
 def _segments(session: Session, start: datetime, end: datetime, level: int | None = None) -> list[Segment]:
@@ -145,7 +125,7 @@ def next_shifts(rt: Runtime, at: datetime | None = None, horizon: timedelta = ti
     at = at or rt.now()
     with rt.db.read() as session:
         segments = _segments(session, at, at + horizon)
-        officers = session.exec(select(Officer).where(Officer.active == True).order_by(Officer.handle)).all()  # noqa: E712
+        officers = officer_q.officers(session, active_only=True)
     first: dict[str, Segment] = {}
     for g in segments:
         if g.end > at and g.officer not in first:
@@ -159,7 +139,7 @@ def next_shifts(rt: Runtime, at: datetime | None = None, horizon: timedelta = ti
 
 # -- changing --------------------------------------------------------------------------------
 def _officer(session: Session, handle: str, *, active: bool = True) -> Officer:
-    row = session.exec(select(Officer).where(Officer.handle == clean_line(handle).lower())).first()
+    row = officer_q.officer_by_handle(session, clean_line(handle).lower())
     if row is None:
         raise NotFound(_("no officer with handle '{handle}'; see 'watchdesk officer list'.").format(handle=handle))
     if active and not row.active:
@@ -198,13 +178,6 @@ def _span_event(row: Shift, handle: str) -> dict[str, object]:
     }
 
 
-def _period_id(session: Session, at: datetime) -> int | None:
-    row = session.exec(
-        select(WatchPeriod.id).where(col(WatchPeriod.starts_at) <= at, col(WatchPeriod.ends_at) > at).order_by(WatchPeriod.starts_at)
-    ).first()
-    return row
-
-
 def generate(
     rt: Runtime,
     actor: Actor,
@@ -233,10 +206,7 @@ def generate(
     now = rt.now()
     with rt.db.write() as session:
         rows_by_handle = {h: _officer(session, h) for h in sorted({p.officer for p in plan})}
-        existing = session.exec(
-            select(Shift).where(Shift.period_id == period.id, Shift.level == level,
-                                Shift.origin == ShiftOrigin.PATTERN.value, Shift.cancelled == False)  # noqa: E712
-        ).all()
+        existing = q.generated_shifts(session, period.id, level)
         if existing and not replace:
             raise Refused(
                 f"level {level} of '{period.name}' is already generated ({len(existing)} shifts); "
@@ -303,7 +273,7 @@ def override(
         rows = []
         for s, e, g in sorted(pieces, key=lambda p: p[0]):
             rows.append(Shift(
-                period_id=_period_id(session, s), officer_id=who.id, level=level, starts_at=s, ends_at=e,
+                period_id=period_id_at(session, s), officer_id=who.id, level=level, starts_at=s, ends_at=e,
                 origin=ShiftOrigin.OVERRIDE.value, replaces_id=g.span.id if g else None, reason=reason, approved_by=approver,
             ))
         session.add_all(rows)
@@ -341,7 +311,7 @@ def swap(
         made = []
         for segment, taker in ((seg_a, b), (seg_b, a)):
             row = Shift(
-                period_id=_period_id(session, segment.start), officer_id=taker.id, level=segment.level,
+                period_id=period_id_at(session, segment.start), officer_id=taker.id, level=segment.level,
                 starts_at=segment.start, ends_at=segment.end, origin=ShiftOrigin.SWAP.value,
                 replaces_id=segment.span.id, reason=reason, approved_by=approver,
             )
@@ -364,11 +334,7 @@ def checkin(rt: Runtime, actor: Actor, at: datetime | None = None) -> Span:
         if not mine:
             raise Refused(_("{handle} has no shift now or in the next 30 minutes; see 'watchdesk roster now'.").format(handle=actor.handle))
         segment = min(mine, key=lambda g: g.start)
-        result = session.connection().exec_driver_sql(
-            "UPDATE shift SET checked_in_at = ? WHERE id = ? AND checked_in_at IS NULL",
-            (to_db_text(at), segment.span.id),
-        )
-        if result.rowcount != 1:
+        if not q.mark_checked_in(session, segment.span.id, at):
             row = session.get(Shift, segment.span.id)
             when = core.local_text(row.checked_in_at, rt.zone) if row and row.checked_in_at else "earlier"
             raise Refused(_("{handle} already checked in for this shift at {when}.").format(handle=actor.handle, when=when))
@@ -393,7 +359,7 @@ def coverage(rt: Runtime, period: PeriodRecord | str) -> CoverageReport:
     with rt.db.read() as session:
         # Look beyond the period so a run of duty that began before it is measured whole.
         segments = _segments(session, period.starts_at - limit, period.ends_at + limit)
-        inactive = set(session.exec(select(Officer.handle).where(Officer.active == False)).all())  # noqa: E712
+        inactive = officer_q.inactive_handles(session)
     return core.check_coverage(segments, period.starts_at, period.ends_at, max_on_duty=limit, inactive=inactive)
 
 

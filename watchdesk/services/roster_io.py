@@ -7,7 +7,6 @@ from datetime import datetime
 from pathlib import Path
 
 from icalendar import Calendar, Event
-from sqlmodel import col, select
 
 from watchdesk import __version__
 from watchdesk.core import roster as core
@@ -17,10 +16,13 @@ from watchdesk.core.records import Actor
 from watchdesk.core.roster import Segment, Span
 from watchdesk.services.errors import InvalidInput
 from watchdesk.services.periods import get_period
-from watchdesk.services.roster import MAX_SHIFT, _period_id, _to_span, effective_shifts
+from watchdesk.services.roster import MAX_SHIFT, _to_span, effective_shifts
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import append_event
 from watchdesk.store.models import Officer, Shift
+from watchdesk.store.queries.officers import officers_by_handle
+from watchdesk.store.queries.periods import period_id_at
+from watchdesk.store.queries.roster import same_shift_id
 
 
 def import_csv(rt: Runtime, actor: Actor, path: Path, period_name: str = "") -> list[Span]:
@@ -49,7 +51,7 @@ def import_csv(rt: Runtime, actor: Actor, path: Path, period_name: str = "") -> 
     now = rt.now()
     with rt.db.write() as session:
         handles = {p.handle for p in parsed}
-        officers = {o.handle: o for o in session.exec(select(Officer).where(col(Officer.handle).in_(handles))).all()}
+        officers = officers_by_handle(session, handles)
         seen: set[tuple[str, int, datetime, datetime]] = set()
         rows: list[tuple[Shift, Officer]] = []
         for p in parsed:
@@ -65,16 +67,13 @@ def import_csv(rt: Runtime, actor: Actor, path: Path, period_name: str = "") -> 
             if key in seen:
                 raise InvalidInput(f"{where}: the same shift appears twice in the file.")
             seen.add(key)
-            twin = session.exec(select(Shift.id).where(
-                Shift.officer_id == officer.id, Shift.level == p.level, Shift.starts_at == p.start,
-                Shift.ends_at == p.end, Shift.cancelled == False,  # noqa: E712
-            )).first()
+            twin = same_shift_id(session, officer.id, p.level, p.start, p.end)  # type: ignore[arg-type]
             if twin is not None:
                 raise InvalidInput(f"{where}: {p.handle} already has this shift (#{twin}); nothing was imported.")
             if period is not None and (p.end <= period.starts_at or p.start >= period.ends_at):
                 raise InvalidInput(f"{where}, column start: the shift lies outside watch period '{period.name}'.")
             rows.append((Shift(
-                period_id=period.id if period else _period_id(session, p.start), officer_id=officer.id, level=p.level,
+                period_id=period.id if period else period_id_at(session, p.start), officer_id=officer.id, level=p.level,
                 starts_at=p.start, ends_at=p.end, origin=ShiftOrigin.IMPORT.value, note=p.note,
             ), officer))
         session.add_all([r for r, _ in rows])
