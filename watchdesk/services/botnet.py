@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlmodel import Session, col, select
-
 from watchdesk.config_file import DEFAULTS_WHERE
 from watchdesk.core.enums import AlertState, Category, Severity
 from watchdesk.core.networks import NetworkIndex, address_text
@@ -31,7 +29,9 @@ from watchdesk.services.alert_factory import raise_alert
 from watchdesk.services.errors import InvalidInput, Refused
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import append_event
+from watchdesk.store.db import Session
 from watchdesk.store.models import Alert, BotnetList, BotnetMatch
+from watchdesk.store.queries import botnet as q
 from watchdesk.store.types import to_db_text
 
 SOURCE_KEY = "botnet"
@@ -97,10 +97,10 @@ def _list_name(name: str) -> str:
 
 def _existing(session: Session, name: str, digest: str) -> BotnetList | None:
     """The list of the same file (nothing to do); refuses the same name on another file."""
-    same_file = session.exec(select(BotnetList).where(BotnetList.file_hash == digest)).first()
+    same_file = q.list_by_hash(session, digest)
     if same_file is not None:
         return same_file
-    same_name = session.exec(select(BotnetList).where(BotnetList.name == name)).first()
+    same_name = q.list_by_name(session, name)
     if same_name is not None:
         raise Refused(_("a botnet list named '{name}' was imported already from another file ({file}, {rows:,} rows); "
                         "give this one another --list name.").format(name=name, file=same_name.file_name, rows=same_name.rows))
@@ -160,11 +160,7 @@ def _order(s: Sighting) -> tuple[int, int]:
 
 def _earlier(session: Session, address: str, list_id: int) -> list[tuple[BotnetMatch, BotnetList, Alert | None]]:
     """Earlier lists holding `address`, newest first, with the alert each match led to."""
-    rows = session.exec(
-        select(BotnetMatch, BotnetList).join(BotnetList, BotnetList.id == BotnetMatch.list_id)
-        .where(BotnetMatch.address == address, BotnetMatch.list_id != list_id)
-        .order_by(col(BotnetList.imported_at).desc(), col(BotnetList.id).desc())
-    ).all()
+    rows = q.earlier_matches_of(session, address, list_id)
     out = []
     for match, lst in rows:
         alert = session.get(Alert, match.alert_id) if match.alert_id else None
@@ -247,10 +243,7 @@ def check_address(rt: Runtime, text: str) -> CheckAnswer:
     index = NetworkIndex(rt.config.watch.networks)
     net = index.owner(*parsed)
     with rt.db.read() as session:
-        rows = session.exec(
-            select(BotnetMatch, BotnetList).join(BotnetList, BotnetList.id == BotnetMatch.list_id)
-            .where(BotnetMatch.address == address).order_by(col(BotnetList.imported_at), col(BotnetList.id))
-        ).all()
+        rows = q.matches_of(session, address)
         appearances = []
         for m, lst in rows:
             alert = session.get(Alert, m.alert_id) if m.alert_id else None
@@ -264,4 +257,4 @@ def check_address(rt: Runtime, text: str) -> CheckAnswer:
 
 def list_lists(rt: Runtime) -> list[BotnetList]:
     with rt.db.read() as session:
-        return list(session.exec(select(BotnetList).order_by(col(BotnetList.imported_at), col(BotnetList.id))).all())
+        return q.lists(session)

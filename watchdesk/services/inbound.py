@@ -22,15 +22,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
-
 from watchdesk.core.enums import AlertState, Category, Severity
 from watchdesk.core.text import clean_line, clean_text
 from watchdesk.services.alert_factory import raise_alert
 from watchdesk.services.clearing import clear_by_system
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import SYSTEM, append_event
+from watchdesk.store.db import Session
 from watchdesk.store.models import Alert, InboundKey
+from watchdesk.store.queries.inbound import latest_occurrence
 
 MAX_ALERTS = 500
 """Alerts in one Alertmanager post (its `max_alerts` should stay below; 0 there means no limit)."""
@@ -269,10 +269,7 @@ def _digest(fingerprint: str) -> str:
 
 def _apply(session: Session, now: datetime, integration: str, kind: str, item: Posted, outcome: Outcome) -> None:
     digest = _digest(item.fingerprint)
-    latest = session.exec(
-        select(InboundKey).where(InboundKey.integration == integration, InboundKey.fingerprint == digest)
-        .order_by(col(InboundKey.occurrence).desc())
-    ).first()
+    latest = latest_occurrence(session, integration, digest)
     alert = session.get(Alert, latest.alert_id) if latest is not None else None
     is_open = alert is not None and alert.state in _OPEN
     sender = "Alertmanager" if kind == "alertmanager" else integration
