@@ -10,28 +10,25 @@ created acknowledged with the parent (same acknowledger, at its own arrival), so
 the reports see it covered; joining a less severe parent raises the parent (escalation.raise_severity).
 Everything shares the caller's write transaction.
 
-Plain driver statements in bulk: a first poll of a 2,000-item feed must cost little more than
-parsing it (benchmarks/ingest.py), and SQLAlchemy's INSERT … RETURNING runs one statement per
-row on SQLite.
+The rows go in bulk (store.queries.alerts): a first poll of a 2,000-item feed must cost little
+more than parsing it (benchmarks/ingest.py).
 """
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Dialect
-from sqlmodel import Session
-
 from watchdesk.core.enums import AlertState, Category, Severity
 from watchdesk.core.text import clean_line, clean_text
 from watchdesk.services.escalation import raise_severity
-from watchdesk.store.audit import SYSTEM, append_events_bulk
+from watchdesk.store.audit import SYSTEM
+from watchdesk.store.db import Session
 from watchdesk.store.models import Alert
+from watchdesk.store.queries.alerts import alert_heads, alert_ids_by_dedup_key, append_events, insert_alerts, insert_cve_links
 
 if TYPE_CHECKING:
     from watchdesk.services.runtime import Runtime
@@ -66,14 +63,6 @@ class NewAlert:
 _defaults: dict | None = None
 
 
-@functools.lru_cache(maxsize=8)  # one entry per engine's dialect
-def _alert_insert(dialect: Dialect) -> tuple[str, tuple[tuple[str, Callable[[Any], Any] | None], ...]]:
-    """The INSERT of every alert column but id, and each column's own bind conversion (UTC text, …)."""
-    columns = [c for c in Alert.__table__.columns if c.name != "id"]  # type: ignore[attr-defined]
-    sql = f"INSERT INTO alert ({', '.join(c.name for c in columns)}) VALUES ({', '.join('?' * len(columns))})"
-    return sql, tuple((c.name, c.type.dialect_impl(dialect).bind_processor(dialect)) for c in columns)
-
-
 def _values(spec: NewAlert, now: datetime) -> dict:
     global _defaults
     if _defaults is None:
@@ -93,17 +82,6 @@ def _values(spec: NewAlert, now: datetime) -> dict:
     }
 
 
-def _ids_by_key(session: Session, keys: Sequence[str]) -> dict[str, int]:
-    """dedup_key -> alert id for those of `keys` already stored (one IN query per 500 keys)."""
-    found: dict[str, int] = {}
-    conn = session.connection()
-    for start in range(0, len(keys), 500):
-        chunk = list(keys[start:start + 500])
-        sql = f"SELECT dedup_key, id FROM alert WHERE dedup_key IN ({', '.join('?' * len(chunk))})"
-        found.update(conn.exec_driver_sql(sql, tuple(chunk)).all())  # type: ignore[arg-type]
-    return found
-
-
 def create_alerts(
     session: Session,
     now: datetime,
@@ -119,14 +97,14 @@ def create_alerts(
     transaction already, as ingest does). A spec with `joined_to` needs `rt` (the parent may
     follow a higher policy and page its acknowledger).
     """
-    existing = {} if unknown else _ids_by_key(session, [s.dedup_key for s in specs])
+    existing = {} if unknown else alert_ids_by_dedup_key(session, [s.dedup_key for s in specs])
     fresh: dict[str, NewAlert] = {}
     for spec in specs:
         if spec.dedup_key not in existing:
             fresh.setdefault(spec.dedup_key, spec)
     if fresh:
         _insert(session, now, list(fresh.values()), actor, rt)
-        existing.update(_ids_by_key(session, list(fresh)))
+        existing.update(alert_ids_by_dedup_key(session, list(fresh)))
     return [(existing[s.dedup_key], s.dedup_key in fresh) for s in specs]
 
 
@@ -137,14 +115,9 @@ def _insert(session: Session, now: datetime, specs: list[NewAlert], actor: str, 
     if joined:
         if rt is None:
             raise ValueError("joining an alert needs the runtime (policies and channels)")
-        for start in range(0, len(joined), 500):
-            chunk = joined[start:start + 500]
-            for pid, state, severity, acker, root in session.connection().exec_driver_sql(
-                f"SELECT id, state, severity, acked_by_id, joined_to_id FROM alert WHERE id IN ({', '.join('?' * len(chunk))})",
-                tuple(chunk),
-            ).all():
-                if state != AlertState.RESOLVED.value and root is None:
-                    parents[pid] = (state, severity, acker)
+        for pid, (state, severity, acker, root) in alert_heads(session, joined).items():
+            if state != AlertState.RESOLVED.value and root is None:
+                parents[pid] = (state, severity, acker)
         missing = [p for p in joined if p not in parents]
         if missing:
             raise ValueError(f"alert #{missing[0]} is not an open root alert; nothing may join it")
@@ -157,15 +130,12 @@ def _insert(session: Session, now: datetime, specs: list[NewAlert], actor: str, 
         if state == AlertState.ACKNOWLEDGED.value:
             data.update(state=AlertState.ACKNOWLEDGED.value, acked_by_id=acker,
                         acked_at=data["received_at"], first_acked_at=data["received_at"])
-    conn = session.connection()
-    sql, columns = _alert_insert(conn.dialect)
-    conn.connection.driver_connection.executemany(  # type: ignore[union-attr]
-        sql, [tuple(r[name] if bind is None else bind(r[name]) for name, bind in columns) for r in rows])
-    id_of = _ids_by_key(session, [s.dedup_key for s in specs])
+    insert_alerts(session, rows)
+    id_of = alert_ids_by_dedup_key(session, [s.dedup_key for s in specs])
     cve_rows = [(id_of[s.dedup_key], c, False) for s in specs for c in s.cves]
     cve_rows += [(id_of[s.dedup_key], c, True) for s in specs for c in s.mentions if c not in s.cves]
     if cve_rows:
-        conn.exec_driver_sql("INSERT INTO alert_cve (alert_id, cve, mention) VALUES (?, ?, ?)", cve_rows)
+        insert_cve_links(session, cve_rows)
     events: list[tuple] = []
     children: dict[int, list[tuple[int, NewAlert]]] = {}
     for spec, data in zip(specs, rows):
@@ -187,7 +157,7 @@ def _insert(session: Session, now: datetime, specs: list[NewAlert], actor: str, 
         for alert_id, spec in kids:
             events.append((now, actor, "alert.joined", "alert", parent_id,
                            {"joined": alert_id, "source": spec.source_key, "title": spec.title, "cves": list(spec.cves)}))
-    append_events_bulk(conn.connection.driver_connection, events)
+    append_events(session, events)
     for parent_id, kids in children.items():
         # Joining never lowers urgency: the most severe child raises its parent (rare: load the row then).
         child_id, top = min(((i, Severity(s.severity)) for i, s in kids), key=lambda c: (c[1].rank, c[0]))

@@ -10,10 +10,7 @@ step 0 and next_escalation_at = received_at is paged at level 1 by the next engi
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
-
-from sqlmodel import Session, col, or_, select
 
 from watchdesk.core.enums import AlertState, Severity
 from watchdesk.core.records import AlertRecord
@@ -21,15 +18,12 @@ from watchdesk.core.text import fold, matches
 from watchdesk.services.errors import NotFound
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import SYSTEM
-from watchdesk.store.models import Alert, AlertCve, InboundKey, Officer
-
-
-def _handles(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i}
-    if not wanted:
-        return {}
-    rows = session.exec(select(Officer.id, Officer.handle).where(col(Officer.id).in_(wanted))).all()
-    return {i: h for i, h in rows}
+from watchdesk.store.db import Session
+from watchdesk.store.models import Alert
+from watchdesk.store.queries.alerts import (
+    alert_ids_sharing, alerts_by_ids, joined_child_ids, listed_alerts, occurrence_links, officer_handles, open_alert_states,
+    open_search_rows, resolved_search_rows,
+)
 
 
 def related_ids(session: Session, alert: Alert) -> tuple[int, ...]:
@@ -38,20 +32,18 @@ def related_ids(session: Session, alert: Alert) -> tuple[int, ...]:
     cves = [*json.loads(alert.cves or "[]"), *json.loads(alert.mentions or "[]")]
     ids: set[int] = set()
     if cves:
-        ids.update(session.exec(select(AlertCve.alert_id).where(col(AlertCve.cve).in_(cves))).all())
-    ids.update(session.exec(select(Alert.id).where(Alert.joined_to_id == alert.id)).all())  # type: ignore[arg-type]
+        ids.update(alert_ids_sharing(session, cves))
+    ids.update(joined_child_ids(session, alert.id))  # type: ignore[arg-type]
     if alert.joined_to_id:
         ids.add(alert.joined_to_id)
     if alert.source_key.startswith("inbound:"):
-        links = session.exec(select(InboundKey.alert_id, InboundKey.previous_alert_id).where(
-            or_(InboundKey.alert_id == alert.id, InboundKey.previous_alert_id == alert.id))).all()
-        ids.update(i for pair in links for i in pair if i)
+        ids.update(i for pair in occurrence_links(session, alert.id) for i in pair if i)  # type: ignore[arg-type]
     ids.discard(alert.id)  # type: ignore[arg-type]
     return tuple(sorted(i for i in ids if i))
 
 
 def to_records(session: Session, rows: list[Alert], with_related: bool = False) -> list[AlertRecord]:
-    names = _handles(session, [i for r in rows for i in (r.assignee_id, r.acked_by_id, r.resolved_by_id)])
+    names = officer_handles(session, [i for r in rows for i in (r.assignee_id, r.acked_by_id, r.resolved_by_id)])
     out = []
     for r in rows:
         out.append(
@@ -157,22 +149,15 @@ def board_order(records: list[AlertRecord]) -> list[AlertRecord]:
     return out
 
 
+def _selection(flt: AlertFilter) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The filter's states, severities and sources as stored values (empty: any)."""
+    return tuple(s.value for s in flt.states), tuple(s.value for s in flt.severities), tuple(flt.sources)
+
+
 def list_alerts(rt: Runtime, flt: AlertFilter = AlertFilter(), with_related: bool = False) -> list[AlertRecord]:
     """Alerts matching the filter, in board order. Open alerts are never cut by the limit."""
     with rt.db.read() as session:
-        query = select(Alert)
-        if flt.states:
-            query = query.where(col(Alert.state).in_([s.value for s in flt.states]))
-        if flt.severities:
-            query = query.where(col(Alert.severity).in_([s.value for s in flt.severities]))
-        if flt.sources:
-            query = query.where(col(Alert.source_key).in_(list(flt.sources)))
-        # IN (not !=) lets SQLite use the state index instead of scanning every alert.
-        open_rows = session.exec(query.where(col(Alert.state).in_([AlertState.NEW.value, AlertState.ACKNOWLEDGED.value]))).all()
-        closed_rows = session.exec(
-            query.where(Alert.state == AlertState.RESOLVED.value).order_by(col(Alert.resolved_at).desc()).limit(flt.limit)
-        ).all()
-        rows = list(open_rows) + list(closed_rows)
+        rows = listed_alerts(session, *_selection(flt), resolved_limit=flt.limit)
         if flt.search:
             rows = [r for r in rows if matches(flt.search, r.title, r.summary, r.cves, r.mentions, r.source_key, r.doc_number)]
         return board_order(to_records(session, rows, with_related=with_related))
@@ -187,15 +172,6 @@ def search_history(rt: Runtime, flt: AlertFilter, with_related: bool = False) ->
     `limit` resolved). The folded match runs here, not in SQL: the searched columns are read in
     batches as plain tuples, and only the hits are loaded whole."""
 
-    def filtered(query):  # noqa: ANN001, ANN202 - a select over Alert
-        if flt.states:
-            query = query.where(col(Alert.state).in_([s.value for s in flt.states]))
-        if flt.severities:
-            query = query.where(col(Alert.severity).in_([s.value for s in flt.severities]))
-        if flt.sources:
-            query = query.where(col(Alert.source_key).in_(list(flt.sources)))
-        return query
-
     words = fold(flt.search).split()
 
     def hit(row: tuple) -> bool:
@@ -203,14 +179,12 @@ def search_history(rt: Runtime, flt: AlertFilter, with_related: bool = False) ->
         hay = fold(" ".join(h for h in row[1:] if h))
         return all(w in hay for w in words)
 
-    searched = filtered(select(Alert.id, Alert.title, Alert.summary, Alert.cves, Alert.source_key, Alert.doc_number))
+    selection = _selection(flt)
     with rt.db.read() as session:
-        open_states = [AlertState.NEW.value, AlertState.ACKNOWLEDGED.value]
-        hits = [r[0] for r in session.exec(searched.where(col(Alert.state).in_(open_states))) if hit(r)]
-        closed = searched.where(Alert.state == AlertState.RESOLVED.value).order_by(col(Alert.resolved_at).desc(), col(Alert.id).desc())
+        hits = [r[0] for r in open_search_rows(session, *selection) if hit(r)]
         found, offset = 0, 0
         while found < flt.limit:
-            batch = session.exec(closed.offset(offset).limit(HISTORY_BATCH)).all()
+            batch = resolved_search_rows(session, *selection, offset=offset, limit=HISTORY_BATCH)
             for r in batch:
                 if found < flt.limit and hit(r):
                     hits.append(r[0])
@@ -218,13 +192,11 @@ def search_history(rt: Runtime, flt: AlertFilter, with_related: bool = False) ->
             if len(batch) < HISTORY_BATCH:
                 break
             offset += HISTORY_BATCH
-        rows: list[Alert] = []
-        for at in range(0, len(hits), 500):  # IN lists of a size every driver takes
-            rows.extend(session.exec(select(Alert).where(col(Alert.id).in_(hits[at:at + 500]))).all())
+        rows = alerts_by_ids(session, hits)
         return board_order(to_records(session, rows, with_related=with_related))
 
 
 def open_alert_count(rt: Runtime) -> dict[str, int]:
     with rt.db.read() as session:
-        rows = session.exec(select(Alert.state).where(or_(Alert.state == "new", Alert.state == "acknowledged"))).all()
+        rows = open_alert_states(session)
     return {"new": rows.count("new"), "acknowledged": rows.count("acknowledged")}
