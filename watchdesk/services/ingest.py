@@ -23,9 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlmodel import Session, col, select
-
-from watchdesk.core.enums import AlertState, Category, Severity
+from watchdesk.core.enums import Category, Severity
 from watchdesk.core.records import Actor, AlertRecord
 from watchdesk.core.text import clean_line
 from watchdesk.feeds.items import FeedItem
@@ -34,9 +32,9 @@ from watchdesk.services.errors import InvalidInput, NotFound
 from watchdesk.services.limits import LINK_MAX, SOURCE_NOTE_MAX, SUMMARY_MAX, TITLE_MAX, person_text
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import SYSTEM, append_event
+from watchdesk.store.db import Session
 from watchdesk.store.models import Alert, AlertCve
-
-_OPEN = (AlertState.NEW.value, AlertState.ACKNOWLEDGED.value)
+from watchdesk.store.queries.ingest import cve_links, known_alerts, open_child_severities, open_roots_by_subject
 
 
 def dedup_key(source_key: str, item: FeedItem) -> str:
@@ -70,25 +68,6 @@ def _spec(source_key: str, key: str, item: FeedItem, now: datetime) -> NewAlert:
     )
 
 
-def _open_roots(session: Session, cves: set[str]) -> dict[int, set[str]]:
-    """Open root alerts (joined to nothing, not summaries) with any of `cves` as a SUBJECT CVE:
-    alert id -> all its subject CVEs among `cves`. Mentions are never looked at."""
-    roots: dict[int, set[str]] = {}
-    wanted = sorted(cves)
-    conn = session.connection()
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start:start + 500]
-        rows = conn.exec_driver_sql(
-            "SELECT c.alert_id, c.cve FROM alert_cve c JOIN alert a ON a.id = c.alert_id "
-            f"WHERE c.cve IN ({', '.join('?' * len(chunk))}) AND c.mention = 0 AND a.state IN ('new', 'acknowledged') "
-            "AND a.joined_to_id IS NULL AND a.category != ?",
-            (*chunk, Category.SUMMARY.value),
-        ).all()
-        for alert_id, cve in rows:
-            roots.setdefault(alert_id, set()).add(cve)
-    return roots
-
-
 def join_target(subject: Iterable[str], roots: dict[int, set[str]]) -> int | None:
     """The earliest open root whose subject CVEs hold ALL of `subject` (never for an empty subject):
     the same vulnerability, whichever source told of it."""
@@ -107,8 +86,7 @@ def _update(session: Session, alert: Alert, item: FeedItem, now: datetime, actor
         "published_at": item.published_at,
     }
     # Joining never lowers urgency: a re-poll does not bring a parent below its open children.
-    top = session.exec(select(Alert.severity).where(Alert.joined_to_id == alert.id, col(Alert.state).in_(_OPEN))).all()
-    for sev in top:
+    for sev in open_child_severities(session, alert.id):  # type: ignore[arg-type]
         if Severity(sev).rank < Severity(fresh["severity"]).rank:
             fresh["severity"] = sev
     changed = [name for name in _UPDATABLE if getattr(alert, name) != fresh[name]]
@@ -119,7 +97,7 @@ def _update(session: Session, alert: Alert, item: FeedItem, now: datetime, actor
     alert.updated_at = now
     session.add(alert)
     if "cves" in changed or "mentions" in changed:
-        for link in session.exec(select(AlertCve).where(AlertCve.alert_id == alert.id)).all():
+        for link in cve_links(session, alert.id):  # type: ignore[arg-type]
             session.delete(link)
         session.flush()
         for cve in item.cves:
@@ -148,7 +126,7 @@ def _insert_new(
     in two passes: first those joining nothing or a stored alert, then those joining one of them.
     """
     join = rt.config.alerts.join_related
-    roots = _open_roots(session, {c for _, item in new for c in item.cves}) if join else {}
+    roots = open_roots_by_subject(session, {c for _, item in new for c in item.cves}) if join else {}
     batch_roots: dict[int, set[str]] = {}  # index in `new` -> subject, for later items of this batch
     specs = [_spec(source_key, key, item, now) for key, item in new]
     later: dict[int, int] = {}  # index -> index of the batch root it joins
@@ -190,14 +168,7 @@ def ingest_into(
     batch: dict[str, FeedItem] = {}
     for item in items:
         batch.setdefault(dedup_key(source_key, item), item)  # the same item twice in one feed counts once
-    keys = list(batch)
-    known: dict[str, tuple[int, str]] = {}
-    for start in range(0, len(keys), 500):
-        chunk = keys[start:start + 500]
-        for alert_id, key, content_hash in session.exec(
-            select(Alert.id, Alert.dedup_key, Alert.content_hash).where(col(Alert.dedup_key).in_(chunk))
-        ).all():
-            known[key] = (alert_id, content_hash)  # type: ignore[assignment]
+    known = known_alerts(session, list(batch))
     new: list[tuple[str, FeedItem]] = []
     for key, item in batch.items():
         found = known.get(key)
