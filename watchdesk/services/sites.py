@@ -25,8 +25,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
-
 from watchdesk.config import SourceConfig, format_duration
 from watchdesk.core.enums import Category, Severity, SourceKind
 from watchdesk.core.permissions import Action, require
@@ -40,7 +38,10 @@ from watchdesk.services.clearing import clear_by_system
 from watchdesk.services.errors import NotFound, Refused
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import SYSTEM, append_event
-from watchdesk.store.models import SiteWatch, Source
+from watchdesk.store.db import Session
+from watchdesk.store.models import SiteWatch
+from watchdesk.store.queries.sites import site_watch
+from watchdesk.store.queries.sources import source_row_or_none
 from watchdesk.store.types import to_db_text
 
 CERT_WARN = timedelta(days=14)
@@ -231,7 +232,7 @@ def findings(src: SourceConfig, row: SiteWatch, check: SiteCheck, now: datetime)
 
 # -- recording a check ---------------------------------------------------------------------------------
 def _row(session: Session, key: str) -> SiteWatch:
-    row = session.exec(select(SiteWatch).where(SiteWatch.source_key == key)).first()
+    row = site_watch(session, key)
     if row is None:
         row = SiteWatch(source_key=key)
         session.add(row)
@@ -333,7 +334,7 @@ def _conditions(session: Session, src: SourceConfig, row: SiteWatch, check: Site
 
 def _source_health(session: Session, src: SourceConfig, check: SiteCheck, now: datetime) -> None:
     """The source row's columns that `watchdesk sources` shows; its health alerts are ours (above)."""
-    source = session.exec(select(Source).where(Source.key == src.key)).first()
+    source = source_row_or_none(session, src.key)
     if source is None:
         return
     source.last_polled_at, source.next_poll_at = now, now + src.interval
@@ -396,7 +397,7 @@ def site_view(rt: Runtime, key: str) -> SiteView:
     src = _site_source(rt, key)
     now = rt.now()
     with rt.db.read() as session:
-        row = session.exec(select(SiteWatch).where(SiteWatch.source_key == key)).first() or SiteWatch(source_key=key)
+        row = site_watch(session, key) or SiteWatch(source_key=key)
         return _view(src, row, now)
 
 

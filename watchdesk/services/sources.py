@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
-
 from watchdesk.config import SourceConfig, format_duration
 from watchdesk.core.enums import Category, Severity, SourceKind
 from watchdesk.core.retry_after import retry_after as read_retry_after
@@ -42,10 +40,12 @@ from watchdesk.services.ingest import IngestReport, ingest_into
 from watchdesk.services.runtime import Runtime
 from watchdesk.services.sites import SiteOutcome, poll_site
 from watchdesk.store.audit import SYSTEM, append_event
-from watchdesk.store.db import Database
+from watchdesk.store.db import Database, Session
 from watchdesk.store.models import Alert, Source
-from watchdesk.store.runners import live_runners
-from watchdesk.store.types import from_db_text, to_db_text
+from watchdesk.store.queries.sources import (
+    all_sources, claim_source, claimable_sources, live_runner_ids, poll_schedule, source_row, touch_healthy_source,
+)
+from watchdesk.store.types import to_db_text
 
 LEASE_MARGIN = timedelta(seconds=30)
 CLAIM_RECHECK = timedelta(seconds=5)
@@ -121,13 +121,13 @@ def sync_sources(rt: Runtime) -> None:
     """Create rows for new sources; follow changes of name, kind and url (a new url starts afresh)."""
     now = rt.now()
     with rt.db.read() as session:
-        known = {r.key: (r.name, r.kind, r.url) for r in session.exec(select(Source)).all()}
+        known = {r.key: (r.name, r.kind, r.url) for r in all_sources(session)}
     wanted = {s.key: (s.name or s.key, s.kind.value, s.url) for s in rt.config.sources}
     if all(known.get(key) == value for key, value in wanted.items()):
         _mark_synced(rt)
         return  # nothing to change: no write transaction (the desk lists sources often)
     with rt.db.write() as session:
-        rows = {r.key: r for r in session.exec(select(Source)).all()}
+        rows = {r.key: r for r in all_sources(session)}
         for src in rt.config.sources:
             row = rows.get(src.key)
             name = src.name or src.key
@@ -160,17 +160,12 @@ def _refresh_earliest(rt: Runtime) -> None:
     if not keys:
         sched.earliest = datetime.max.replace(tzinfo=rt.now().tzinfo)
         return
-    # One aggregate row through the driver: this runs after every poll, and an ORM query
-    # costs several times the SQL it sends.
     # A poll claimed by an engine is looked at again within CLAIM_RECHECK, not at its lease's end:
     # if that engine died, its heartbeat is stale by then and _claim takes the poll over.
-    recheck = to_db_text(rt.now() + CLAIM_RECHECK)
-    sql = ("SELECT count(next_poll_at), min(CASE WHEN claimed_by != '' AND next_poll_at = claimed_until "
-           f"AND next_poll_at > ? THEN ? ELSE next_poll_at END) FROM source WHERE key IN ({', '.join('?' * len(keys))})")
     with rt.db.read() as session:
-        known, earliest = session.connection().exec_driver_sql(sql, (recheck, recheck, *keys)).one()
+        known, earliest = poll_schedule(session, keys, rt.now() + CLAIM_RECHECK)
     # A source without a row or without a time yet is due now.
-    sched.earliest = rt.now() if known < len(keys) else from_db_text(earliest)
+    sched.earliest = rt.now() if known < len(keys) else earliest
 
 
 # -- health ----------------------------------------------------------------------------------
@@ -215,7 +210,7 @@ def list_sources(rt: Runtime) -> list[SourceHealth]:
     sync_sources(rt)
     now = rt.now()
     with rt.db.read() as session:
-        rows = {r.key: r for r in session.exec(select(Source)).all()}
+        rows = {r.key: r for r in all_sources(session)}
     out = []
     order = [s.key for s in rt.config.sources] + sorted(k for k in rows if rt.config.source(k) is None)
     for key in order:
@@ -308,7 +303,7 @@ def _record_failure(rt: Runtime, src: SourceConfig, sentence: str, retry_after: 
     sentence = clean_line(sentence, max_length=500)  # may quote the remote server (an HTTP reason, a parser error)
     now = rt.now()
     with rt.db.write() as session:
-        row = session.exec(select(Source).where(Source.key == src.key)).one()
+        row = source_row(session, src.key)
         first = row.failures == 0
         changed = sentence != row.last_error
         row.failures += 1
@@ -352,21 +347,14 @@ def _touch_healthy(session: Session, src: SourceConfig, fetched: FetchResult, bo
     what `_record_answer` would and has no event to append; anything else (a recovery, a
     source going stale) returns False and takes the full path in the same transaction.
     """
-    columns = "failing_since = NULL, last_ok_at = ?, last_polled_at = ?, next_poll_at = ?"
-    values: list[object] = [to_db_text(now), to_db_text(now), to_db_text(now + src.interval)]
-    if fetched.status == "ok":  # the same body again (a 304 keeps the validators it was sent)
-        columns += ", etag = ?, last_modified = ?, body_hash = ?"
-        values += [fetched.etag, fetched.last_modified, body_hash]
-    # Not stale: the last new item (or the row's creation) is younger than stale_after;
-    # stored times are fixed-width UTC text, so text order is time order.
+    # The same body again brings its validators (a 304 keeps the ones it was sent).
+    validators = (fetched.etag, fetched.last_modified, body_hash) if fetched.status == "ok" else None
+    # Not stale: the last new item (or the row's creation) is younger than stale_after.
     try:
-        fresh_after = to_db_text(now - src.stale_after)
+        fresh_after: datetime | None = now - src.stale_after
     except OverflowError:  # a stale_after reaching before year 1: never stale
-        fresh_after = ""
-    sql = (f"UPDATE source SET {columns} WHERE key = ? AND failures = 0 AND health_alert_id IS NULL"
-           " AND coalesce(last_new_item_at, created_at) > ?")
-    values += [src.key, fresh_after]
-    return session.connection().exec_driver_sql(sql, tuple(values)).rowcount == 1
+        fresh_after = None
+    return touch_healthy_source(session, src.key, now, now + src.interval, fresh_after, validators)
 
 
 def _record_answer(
@@ -380,7 +368,7 @@ def _record_answer(
     now: datetime,
 ) -> int | None:
     """A source answered (new body, same body or 304): health, validators, next poll; the full path."""
-    row = session.exec(select(Source).where(Source.key == src.key)).one()
+    row = source_row(session, src.key)
     if row.failures:
         append_event(session, now, SYSTEM, "source.ok", "source", src.key,
                      {"after_failures": row.failures, "items": len(items or [])})
@@ -463,11 +451,8 @@ def _claim(rt: Runtime, sources: list[SourceConfig], force: bool, runner: str = 
     now = rt.now()
     stamp = to_db_text(now)  # stored times are fixed-width UTC text: text order is time order
     claimed = []
-    sql = ("SELECT key, id, next_poll_at, etag, last_modified, body_hash, claimed_by, claimed_until FROM source"
-           f" WHERE key IN ({', '.join('?' * len(sources))})")
     with rt.db.write() as session:
-        conn = session.connection()
-        rows = {r[0]: r[1:] for r in conn.exec_driver_sql(sql, tuple(s.key for s in sources)).all()}
+        rows = claimable_sources(session, [s.key for s in sources])
         live: set[str] | None = None
         for src in sources:
             if src.key not in rows:
@@ -475,22 +460,13 @@ def _claim(rt: Runtime, sources: list[SourceConfig], force: bool, runner: str = 
             row_id, next_poll_at, etag, last_modified, body_hash, claimed_by, claimed_until = rows[src.key]
             take_over = False
             if claimed_by and next_poll_at is not None and next_poll_at == claimed_until:
-                live = live_runners(conn, now) if live is None else live
+                live = live_runner_ids(session, now) if live is None else live
                 if claimed_by in live and not force:
                     continue  # a live engine is polling it, however long that takes
                 take_over = claimed_by not in live  # a dead engine's poll: take it over now
             if not (force or take_over) and next_poll_at is not None and next_poll_at > stamp:
                 continue
-            lease = to_db_text(now + src.deadline + LEASE_MARGIN)
-            if next_poll_at is None:
-                result = conn.exec_driver_sql(
-                    "UPDATE source SET next_poll_at = ?, claimed_by = ?, claimed_until = ? WHERE id = ? AND next_poll_at IS NULL",
-                    (lease, runner, lease, row_id))
-            else:
-                result = conn.exec_driver_sql(
-                    "UPDATE source SET next_poll_at = ?, claimed_by = ?, claimed_until = ? WHERE id = ? AND next_poll_at = ?",
-                    (lease, runner, lease, row_id, next_poll_at))
-            if result.rowcount == 1:
+            if claim_source(session, row_id, next_poll_at, now + src.deadline + LEASE_MARGIN, runner):
                 claimed.append((src, _Stored(etag, last_modified, body_hash)))
     return claimed
 
