@@ -44,7 +44,7 @@ _SCHEDULE = text(
 
 def poll_schedule(session: Session, keys: Sequence[str], recheck: datetime) -> tuple[int, datetime | None]:
     """(how many of `keys` have a row with a next poll time, the earliest of those times, a claim's at `recheck`)."""
-    known, earliest = session.execute(_SCHEDULE, {"keys": list(keys), "recheck": to_db_text(recheck)}).one()
+    known, earliest = session.connection().execute(_SCHEDULE, {"keys": list(keys), "recheck": to_db_text(recheck)}).one()
     return known, from_db_text(earliest)
 
 
@@ -67,7 +67,7 @@ def touch_healthy_source(session: Session, key: str, now: datetime, next_poll_at
     if validators is not None:
         statement = _TOUCH_NEW_VALIDATORS
         params.update(zip(("etag", "last_modified", "body_hash"), validators))
-    return session.execute(statement, params).rowcount == 1  # type: ignore[attr-defined]
+    return session.connection().execute(statement, params).rowcount == 1  # type: ignore[attr-defined]
 
 
 _CLAIMABLE = text(
@@ -77,7 +77,7 @@ _CLAIMABLE = text(
 
 def claimable_sources(session: Session, keys: Sequence[str]) -> dict[str, tuple]:
     """key -> (id, next_poll_at, etag, last_modified, body_hash, claimed_by, claimed_until), times as stored text."""
-    return {r[0]: tuple(r[1:]) for r in session.execute(_CLAIMABLE, {"keys": list(keys)}).all()}
+    return {r[0]: tuple(r[1:]) for r in session.connection().execute(_CLAIMABLE, {"keys": list(keys)}).all()}
 
 
 _CLAIM_UNSCHEDULED = text("UPDATE source SET next_poll_at = :lease, claimed_by = :runner, claimed_until = :lease"
@@ -91,8 +91,8 @@ def claim_source(session: Session, source_id: int, was: str | None, lease: datet
     True when this call took it (rowcount 1)."""
     params: dict[str, Any] = {"lease": to_db_text(lease), "runner": runner, "source_id": source_id}
     if was is None:
-        return session.execute(_CLAIM_UNSCHEDULED, params).rowcount == 1  # type: ignore[attr-defined]
-    return session.execute(_CLAIM, {**params, "was": was}).rowcount == 1  # type: ignore[attr-defined]
+        return session.connection().execute(_CLAIM_UNSCHEDULED, params).rowcount == 1  # type: ignore[attr-defined]
+    return session.connection().execute(_CLAIM, {**params, "was": was}).rowcount == 1  # type: ignore[attr-defined]
 
 
 def live_runner_ids(session: Session, now: datetime) -> set[str]:
