@@ -50,7 +50,11 @@ def _insert_many(session: Session, table: Table, names: tuple[str, ...], rows: I
         params: list[Any] = [tuple(r[n] if bind is None else bind(r[n]) for n, bind in binds) for r in rows]
     else:
         params = [{n: r[n] if bind is None else bind(r[n]) for n, bind in binds} for r in rows]
-    conn.connection.driver_connection.executemany(sql, params)  # type: ignore[union-attr]
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(sql, params)
+    finally:
+        cursor.close()
 
 
 _ALERT_COLUMNS = tuple(c.name for c in Alert.__table__.columns if c.name != "id")  # type: ignore[attr-defined]
@@ -69,6 +73,7 @@ def insert_cve_links(session: Session, links: Sequence[tuple[int, str, bool]]) -
 
 def append_events(session: Session, events: Iterable[tuple[datetime, str, str, str, Any, dict[str, Any]]]) -> int:
     """Append many events in the session's write transaction (store.audit.append_events_bulk); the last seq."""
+    # SQLite-only: append_events_bulk speaks to the sqlite3 connection itself (qmark binds, Connection.execute).
     return append_events_bulk(session.connection().connection.driver_connection, events)  # type: ignore[arg-type]
 
 
