@@ -1,7 +1,9 @@
-"""Shared fixtures: a real SQLite file under tmp_path, a fake clock, a runtime."""
+"""Shared fixtures: a real SQLite file under tmp_path (or a fresh PostgreSQL database), a fake clock, a runtime."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from watchdesk.config import Config, parse_config
 from watchdesk.core.records import Actor
 from watchdesk.services.officers import add_officer, bootstrap_supervisor, sign_in
 from watchdesk.services.runtime import Runtime, open_runtime
+from tests.support.postgres import Cluster, start_cluster, unavailable_reason
 
 TEST_PIN = "246810"
 """The PIN of the fixtures' leads and supervisors, and of CLI runs ($WATCHDESK_PIN, $WATCHDESK_NEW_PIN)."""
@@ -55,10 +58,74 @@ def config() -> Config:
 
 
 @pytest.fixture
-def rt(db_path: Path, clock: FakeClock, config: Config) -> Runtime:
-    runtime = open_runtime(config, db_path=str(db_path), clock=clock)
+def rt(request: pytest.FixtureRequest, db_path: Path, clock: FakeClock, config: Config) -> Iterator[Runtime]:
+    if request.config.getoption("--backend") == "postgresql":
+        url = request.getfixturevalue("pg_database")
+        config = config.model_copy(update={"database": config.database.model_copy(update={"url": url})})
+        runtime = open_runtime(config, clock=clock)
+    else:
+        runtime = open_runtime(config, db_path=str(db_path), clock=clock)
     yield runtime
     runtime.db.dispose()
+
+
+# -- PostgreSQL ------------------------------------------------------------------------------
+
+_CLUSTER = pytest.StashKey[Cluster]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend", choices=("sqlite", "postgresql"), default="sqlite",
+        help="the database behind the `rt` fixture (default sqlite; postgresql: a fresh database per test "
+        "in the throwaway cluster). `db_url` tests run on both whatever this says.",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "postgresql: runs against the throwaway PostgreSQL cluster")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
+    """A throwaway cluster for the whole session (tests/support/postgres.py), removed at the end.
+
+    Without PostgreSQL's binaries its tests are skipped, saying why; in CI (CI=true) they fail
+    instead: CI must not pass by silently leaving the second backend out."""
+    reason = unavailable_reason()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the PostgreSQL tests cannot run in CI: {reason}", pytrace=False)
+        pytest.skip(f"PostgreSQL tests skipped: {reason}")
+    cluster = start_cluster()
+    request.config.stash[_CLUSTER] = cluster
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_database(pg_cluster: Cluster) -> Iterator[str]:
+    """The URL of a fresh, empty database in the cluster (owned by its superuser), dropped after the test."""
+    name = pg_cluster.create_database()
+    yield pg_cluster.url(name)
+    pg_cluster.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The test runs twice: on a SQLite file under tmp_path and on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'watchdesk.db'}"
+    return str(request.getfixturevalue("pg_database"))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    cluster = config.stash.get(_CLUSTER, None)
+    if cluster is not None:
+        terminalreporter.write_line(
+            f"PostgreSQL test cluster ({cluster.bindir}): started in {cluster.started_in:.2f} s, "
+            f"stopped and removed in {cluster.stopped_in:.2f} s"
+        )
 
 
 @pytest.fixture
