@@ -1,5 +1,7 @@
 """A separate process that appends audit events: `python -m tests.support.appender DB N TAG`.
 
+DB is a SQLite file's path or a database URL (postgresql://…).
+
 Used by the concurrency and crash tests; each event is its own write transaction, as a
 service call's would be.
 """
@@ -15,7 +17,7 @@ from watchdesk.store.db import Database
 
 def main() -> None:
     path, count, tag = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    db = Database(f"sqlite:///{path}", busy_timeout=60)
+    db = Database(path if "://" in path else f"sqlite:///{path}", busy_timeout=60)
     print("ready", flush=True)
     at = datetime(2026, 2, 17, tzinfo=timezone.utc)
     for i in range(count):

@@ -13,12 +13,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import Session
 
 from watchdesk.core.audit import GENESIS, event_body, event_hash
 from watchdesk.store.db import Database, DatabaseError
 from watchdesk.store.types import to_db_text
-from watchdesk.store.verify_range import check_range
+from watchdesk.store.verify_range import check_range, check_rows
 
 SYSTEM = "system"
 
@@ -44,19 +45,20 @@ def append_event(
     subject_id: object = "",
     payload: dict[str, Any] | None = None,
 ) -> int:
-    """Append one event in the session's (BEGIN IMMEDIATE) transaction; returns its seq.
+    """Append one event in the session's write transaction; returns its seq.
 
-    The write lock is already held, so reading the head and inserting seq+1 cannot race;
-    the UNIQUE prev_hash makes a fork impossible even if it could.
+    The write lock is already held (SQLite's BEGIN IMMEDIATE, PostgreSQL's advisory write lock),
+    so reading the head and inserting seq+1 cannot race, and seq order is commit order; the
+    UNIQUE prev_hash makes a fork impossible even if it could.
     """
     conn = session.connection()
-    head = conn.exec_driver_sql("SELECT seq, hash FROM event ORDER BY seq DESC LIMIT 1").first()
+    head = conn.execute(text("SELECT seq, hash FROM event ORDER BY seq DESC LIMIT 1")).first()
     seq, prev = (head[0] + 1, bytes(head[1])) if head else (1, GENESIS)
     sid = "" if subject_id is None else str(subject_id)
     body = event_body(to_db_text(at), actor, kind, subject_type, sid, payload or {})
-    conn.exec_driver_sql(
-        "INSERT INTO event (seq, body, prev_hash, hash) VALUES (?, ?, ?, ?)",
-        (seq, body, prev, event_hash(seq, prev, body)),
+    conn.execute(
+        text("INSERT INTO event (seq, body, prev_hash, hash) VALUES (:seq, :body, :prev_hash, :hash)"),
+        {"seq": seq, "body": body, "prev_hash": prev, "hash": event_hash(seq, prev, body)},
     )
     return seq
 
@@ -132,20 +134,39 @@ class VerifyResult:
         }
 
 
-def _head_row(conn: sqlite3.Connection, seq: int | None = None) -> Head | None:
+def _fetch(db: Database, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Rows of one read with named binds: SQLite's own driver on SQLite (speed, and its damage
+    errors as they are), SQLAlchemy on PostgreSQL."""
+    if db.is_sqlite:
+        conn = db.raw()
+        try:
+            return conn.execute(sql, params).fetchall()
+        finally:
+            conn.close()
+    with db.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(sql), params)]
+
+
+def _head_row(db: Database, seq: int | None = None) -> Head | None:
     if seq is None:
-        row = conn.execute("SELECT seq, hash, at FROM event ORDER BY seq DESC LIMIT 1").fetchone()
+        rows = _fetch(db, "SELECT seq, hash, at FROM event ORDER BY seq DESC LIMIT 1", {})
     else:
-        row = conn.execute("SELECT seq, hash, at FROM event WHERE seq = ?", (seq,)).fetchone()
-    return Head(row[0], bytes(row[1]).hex(), row[2]) if row else None
+        rows = _fetch(db, "SELECT seq, hash, at FROM event WHERE seq = :seq", {"seq": seq})
+    return Head(rows[0][0], bytes(rows[0][1]).hex(), rows[0][2]) if rows else None
 
 
 def head(db: Database) -> Head | None:
-    conn = db.raw()
-    try:
-        return _head_row(conn)
-    finally:
-        conn.close()
+    return _head_row(db)
+
+
+def _check(db: Database, lo: int, hi: int) -> dict[str, object]:
+    """check_range over one seq range, on either backend."""
+    if db.is_sqlite:
+        return check_range(str(db.path), lo, hi)
+    with db.connect() as conn:
+        rows = conn.execution_options(yield_per=10_000).execute(
+            text("SELECT seq, body, prev_hash, hash FROM event WHERE seq BETWEEN :lo AND :hi ORDER BY seq"), {"lo": lo, "hi": hi})
+        return check_rows(rows, lo, hi)
 
 
 _REASONS = {
@@ -186,13 +207,9 @@ def verify(db: Database, checkpoint: Any = LATEST, workers: int | None = None) -
 
 
 def _verify(db: Database, checkpoint: Any, workers: int | None) -> VerifyResult:
-    conn = db.raw()
-    try:
-        last = _head_row(conn)
-    finally:
-        conn.close()
+    last = _head_row(db)
     top = last.seq if last else 0
-    if workers is None:
+    if workers is None or not db.is_sqlite:  # range workers read the SQLite file
         workers = min(os.cpu_count() or 1, 8) if top >= PARALLEL_FROM and db.path else 1
     bounds = [(1 + top * i // workers, top * (i + 1) // workers) for i in range(workers)] if top else []
     if workers > 1:
@@ -202,7 +219,7 @@ def _verify(db: Database, checkpoint: Any, workers: int | None) -> VerifyResult:
         ]
         results = [json.loads(p.communicate()[0] or '{"bad": 1, "why": "hash"}') for p in procs]
     else:
-        results = [check_range(str(db.path), lo, hi) for lo, hi in bounds]
+        results = [_check(db, lo, hi) for lo, hi in bounds]
     prev = GENESIS.hex()
     for (lo, _hi), res in zip(bounds, results):
         if res["bad"] is not None:
@@ -229,12 +246,8 @@ def reaches(db: Database, checkpoint: Any, *, walk: bool = False) -> str:
 
 def reach(db: Database, checkpoint: Any, *, walk: bool = False) -> tuple[str, Head | None]:
     """`reaches`, with the head it read (one connection for both)."""
-    conn = db.raw()
-    try:
-        last = _head_row(conn)
-        at = _head_row(conn, checkpoint.seq) if last is not None and last.seq != checkpoint.seq else last
-    finally:
-        conn.close()
+    last = _head_row(db)
+    at = _head_row(db, checkpoint.seq) if last is not None and last.seq != checkpoint.seq else last
     top = last.seq if last else 0
     if top < checkpoint.seq:
         return (f"the log ends at seq {top} but the checkpoint saw seq {checkpoint.seq} "
@@ -242,7 +255,7 @@ def reach(db: Database, checkpoint: Any, *, walk: bool = False) -> tuple[str, He
     if at is None or at.hash != checkpoint.hash:
         return f"the event at seq {checkpoint.seq} does not have the checkpoint's hash (the chain was rewritten)", last
     if walk and top > checkpoint.seq:
-        res = check_range(str(db.path), checkpoint.seq + 1, top)
+        res = _check(db, checkpoint.seq + 1, top)
         if res["bad"] is not None:
             why = str(res["why"])
             return f"seq {res['bad']}: " + _REASONS[why].format(seq=res["bad"], detail=res.get("detail", "")), last
@@ -253,11 +266,7 @@ def reach(db: Database, checkpoint: Any, *, walk: bool = False) -> tuple[str, He
 
 def _broken(db: Database, seq: int, reason: str) -> VerifyResult:
     try:
-        conn = db.raw()
-        try:
-            good = _head_row(conn, seq - 1) if seq > 1 else None
-        finally:
-            conn.close()
+        good = _head_row(db, seq - 1) if seq > 1 else None
     except (sqlite3.DatabaseError, DatabaseError):
         good = None
     return VerifyResult(False, max(seq - 1, 0), good, seq, reason)
@@ -284,44 +293,30 @@ def _record(seq: int, body: str, digest: bytes) -> EventRecord:
 
 def tail(db: Database, limit: int = 20, *, actor: str = "", kind: str = "", subject: tuple[str, str] | None = None, before_seq: int | None = None) -> list[EventRecord]:
     """The latest events (before `before_seq` if given), oldest first, optionally filtered."""
-    where, args = [], []
+    where: list[str] = []
+    args: dict[str, Any] = {"limit": limit}
     if actor:
-        where.append("actor = ?")
-        args.append(actor)
+        where.append("actor = :actor")
+        args["actor"] = actor
     if kind:
-        if "*" in kind:
-            where.append("kind LIKE ?")
-            args.append(kind.replace("*", "%"))
-        else:
-            where.append("kind = ?")
-            args.append(kind)
+        where.append("kind LIKE :kind" if "*" in kind else "kind = :kind")
+        args["kind"] = kind.replace("*", "%")
     if subject:
-        where.append("subject_type = ? AND subject_id = ?")
-        args.extend(subject)
+        where.append("subject_type = :subject_type AND subject_id = :subject_id")
+        args["subject_type"], args["subject_id"] = subject
     if before_seq is not None:
-        where.append("seq < ?")
-        args.append(before_seq)
+        where.append("seq < :before_seq")
+        args["before_seq"] = before_seq
     sql = "SELECT seq, body, hash FROM event"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY seq DESC LIMIT ?"
-    args.append(limit)
-    conn = db.raw()
-    try:
-        rows = conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
+    sql += " ORDER BY seq DESC LIMIT :limit"
+    rows = _fetch(db, sql, args)
     return [_record(*r) for r in reversed(rows)]
 
 
 def events_for(db: Database, subject_type: str, subject_id: object) -> list[EventRecord]:
     """Every event about one subject (an alert's timeline), oldest first."""
-    conn = db.raw()
-    try:
-        rows = conn.execute(
-            "SELECT seq, body, hash FROM event WHERE subject_type = ? AND subject_id = ? ORDER BY seq",
-            (subject_type, str(subject_id)),
-        ).fetchall()
-    finally:
-        conn.close()
+    rows = _fetch(db, "SELECT seq, body, hash FROM event WHERE subject_type = :subject_type AND subject_id = :subject_id ORDER BY seq",
+                  {"subject_type": subject_type, "subject_id": str(subject_id)})
     return [_record(*r) for r in rows]

@@ -1,16 +1,25 @@
-"""Engine and session set-up.
+"""Engine and session set-up, for SQLite (the default) and PostgreSQL (several machines, one history).
 
 SQLite is opened the way a shared, crash-safe desk needs it: WAL (readers never block the
 writer), `foreign_keys=ON`, a busy timeout, `synchronous=FULL` (a committed event survives
 power loss), and every write transaction opened with `BEGIN IMMEDIATE` so a read-then-write
 takes the write lock first and never dies with "database is locked" on upgrade. This is
 SQLAlchemy's documented recipe for pysqlite: disable the driver's own BEGIN and emit ours.
+
+PostgreSQL (`postgresql://…`, driven by psycopg 3) gets the same promise another way: every
+write transaction (READ COMMITTED) first takes one transaction-level advisory lock, so writes
+run one at a time like SQLite's BEGIN IMMEDIATE. Each statement after the lock sees every commit
+made before it, so the audit chain's head read under the lock is the true head (seq order =
+commit order) and compare-and-set updates keep their meaning. Reads are REPEATABLE READ, READ
+ONLY: one snapshot per read session, as a SQLite read transaction is. The busy timeout becomes
+`lock_timeout`.
 """
 
 from __future__ import annotations
 
 import errno
 import sqlite3
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,8 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
@@ -83,27 +92,70 @@ class Integrity:
         return f"{where}: SQLite's integrity check passed ({self.seconds:.2f} s)"
 
 
+# The key of the advisory lock every PostgreSQL write transaction takes first ('wdesk_wr' in ASCII).
+# Transaction-level: PostgreSQL releases it at COMMIT or ROLLBACK, also when a client dies.
+WRITE_LOCK = 0x7764_6573_6B5F_7772
+
+
+def engine_url(url: str) -> URL:
+    """The SQLAlchemy URL to open: SQLite as given; `postgresql://` and `postgres://` through psycopg 3.
+
+    Anything else is refused in one sentence (the password is never shown)."""
+    try:
+        parsed = make_url(url)
+    except Exception:  # SQLAlchemy's ArgumentError, or a ValueError from a bad port
+        raise DatabaseError(
+            "[database] url: cannot read it as a database URL; write sqlite:///PATH or postgresql://USER@HOST:PORT/NAME."
+        ) from None
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend == "sqlite":
+        return parsed
+    if backend in ("postgresql", "postgres") and driver in ("", "psycopg", "psycopg2"):
+        return parsed.set(drivername="postgresql+psycopg")
+    raise DatabaseError(
+        f"[database] url '{parsed.render_as_string(hide_password=True)}': watchdesk speaks SQLite and PostgreSQL "
+        "(through psycopg 3) only; use sqlite:///PATH or postgresql://USER@HOST:PORT/NAME."
+    )
+
+
 class Database:
     """One database: a read engine and a write engine over the same connection pool."""
 
     def __init__(self, url: str, *, busy_timeout: float = 30.0, upgrade: bool = True) -> None:
         self.url = url
-        parsed = make_url(url)
-        if parsed.get_backend_name() != "sqlite":
-            raise DatabaseError(
-                f"database url '{parsed.render_as_string(hide_password=True)}': only SQLite is supported "
-                "by this version of watchdesk; use a sqlite:/// URL or [database] path."
+        parsed = engine_url(url)
+        self.dialect = "postgresql" if parsed.get_backend_name() == "postgresql" else "sqlite"
+        self.busy_timeout = busy_timeout
+        # Set by the runtime (watchdesk.store.checkpoint.Anchors): the checkpoint file the audit
+        # log is checked against, and the damage mark that, while it exists, refuses every write.
+        self.anchors: Any = None
+        if self.dialect == "postgresql":
+            self.path = None
+            self.where = make_url(url).render_as_string(hide_password=True)
+            self.engine = create_engine(
+                parsed,
+                isolation_level="READ COMMITTED",
+                pool_pre_ping=True,  # a server restarted under a desk that stays open for days
+                connect_args={
+                    "application_name": "watchdesk",
+                    "options": f"-c lock_timeout={int(busy_timeout * 1000)} -c TimeZone=UTC",
+                },
             )
+            event.listen(self.engine, "begin", self._on_begin_postgresql)
+            self.write_engine = self.engine.execution_options(watchdesk_immediate=True)
+            self.read_engine = self.engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            if upgrade:
+                self.upgrade()
+            else:
+                self.check_version()
+            return
         self.path = Path(parsed.database) if parsed.database and parsed.database != ":memory:" else None
+        self.where = str(self.path or url)
         if self.path is not None:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise DatabaseError(f"{self.path.parent}: cannot create the database folder ({exc.strerror}).") from None
-        self.busy_timeout = busy_timeout
-        # Set by the runtime (watchdesk.store.checkpoint.Anchors): the checkpoint file the audit
-        # log is checked against, and the damage mark that, while it exists, refuses every write.
-        self.anchors: Any = None
         self.engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": busy_timeout},
@@ -112,10 +164,15 @@ class Database:
         event.listen(self.engine, "connect", self._on_connect)
         event.listen(self.engine, "begin", self._on_begin)
         self.write_engine = self.engine.execution_options(watchdesk_immediate=True)
+        self.read_engine = self.engine
         if upgrade:
             self.upgrade()
         else:
             self.check_version()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
 
     # -- connection set-up -------------------------------------------------------------
     def _on_connect(self, dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -134,10 +191,16 @@ class Database:
         else:
             conn.exec_driver_sql("BEGIN")
 
+    @staticmethod
+    def _on_begin_postgresql(conn: Any) -> None:
+        # psycopg opens the transaction itself; a write takes the one write lock before anything else.
+        if conn.get_execution_options().get("watchdesk_immediate"):
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+
     # -- sessions ----------------------------------------------------------------------
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """One write transaction (BEGIN IMMEDIATE): commit on success, roll back on error.
+        """One write transaction (BEGIN IMMEDIATE; on PostgreSQL the write lock): commit on success, roll back on error.
 
         Refused while the database is marked damaged: writing on top of a corrupt page spreads it."""
         if self.anchors is not None and self.anchors.mark.exists():
@@ -153,14 +216,24 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A read-only snapshot (deferred BEGIN)."""
-        with Session(self.engine, expire_on_commit=False) as session:
+        """A read-only snapshot (deferred BEGIN; on PostgreSQL REPEATABLE READ, READ ONLY)."""
+        with Session(self.read_engine, expire_on_commit=False) as session:
             with _friendly_lock_errors(self):
                 yield session
             # Closing (not rolling back) ends the read transaction without expiring what was loaded.
 
     def raw(self) -> sqlite3.Connection:
-        """A plain sqlite3 connection with the same pragmas, for bulk reads (verify, backup)."""
+        """A plain sqlite3 connection with the same pragmas, for bulk reads (verify, backup).
+
+        SQLite only. On PostgreSQL it is refused, naming the caller: a psycopg connection would
+        take the same calls with another placeholder style, failing far from the cause; a caller
+        that must run on PostgreSQL uses `connect()` (SQLAlchemy, named binds) instead."""
+        if not self.is_sqlite:
+            caller = sys._getframe(1).f_code
+            raise DatabaseError(
+                f"{self.where}: {caller.co_qualname} ({Path(caller.co_filename).name}) reads the database through "
+                "SQLite's own driver and cannot run on PostgreSQL yet; use a sqlite:/// database for it."
+            )
         with _friendly_lock_errors(self):
             conn = sqlite3.connect(str(self.path) if self.path else ":memory:", timeout=self.busy_timeout)
             try:
@@ -170,6 +243,12 @@ class Database:
                 raise
         return conn
 
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A SQLAlchemy connection for bulk reads on either backend (no transaction kept open after)."""
+        with _friendly_lock_errors(self), self.read_engine.connect() as conn:
+            yield conn
+
     # -- schema ------------------------------------------------------------------------
     def schema_version(self) -> int:
         with _friendly_lock_errors(self), self.engine.connect() as conn:
@@ -177,14 +256,14 @@ class Database:
 
     def check_version(self) -> int:
         version = self.schema_version()
-        migrations.check_not_newer(version, str(self.path or self.url))
+        migrations.check_not_newer(version, self.where)
         return version
 
     def upgrade(self) -> list[int]:
-        """Apply pending migrations, each in its own BEGIN IMMEDIATE transaction."""
+        """Apply pending migrations, each in its own BEGIN IMMEDIATE (PostgreSQL: write-locked) transaction."""
         applied: list[int] = []
         version = self.check_version()
-        pending = migrations.pending(version)
+        pending = migrations.pending(version, self.dialect)
         if pending and self.anchors is not None and self.anchors.mark.exists():
             raise DatabaseDamaged(_marked_sentence(self))
         for migration in pending:
@@ -192,11 +271,13 @@ class Database:
                 # Another process may have migrated while we waited for the lock.
                 if migrations.current_version(conn) >= migration.version:
                     continue
-                migrations.apply(conn, migration)
+                migrations.apply(conn, migration, self.dialect)
                 applied.append(migration.version)
         return applied
 
     def integrity(self, *, quick: bool = True, limit: int = 10, budget: float | None = None) -> Integrity:
+        if not self.is_sqlite:
+            raise DatabaseError(f"{self.where}: the integrity check is SQLite's own; PostgreSQL checks its pages itself (see pg_amcheck).")
         return integrity_of(self.path, quick=quick, limit=limit, budget=budget, timeout=self.busy_timeout)
 
     def dispose(self) -> None:
@@ -244,7 +325,12 @@ def _friendly_lock_errors(db: Database) -> Iterator[None]:
         yield
     except (DBAPIError, sqlite3.DatabaseError, OSError) as exc:
         text = str(getattr(exc, "orig", None) or exc)
-        where = db.path or db.url
+        where = db.where
+        if not db.is_sqlite:
+            friendly = _postgresql_error(db, exc, text)
+            if friendly is None:
+                raise
+            raise friendly from None
         damaged = damage_error(exc, where)
         if damaged is not None:
             raise damaged from None
@@ -258,6 +344,21 @@ def _friendly_lock_errors(db: Database) -> Iterator[None]:
         if "unable to open" in text or "readonly" in text or "not a database" in text:
             raise DatabaseError(f"{where}: cannot use this database file ({text}); check the path and its permissions.") from None
         raise
+
+
+def _postgresql_error(db: Database, exc: BaseException, text: str) -> DatabaseError | None:
+    """The one sentence for a PostgreSQL server that cannot be reached or waited on; None for anything else."""
+    # libpq's text: 'connection failed: connection to server at "h", port p failed: FATAL:  why'
+    first = " ".join(text.split("FATAL:")[-1].split()) or type(exc).__name__
+    if "lock timeout" in text:
+        return DatabaseError(
+            f"{db.where}: another desk held the write lock for {db.busy_timeout:.0f} s; try again, or raise [database] busy_timeout."
+        )
+    if "FATAL:" in text and "does not exist" in text:  # no such database or role
+        return DatabaseError(f"{db.where}: {first}; create it (createdb, createuser) or correct [database] url.")
+    if isinstance(exc, OSError) or "connection failed" in text or "could not connect" in text:
+        return DatabaseError(f"{db.where}: cannot reach the PostgreSQL server ({first}); check that it runs and the url's host, port and user.")
+    return None
 
 
 def _marked_sentence(db: Database) -> str:

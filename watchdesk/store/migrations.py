@@ -7,6 +7,10 @@ audit triggers are raw SQL. A numbered list of SQL steps applied in one `BEGIN I
 transaction per step, with the version in `schema_version`, is all we need. The frozen
 DDL below is the history; `tests/store/test_migrations.py` proves the migrated schema
 equals the SQLModel tables, so a model change without a migration fails the suite.
+
+PostgreSQL starts from a baseline at `postgresql.BASELINE_VERSION` (the whole schema of the
+migrations up to it, translated); every later migration carries its `postgresql` text beside
+the SQLite one, and the suite proves both schemas equal the models.
 """
 
 from __future__ import annotations
@@ -15,12 +19,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
+from watchdesk.store import postgresql
+
 
 @dataclass(frozen=True)
 class Migration:
     version: int
     description: str
     sql: str
+    postgresql: str = ""  # the same step on PostgreSQL; required after postgresql.BASELINE_VERSION
 
 
 class SchemaTooNew(Exception):
@@ -484,9 +491,12 @@ LATEST = MIGRATIONS[-1].version
 
 def current_version(conn: Connection) -> int:
     """0 for an empty database."""
-    exists = conn.exec_driver_sql(
-        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_version'"
-    ).first()
+    if conn.dialect.name == "sqlite":
+        exists = conn.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_version'"
+        ).first()
+    else:
+        exists = conn.execute(text("SELECT to_regclass('schema_version')")).scalar()
     if not exists:
         return 0
     row = conn.execute(text("SELECT version FROM schema_version WHERE id = 1")).first()
@@ -501,18 +511,36 @@ def check_not_newer(version: int, where: str) -> None:
         )
 
 
-def pending(version: int) -> list[Migration]:
-    return [m for m in MIGRATIONS if m.version > version]
+POSTGRESQL_BASELINE = Migration(
+    postgresql.BASELINE_VERSION,
+    f"the whole schema at version {postgresql.BASELINE_VERSION}, on PostgreSQL",
+    "",
+    postgresql.BASELINE,
+)
 
 
-def apply(conn: Connection, migration: Migration) -> None:
+def pending(version: int, dialect: str = "sqlite") -> list[Migration]:
+    if dialect == "sqlite":
+        return [m for m in MIGRATIONS if m.version > version]
+    later = [m for m in MIGRATIONS if m.version > max(version, postgresql.BASELINE_VERSION)]
+    return ([POSTGRESQL_BASELINE] if version < postgresql.BASELINE_VERSION else []) + later
+
+
+def apply(conn: Connection, migration: Migration, dialect: str = "sqlite") -> None:
     """Run one migration's statements and record the new version (caller owns the transaction)."""
-    for statement in _statements(migration.sql):
-        conn.exec_driver_sql(statement)
-    conn.exec_driver_sql(
-        "INSERT INTO schema_version (id, version) VALUES (1, ?) "
-        "ON CONFLICT(id) DO UPDATE SET version = excluded.version",
-        (migration.version,),
+    if dialect == "sqlite":
+        for statement in _statements(migration.sql):
+            conn.exec_driver_sql(statement)
+    elif not migration.postgresql:
+        raise RuntimeError(f"migration {migration.version} has no PostgreSQL text")
+    else:
+        # One script: psycopg runs several statements in one call when there are no parameters,
+        # and plpgsql bodies ($$ … $$) hold semicolons a line splitter would cut.
+        conn.exec_driver_sql(migration.postgresql)
+    conn.execute(
+        text("INSERT INTO schema_version (id, version) VALUES (1, :version) "
+             "ON CONFLICT(id) DO UPDATE SET version = excluded.version"),
+        {"version": migration.version},
     )
 
 
