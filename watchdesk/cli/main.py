@@ -164,9 +164,9 @@ def db_upgrade(state: State) -> None:
     before = db.schema_version()
     applied = db.upgrade()
     if applied:
-        echo(_("upgraded {path} from schema {before} to {latest} ({applied} applied).").format(path=db.path, before=before, latest=LATEST, applied=', '.join(map(str, applied))))
+        echo(_("upgraded {path} from schema {before} to {latest} ({applied} applied).").format(path=db.where, before=before, latest=LATEST, applied=', '.join(map(str, applied))))
     else:
-        echo(_("{path} is at schema {before}, the latest; nothing to do.").format(path=db.path, before=before))
+        echo(_("{path} is at schema {before}, the latest; nothing to do.").format(path=db.where, before=before))
 
 
 @db_group.command("info")
@@ -177,7 +177,7 @@ def db_info(state: State, as_json: bool) -> None:
     from watchdesk.store.migrations import LATEST
 
     db = state.runtime.db
-    info = {"path": str(db.path), "schema_version": db.schema_version(), "latest": LATEST}
+    info = {"path": db.where, "schema_version": db.schema_version(), "latest": LATEST}
     if as_json:
         emit_json(info)
     else:
