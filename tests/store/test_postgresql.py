@@ -10,12 +10,14 @@ import psycopg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
+from sqlmodel import SQLModel
 
+import watchdesk.store.models  # noqa: F401 - registers the tables
 from tests.support.postgres import Cluster
-from watchdesk.store import audit
+from watchdesk.store import audit, migrations
 from watchdesk.store.audit import append_event
 from watchdesk.store.db import WRITE_LOCK, Database, DatabaseError, engine_url
-from watchdesk.store.postgresql import CHANGES_CHANNEL, desk_grants
+from watchdesk.store.postgresql import CHANGES_CHANNEL, MARKED_TABLES, desk_grants
 
 T0 = datetime(2026, 2, 17, 2, 0, tzinfo=timezone.utc)
 OFFICER = ("INSERT INTO officer (handle, full_name, role, phone, email, chat_ids, pin_hash, active, created_at) "
@@ -117,8 +119,23 @@ def test_committed_changes_notify_listeners_and_move_the_mark(pg_database: str) 
         with db.write() as session:
             session.connection().execute(text(OFFICER), {"h": "lan"})
             session.connection().execute(text(OFFICER), {"h": "thu"})
-        got = [n.channel for n in listener.notifies(timeout=2, stop_after=2)]
+        listener.execute(f"NOTIFY {CHANGES_CHANNEL}, 'end'")  # delivered after all that committed before it
+        got = []
+        for n in listener.notifies(timeout=30):
+            if n.payload == "end":
+                break
+            got.append(n.channel)
     assert got == [CHANGES_CHANNEL]  # one per committed transaction; none for the rolled back one
     with db.read() as session:
         assert session.connection().execute(text("SELECT n FROM change_mark WHERE id = 1")).scalar() == 2
     db.dispose()
+
+
+def test_the_same_tables_move_the_change_mark_on_both_backends() -> None:
+    assert set(MARKED_TABLES) == set(SQLModel.metadata.tables) - migrations.UNMARKED_TABLES
+
+
+def test_desk_grants_quote_the_role_and_refuse_what_is_not_a_name() -> None:
+    assert 'REVOKE UPDATE, DELETE, TRUNCATE ON event FROM "watchdesk_desk"' in desk_grants("watchdesk_desk")
+    with pytest.raises(ValueError, match="not a role name"):
+        desk_grants('x"; DROP TABLE event; --')
