@@ -16,7 +16,7 @@ from sqlmodel import SQLModel
 
 import watchdesk.store.models  # noqa: F401 - registers the tables
 from watchdesk.store import audit, migrations, postgresql
-from watchdesk.store.audit import append_event
+from watchdesk.store.audit import append_event, append_events_bulk
 from watchdesk.store.db import Database
 from watchdesk.store.migrations import LATEST, SchemaTooNew
 
@@ -73,6 +73,22 @@ def test_the_audit_chain_appends_reads_and_verifies(db_url: str) -> None:
     with db.read() as session:
         row = session.connection().execute(text("SELECT actor, kind, subject_id, payload FROM event WHERE seq = 7")).one()
     assert tuple(row) == ("officer3", "test.event", "2", '{"i":7,"note":"ghi chú 7","on_duty":false}')
+    db.dispose()
+
+
+def test_a_bulk_append_through_the_driver_continues_the_chain(db_url: str) -> None:
+    db = Database(db_url)
+    with db.write() as session:
+        append_event(session, T0, "minh", "test.one", "alert", 1, {})
+    with db.write() as session:
+        driver = session.connection().connection.driver_connection
+        last = append_events_bulk(driver, [(T0, "lan", "test.bulk", "alert", str(i), {"i": i}) for i in range(25)])
+    assert last == 26
+    with db.write() as session:
+        assert append_event(session, T0, "minh", "test.one", "alert", 1, {}) == 27
+    result = audit.verify(db)
+    assert result.ok and result.count == 27, result.sentence()
+    assert [e.payload["i"] for e in audit.tail(db, 3, kind="test.bulk")] == [22, 23, 24]
     db.dispose()
 
 

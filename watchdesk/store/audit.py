@@ -64,27 +64,35 @@ def append_event(
 
 
 def append_events_bulk(
-    conn: sqlite3.Connection, events: Iterable[tuple[datetime, str, str, str, str, dict[str, Any]]]
+    conn: Any, events: Iterable[tuple[datetime, str, str, str, str, dict[str, Any]]]
 ) -> int:
-    """Append many events through a raw sqlite3 connection already inside a write transaction.
+    """Append many events through a driver connection (sqlite3 or psycopg) already inside a write
+    transaction, so the write lock is held and the head read here is the true head.
 
-    For bulk loaders (benchmarks/make_history.py, imports): each item is
+    For bulk loaders (benchmarks/make_history.py, imports, a poll's new alerts): each item is
     (at, actor, kind, subject_type, subject_id, data). Returns the last seq.
     """
-    head = conn.execute("SELECT seq, hash FROM event ORDER BY seq DESC LIMIT 1").fetchone()
-    seq, prev = (head[0], bytes(head[1])) if head else (0, GENESIS)
-    batch: list[tuple[int, str, bytes, bytes]] = []
-    for at, actor, kind, stype, sid, data in events:
-        seq += 1
-        body = event_body(to_db_text(at), actor, kind, stype, str(sid), data)
-        digest = event_hash(seq, prev, body)
-        batch.append((seq, body, prev, digest))
-        prev = digest
-        if len(batch) >= 20_000:
-            conn.executemany("INSERT INTO event (seq, body, prev_hash, hash) VALUES (?, ?, ?, ?)", batch)
-            batch.clear()
-    if batch:
-        conn.executemany("INSERT INTO event (seq, body, prev_hash, hash) VALUES (?, ?, ?, ?)", batch)
+    mark = "?" if isinstance(conn, sqlite3.Connection) else "%s"  # the driver's own placeholder
+    insert = f"INSERT INTO event (seq, body, prev_hash, hash) VALUES ({mark}, {mark}, {mark}, {mark})"
+    cur = conn.cursor()
+    try:
+        cur.execute("SELECT seq, hash FROM event ORDER BY seq DESC LIMIT 1")
+        head = cur.fetchone()
+        seq, prev = (head[0], bytes(head[1])) if head else (0, GENESIS)
+        batch: list[tuple[int, str, bytes, bytes]] = []
+        for at, actor, kind, stype, sid, data in events:
+            seq += 1
+            body = event_body(to_db_text(at), actor, kind, stype, str(sid), data)
+            digest = event_hash(seq, prev, body)
+            batch.append((seq, body, prev, digest))
+            prev = digest
+            if len(batch) >= 20_000:
+                cur.executemany(insert, batch)
+                batch.clear()
+        if batch:
+            cur.executemany(insert, batch)
+    finally:
+        cur.close()
     return seq
 
 
