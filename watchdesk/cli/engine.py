@@ -18,6 +18,7 @@ from watchdesk.cli.main import cli
 from watchdesk.cli.values import DESK_TIME, DurationType, at_desk
 from watchdesk.config import DURATION_LIMITS
 from watchdesk.core.enums import Severity
+from watchdesk.i18n import _
 from watchdesk.services.errors import InvalidInput, ServiceError
 
 
@@ -180,15 +181,15 @@ def notify_test(state: State, channel: str, to_handle: str) -> None:
     rt = state.runtime
     conf = rt.config.channels.get(channel)
     if conf is None:
-        raise ServiceError(f"no channel '{channel}' under [channels] ({', '.join(sorted(rt.config.channels))}).")
+        raise ServiceError(_("no channel '{channel}' under [channels] ({known}).").format(channel=channel, known=', '.join(sorted(rt.config.channels))))
     target = "test"
     if to_handle:
         officer = get_officer(rt, to_handle)
         target = target_for(conf.type, conf.format, officer)
         if not target:
-            raise ServiceError(f"officer '{officer.handle}' has no address for channel '{channel}' ({conf.type}/{conf.format}).")
+            raise ServiceError(_("officer '{handle}' has no address for channel '{channel}' ({type}/{format}).").format(handle=officer.handle, channel=channel, type=conf.type, format=conf.format))
     elif conf.type == "email" or (conf.type == "webhook" and conf.format == "telegram"):
-        raise InvalidInput(f"channel '{channel}' needs a recipient: add --to HANDLE.")
+        raise InvalidInput(_("channel '{channel}' needs a recipient: add --to HANDLE.").format(channel=channel))
     now = rt.now()
     page = Page(subject=f"[TEST] watchdesk '{rt.config.desk.name}': channel {channel}",
                 body=f"Test message from watchdesk at {now.astimezone(rt.zone):%d/%m/%Y %H:%M} ({rt.zone.key}). No action needed.")

@@ -109,7 +109,7 @@ def handover_sign(state: State, shift_id: int | None, notes: str, notes_file: Pa
         try:
             notes = notes_file.read_text(encoding="utf-8")
         except UnicodeDecodeError:
-            raise InvalidInput(f"{notes_file}: not UTF-8 text; save the notes as UTF-8.") from None
+            raise InvalidInput(_("{notes_file}: not UTF-8 text; save the notes as UTF-8.").format(notes_file=notes_file)) from None
     actor = resolve_actor(state, as_handle)
     h = sign_out(state.runtime, actor, notes, shift_id, early=early)
     if as_json:
@@ -197,5 +197,5 @@ def _write(text: str, output: Path | None, fmt: str) -> None:
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise InvalidInput(f"{output}: cannot write the file ({exc.strerror}); choose another path.") from None
+        raise InvalidInput(_("{output}: cannot write the file ({strerror}); choose another path.").format(output=output, strerror=exc.strerror)) from None
     echo(_("wrote {output}").format(output=output), err=True)

@@ -141,7 +141,7 @@ def _account(option: str) -> str:
     if option == "-":
         account = os_account()
         if not account:
-            raise ServiceError("--os-user -: this system does not say which OS account runs watchdesk; give the account name.")
+            raise ServiceError(_("--os-user -: this system does not say which OS account runs watchdesk; give the account name."))
         return account
     return option
 
@@ -320,14 +320,14 @@ def log_checkpoint(state: State, output: Path | None, as_json: bool) -> None:
     db = state.runtime.db
     head = audit.head(db)
     if head is None:
-        raise ServiceError("the audit log is empty; there is nothing to checkpoint yet.")
+        raise ServiceError(_("the audit log is empty; there is nothing to checkpoint yet."))
     if db.anchors is not None:
         from watchdesk.store.db import DatabaseDamaged
 
         try:
             anchor(db, db.anchors, "asked for by 'log checkpoint'")
         except DatabaseDamaged as exc:
-            raise ServiceError(f"{exc} No checkpoint was written.") from None
+            raise ServiceError(_("{exc} No checkpoint was written.").format(exc=exc)) from None
     if output:
         audit.write_checkpoint(head, output)
     if as_json:
@@ -382,7 +382,7 @@ def officer_add(state: State, handle: str, full_name: str, role: str, phone: str
     for item in chat:
         kind, sep, ident = item.partition("=")
         if not sep:
-            raise ServiceError(f"--chat '{item}' must look like telegram=12345.")
+            raise ServiceError(_("--chat '{item}' must look like telegram=12345.").format(item=item))
         chats[kind] = ident
     actor = resolve_actor(state, as_handle)
     needed = role in {r.value for r in NEEDS_PIN} and not is_demo(state.runtime)
@@ -402,7 +402,7 @@ def officer_edit(state: State, handle: str, os_user: str | None, as_handle: str)
     from watchdesk.services.officers import set_os_user
 
     if os_user is None:
-        raise ServiceError("say what to change: --os-user ACCOUNT (or '' to unbind).")
+        raise ServiceError(_("say what to change: --os-user ACCOUNT (or '' to unbind)."))
     officer = set_os_user(state.runtime, resolve_actor(state, as_handle), handle, _account(os_user))
     echo(f"'{officer.handle}' is bound to OS account '{officer.os_user}'." if officer.os_user else f"'{officer.handle}' is bound to no OS account.")
 
@@ -473,7 +473,7 @@ def officer_pin(state: State, handle: str, new_pin: str | None, as_handle: str) 
             new_pin = click.prompt("New PIN, at least 6 digits (empty to clear an officer's)", hide_input=True,
                                    confirmation_prompt=True, default="", show_default=False)
         except click.Abort:
-            raise ServiceError("no new PIN given; give --pin or set $WATCHDESK_NEW_PIN.") from None
+            raise ServiceError(_("no new PIN given; give --pin or set $WATCHDESK_NEW_PIN.")) from None
     set_pin(state.runtime, actor, handle, new_pin)
     echo(f"PIN {'set' if new_pin else 'cleared'} for '{handle}'.")
 

@@ -29,7 +29,7 @@ def _clock_time(text: str, option: str):  # noqa: ANN202
     try:
         return parse_clock(text)
     except RosterError as exc:
-        raise InvalidInput(f"{option}: {exc}") from None
+        raise InvalidInput(_("{option}: {exc}").format(option=option, exc=exc)) from None
 
 
 def _local(state: State, when: datetime | None) -> str:
@@ -121,7 +121,7 @@ def period_suggest(state: State, holiday: str, year: int, evening: str, morning:
     s = suggest_period(state.runtime, holiday, year, _clock_time(evening, "--evening"), _clock_time(morning, "--morning"))
     if add_as is not None:
         if not as_handle:
-            raise InvalidInput("--add needs --as HANDLE (a supervisor).")
+            raise InvalidInput(_("--add needs --as HANDLE (a supervisor)."))
         add_period(state.runtime, resolve_actor(state, as_handle), add_as or s.period_name, s.starts_at, s.ends_at, directive,
                    f"{s.name} {s.year}: days off {s.first_day_off:%d/%m} – {s.last_day_off:%d/%m/%Y}")
     if as_json:
@@ -189,7 +189,7 @@ def _range(state: State, period_name: str, start: datetime | None, end: datetime
     lo = _at(state, start) if start else state.runtime.now()
     hi = _at(state, end) if end else lo + timedelta(days=366)
     if hi <= lo:
-        raise InvalidInput("--to must be after --from.")
+        raise InvalidInput(_("--to must be after --from."))
     return lo, hi, ""
 
 
@@ -211,7 +211,7 @@ def roster_export(state: State, period_name: str, start: datetime | None, end: d
     lo, hi, name = _range(state, period_name, start, end)
     if per_officer is not None:
         if fmt != "ics":
-            raise InvalidInput("--per-officer writes calendars; add --format ics.")
+            raise InvalidInput(_("--per-officer writes calendars; add --format ics."))
         per_officer.mkdir(parents=True, exist_ok=True)
         files = roster_io.export_ics_per_officer(state.runtime, lo, hi)
         for handle, data in files.items():

@@ -32,7 +32,7 @@ from watchdesk.feeds.items import FeedItem
 from watchdesk.feeds.normalize import Watch, normalize
 from watchdesk.feeds.paging import fetch_pages
 from watchdesk.feeds.xmlprep import NotAFeed
-from watchdesk.i18n import N_
+from watchdesk.i18n import N_, _
 from watchdesk.services.alert_factory import raise_alert
 from watchdesk.services.clearing import clear_by_system
 from watchdesk.services.errors import NotFound, Refused
@@ -514,11 +514,11 @@ def poll_due(rt: Runtime, only: str | None = None, force: bool = False, runner: 
         src = rt.config.source(only)
         if src is None:
             known = ", ".join(s.key for s in rt.config.sources) or "none configured"
-            raise NotFound(f"no source '{only}' in the config ({known}); see 'watchdesk sources'.")
+            raise NotFound(_("no source '{only}' in the config ({known}); see 'watchdesk sources'.").format(only=only, known=known))
         if src.kind == SourceKind.MANUAL:
-            raise Refused(f"source '{only}' is manual: nothing to poll; use 'watchdesk alert add' or 'watchdesk import'.")
+            raise Refused(_("source '{only}' is manual: nothing to poll; use 'watchdesk alert add' or 'watchdesk import'.").format(only=only))
         if not src.enabled:
-            raise Refused(f"source '{only}' is disabled; set enabled = true for it in {rt.config.source_path or 'the config'}.")
+            raise Refused(_("source '{only}' is disabled; set enabled = true for it in {config}.").format(only=only, config=rt.config.source_path or _('the config')))
         wanted = [src]
     else:
         wanted = _pollable(rt)
