@@ -176,9 +176,9 @@ def handover_list(state: State, limit: int, as_json: bool) -> None:
                     "signed_out_at": h.signed_out_at.isoformat() if h.signed_out_at else None,
                     "accepted_at": h.accepted_at.isoformat() if h.accepted_at else None, "alert_id": h.alert_id} for h in rows])
         return
-    echo(table([[h.id, h.shift_id, h.status, h.outgoing, h.incoming or "-", local(h.period_end, zone),
-                       (local(h.signed_out_at, zone) or "-") + (" (early)" if h.signed_out_early else ""),
-                       (local(h.accepted_at, zone) or "-") + (" (early)" if h.accepted_early else ""),
+    echo(table([[h.id, h.shift_id, word(h.status), h.outgoing, h.incoming or "-", local(h.period_end, zone),
+                       (local(h.signed_out_at, zone) or "-") + (" " + _("(early)") if h.signed_out_early else ""),
+                       (local(h.accepted_at, zone) or "-") + (" " + _("(early)") if h.accepted_early else ""),
                        h.accepted_by if h.on_behalf else "", h.alert_id or ""] for h in rows],
                      [_("id"), _("shift"), _("status"), _("outgoing"), _("incoming"), _("shift end"), _("signed out"), _("accepted"), _("accepted by"), _("alert")]))
 

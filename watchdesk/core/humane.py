@@ -64,13 +64,22 @@ _WORDS = {
     "officer": N_("officer"), "lead": N_("lead"), "supervisor": N_("supervisor"),
     # handover record
     "draft": N_("draft"), "signed": N_("signed"), "accepted": N_("accepted"),
-    # a source's health and the outcome of one poll (desk and CLI say the same word)
-    "ok": N_("ok"), "failing": N_("failing"), "stale": N_("stale"), "disabled": N_("disabled"),
-    "manual": N_("manual, nothing to poll"), "unchanged": N_("unchanged since the last poll"),
-    "not-modified": N_("unchanged since the last poll"), "error": N_("error"),
-    # a call task not yet answered, and the desk acting by itself
-    "to do": N_("to do"), "system": N_("system"),
+    # a source's health and the outcome of one poll: the one table of these words, desk and CLI alike
+    "ok": N_("ok"), "failing": N_("failing"), "stale": N_("stale"), "never-polled": N_("never polled"),
+    "manual": N_("manual, nothing to poll"), "disabled": N_("disabled"), "not-configured": N_("not in the config"),
+    "unchanged": N_("unchanged since the last poll"), "not-modified": N_("unchanged since the last poll"), "error": N_("failed"),
+    # a call task and its outcome, a notification's delivery
+    "to do": N_("to do"), "called": N_("called"), "no-answer": N_("no answer"), "reported": N_("reported"),
+    "pending": N_("pending"), "sent": N_("sent"), "failed": N_("failed"), "cancelled": N_("cancelled"),
+    # what an alert is about
+    "vulnerability": N_("vulnerability"), "apt": N_("APT campaign"), "phishing": N_("phishing"), "summary": N_("summary"),
+    "botnet": N_("botnet"), "source-health": N_("source health"), "roll-call": N_("roll call"), "handover": N_("handover"),
+    "website": N_("website"), "other": N_("other"),
+    # the desk acting by itself
+    "system": N_("system"),
 }
+SOURCE_STATES = ("ok", "failing", "stale", "never-polled", "manual", "disabled", "not-configured")
+"""A source's health states (services.sources.SourceHealth.state), each read through `word`."""
 
 
 def word(value: object) -> str:
@@ -129,8 +138,10 @@ def event_facts(payload: dict[str, object], zone: object) -> list[str]:
             else:
                 when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
                 value = when.astimezone(zone).strftime("%d/%m %H:%M")  # type: ignore[arg-type]
-        elif key in ("severity", "state", "from_state", "outcome"):
+        elif key in ("severity", "state", "from_state", "outcome", "category"):
             value = word(value)
+        elif key == "joined_to":
+            value = f"#{value}"
         if isinstance(value, list):
             value = ", ".join(map(str, value))
         if isinstance(value, bool):
