@@ -164,6 +164,7 @@ def handover_export(state: State, shift_id: int | None, fmt: str, output: Path |
 @pass_state
 def handover_list(state: State, limit: int, as_json: bool) -> None:
     """The latest stored handovers."""
+    from watchdesk.core.humane import word
     from watchdesk.reports.common import local
     from watchdesk.services.handover import list_handovers
 

@@ -30,7 +30,7 @@ from watchdesk.cli.common import (
 from watchdesk.cli.values import LIMIT
 from watchdesk.core.humane import word
 from watchdesk.core.text import clean_line
-from watchdesk.i18n import _
+from watchdesk.i18n import _, ngettext
 from watchdesk.services.errors import ServiceError
 
 # No module-level import of the store here (nor in any command module): plain `watchdesk`
@@ -273,7 +273,9 @@ def backup_cmd(state: State, path: Path) -> None:
     from watchdesk.store.backup import backup
 
     done = backup(state.runtime.db, path)
-    echo(_("backup written to {path} ({pages} pages, {seconds:.1f} s; audit head seq {head_seq}).").format(path=path, pages=done.pages, seconds=done.seconds, head_seq=done.head_seq))
+    echo(ngettext("backup written to {path} ({pages} page, {seconds:.1f} s; audit head seq {head_seq}).",
+                  "backup written to {path} ({pages} pages, {seconds:.1f} s; audit head seq {head_seq}).", done.pages).format(
+        path=path, pages=done.pages, seconds=done.seconds, head_seq=done.head_seq))
 
 
 # -- log ----------------------------------------------------------------------------------
@@ -417,7 +419,7 @@ def officer_import(state: State, path: Path, as_handle: str) -> None:
 
     actor = resolve_actor(state, as_handle)
     added = import_officers_csv(state.runtime, actor, path)
-    echo(_("imported {n} officers from {path}.").format(n=len(added), path=path))
+    echo(ngettext("imported {n} officer from {path}.", "imported {n} officers from {path}.", len(added)).format(n=len(added), path=path))
     waiting = [o.handle for o in added if o.role.value in ("lead", "supervisor") and not o.has_pin]
     if waiting:
         echo(_("  {waiting}: leads and supervisors sign in once a supervisor sets their PIN ('watchdesk officer pin HANDLE').").format(waiting=', '.join(waiting)))
@@ -553,7 +555,7 @@ def config_init(target: Path | None, force: bool) -> None:
     config folder, creating the folder; edit it, then check it with `watchdesk config`."""
     from importlib.resources import files
 
-    from watchdesk.i18n import _
+    from watchdesk.i18n import _, ngettext
     from watchdesk.locations import config_dir
 
     path = (target or config_dir() / "watchdesk.toml").expanduser()

@@ -7,7 +7,7 @@ Vietnamese, never a count of seconds.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from watchdesk.i18n import N_, _
 
@@ -52,6 +52,16 @@ def human_hours(hours: int) -> str:
         days = hours // 24
         return ngettext("last {n} day", "last {n} days", days).format(n=days)
     return ngettext("last {n} hour", "last {n} hours", hours).format(n=hours)
+
+
+_WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"), N_("Saturday"), N_("Sunday"))
+_WEEKDAYS_SHORT = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
+
+
+def weekday(day: date, *, short: bool = False) -> str:
+    """The day's name in the reader's language ('Monday' / 'Thứ Hai'; short 'Mon' / 'T2'), never strftime's
+    %a, which follows the process locale."""
+    return _((_WEEKDAYS_SHORT if short else _WEEKDAYS)[day.weekday()])
 
 
 # The stored values (stable English in JSON and CSV) and the word a person reads for each.
