@@ -93,7 +93,7 @@ def format_duration(value: timedelta) -> str:
 
 def duration_range(low: timedelta, high: timedelta) -> str:
     """'from 1s to 1m', as the README and the sentences state a range."""
-    return f"from {format_duration(low)} to {format_duration(high)}"
+    return _("from {low} to {high}").format(low=format_duration(low), high=format_duration(high))
 
 
 def check_year(when: date | datetime) -> None:

@@ -505,7 +505,7 @@ def poll_due(rt: Runtime, only: str | None = None, force: bool = False, runner: 
     if only is not None:
         src = rt.config.source(only)
         if src is None:
-            known = ", ".join(s.key for s in rt.config.sources) or "none configured"
+            known = ", ".join(s.key for s in rt.config.sources) or _("none configured")
             raise NotFound(_("no source '{only}' in the config ({known}); see 'watchdesk sources'.").format(only=only, known=known))
         if src.kind == SourceKind.MANUAL:
             raise Refused(_("source '{only}' is manual: nothing to poll; use 'watchdesk alert add' or 'watchdesk import'.").format(only=only))
