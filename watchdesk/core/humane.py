@@ -123,6 +123,15 @@ FACT_LABELS = {
 }
 
 
+STORED_SENTENCES = frozenset({N_("no engine ran when these steps were due")})
+"""Fixed English sentences the engine writes into events (the audit log keeps them as written);
+a view shows them through `stored_sentence`, in the reader's language."""
+
+
+def stored_sentence(text: str) -> str:
+    return _(text) if text in STORED_SENTENCES else text
+
+
 def event_word(kind: str) -> str:
     return _(EVENT_WORDS[kind]) if kind in EVENT_WORDS else kind
 
