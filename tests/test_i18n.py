@@ -149,6 +149,20 @@ def test_refusals_in_vietnamese_carry_no_english(demo_desk, args: list[str]) -> 
     assert leftover_english(said, [*data, *HOLIDAYS]) == set(), out.output
 
 
+@pytest.mark.parametrize("toml", ['[[sources]]\nkey = "a"\nkind = "rss"\n', "[desk]\nbogus = 1\n", "[desk]\nzone = \"Mars/Olympus\"\n",
+                                  '[[sources]]\nkey = "a"\nkind = "rss"\nurl = "ftp://x"\n', "[desk\n"])
+def test_config_errors_in_vietnamese_carry_no_english(tmp_path: Path, toml: str) -> None:
+    from watchdesk.cli.main import cli
+
+    config = tmp_path / "desk.toml"
+    config.write_text(toml, encoding="utf-8")
+    out = CliRunner().invoke(cli, ["--lang", "vi", "--config", str(config), "config"])
+    assert out.exit_code == 2, out.output
+    # Keys and values as written, and tomllib's own words ('Expected … (at line 1, column 6)') stay as they are.
+    said = re.sub(r"'[^']*'|\([^()]*\(at line \d+, column \d+\)\)", " ", out.output)
+    assert leftover_english(said, [str(tmp_path)]) == set(), out.output
+
+
 def test_the_handover_record_is_bilingual_with_a_complete_vietnamese_half(demo_desk) -> None:  # noqa: ANN001
     """Every line of the printed record that carries English carries its Vietnamese too."""
     from watchdesk.cli.main import cli
