@@ -45,7 +45,8 @@ from click.testing import CliRunner  # noqa: E402
 
 # Words that stay as they are in Vietnamese text: codes, units, product and proper names.
 ALLOWED = {"sla", "mtta", "seq", "hash", "cve", "pin", "url", "utc", "csv", "json", "email", "html", "ics", "id",
-           "watchdesk", "asia", "ho_chi_minh", "handle", "toml", "p90", "ok"}
+           "watchdesk", "asia", "ho_chi_minh", "handle", "toml", "p90", "ok",
+           "manual"}  # a source's kind, as the config writes it (kind = "manual")
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
@@ -113,6 +114,10 @@ def test_cli_and_reports_in_vietnamese_carry_no_english(demo_desk) -> None:  # n
         "handover show": ["handover", "show", "--shift", str(shift)],
         "report acks md": ["report", "acks", "--period", period.slug, "--format", "md"],
         "report acks html": ["report", "acks", "--period", period.slug, "--format", "html"],
+        "alert list": ["alert", "list"], "alert list resolved": ["alert", "list", "--state", "resolved"],
+        "period suggest": ["period", "suggest", "tet", "2027"], "escalation plan": ["escalation", "plan"],
+        "sources": ["sources"], "handover list": ["handover", "list"],
+        **{f"alert show {n}": ["alert", "show", str(n)] for n in range(1, 10)},
     }
     found = {}
     for what, args in runs.items():
@@ -122,6 +127,40 @@ def test_cli_and_reports_in_vietnamese_carry_no_english(demo_desk) -> None:  # n
         if left:
             found[what] = sorted(left)
     assert found == {}
+
+
+@pytest.mark.parametrize("args", [
+    ["alert", "show", "999"], ["report", "acks"], ["period", "suggest", "halloween", "2027"], ["period", "suggest", "tet", "1200"],
+    ["import", "khong-co-tep.json", "--as", "lan"], ["roster", "check", "--period", "nope"],
+    ["alert", "snooze", "3", "90d", "--reason", "x", "--as", "lan"], ["alert", "list", "--limit", "0"],
+    ["poll", "--source", "nope"], ["report", "acks", "--from", "2026-02-17", "--to", "2026-02-01"],
+], ids=" ".join)
+def test_refusals_in_vietnamese_carry_no_english(demo_desk, args: list[str]) -> None:  # noqa: ANN001
+    """Sentences refusing bad input (exit 2) are the catalog's, in the reader's language."""
+    from watchdesk.cli.main import cli
+
+    db, _shift, _period, data = demo_desk
+    out = CliRunner().invoke(cli, ["--lang", "vi", "--db", str(db), *args], catch_exceptions=False)
+    assert out.exit_code == 2 and out.output.strip(), out.output
+    from watchdesk.core.holidays_vn import HOLIDAYS
+
+    # Command names, options, their metavars and the holidays' keys are typed as they are.
+    said = re.sub(r"\(xem 'watchdesk [^']*'\)|'watchdesk [^']*'|--[a-z-]+|\b(?:DURATION|YEAR|HANDLE|NAME)\b", " ", out.output)
+    assert leftover_english(said, [*data, *HOLIDAYS]) == set(), out.output
+
+
+@pytest.mark.parametrize("toml", ['[[sources]]\nkey = "a"\nkind = "rss"\n', "[desk]\nbogus = 1\n", "[desk]\nzone = \"Mars/Olympus\"\n",
+                                  '[[sources]]\nkey = "a"\nkind = "rss"\nurl = "ftp://x"\n', "[desk\n"])
+def test_config_errors_in_vietnamese_carry_no_english(tmp_path: Path, toml: str) -> None:
+    from watchdesk.cli.main import cli
+
+    config = tmp_path / "desk.toml"
+    config.write_text(toml, encoding="utf-8")
+    out = CliRunner().invoke(cli, ["--lang", "vi", "--config", str(config), "config"])
+    assert out.exit_code == 2, out.output
+    # Keys and values as written, and tomllib's own words ('Expected … (at line 1, column 6)') stay as they are.
+    said = re.sub(r"'[^']*'|\([^()]*\(at line \d+, column \d+\)\)", " ", out.output)
+    assert leftover_english(said, [str(tmp_path)]) == set(), out.output
 
 
 def test_the_handover_record_is_bilingual_with_a_complete_vietnamese_half(demo_desk) -> None:  # noqa: ANN001

@@ -33,6 +33,7 @@ from watchdesk.core.keys import key_problem
 from watchdesk.core.limits import format_duration, parse_duration
 from watchdesk.core.networks import Network, parse_network
 from watchdesk.core.text import clean_line
+from watchdesk.i18n import _
 
 __all__ = ["Config", "ConfigError", "DURATION_LIMITS", "format_duration", "load_config", "parse_config", "parse_duration"]
 
@@ -78,28 +79,28 @@ Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
 def _web_address(value: str, what: str, *, files: bool = False) -> str:
     """An http(s) URL with a host (and, for sources, file:///path on this machine), else ValueError."""
-    allowed = "an http:// or https:// address" + (" or file:///path on this machine" if files else "")
+    allowed = _("an http:// or https:// address or file:///path on this machine") if files else _("an http:// or https:// address")
     if not value:
         return value
     if any(c.isspace() or not c.isprintable() for c in value):
-        raise ValueError(f"must be {allowed} without spaces or control characters")
+        raise ValueError(_("must be {allowed} without spaces or control characters").format(allowed=allowed))
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 - raises ValueError on a port that is not a number
     except ValueError:
-        raise ValueError(f"must be {allowed}") from None
+        raise ValueError(_("must be {allowed}").format(allowed=allowed)) from None
     scheme = parts.scheme.lower()
     if scheme in ("http", "https") and parts.hostname:
         return value
     if files and scheme == "file" and parts.netloc in ("", "localhost") and parts.path:
         return value
     if scheme == "file" and files:
-        raise ValueError(f"must be {allowed}; a file: URL with a host ('{parts.netloc[:40]}') is not read")
+        raise ValueError(_("must be {allowed}; a file: URL with a host ('{host}') is not read").format(allowed=allowed, host=parts.netloc[:40]))
     if scheme in ("http", "https"):
-        raise ValueError(f"must be {allowed}; this one has no host name")
+        raise ValueError(_("must be {allowed}; this one has no host name").format(allowed=allowed))
     if scheme:
-        raise ValueError(f"must be {allowed}; {what} cannot use '{scheme[:20]}:'")
-    raise ValueError(f"must be {allowed}")
+        raise ValueError(_("must be {allowed}; {what} cannot use '{scheme}:'").format(allowed=allowed, what=what, scheme=scheme[:20]))
+    raise ValueError(_("must be {allowed}").format(allowed=allowed))
 
 
 def _parse_clock_time(value: Any) -> time:
@@ -109,7 +110,7 @@ def _parse_clock_time(value: Any) -> time:
         hh, mm = value.strip().split(":")
         if int(hh) < 24 and int(mm) < 60:
             return time(int(hh), int(mm))
-    raise ValueError("must be a time of day like '07:30'")
+    raise ValueError(_("must be a time of day like '07:30'"))
 
 
 ClockTime = Annotated[time, BeforeValidator(_parse_clock_time)]
@@ -133,7 +134,7 @@ class DeskConfig(_Section):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError("must be an IANA time zone such as 'Asia/Ho_Chi_Minh'") from None
+            raise ValueError(_("must be an IANA time zone such as 'Asia/Ho_Chi_Minh'")) from None
         return value
 
     @field_validator("keys")
@@ -143,7 +144,7 @@ class DeskConfig(_Section):
         for binding, keys in value.items():
             problem = key_problem(keys)
             if problem:
-                raise ValueError(f"entry {binding[:60]!r} {problem}")
+                raise ValueError(_("entry {binding!r} {problem}").format(binding=binding[:60], problem=problem))
         return value
 
     @property
@@ -187,7 +188,7 @@ class StepConfig(_Section):
     @model_validator(mode="after")
     def _level_or_contacts(self) -> "StepConfig":
         if self.level is None and not self.contacts:
-            raise ValueError("each step needs a roster 'level' (1-3) or 'contacts'")
+            raise ValueError(_("each step needs a roster 'level' (1-3) or 'contacts'"))
         return self
 
 
@@ -201,7 +202,7 @@ class PolicyConfig(_Section):
     @classmethod
     def _not_empty(cls, value: tuple[StepConfig, ...]) -> tuple[StepConfig, ...]:
         if not value:
-            raise ValueError("a policy needs at least one step")
+            raise ValueError(_("a policy needs at least one step"))
         return value
 
 
@@ -260,14 +261,14 @@ class ChannelConfig(_Section):
     @field_validator("url")
     @classmethod
     def _web_url(cls, value: str) -> str:
-        return _web_address(value, "a webhook")
+        return _web_address(value, _("a webhook"))
 
     @model_validator(mode="after")
     def _needs(self) -> "ChannelConfig":
         if self.type == "webhook" and not self.url:
-            raise ValueError("a webhook channel needs 'url'")
+            raise ValueError(_("a webhook channel needs 'url'"))
         if self.type == "email" and not (self.host and self.sender):
-            raise ValueError("an email channel needs 'host' and 'sender'")
+            raise ValueError(_("an email channel needs 'host' and 'sender'"))
         return self
 
 
@@ -363,17 +364,17 @@ class SourceConfig(_Section):
     @field_validator("url")
     @classmethod
     def _fetchable(cls, value: str) -> str:
-        return _web_address(value, "a source", files=True)
+        return _web_address(value, _("a source"), files=True)
 
     @model_validator(mode="after")
     def _url_needed(self) -> "SourceConfig":
         if self.kind != SourceKind.MANUAL and not self.url:
-            raise ValueError(f"source '{self.key}' of kind '{self.kind.value}' needs a 'url'")
+            raise ValueError(_("source '{key}' of kind '{kind}' needs a 'url'").format(key=self.key, kind=self.kind.value))
         site_only = [name for name in ("ca_file", "down_after", "change_share", "deface_words") if name in self.model_fields_set]
         if site_only and self.kind != SourceKind.SITE:
-            raise ValueError(f"source '{self.key}': '{site_only[0]}' is only for sources of kind 'site'")
+            raise ValueError(_("source '{key}': '{option}' is only for sources of kind 'site'").format(key=self.key, option=site_only[0]))
         if self.kind == SourceKind.SITE and not self.url.lower().startswith(("http://", "https://")):
-            raise ValueError(f"source '{self.key}' of kind 'site' needs an http:// or https:// 'url'")
+            raise ValueError(_("source '{key}' of kind 'site' needs an http:// or https:// 'url'").format(key=self.key))
         return self
 
     @field_validator("deface_words")
@@ -381,7 +382,7 @@ class SourceConfig(_Section):
     def _words(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         words = tuple(dict.fromkeys(w for w in (clean_line(v, max_length=100) for v in value) if w))
         if len(words) > 200:
-            raise ValueError("lists more than 200 words; keep the words a defacement actually shows")
+            raise ValueError(_("lists more than 200 words; keep the words a defacement actually shows"))
         return words
 
 
@@ -392,9 +393,9 @@ MAX_NETWORKS = 10_000
 def _networks(value: Any) -> tuple[Network, ...]:
     """`[watch] networks`: each entry a CIDR string or a table {cidr, name}; one sentence per bad entry."""
     if not isinstance(value, (list, tuple)):
-        raise ValueError("must be a list of networks like [\"203.0.113.0/24\", { cidr = \"2001:db8:10::/48\", name = \"Cổng dịch vụ công\" }]")
+        raise ValueError(_("must be a list of networks like [\"203.0.113.0/24\", { cidr = \"2001:db8:10::/48\", name = \"Cổng dịch vụ công\" }]"))
     if len(value) > MAX_NETWORKS:
-        raise ValueError(f"lists {len(value):,} networks, more than the {MAX_NETWORKS:,} allowed; join adjacent blocks")
+        raise ValueError(_("lists {n:,} networks, more than the {most:,} allowed; join adjacent blocks").format(n=len(value), most=MAX_NETWORKS))
     out: list[Network] = []
     first: dict[str, int] = {}
     for n, entry in enumerate(value, 1):
@@ -405,17 +406,17 @@ def _networks(value: Any) -> tuple[Network, ...]:
         elif isinstance(entry, dict):
             unknown = sorted(set(entry) - {"cidr", "name"})
             if unknown or not isinstance(entry.get("cidr"), str) or not isinstance(entry.get("name", ""), str):
-                raise ValueError(f"entry {n} must be a CIDR string or a table {{ cidr = \"…\", name = \"…\" }}"
-                                 + (f"; remove '{clean_line(unknown[0], 40)}'" if unknown else ""))
+                raise ValueError(_("entry {n} must be a CIDR string or a table {{ cidr = \"…\", name = \"…\" }}").format(n=n)
+                                 + (_("; remove '{key}'").format(key=clean_line(unknown[0], 40)) if unknown else ""))
             cidr, name = entry["cidr"], entry.get("name", "")
         else:
-            raise ValueError(f"entry {n} must be a CIDR string or a table {{ cidr = \"…\", name = \"…\" }} (got {_short(entry)})")
+            raise ValueError(_("entry {n} must be a CIDR string or a table {{ cidr = \"…\", name = \"…\" }} (got {short})").format(n=n, short=_short(entry)))
         try:
             normal = parse_network(cidr)
         except ValueError as exc:
-            raise ValueError(f"entry {n} ({_short(cidr)}) {exc}") from None
+            raise ValueError(_("entry {n} ({short}) {exc}").format(n=n, short=_short(cidr), exc=exc)) from None
         if normal in first:
-            raise ValueError(f"entries {first[normal]} and {n} are both {normal}; keep one")
+            raise ValueError(_("entries {first} and {n} are both {network}; keep one").format(first=first[normal], n=n, network=normal))
         first[normal] = n
         out.append(Network(normal, clean_line(name, max_length=80)))
     return tuple(out)
@@ -462,9 +463,9 @@ def split_listen(value: str) -> tuple[str, int]:
     """'HOST:PORT' (an IPv6 host in brackets: '[::1]:8787') -> (host, port), else ValueError."""
     host, sep, port = value.strip().rpartition(":")
     if not sep or not host or not port.isdigit() or int(port) > 65535:
-        raise ValueError("must be an address and a port like '127.0.0.1:8787' ('[::1]:8787' for IPv6)")
+        raise ValueError(_("must be an address and a port like '127.0.0.1:8787' ('[::1]:8787' for IPv6)"))
     if any(c.isspace() or not c.isprintable() for c in host) or (":" in host and not host.startswith("[")):
-        raise ValueError("must be an address and a port like '127.0.0.1:8787' ('[::1]:8787' for IPv6)")
+        raise ValueError(_("must be an address and a port like '127.0.0.1:8787' ('[::1]:8787' for IPv6)"))
     return host.strip("[]"), int(port)
 
 
@@ -498,7 +499,7 @@ class InboundConfig(_Section):
         keys = [i.key for i in self.integrations]
         dupes = sorted({k for k in keys if keys.count(k) > 1})
         if dupes:
-            raise ValueError(f"[[inbound.integrations]] key '{dupes[0]}' is used twice; give each integration its own key")
+            raise ValueError(_("[[inbound.integrations]] key '{key}' is used twice; give each integration its own key").format(key=dupes[0]))
         return self
 
 
@@ -548,36 +549,31 @@ class Config(_Section):
         keys = [s.key for s in self.sources]
         dupes = sorted({k for k in keys if keys.count(k) > 1})
         if dupes:
-            raise ValueError(f"source key '{dupes[0]}' is used twice; each source needs its own key")
+            raise ValueError(_("source key '{key}' is used twice; each source needs its own key").format(key=dupes[0]))
         first_of: dict[str, int] = {}
         for n, contact in enumerate(self.contacts, 1):
             if contact.key in first_of:
                 m = first_of[contact.key]
-                raise ValueError(
-                    f"[[contacts]] entries {m} ('{clean_line(self.contacts[m - 1].name)[:60]}') and {n} ('{clean_line(contact.name)[:60]}') both have "
-                    f"key '{contact.key}'; give each contact its own key"
-                )
+                raise ValueError(_(
+                    "[[contacts]] entries {m} ('{first}') and {n} ('{second}') both have key '{key}'; give each contact its own key"
+                ).format(m=m, first=clean_line(self.contacts[m - 1].name)[:60], n=n, second=clean_line(contact.name)[:60], key=contact.key))
             first_of[contact.key] = n
         contact_keys = set(first_of)
         if self.escalation.fallback_contact not in contact_keys:
-            raise ValueError(
-                f"escalation.fallback_contact '{self.escalation.fallback_contact}' is not one of the contacts "
-                f"({', '.join(sorted(contact_keys)) or 'none defined'})"
-            )
+            raise ValueError(_("escalation.fallback_contact '{key}' is not one of the contacts ({known})").format(
+                key=self.escalation.fallback_contact, known=", ".join(sorted(contact_keys)) or _("none defined")))
         for sev, policy in self.policies.items():
             for n, step in enumerate(policy.steps, 1):
                 for name in step.channels:
                     if name not in self.channels:
-                        raise ValueError(
-                            f"policies.{sev.value}.steps[{n}] uses channel '{name}', which is not defined "
-                            f"under [channels] ({', '.join(sorted(self.channels))})"
-                        )
+                        raise ValueError(_(
+                            "policies.{severity}.steps[{n}] uses channel '{name}', which is not defined under [channels] ({known})"
+                        ).format(severity=sev.value, n=n, name=name, known=", ".join(sorted(self.channels))))
                 for key in step.contacts:
                     if key not in contact_keys:
-                        raise ValueError(
-                            f"policies.{sev.value}.steps[{n}] names contact '{key}', which is not defined "
-                            f"under [[contacts]] ({', '.join(sorted(contact_keys))})"
-                        )
+                        raise ValueError(_(
+                            "policies.{severity}.steps[{n}] names contact '{key}', which is not defined under [[contacts]] ({known})"
+                        ).format(severity=sev.value, n=n, key=key, known=", ".join(sorted(contact_keys))))
         return self
 
     def source(self, key: str) -> SourceConfig | None:
@@ -607,18 +603,21 @@ def _sentence(error: dict[str, Any], where: str) -> str:
     kind = error.get("type", "")
     msg = str(error.get("msg", "")).removeprefix("Value error, ")
     if kind == "extra_forbidden":
-        return f"{where}: unknown key '{key}'; remove it or check its spelling against config.example.toml."
+        return _("{where}: unknown key '{key}'; remove it or check its spelling against config.example.toml.").format(where=where, key=key)
     if kind == "missing":
-        return f"{where}: key '{key}' is required but missing."
+        return _("{where}: key '{key}' is required but missing.").format(where=where, key=key)
     given = error.get("input")
-    shown = "" if isinstance(given, (dict, list)) else f" (got {_short(given)})"
+    shown = "" if isinstance(given, (dict, list)) else " " + _("(got {value})").format(value=_short(given))
     if key.endswith(".[key]"):
-        return f"{where}: key '{key[:-6]}' is not allowed here; use {_allowed(msg)}."
+        return _("{where}: key '{key}' is not allowed here; use {allowed}.").format(where=where, key=key[:-6], allowed=_allowed(msg))
     if kind == "value_error":
         if key == "(top level)":
             return f"{where}: {msg}."
-        return f"{where}: key '{key}' {msg}{shown}." if msg.startswith("must") else f"{where}: key '{key}': {msg}."
-    return f"{where}: key '{key}' must be {_allowed(msg)}{shown}."
+        # Our own sentence tails start with 'must' (in the reader's language): they follow the key.
+        if msg.startswith(("must", _("must"))):
+            return _("{where}: key '{key}' {problem}{shown}.").format(where=where, key=key, problem=msg, shown=shown)
+        return _("{where}: key '{key}': {problem}.").format(where=where, key=key, problem=msg)
+    return _("{where}: key '{key}' must be {allowed}{shown}.").format(where=where, key=key, allowed=_allowed(msg), shown=shown)
 
 
 def _short(value: Any) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from watchdesk.core.keys import key_problem
+from watchdesk.i18n import _
 from watchdesk.locations import config_candidates, default_database_path
 
 DEFAULTS_WHERE = "built-in defaults"
@@ -37,7 +38,7 @@ def find_config(explicit: str | os.PathLike[str] | None) -> Path | None:
         if path.is_file():
             return path
         if why in ("--config", "$WATCHDESK_CONFIG"):
-            raise ConfigError(f"{path}: config file not found (given by {why}); check the path.")
+            raise ConfigError(_("{path}: config file not found (given by {why}); check the path.").format(path=path, why=why))
     return None
 
 
@@ -46,13 +47,13 @@ def read_toml(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror}).") from None
+        raise ConfigError(_("{path}: cannot read the config file ({strerror}).").format(path=path, strerror=exc.strerror)) from None
     try:
         return tomllib.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
-        raise ConfigError(f"{path}: the config file is not UTF-8 text; save it as UTF-8.") from None
+        raise ConfigError(_("{path}: the config file is not UTF-8 text; save it as UTF-8.").format(path=path)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc}); fix that line.") from None
+        raise ConfigError(_("{path}: not valid TOML ({exc}); fix that line.").format(path=path, exc=exc)) from None
 
 
 def load_toml(explicit: str | os.PathLike[str] | None) -> tuple[dict[str, Any], str]:

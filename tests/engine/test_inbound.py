@@ -108,7 +108,7 @@ def test_resolved_for_an_acknowledged_alert_is_marked_not_cleared(rt: Runtime, c
         marks = [e for e in events_for(rt.db, "alert", held) if e.kind == "alert.source_resolved"]
         assert len(marks) == 1 and "Source says resolved" in marks[0].payload["note"]
         shown = CliRunner().invoke(cli, ["--db", str(db_path), "alert", "show", str(held)], catch_exceptions=False)
-        assert "alert.source_resolved" in shown.output and "Source says resolved: Alertmanager (prom)" in shown.output
+        assert "the source says it is resolved" in shown.output and "Source says resolved: Alertmanager (prom)" in shown.output
         # Said twice, recorded once; firing again while held is the same alert, and says so.
         desk.alertmanager(am_post(am_alert("aa11bb22cc33dd44", "resolved")))
         assert desk.alertmanager(am_post(am_alert("aa11bb22cc33dd44"))).json()["repeated"] == [held]

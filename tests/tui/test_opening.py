@@ -54,7 +54,7 @@ async def test_a_slow_opening_says_why_it_may_wait(desk_rt: Runtime, clock) -> N
         clock.set(clock.now() + timedelta(seconds=3))
         app.screen.tick()
         await pilot.pause()
-        assert "Still opening after 7 s: another watchdesk process may be writing to it" in screen_text(app)
+        assert "Still opening after 7s: another watchdesk process may be writing to it" in screen_text(app)
         release.set()
         await settle(pilot, app)
         assert app.is_open and app.screen.query_one("#board", RowTable).row_count > 0

@@ -117,3 +117,56 @@ def test_each_page_runs_the_desk_on_the_same_config_and_database(tmp_path: Path)
     assert command == [sys.executable, "-m", "watchdesk", "--config", str(tmp_path / "watchdesk.toml"),
                        "--db", str(tmp_path / "desk db" / "watch.db")]
     assert shlex.split(_desk_command(State(None, None))) == [sys.executable, "-m", "watchdesk"]
+
+
+async def _served(server: DeskServer) -> TestClient:
+    test_client = TestClient(TestServer(await server._make_app(), host="127.0.0.1"))
+    await test_client.start_server()
+    return test_client
+
+
+async def test_an_address_giving_wrong_tokens_waits_then_may_try_again() -> None:
+    from watchdesk.clock import FakeClock
+
+    clock = FakeClock()
+    client = await _served(DeskServer(f"{sys.executable} -c pass", host="127.0.0.1", port=0, token=TOKEN, title="t",
+                                      language="en", clock=clock))
+    try:
+        # Four wrong tokens, a minute apart from the next four: never five within a minute, never a wait.
+        for _round in range(2):
+            for _n in range(4):
+                assert (await client.post("/sign-in", data={"token": "wrong"}, allow_redirects=False)).status == 403
+            clock.fast_forward(61)
+        for _n in range(5):
+            assert (await client.get("/", params={"token": "wrong"}, allow_redirects=False)).status == 403
+        # The sixth try waits, even with the right token, in the URL or on the form.
+        for response in (await client.post("/sign-in", data={"token": TOKEN}, allow_redirects=False),
+                         await client.get("/", params={"token": TOKEN}, allow_redirects=False)):
+            assert response.status == 429 and COOKIE not in response.cookies
+            assert response.headers["Retry-After"] == "300"
+            assert "Too many wrong tokens from this address; wait 5m and try again." in html.unescape(await response.text())
+        clock.fast_forward(299)
+        assert (await client.post("/sign-in", data={"token": TOKEN}, allow_redirects=False)).headers["Retry-After"] == "1"
+        clock.fast_forward(1)
+        assert (await client.post("/sign-in", data={"token": TOKEN}, allow_redirects=False)).status == 303
+    finally:
+        await client.close()
+
+
+async def test_the_pages_speak_the_desks_language_not_the_servers() -> None:
+    from watchdesk import i18n
+
+    assert i18n.current_language() == "en"
+    client = await _served(DeskServer(f"{sys.executable} -c pass", host="127.0.0.1", port=0, token=TOKEN, title="t",
+                                      language="vi"))
+    try:
+        form = await client.post("/sign-in", data={"token": "wrong"}, allow_redirects=False)
+        text = html.unescape(await form.text())
+        assert '<html lang="vi">' in text and i18n.gettext_in("vi", "That token is not the desk's; try again.") in text
+        assert "That token is not the desk's" not in text and "Open the desk" not in text
+        page = html.unescape(await (await client.get("/", params={"token": TOKEN})).text())
+        assert '<html lang="vi">' in page and "Opening the desk" not in page
+        assert i18n.gettext_in("vi", "Opening the desk…") in page
+    finally:
+        await client.close()
+    assert i18n.current_language() == "en"

@@ -10,6 +10,8 @@ import click
 from watchdesk.cli.alert_group import alert_group
 from watchdesk.cli.common import State, actor_option, echo, emit_json, json_option, local_text, pass_state, resolve_actor, table, to_jsonable
 from watchdesk.cli.values import ID, DurationType
+from watchdesk.core.humane import event_facts, event_word, human_step, word
+from watchdesk.i18n import _, ngettext
 
 
 def _show_json(state: State, alert_id: int) -> dict[str, Any]:
@@ -34,59 +36,65 @@ def _show_json(state: State, alert_id: int) -> dict[str, Any]:
 
 
 def _print_alert(state: State, alert_id: int) -> None:
-    data = _show_json(state, alert_id)
-    a = data["alert"]
-    rt = state.runtime
     from watchdesk.services.alerts import get_alert
 
-    rec = get_alert(rt, alert_id)
-    echo(f"#{a['id']} [{a['severity'].upper()}] {a['title']}")
-    echo(
-        f"state {a['state']}, level {a['level']}, round {a['round'] + 1}"
-        + (", EXHAUSTED (every step done)" if a["exhausted"] else "")
-        + (f", next step {local_text(state, rec.next_escalation_at)}" if rec.next_escalation_at else "")
-    )
-    echo(f"received {local_text(state, rec.received_at)} from {a['source']}" + (f", letter {a['doc_number']}" if a["doc_number"] else ""))
+    data = _show_json(state, alert_id)
+    a = data["alert"]
+    rec = get_alert(state.runtime, alert_id)
+    echo(f"#{a['id']} [{word(a['severity']).upper()}] {a['title']}")
+    facts = [_("state {state}, level {level}, round {round}").format(state=word(a["state"]), level=a["level"], round=a["round"] + 1)]
+    if a["exhausted"]:
+        facts.append(_("EXHAUSTED (every step done)"))
+    if rec.next_escalation_at:
+        facts.append(_("next step {at}").format(at=local_text(state, rec.next_escalation_at)))
+    echo(", ".join(facts))
+    received = _("received {at} from {source}").format(at=local_text(state, rec.received_at), source=a["source"])
+    echo(received + (", " + _("letter {number}").format(number=a["doc_number"]) if a["doc_number"] else ""))
     if rec.acked_by:
-        echo(f"acknowledged by {rec.acked_by} at {local_text(state, rec.acked_at)}")
+        echo(_("acknowledged by {who} at {at}").format(who=rec.acked_by, at=local_text(state, rec.acked_at)))
     if rec.resolved_by:
-        echo(f"resolved by {rec.resolved_by} at {local_text(state, rec.resolved_at)}: {rec.resolution}")
+        echo(_("resolved by {who} at {at}: {note}").format(who=rec.resolved_by, at=local_text(state, rec.resolved_at), note=rec.resolution))
     if rec.snoozed_until:
-        echo(f"snoozed until {local_text(state, rec.snoozed_until)}")
+        echo(_("snoozed until {at}").format(at=local_text(state, rec.snoozed_until)))
     if rec.assignee:
-        echo(f"assigned to {rec.assignee}")
+        echo(_("assigned to {who}").format(who=rec.assignee))
     if a["cves"]:
         echo("CVE: " + ", ".join(a["cves"]))
     if a["mentions"]:
-        echo("mentions: " + ", ".join(a["mentions"]) + " (named in the text; related, never grouped)")
+        echo(_("mentions: {cves} (named in the text; related, never grouped)").format(cves=", ".join(a["mentions"])))
     if a["link"]:
         echo(a["link"])
-    if rec.joined_to and a["state"] != "resolved":
-        echo(f"grouped under #{rec.joined_to}: its escalation covers this one ('watchdesk alert split {alert_id}' to page it on its own)")
+    grouped = rec.joined_to and a["state"] != "resolved"
+    if grouped:
+        echo(_("grouped under #{parent}: its escalation covers this one ('watchdesk alert split {id}' to page it on its own)").format(
+            parent=rec.joined_to, id=alert_id))
     if a["related"]:
-        echo("related: " + ", ".join(f"#{i}" for i in a["related"]))
+        echo(_("related: {ids}").format(ids=", ".join(f"#{i}" for i in a["related"])))
     if a["summary"]:
         echo("")
         echo(a["summary"])
     if data["calls"]:
-        echo("\ncalls to make:")
-        rows = [(c["id"], c["name"], c["phone"], c["hotline"], c["email"], c["outcome"] or "TO DO", c["reference"]) for c in data["calls"]]
-        echo(table(rows, ["call", "contact", "phone", "hotline", "e-mail", "outcome", "reference"]))
+        echo("\n" + _("calls to make:"))
+        rows = [(c["id"], c["name"], c["phone"], c["hotline"], c["email"], word(c["outcome"] or "to do"), c["reference"]) for c in data["calls"]]
+        echo(table(rows, [_("call"), _("contact"), _("phone"), _("hotline"), _("e-mail"), _("outcome"), _("reference")]))
     if data["ahead"]:
-        whose = f" (#{rec.joined_to}'s, which covers this one)" if rec.joined_to and a["state"] != "resolved" else ""
-        echo(f"\nsteps ahead if nobody acknowledges{whose}:")
+        echo("\n" + (_("steps ahead if nobody acknowledges (#{parent}'s, which covers this one):").format(parent=rec.joined_to) if grouped
+                     else _("steps ahead if nobody acknowledges:")))
         rows = [
-            (local_text(state, p.at), p.round + 1, p.label, ", ".join(p.officers) or ("NOBODY ON DUTY" if p.nobody else ""), ", ".join(c["key"] for c in p.calls))
+            (local_text(state, p.at), p.round + 1, human_step(p.level, [c["key"] for c in p.calls]),
+             ", ".join(p.officers) or (_("NOBODY ON DUTY") if p.nobody else ""), ", ".join(c["key"] for c in p.calls))
             for p in plan_objects(state, alert_id)
         ]
-        echo(table(rows, ["when", "round", "step", "who", "calls"]))
+        echo(table(rows, [_("when"), _("round"), _("step"), _("who"), _("calls")]))
     if data["deliveries"]:
-        echo("\ndelivery log:")
-        rows = [(d["id"], d["channel"], d["target"], d["level"], d["round"] + 1, d["status"], d["attempts"], d["last_error"][:60]) for d in data["deliveries"]]
-        echo(table(rows, ["id", "channel", "to", "level", "round", "status", "tries", "last error"]))
-    echo("\ntimeline:")
-    rows = [(e["seq"], e["at"][:19], e["actor"], e["kind"], _summary(e)) for e in data["timeline"]]
-    echo(table(rows, ["seq", "at (UTC)", "who", "what", "details"]))
+        echo("\n" + _("delivery log:"))
+        rows = [(d["id"], d["channel"], d["target"], d["level"], d["round"] + 1, word(d["status"]), d["attempts"], d["last_error"][:60])
+                for d in data["deliveries"]]
+        echo(table(rows, [_("id"), _("channel"), _("to"), _("level"), _("round"), _("status"), _("tries"), _("last error")]))
+    echo("\n" + _("timeline:"))
+    zone = state.runtime.zone
+    rows = [(e["seq"], _event_time(e["at"], zone), word(e["actor"]), event_word(e["kind"]), _summary(e, zone)) for e in data["timeline"]]
+    echo(table(rows, [_("seq"), _("time"), _("who"), _("what"), _("details")]))
 
 
 def plan_objects(state: State, alert_id: int) -> list[Any]:
@@ -95,40 +103,49 @@ def plan_objects(state: State, alert_id: int) -> list[Any]:
     return plan_for_alert(state.runtime, alert_id)
 
 
-def _summary(event: dict[str, Any]) -> str:
+def _event_time(at: str, zone: Any) -> str:
+    """A stored event time in the desk zone; a value that is not a stored time is shown as it is."""
+    from watchdesk.store.types import from_db_text
+
+    try:
+        return from_db_text(at).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")  # type: ignore[union-attr]
+    except (ValueError, AttributeError):
+        return at
+
+
+def _summary(event: dict[str, Any], zone: Any) -> str:
+    """The details column of the timeline: what people wrote, else the event's facts in words."""
     p = event["payload"]
     kind = event["kind"]
     if kind in ("alert.paged", "alert.escalated"):
-        who = ", ".join(p.get("notified", [])) or "nobody"
-        calls = f"; call {', '.join(p['calls'])}" if p.get("calls") else ""
-        return f"level {p.get('level')}: {who}{calls}" + (f" ({p['reason']})" if p.get("reason") else "")
-    if kind == "alert.noted":
-        return str(p.get("text", ""))[:80]
+        who = ", ".join(p.get("notified", [])) or _("nobody")
+        text = human_step(p.get("level"), p.get("calls") or []) + ": " + who
+        return text + (f" ({p['reason']})" if p.get("reason") else "")
+    if kind in ("alert.noted", "alert.resolved"):  # what a person wrote
+        return str(p.get("text") or p.get("note") or "")[:80]
     if kind in ("alert.source_resolved", "alert.source_firing", "alert.recurred"):
         return str(p.get("note", ""))[:80]
-    if kind == "alert.resolved":
-        return str(p.get("note", ""))[:80]
     if kind == "alert.nobody_on_duty":
-        return f"nobody on duty at level {p.get('level')}"
+        return _("nobody on duty at level {level}").format(level=p.get("level"))
     if kind == "alert.steps_skipped":
-        return f"{len(p.get('steps', []))} steps missed while no engine ran"
+        n = len(p.get("steps", []))
+        return ngettext("{n} step missed while no engine ran", "{n} steps missed while no engine ran", n).format(n=n)
     if kind == "notification.failed":
         return f"{p.get('channel')} → {p.get('target')}: {str(p.get('error', ''))[:60]}"
     if kind == "notification.cancelled":
-        return f"{p.get('channel')} → {p.get('target')}: not sent, the alert was {p.get('state')} first"
+        return _("{channel} → {target}: not sent, the alert was {state} first").format(
+            channel=p.get("channel"), target=p.get("target"), state=word(p.get("state")))
     if kind == "call.recorded":
-        return f"{p.get('contact')}: {p.get('outcome')} {p.get('reference', '')}".strip()
+        return f"{p.get('contact')}: {word(p.get('outcome'))} {p.get('reference', '')}".strip()
     if kind == "alert.snoozed":
-        return f"until {str(p.get('until', ''))[:16]} UTC: {p.get('reason', '')}"
+        return _("until {at}: {reason}").format(at=_event_time(str(p.get("until", "")), zone)[:16], reason=p.get("reason", ""))
     if kind == "alert.assigned":
-        return f"to {p.get('to')}"
-    if kind in ("alert.acknowledged", "alert.reopened", "alert.split") and p.get("text"):
-        return str(p["text"])
+        return _("to {who}").format(who=p.get("to"))
     if kind == "alert.joined":
-        return f"#{p.get('joined')} joined ({', '.join(p.get('cves', []))})"
+        return _("#{id} joined ({cves})").format(id=p.get("joined"), cves=", ".join(p.get("cves", [])))
     if kind == "alert.severity_raised":
-        return f"{p.get('from')} → {p.get('to')} (#{p.get('because')} joined)"
-    return ""
+        return _("{was} → {now} (#{id} joined)").format(was=word(p.get("from")), now=word(p.get("to")), id=p.get("because"))
+    return "  ".join(event_facts(p, zone))[:100]
 
 
 def _done(state: State, record: Any, as_json: bool, sentence: str) -> None:
@@ -160,7 +177,7 @@ def alert_ack(state: State, alert_id: int, as_handle: str, as_json: bool) -> Non
     from watchdesk.services.lifecycle import acknowledge
 
     record = acknowledge(state.runtime, resolve_actor(state, as_handle), alert_id)
-    _done(state, record, as_json, f"alert #{alert_id} acknowledged by {record.acked_by} at {local_text(state, record.acked_at)}.")
+    _done(state, record, as_json, _("alert #{id} acknowledged by {who} at {at}.").format(id=alert_id, who=record.acked_by, at=local_text(state, record.acked_at)))
 
 
 @alert_group.command("resolve")
@@ -174,7 +191,7 @@ def alert_resolve(state: State, alert_id: int, note: str, as_handle: str, as_jso
     from watchdesk.services.lifecycle import resolve
 
     record = resolve(state.runtime, resolve_actor(state, as_handle), alert_id, note)
-    _done(state, record, as_json, f"alert #{alert_id} resolved by {record.resolved_by}.")
+    _done(state, record, as_json, _("alert #{id} resolved by {who}.").format(id=alert_id, who=record.resolved_by))
 
 
 @alert_group.command("note")
@@ -187,7 +204,7 @@ def alert_note(state: State, alert_id: int, text: str, as_handle: str) -> None:
     from watchdesk.services.lifecycle import add_note
 
     add_note(state.runtime, resolve_actor(state, as_handle), alert_id, text)
-    echo(f"note added to alert #{alert_id}.")
+    echo(_("note added to alert #{id}.").format(id=alert_id))
 
 
 @alert_group.command("split")
@@ -200,7 +217,7 @@ def alert_split(state: State, alert_id: int, as_handle: str, as_json: bool) -> N
     from watchdesk.services.lifecycle import split
 
     record = split(state.runtime, resolve_actor(state, as_handle), alert_id)
-    _done(state, record, as_json, f"alert #{alert_id} split off; it escalates on its own from level 1 now.")
+    _done(state, record, as_json, _("alert #{id} split off; it escalates on its own from level 1 now.").format(id=alert_id))
 
 
 @alert_group.command("escalate")
@@ -214,7 +231,7 @@ def alert_escalate(state: State, alert_id: int, reason: str, as_handle: str, as_
     from watchdesk.services.lifecycle import escalate
 
     record = escalate(state.runtime, resolve_actor(state, as_handle), alert_id, reason)
-    _done(state, record, as_json, f"alert #{alert_id} escalated to level {record.level}.")
+    _done(state, record, as_json, _("alert #{id} escalated to level {level}.").format(id=alert_id, level=record.level))
 
 
 @alert_group.command("snooze")
@@ -229,7 +246,7 @@ def alert_snooze(state: State, alert_id: int, duration: timedelta, reason: str, 
     from watchdesk.services.lifecycle import snooze
 
     record = snooze(state.runtime, resolve_actor(state, as_handle), alert_id, duration, reason)
-    _done(state, record, as_json, f"alert #{alert_id} snoozed until {local_text(state, record.snoozed_until)}.")
+    _done(state, record, as_json, _("alert #{id} snoozed until {at}.").format(id=alert_id, at=local_text(state, record.snoozed_until)))
 
 
 @alert_group.command("assign")
@@ -243,7 +260,7 @@ def alert_assign(state: State, alert_id: int, handle: str, as_handle: str, as_js
     from watchdesk.services.lifecycle import assign
 
     record = assign(state.runtime, resolve_actor(state, as_handle), alert_id, handle)
-    _done(state, record, as_json, f"alert #{alert_id} assigned to {record.assignee}.")
+    _done(state, record, as_json, _("alert #{id} assigned to {who}.").format(id=alert_id, who=record.assignee))
 
 
 @alert_group.command("call")
@@ -259,4 +276,5 @@ def alert_call(state: State, call_id: int, outcome: str, reference: str, note: s
     from watchdesk.services.calls import record_call
 
     record = record_call(state.runtime, resolve_actor(state, as_handle), call_id, outcome, reference, note)
-    _done(state, record, as_json, f"call #{call_id} to {record.name}: {record.outcome}" + (f" (ref {record.reference})." if record.reference else "."))
+    _done(state, record, as_json, (_("call #{id} to {name}: {outcome} (ref {reference}).") if record.reference else _("call #{id} to {name}: {outcome}.")).format(
+        id=call_id, name=record.name, outcome=word(record.outcome), reference=record.reference))

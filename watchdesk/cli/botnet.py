@@ -11,6 +11,14 @@ from watchdesk.cli.main import cli
 from watchdesk.i18n import _, ngettext
 
 
+
+def _rows(n: int) -> str:
+    return ngettext("{n:,} row", "{n:,} rows", n).format(n=n)
+
+
+def _ours(n: int) -> str:
+    return ngettext("{n} address of ours", "{n} addresses of ours", n).format(n=n)
+
 @cli.group("botnet")
 def botnet_group() -> None:
     """Botnet lists (xlsx or CSV): one alert per address of ours ([watch] networks)."""
@@ -32,12 +40,12 @@ def botnet_import(state: State, file: Path, list_name: str, as_handle: str, as_j
         emit_json(report)
         return
     if report.already:
-        echo(_("{file}: already imported as list '{name}' ({rows:,} rows, {matched} addresses of ours); nothing changed.").format(
-            file=file, name=report.list_name, rows=report.rows, matched=report.matched))
+        echo(_("{file}: already imported as list '{name}' ({rows}, {matched}); nothing changed.").format(
+            file=file, name=report.list_name, rows=_rows(report.rows), matched=_ours(report.matched)))
         return
-    echo(_("{file}: list '{name}', {rows:,} rows, {matched} addresses of ours: {raised} new alerts, {added} added to open alerts.").format(
-        file=file, name=report.list_name, rows=report.rows, matched=report.matched, raised=len(report.raised),
-        added=len(report.added_to)))
+    echo(_("{file}: list '{name}', {rows}, {matched}: {raised}, {added} added to open alerts.").format(
+        file=file, name=report.list_name, rows=_rows(report.rows), matched=_ours(report.matched),
+        raised=ngettext("{n} new alert", "{n} new alerts", len(report.raised)).format(n=len(report.raised)), added=len(report.added_to)))
     for alert_id in report.raised:
         echo(_("  new alert #{id}").format(id=alert_id))
     for alert_id in report.added_to:

@@ -19,6 +19,7 @@ import click
 
 from watchdesk.config_file import ConfigError
 from watchdesk.core.records import Actor
+from watchdesk.i18n import _
 from watchdesk.services.errors import PermissionDenied, ServiceError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -131,7 +132,7 @@ def resolve_actor(state: State, handle: str, *, first_pin: bool = False) -> Acto
         pin = os.environ.get("WATCHDESK_PIN")
         if pin is None:
             if not sys.stdin.isatty():
-                raise PermissionDenied(f"officer '{officer.handle}' has a PIN; set $WATCHDESK_PIN or run on a terminal.")
+                raise PermissionDenied(_("officer '{handle}' has a PIN; set $WATCHDESK_PIN or run on a terminal.").format(handle=officer.handle))
             pin = click.prompt(f"PIN for {officer.handle}", hide_input=True)
     return sign_in(state.runtime, handle, pin, os_user=account, first_pin=first_pin,
                    where=f"cli, OS account {account or 'unknown'}")
@@ -156,7 +157,7 @@ def ask_new_pin(given: str | None, who: str, *, required: bool) -> str:
     try:
         return click.prompt(f"New PIN for {who} (at least 6 digits)", hide_input=True, confirmation_prompt=True)
     except click.Abort:
-        raise ServiceError(f"{who} needs a PIN of at least 6 digits; give --pin or set $WATCHDESK_NEW_PIN.") from None
+        raise ServiceError(_("{who} needs a PIN of at least 6 digits; give --pin or set $WATCHDESK_NEW_PIN.").format(who=who)) from None
 
 
 def to_jsonable(value: Any) -> Any:

@@ -9,6 +9,7 @@ import click
 
 from watchdesk.cli.common import echo
 from watchdesk.cli.main import cli
+from watchdesk.i18n import _
 from watchdesk.services.errors import ServiceError
 
 
@@ -31,7 +32,7 @@ def demo_cmd(ctx: click.Context, keep: Path | None, lang: str) -> None:
     set_language(lang)
     if keep is not None:
         if keep.exists() and any(keep.iterdir()):
-            raise ServiceError(f"{keep}: the folder is not empty; give a new or empty folder to --keep.")
+            raise ServiceError(_("{keep}: the folder is not empty; give a new or empty folder to --keep.").format(keep=keep))
         _run(keep, lang)
         echo(f"demo database kept at {keep / 'demo.db'}")
         return

@@ -18,6 +18,8 @@ from watchdesk.cli.main import cli
 from watchdesk.cli.values import DESK_TIME, DurationType, at_desk
 from watchdesk.config import DURATION_LIMITS
 from watchdesk.core.enums import Severity
+from watchdesk.core.humane import human_step, word
+from watchdesk.i18n import _
 from watchdesk.services.errors import InvalidInput, ServiceError
 
 
@@ -149,14 +151,16 @@ def plan_cmd(state: State, at_time: datetime | None, severity: str, as_json: boo
     if as_json:
         emit_json({"severity": severity, "at": at.isoformat(), "zone": rt.zone.key, "steps": steps})
         return
-    echo(f"{severity} alert arriving {at.astimezone(rt.zone):%Y-%m-%d %H:%M} ({rt.zone.key}), never acknowledged:")
+    echo(_("{severity} alert arriving {at} ({zone}), never acknowledged:").format(
+        severity=word(severity), at=f"{at.astimezone(rt.zone):%Y-%m-%d %H:%M}", zone=rt.zone.key))
     rows = []
     for p in steps:
-        who = ", ".join(p.officers) if p.officers else ("NOBODY ON DUTY → next step at once" if p.nobody and not p.then_calls else
-                                                        "NOBODY ON DUTY" if p.nobody else "")
+        who = ", ".join(p.officers) if p.officers else (_("NOBODY ON DUTY → next step at once") if p.nobody and not p.then_calls else
+                                                        _("NOBODY ON DUTY") if p.nobody else "")
         calls = "; ".join(f"{c['name']} {c['phone'] or c['hotline']} {c['email']}".strip() for c in p.calls)
-        rows.append((p.at.astimezone(rt.zone).strftime("%d/%m %H:%M"), p.round + 1, p.label, who, ", ".join(p.channels), calls))
-    echo(table(rows, ["when", "round", "step", "who", "via", "call"]))
+        rows.append((p.at.astimezone(rt.zone).strftime("%d/%m %H:%M"), p.round + 1, human_step(p.level, [c["key"] for c in p.calls]),
+                     who, ", ".join(p.channels), calls))
+    echo(table(rows, [_("when"), _("round"), _("step"), _("who"), _("via"), _("call")]))
 
 
 @cli.group("notify")
@@ -180,15 +184,15 @@ def notify_test(state: State, channel: str, to_handle: str) -> None:
     rt = state.runtime
     conf = rt.config.channels.get(channel)
     if conf is None:
-        raise ServiceError(f"no channel '{channel}' under [channels] ({', '.join(sorted(rt.config.channels))}).")
+        raise ServiceError(_("no channel '{channel}' under [channels] ({known}).").format(channel=channel, known=', '.join(sorted(rt.config.channels))))
     target = "test"
     if to_handle:
         officer = get_officer(rt, to_handle)
         target = target_for(conf.type, conf.format, officer)
         if not target:
-            raise ServiceError(f"officer '{officer.handle}' has no address for channel '{channel}' ({conf.type}/{conf.format}).")
+            raise ServiceError(_("officer '{handle}' has no address for channel '{channel}' ({type}/{format}).").format(handle=officer.handle, channel=channel, type=conf.type, format=conf.format))
     elif conf.type == "email" or (conf.type == "webhook" and conf.format == "telegram"):
-        raise InvalidInput(f"channel '{channel}' needs a recipient: add --to HANDLE.")
+        raise InvalidInput(_("channel '{channel}' needs a recipient: add --to HANDLE.").format(channel=channel))
     now = rt.now()
     page = Page(subject=f"[TEST] watchdesk '{rt.config.desk.name}': channel {channel}",
                 body=f"Test message from watchdesk at {now.astimezone(rt.zone):%d/%m/%Y %H:%M} ({rt.zone.key}). No action needed.")

@@ -43,7 +43,7 @@ def sources_cmd(ctx: click.Context, state: State, as_json: bool) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    from watchdesk.services.sources import STATE_WORDS, list_sources
+    from watchdesk.services.sources import list_sources
 
     rows = list_sources(state.runtime)
     if as_json:
@@ -54,12 +54,12 @@ def sources_cmd(ctx: click.Context, state: State, as_json: bool) -> None:
         return
     echo(table(
         [
-            (r.key, r.kind, _(STATE_WORDS.get(r.state, r.state)), local_text(state, r.last_ok_at), local_text(state, r.last_new_item_at),
+            (r.key, r.kind, word(r.state), local_text(state, r.last_ok_at), local_text(state, r.last_new_item_at),
              r.failures or "", local_text(state, r.next_poll_at), _("check!") if r.to_verify else "",
              _short(r.last_error if r.failures else r.warning, 70))
             for r in rows
         ],
-        ("KEY", "KIND", "STATE", "LAST OK", "LAST NEW", "FAILS", "NEXT POLL", "VERIFY", "PROBLEM"),
+        (_("KEY"), _("KIND"), _("STATE"), _("LAST OK"), _("LAST NEW"), _("FAILS"), _("NEXT POLL"), _("VERIFY"), _("PROBLEM")),
     ))
     if any(r.to_verify for r in rows):
         echo(_("check!: a shipped source not yet confirmed against the live page; try it with "
@@ -94,7 +94,7 @@ def sources_test(state: State, key: str, as_json: bool) -> None:
 def poll_cmd(state: State, source_key: str | None, as_json: bool) -> None:
     """Poll now, once, and print what came in. Exit status 1 when a source failed."""
     from watchdesk.services.alerts import get_alert
-    from watchdesk.services.sources import POLL_WORDS, poll_due
+    from watchdesk.services.sources import poll_due
 
     rt = state.runtime
     results = poll_due(rt, only=source_key, force=True)
@@ -106,7 +106,7 @@ def poll_cmd(state: State, source_key: str | None, as_json: bool) -> None:
         if r.status == "error":
             echo(_("{key}: FAILED: {error}").format(key=r.key, error=r.error))
         elif r.status in ("unchanged", "not-modified"):
-            echo(f"{r.key}: {_(POLL_WORDS[r.status])} ({r.elapsed:.1f} s)")  # the desk's words too
+            echo(f"{r.key}: {word(r.status)} ({r.elapsed:.1f} s)")  # the desk's words too
         else:
             items = ngettext("{n} item", "{n} items", r.items).format(n=r.items)
             echo(_("{key}: {items}, {new} new, {updated} updated, {joined} joined an open alert ({elapsed:.1f} s)").format(
@@ -166,7 +166,7 @@ def alert_add(state: State, title: str, summary: str, severity: str | None, link
     if as_json:
         emit_json(alert_json(record))
         return
-    joined = f"; it joins open alert #{record.joined_to} (same CVE), which pages instead" if record.joined_to else ""
+    joined = _("; it joins open alert #{id} (same CVE), which pages instead").format(id=record.joined_to) if record.joined_to else ""
     echo(_("alert #{id} [{severity}] added: {title}{joined}").format(id=record.id, severity=word(record.severity), title=record.title, joined=joined))
 
 
@@ -196,9 +196,9 @@ def alert_list(state: State, states: tuple[str, ...], severities: tuple[str, ...
         return
     echo(table(
         [
-            (f"#{r.id}", r.severity.value, r.state.value, r.level, r.source, local_text(state, r.received_at),
+            (f"#{r.id}", word(r.severity), word(r.state), r.level, r.source, local_text(state, r.received_at),
              ("↳#%d " % r.joined_to if r.joined_to else "") + ("★ " if r.affects_us else "") + _short(r.title, 90))
             for r in records
         ],
-        ("ID", "SEVERITY", "STATE", "LVL", "SOURCE", "RECEIVED", "TITLE"),
+        (_("ID"), _("SEVERITY"), _("STATE"), _("LVL"), _("SOURCE"), _("RECEIVED"), _("TITLE")),
     ))

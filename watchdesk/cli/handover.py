@@ -109,7 +109,7 @@ def handover_sign(state: State, shift_id: int | None, notes: str, notes_file: Pa
         try:
             notes = notes_file.read_text(encoding="utf-8")
         except UnicodeDecodeError:
-            raise InvalidInput(f"{notes_file}: not UTF-8 text; save the notes as UTF-8.") from None
+            raise InvalidInput(_("{notes_file}: not UTF-8 text; save the notes as UTF-8.").format(notes_file=notes_file)) from None
     actor = resolve_actor(state, as_handle)
     h = sign_out(state.runtime, actor, notes, shift_id, early=early)
     if as_json:
@@ -164,6 +164,7 @@ def handover_export(state: State, shift_id: int | None, fmt: str, output: Path |
 @pass_state
 def handover_list(state: State, limit: int, as_json: bool) -> None:
     """The latest stored handovers."""
+    from watchdesk.core.humane import word
     from watchdesk.reports.common import local
     from watchdesk.services.handover import list_handovers
 
@@ -176,9 +177,9 @@ def handover_list(state: State, limit: int, as_json: bool) -> None:
                     "signed_out_at": h.signed_out_at.isoformat() if h.signed_out_at else None,
                     "accepted_at": h.accepted_at.isoformat() if h.accepted_at else None, "alert_id": h.alert_id} for h in rows])
         return
-    echo(table([[h.id, h.shift_id, h.status, h.outgoing, h.incoming or "-", local(h.period_end, zone),
-                       (local(h.signed_out_at, zone) or "-") + (" (early)" if h.signed_out_early else ""),
-                       (local(h.accepted_at, zone) or "-") + (" (early)" if h.accepted_early else ""),
+    echo(table([[h.id, h.shift_id, word(h.status), h.outgoing, h.incoming or "-", local(h.period_end, zone),
+                       (local(h.signed_out_at, zone) or "-") + (" " + _("(early)") if h.signed_out_early else ""),
+                       (local(h.accepted_at, zone) or "-") + (" " + _("(early)") if h.accepted_early else ""),
                        h.accepted_by if h.on_behalf else "", h.alert_id or ""] for h in rows],
                      [_("id"), _("shift"), _("status"), _("outgoing"), _("incoming"), _("shift end"), _("signed out"), _("accepted"), _("accepted by"), _("alert")]))
 
@@ -197,5 +198,5 @@ def _write(text: str, output: Path | None, fmt: str) -> None:
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise InvalidInput(f"{output}: cannot write the file ({exc.strerror}); choose another path.") from None
+        raise InvalidInput(_("{output}: cannot write the file ({strerror}); choose another path.").format(output=output, strerror=exc.strerror)) from None
     echo(_("wrote {output}").format(output=output), err=True)

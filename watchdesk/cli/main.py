@@ -30,7 +30,7 @@ from watchdesk.cli.common import (
 from watchdesk.cli.values import LIMIT
 from watchdesk.core.humane import word
 from watchdesk.core.text import clean_line
-from watchdesk.i18n import _
+from watchdesk.i18n import _, ngettext
 from watchdesk.services.errors import ServiceError
 
 # No module-level import of the store here (nor in any command module): plain `watchdesk`
@@ -141,7 +141,7 @@ def _account(option: str) -> str:
     if option == "-":
         account = os_account()
         if not account:
-            raise ServiceError("--os-user -: this system does not say which OS account runs watchdesk; give the account name.")
+            raise ServiceError(_("--os-user -: this system does not say which OS account runs watchdesk; give the account name."))
         return account
     return option
 
@@ -273,7 +273,9 @@ def backup_cmd(state: State, path: Path) -> None:
     from watchdesk.store.backup import backup
 
     done = backup(state.runtime.db, path)
-    echo(_("backup written to {path} ({pages} pages, {seconds:.1f} s; audit head seq {head_seq}).").format(path=path, pages=done.pages, seconds=done.seconds, head_seq=done.head_seq))
+    echo(ngettext("backup written to {path} ({pages} page, {seconds:.1f} s; audit head seq {head_seq}).",
+                  "backup written to {path} ({pages} pages, {seconds:.1f} s; audit head seq {head_seq}).", done.pages).format(
+        path=path, pages=done.pages, seconds=done.seconds, head_seq=done.head_seq))
 
 
 # -- log ----------------------------------------------------------------------------------
@@ -320,14 +322,14 @@ def log_checkpoint(state: State, output: Path | None, as_json: bool) -> None:
     db = state.runtime.db
     head = audit.head(db)
     if head is None:
-        raise ServiceError("the audit log is empty; there is nothing to checkpoint yet.")
+        raise ServiceError(_("the audit log is empty; there is nothing to checkpoint yet."))
     if db.anchors is not None:
         from watchdesk.store.db import DatabaseDamaged
 
         try:
             anchor(db, db.anchors, "asked for by 'log checkpoint'")
         except DatabaseDamaged as exc:
-            raise ServiceError(f"{exc} No checkpoint was written.") from None
+            raise ServiceError(_("{exc} No checkpoint was written.").format(exc=exc)) from None
     if output:
         audit.write_checkpoint(head, output)
     if as_json:
@@ -382,7 +384,7 @@ def officer_add(state: State, handle: str, full_name: str, role: str, phone: str
     for item in chat:
         kind, sep, ident = item.partition("=")
         if not sep:
-            raise ServiceError(f"--chat '{item}' must look like telegram=12345.")
+            raise ServiceError(_("--chat '{item}' must look like telegram=12345.").format(item=item))
         chats[kind] = ident
     actor = resolve_actor(state, as_handle)
     needed = role in {r.value for r in NEEDS_PIN} and not is_demo(state.runtime)
@@ -402,7 +404,7 @@ def officer_edit(state: State, handle: str, os_user: str | None, as_handle: str)
     from watchdesk.services.officers import set_os_user
 
     if os_user is None:
-        raise ServiceError("say what to change: --os-user ACCOUNT (or '' to unbind).")
+        raise ServiceError(_("say what to change: --os-user ACCOUNT (or '' to unbind)."))
     officer = set_os_user(state.runtime, resolve_actor(state, as_handle), handle, _account(os_user))
     echo(f"'{officer.handle}' is bound to OS account '{officer.os_user}'." if officer.os_user else f"'{officer.handle}' is bound to no OS account.")
 
@@ -417,7 +419,7 @@ def officer_import(state: State, path: Path, as_handle: str) -> None:
 
     actor = resolve_actor(state, as_handle)
     added = import_officers_csv(state.runtime, actor, path)
-    echo(_("imported {n} officers from {path}.").format(n=len(added), path=path))
+    echo(ngettext("imported {n} officer from {path}.", "imported {n} officers from {path}.", len(added)).format(n=len(added), path=path))
     waiting = [o.handle for o in added if o.role.value in ("lead", "supervisor") and not o.has_pin]
     if waiting:
         echo(_("  {waiting}: leads and supervisors sign in once a supervisor sets their PIN ('watchdesk officer pin HANDLE').").format(waiting=', '.join(waiting)))
@@ -473,7 +475,7 @@ def officer_pin(state: State, handle: str, new_pin: str | None, as_handle: str) 
             new_pin = click.prompt("New PIN, at least 6 digits (empty to clear an officer's)", hide_input=True,
                                    confirmation_prompt=True, default="", show_default=False)
         except click.Abort:
-            raise ServiceError("no new PIN given; give --pin or set $WATCHDESK_NEW_PIN.") from None
+            raise ServiceError(_("no new PIN given; give --pin or set $WATCHDESK_NEW_PIN.")) from None
     set_pin(state.runtime, actor, handle, new_pin)
     echo(f"PIN {'set' if new_pin else 'cleared'} for '{handle}'.")
 
@@ -553,7 +555,7 @@ def config_init(target: Path | None, force: bool) -> None:
     config folder, creating the folder; edit it, then check it with `watchdesk config`."""
     from importlib.resources import files
 
-    from watchdesk.i18n import _
+    from watchdesk.i18n import _, ngettext
     from watchdesk.locations import config_dir
 
     path = (target or config_dir() / "watchdesk.toml").expanduser()

@@ -11,6 +11,7 @@ from watchdesk.cli.common import State, pass_state
 from watchdesk.cli.handover import _write
 from watchdesk.cli.values import DAY
 from watchdesk.cli.main import cli
+from watchdesk.i18n import _
 
 
 @cli.group("report")
@@ -41,13 +42,13 @@ def report_acks(state: State, period: str | None, first: date | None, last: date
 
     rt = state.runtime
     if period and (first or last):
-        raise InvalidInput("give either --period NAME or --from/--to dates, not both.")
+        raise InvalidInput(_("give either --period NAME or --from/--to dates, not both."))
     if period:
         start, end, name = period_window(rt, period)
     elif first and last:
         start, end, name = date_window(rt, first, last)
     else:
-        raise InvalidInput("say which alerts to report on: --period NAME, or --from YYYY-MM-DD --to YYYY-MM-DD.")
+        raise InvalidInput(_("say which alerts to report on: --period NAME, or --from YYYY-MM-DD --to YYYY-MM-DD."))
     report = ack_report(rt, start, end, name, with_alerts=not no_alerts)
     _write(render(report, fmt), output, fmt)
     if not report.proof.ok:

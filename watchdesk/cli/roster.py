@@ -12,6 +12,7 @@ import click
 from watchdesk.cli.common import State, echo, actor_option, emit_json, json_option, pass_state, resolve_actor, table
 from watchdesk.cli.main import cli
 from watchdesk.cli.values import DESK_TIME, LEVEL, YEAR, WholeType, at_desk
+from watchdesk.core.humane import weekday
 from watchdesk.i18n import _, ngettext
 from watchdesk.services.errors import InvalidInput
 
@@ -29,7 +30,7 @@ def _clock_time(text: str, option: str):  # noqa: ANN202
     try:
         return parse_clock(text)
     except RosterError as exc:
-        raise InvalidInput(f"{option}: {exc}") from None
+        raise InvalidInput(_("{option}: {exc}").format(option=option, exc=exc)) from None
 
 
 def _local(state: State, when: datetime | None) -> str:
@@ -121,7 +122,7 @@ def period_suggest(state: State, holiday: str, year: int, evening: str, morning:
     s = suggest_period(state.runtime, holiday, year, _clock_time(evening, "--evening"), _clock_time(morning, "--morning"))
     if add_as is not None:
         if not as_handle:
-            raise InvalidInput("--add needs --as HANDLE (a supervisor).")
+            raise InvalidInput(_("--add needs --as HANDLE (a supervisor)."))
         add_period(state.runtime, resolve_actor(state, as_handle), add_as or s.period_name, s.starts_at, s.ends_at, directive,
                    f"{s.name} {s.year}: days off {s.first_day_off:%d/%m} – {s.last_day_off:%d/%m/%Y}")
     if as_json:
@@ -133,9 +134,12 @@ def period_suggest(state: State, holiday: str, year: int, evening: str, morning:
             "holidays": [{"date": d.isoformat(), "name": n} for d, n in s.days], "added": add_as is not None,
         })
         return
-    echo(_("{name} {year}: days off {first_day_off:%a %d/%m/%Y} – {last_day_off:%a %d/%m/%Y}").format(name=s.name, year=s.year, first_day_off=s.first_day_off, last_day_off=s.last_day_off))
+    echo(_("{name} {year}: days off {first_day_off} – {last_day_off}").format(
+        name=s.name, year=s.year, first_day_off=f"{weekday(s.first_day_off)} {s.first_day_off:%d/%m/%Y}",
+        last_day_off=f"{weekday(s.last_day_off)} {s.last_day_off:%d/%m/%Y}"))
+    width = max(len(weekday(d)) for d, _n in s.days) if s.days else 0
     for d, n in s.days:
-        echo(f"  {d:%a %d/%m/%Y}  {n}")
+        echo(f"  {weekday(d).ljust(width)} {d:%d/%m/%Y}  {n}")
     echo(_("watch: {starts_at} – {ends_at} ({key})").format(starts_at=_local(state, s.starts_at), ends_at=_local(state, s.ends_at), key=state.runtime.zone.key))
     if add_as is not None:
         echo(_("added as watch period '{add_as}'.").format(add_as=add_as or s.period_name))
@@ -164,7 +168,8 @@ def roster_generate(state: State, period_name: str, level: int, pattern: str, of
 
     actor = resolve_actor(state, as_handle)
     made = generate(state.runtime, actor, period_name, level, pattern, officers.split(","), first=first, replace=replace)
-    echo(_("generated {n} level-{level} shifts for '{period_name}' ({pattern}).").format(n=len(made), level=level, period_name=period_name, pattern=pattern))
+    echo(ngettext("generated {n} level-{level} shift for '{period_name}' ({pattern}).",
+                  "generated {n} level-{level} shifts for '{period_name}' ({pattern}).", len(made)).format(n=len(made), level=level, period_name=period_name, pattern=pattern))
 
 
 @roster_group.command("import")
@@ -177,7 +182,7 @@ def roster_import(state: State, path: Path, period_name: str, as_handle: str) ->
     from watchdesk.services.roster_io import import_csv
 
     made = import_csv(state.runtime, resolve_actor(state, as_handle), path, period_name)
-    echo(_("imported {n} shifts from {path}.").format(n=len(made), path=path))
+    echo(ngettext("imported {n} shift from {path}.", "imported {n} shifts from {path}.", len(made)).format(n=len(made), path=path))
 
 
 def _range(state: State, period_name: str, start: datetime | None, end: datetime | None) -> tuple[datetime, datetime, str]:
@@ -189,7 +194,7 @@ def _range(state: State, period_name: str, start: datetime | None, end: datetime
     lo = _at(state, start) if start else state.runtime.now()
     hi = _at(state, end) if end else lo + timedelta(days=366)
     if hi <= lo:
-        raise InvalidInput("--to must be after --from.")
+        raise InvalidInput(_("--to must be after --from."))
     return lo, hi, ""
 
 
@@ -211,12 +216,12 @@ def roster_export(state: State, period_name: str, start: datetime | None, end: d
     lo, hi, name = _range(state, period_name, start, end)
     if per_officer is not None:
         if fmt != "ics":
-            raise InvalidInput("--per-officer writes calendars; add --format ics.")
+            raise InvalidInput(_("--per-officer writes calendars; add --format ics."))
         per_officer.mkdir(parents=True, exist_ok=True)
         files = roster_io.export_ics_per_officer(state.runtime, lo, hi)
         for handle, data in files.items():
             (per_officer / f"{handle}.ics").write_bytes(data)
-        echo(_("wrote {n} calendars to {per_officer}.").format(n=len(files), per_officer=per_officer))
+        echo(ngettext("wrote {n} calendar to {per_officer}.", "wrote {n} calendars to {per_officer}.", len(files)).format(n=len(files), per_officer=per_officer))
         return
     if fmt == "csv":
         data = roster_io.export_csv(state.runtime, lo, hi, officer).encode("utf-8")

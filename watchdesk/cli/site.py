@@ -6,7 +6,7 @@ import click
 
 from watchdesk.cli.common import echo, State, actor_option, emit_json, json_option, local_text, pass_state, resolve_actor
 from watchdesk.cli.main import cli
-from watchdesk.i18n import _
+from watchdesk.i18n import _, ngettext
 
 
 @cli.group("site")
@@ -17,7 +17,8 @@ def site_group() -> None:
 def _print(state: State, view) -> None:  # noqa: ANN001 - SiteView
     # Titles, hosts and errors come from the site: cleaned when stored, printed as plain text.
     share = f"{view.changed_share:.0%}" if view.changed_share is not None else "-"
-    days = str(view.cert_days_left) if view.cert_days_left is not None else "-"
+    left = view.cert_days_left
+    days = ngettext("{n} day left", "{n} days left", left).format(n=left) if left is not None else "-"
     lines = [
         f"{view.key}  {view.name}  {view.url}",
         _("Baseline:      {at} by {by}, host {host}, text hash {hash}").format(
@@ -28,12 +29,12 @@ def _print(state: State, view) -> None:  # noqa: ANN001 - SiteView
             at=local_text(state, view.checked_at), outcome=view.outcome or "-", status=view.http_status or "-",
             host=view.final_host or "-", hash=view.text_hash[:16] or "-", share=share),
         _("Title:         {title}").format(title=view.title or "-"),
-        _("Certificate:   {days} days left").format(days=days),
+        _("Certificate:   {days}").format(days=days),
     ]
     if view.error:
         lines.append(_("Problem:       {error}").format(error=view.error))
     if view.down_count:
-        lines.append(_("Down:          {count} checks in a row since {since}").format(
+        lines.append(ngettext("Down:          {count} check in a row since {since}", "Down:          {count} checks in a row since {since}", view.down_count).format(
             count=view.down_count, since=local_text(state, view.down_since)))
     for cond in view.conditions:
         lines.append(_("Open finding:  {condition} since {since} UTC (alert #{alert})").format(

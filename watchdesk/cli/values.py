@@ -16,6 +16,7 @@ import click
 from watchdesk.core import limits
 from watchdesk.core.text import clean_line
 from watchdesk.services.errors import InvalidInput
+from watchdesk.i18n import _
 
 
 def shown(value: Any) -> str:
@@ -78,7 +79,7 @@ class DeskTimeType(_Value):
         try:
             return parse_wall_clock(value)
         except RosterError as exc:
-            raise InvalidInput(f"{_name(param)}: {exc}") from None
+            raise InvalidInput(_("{name}: {exc}").format(name=_name(param), exc=exc)) from None
 
 
 class DayType(_Value):

@@ -11,7 +11,7 @@ import click
 
 from watchdesk.cli.common import State, echo, pass_state
 from watchdesk.cli.main import cli
-from watchdesk.i18n import _
+from watchdesk.i18n import _, current_language
 
 
 @cli.command("web")
@@ -41,7 +41,7 @@ def web_cmd(state: State, host: str | None, port: int | None) -> None:
         # The desks this server starts inherit its environment; they have no use for the token.
         os.environ.pop(plan.token_env, None)
     server = DeskServer(_desk_command(state), host=plan.host, port=plan.port, token=plan.token,
-                        title=config.desk.name)
+                        title=config.desk.name, language=current_language())
 
     def ready(base: str) -> None:
         if plan.generated:

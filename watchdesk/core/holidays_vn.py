@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import holidays as _holidays
 
 from watchdesk.core.roster import RosterError, local_to_utc
+from watchdesk.i18n import _
 
 # Key → a fragment of the package's English name for that holiday.
 HOLIDAYS: dict[str, str] = {
@@ -64,7 +65,7 @@ def normalize_key(holiday: str) -> str:
     key = holiday.strip().lower().replace(" ", "-")
     key = ALIASES.get(key, key)
     if key not in HOLIDAYS:
-        raise RosterError(f"holiday '{holiday}' is not known; use one of {', '.join(HOLIDAYS)}.")
+        raise RosterError(_("holiday '{holiday}' is not known; use one of {names}.").format(holiday=holiday, names=', '.join(HOLIDAYS)))
     return key
 
 
@@ -72,14 +73,14 @@ def suggest(holiday: str, year: int, zone: ZoneInfo, *, evening: time = time(17,
     """The watch period around `holiday` in `year`: evening before the first day off → morning after the last."""
     key = normalize_key(holiday)
     if not 2000 <= year <= 2100:
-        raise RosterError(f"year {year} is out of range; use a year such as 2026.")
+        raise RosterError(_("year {year} is out of range; use a year such as 2026.").format(year=year))
     years = range(year - 1, year + 2)
     cal_en = _calendar(years)
     cal_vi = _calendar(years, "vi")
     fragment = HOLIDAYS[key]
     hits = sorted(d for d, n in cal_en.items() if d.year == year and any(fragment in part for part in n.split("; ")))
     if not hits:
-        raise RosterError(f"the calendar has no '{key}' holiday in {year}.")
+        raise RosterError(_("the calendar has no '{key}' holiday in {year}.").format(key=key, year=year))
     # The day named exactly (Tết's first day, not '29 Tết') anchors the run and names it.
     anchor = next((d for d in hits if fragment in cal_en[d].split("; ")), hits[0])
     first = last = anchor

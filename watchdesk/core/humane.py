@@ -7,7 +7,7 @@ Vietnamese, never a count of seconds.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from watchdesk.i18n import N_, _
 
@@ -54,6 +54,16 @@ def human_hours(hours: int) -> str:
     return ngettext("last {n} hour", "last {n} hours", hours).format(n=hours)
 
 
+_WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"), N_("Saturday"), N_("Sunday"))
+_WEEKDAYS_SHORT = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
+
+
+def weekday(day: date, *, short: bool = False) -> str:
+    """The day's name in the reader's language ('Monday' / 'Thứ Hai'; short 'Mon' / 'T2'), never strftime's
+    %a, which follows the process locale."""
+    return _((_WEEKDAYS_SHORT if short else _WEEKDAYS)[day.weekday()])
+
+
 # The stored values (stable English in JSON and CSV) and the word a person reads for each.
 _WORDS = {
     # severity
@@ -64,13 +74,22 @@ _WORDS = {
     "officer": N_("officer"), "lead": N_("lead"), "supervisor": N_("supervisor"),
     # handover record
     "draft": N_("draft"), "signed": N_("signed"), "accepted": N_("accepted"),
-    # a source's health and the outcome of one poll (desk and CLI say the same word)
-    "ok": N_("ok"), "failing": N_("failing"), "stale": N_("stale"), "disabled": N_("disabled"),
-    "manual": N_("manual, nothing to poll"), "unchanged": N_("unchanged since the last poll"),
-    "not-modified": N_("unchanged since the last poll"), "error": N_("error"),
-    # a call task not yet answered, and the desk acting by itself
-    "to do": N_("to do"), "system": N_("system"),
+    # a source's health and the outcome of one poll: the one table of these words, desk and CLI alike
+    "ok": N_("ok"), "failing": N_("failing"), "stale": N_("stale"), "never-polled": N_("never polled"),
+    "manual": N_("manual, nothing to poll"), "disabled": N_("disabled"), "not-configured": N_("not in the config"),
+    "unchanged": N_("unchanged since the last poll"), "not-modified": N_("unchanged since the last poll"), "error": N_("failed"),
+    # a call task and its outcome, a notification's delivery
+    "to do": N_("to do"), "called": N_("called"), "no-answer": N_("no answer"), "reported": N_("reported"),
+    "pending": N_("pending"), "sent": N_("sent"), "failed": N_("failed"), "cancelled": N_("cancelled"),
+    # what an alert is about
+    "vulnerability": N_("vulnerability"), "apt": N_("APT campaign"), "phishing": N_("phishing"), "summary": N_("summary"),
+    "botnet": N_("botnet"), "source-health": N_("source health"), "roll-call": N_("roll call"), "handover": N_("handover"),
+    "website": N_("website"), "other": N_("other"),
+    # the desk acting by itself
+    "system": N_("system"),
 }
+SOURCE_STATES = ("ok", "failing", "stale", "never-polled", "manual", "disabled", "not-configured")
+"""A source's health states (services.sources.SourceHealth.state), each read through `word`."""
 
 
 def word(value: object) -> str:
@@ -104,6 +123,15 @@ FACT_LABELS = {
 }
 
 
+STORED_SENTENCES = frozenset({N_("no engine ran when these steps were due")})
+"""Fixed English sentences the engine writes into events (the audit log keeps them as written);
+a view shows them through `stored_sentence`, in the reader's language."""
+
+
+def stored_sentence(text: str) -> str:
+    return _(text) if text in STORED_SENTENCES else text
+
+
 def event_word(kind: str) -> str:
     return _(EVENT_WORDS[kind]) if kind in EVENT_WORDS else kind
 
@@ -129,8 +157,10 @@ def event_facts(payload: dict[str, object], zone: object) -> list[str]:
             else:
                 when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
                 value = when.astimezone(zone).strftime("%d/%m %H:%M")  # type: ignore[arg-type]
-        elif key in ("severity", "state", "from_state", "outcome"):
+        elif key in ("severity", "state", "from_state", "outcome", "category"):
             value = word(value)
+        elif key == "joined_to":
+            value = f"#{value}"
         if isinstance(value, list):
             value = ", ".join(map(str, value))
         if isinstance(value, bool):

@@ -15,6 +15,7 @@ import ipaddress
 import socket
 from bisect import bisect_right
 from dataclasses import dataclass
+from watchdesk.i18n import _
 
 _V4_MAPPED = (0xFFFF << 32, (0xFFFF << 32) | 0xFFFFFFFF)
 
@@ -41,8 +42,8 @@ def parse_network(text: str) -> str:
         try:
             loose = ipaddress.ip_network(value, strict=False)
         except ValueError:
-            raise ValueError(f"must be a network like '203.0.113.0/24' or '2001:db8:10::/48' ({exc})") from None
-        raise ValueError(f"has host bits set; write the network as '{loose}'") from None
+            raise ValueError(_("must be a network like '203.0.113.0/24' or '2001:db8:10::/48' ({exc})").format(exc=exc)) from None
+        raise ValueError(_("has host bits set; write the network as '{loose}'").format(loose=loose)) from None
     return str(net)
 
 

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from watchdesk.core.limits import LimitError, check_length, check_year, csv_rows
 from watchdesk.core.text import clean_line
-from watchdesk.i18n import N_
+from watchdesk.i18n import N_, _
 
 UTC = timezone.utc
 LEVELS = (1, 2, 3)
@@ -59,11 +59,11 @@ def parse_wall_clock(text: str) -> datetime:
             except ValueError:
                 continue
     if naive is None:
-        raise RosterError(f"'{clean_line(shown)}' is not a time; use YYYY-MM-DD HH:MM (desk time).")
+        raise RosterError(_("'{value}' is not a time; use YYYY-MM-DD HH:MM (desk time).").format(value=clean_line(shown)))
     try:
         check_year(naive)
     except LimitError as exc:
-        raise RosterError(f"'{shown}' {exc}.") from None
+        raise RosterError(_("'{shown}' {exc}.").format(shown=shown, exc=exc)) from None
     return naive
 
 
@@ -97,14 +97,14 @@ _HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
 def parse_clock(text: str) -> time:
     match = _HHMM.match(text.strip())
     if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-        raise RosterError(f"'{text}' is not a time of day; use HH:MM such as 07:30.")
+        raise RosterError(_("'{text}' is not a time of day; use HH:MM such as 07:30.").format(text=text))
     return time(int(match.group(1)), int(match.group(2)))
 
 
 def parse_pattern(text: str) -> Pattern:
     """'3x8', '2x12', '24h' (optionally '@HH:MM' for the first handover) or handover times '07:30/19:30'."""
     value = text.strip().lower()
-    name, _, at = value.partition("@")
+    name, _sep, at = value.partition("@")
     if name in _PRESETS:
         first, hours = _PRESETS[name]
         if at:
@@ -114,7 +114,7 @@ def parse_pattern(text: str) -> Pattern:
         return Pattern(value, times)
     parts = [p for p in value.split("/") if p.strip()]
     if not parts:
-        raise RosterError(f"pattern '{text}' is not known; use 3x8, 2x12, 24h or handover times like 07:30/19:30.")
+        raise RosterError(_("pattern '{text}' is not known; use 3x8, 2x12, 24h or handover times like 07:30/19:30.").format(text=text))
     try:
         times = tuple(sorted({parse_clock(p) for p in parts}))
     except RosterError:
@@ -127,7 +127,7 @@ def parse_pattern(text: str) -> Pattern:
 def pattern_slots(start: datetime, end: datetime, pattern: Pattern, zone: ZoneInfo) -> list[tuple[datetime, datetime]]:
     """The shifts of `pattern` between two instants, cut at the period's ends (UTC)."""
     if end <= start:
-        raise RosterError("the period ends before it starts.")
+        raise RosterError(_("the period ends before it starts."))
     first_day = start.astimezone(zone).date() - timedelta(days=1)
     last_day = end.astimezone(zone).date() + timedelta(days=1)
     bounds: set[datetime] = set()
@@ -156,7 +156,7 @@ class PlannedShift:
 def rotate(slots: Sequence[tuple[datetime, datetime]], officers: Sequence[str], level: int, first: int = 0) -> list[PlannedShift]:
     """Officers take the slots in turn (the first slot goes to officers[first])."""
     if not officers:
-        raise RosterError("a rotation needs at least one officer.")
+        raise RosterError(_("a rotation needs at least one officer."))
     return [PlannedShift(officers[(first + i) % len(officers)], level, s, e) for i, (s, e) in enumerate(slots)]
 
 
@@ -544,33 +544,33 @@ def parse_roster_csv(text: str, zone: ZoneInfo, where: str) -> list[CsvShift]:
     try:
         rows = list(csv_rows(text))
     except LimitError as exc:
-        raise RosterError(f"{where}, {exc}.") from None
+        raise RosterError(_("{where}, {exc}.").format(where=where, exc=exc)) from None
     for lineno, cells in rows:
         if not any(c.strip() for c in cells):
             continue
         if not out and cells[0].strip().lower() == "handle":
             continue
         if len(cells) < 4 or len(cells) > 5:
-            raise RosterError(f"{where}, line {lineno}: expected handle,level,start,end[,note], found {len(cells)} columns.")
+            raise RosterError(_("{where}, line {lineno}: expected handle,level,start,end[,note], found {n} columns.").format(where=where, lineno=lineno, n=len(cells)))
         cells = [*cells, ""][:5]
         handle = clean_line(cells[0]).lower()
         if not handle:
-            raise RosterError(f"{where}, line {lineno}, column handle: the handle is empty.")
+            raise RosterError(_("{where}, line {lineno}, column handle: the handle is empty.").format(where=where, lineno=lineno))
         level_text = cells[1].strip()
         if level_text not in ("1", "2", "3"):
-            raise RosterError(f"{where}, line {lineno}, column level: '{clean_line(level_text)}' is not a level; use 1, 2 or 3.")
+            raise RosterError(_("{where}, line {lineno}, column level: '{value}' is not a level; use 1, 2 or 3.").format(where=where, lineno=lineno, value=clean_line(level_text)))
         times = []
         for col, cell in (("start", cells[2]), ("end", cells[3])):
             try:
                 times.append(parse_local(cell, zone))
             except RosterError as exc:
-                raise RosterError(f"{where}, line {lineno}, column {col}: {exc}") from None
+                raise RosterError(_("{where}, line {lineno}, column {col}: {exc}").format(where=where, lineno=lineno, col=col, exc=exc)) from None
         if times[1] <= times[0]:
-            raise RosterError(f"{where}, line {lineno}, column end: the shift ends before it starts.")
+            raise RosterError(_("{where}, line {lineno}, column end: the shift ends before it starts.").format(where=where, lineno=lineno))
         try:
             note = check_length(clean_line(cells[4]), CSV_NOTE_MAX)
         except LimitError as exc:
-            raise RosterError(f"{where}, line {lineno}, column note: {exc}.") from None
+            raise RosterError(_("{where}, line {lineno}, column note: {exc}.").format(where=where, lineno=lineno, exc=exc)) from None
         out.append(CsvShift(lineno, handle, int(level_text), times[0], times[1], note))
     return out
 

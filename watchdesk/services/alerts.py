@@ -24,6 +24,7 @@ from watchdesk.store.queries.alerts import (
     alert_ids_sharing, alerts_by_ids, joined_child_ids, listed_alerts, occurrence_links, officer_handles, open_alert_states,
     open_search_rows, resolved_search_rows,
 )
+from watchdesk.i18n import _
 
 
 def related_ids(session: Session, alert: Alert) -> tuple[int, ...]:
@@ -89,7 +90,7 @@ def get_alert(rt: Runtime, alert_id: int) -> AlertRecord:
     with rt.db.read() as session:
         row = session.get(Alert, alert_id)
         if row is None:
-            raise NotFound(f"no alert #{alert_id}; see 'watchdesk alert list'.")
+            raise NotFound(_("no alert #{alert_id}; see 'watchdesk alert list'.").format(alert_id=alert_id))
         return to_records(session, [row], with_related=True)[0]
 
 

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 from hashlib import sha256
 
+from watchdesk.i18n import _
 from watchdesk.config import Config
 from watchdesk.core.enums import Role
 from watchdesk.core.permissions import PermissionDenied
@@ -184,20 +185,20 @@ def resume(rt: Runtime, actor: Actor) -> str:
     from watchdesk.services.errors import Refused
 
     if Role(actor.role) != Role.SUPERVISOR:
-        raise PermissionDenied(f"'{actor.handle}' is not a supervisor; only a supervisor may accept a loss and resume writing.")
+        raise PermissionDenied(_("'{handle}' is not a supervisor; only a supervisor may accept a loss and resume writing.").format(handle=actor.handle))
     db, anchors = rt.db, rt.db.anchors
     if anchors is None:
-        raise Refused(f"{db.path}: no checkpoint file is kept for this database; there is nothing to resume.")
+        raise Refused(_("{path}: no checkpoint file is kept for this database; there is nothing to resume.").format(path=db.path))
     integrity = db.integrity(quick=False, limit=5)
     if not integrity.ok:
-        raise Refused(f"{integrity.sentence(db.path)}; restore the latest backup instead of resuming on this file.")
+        raise Refused(_("{sentence}; restore the latest backup instead of resuming on this file.").format(sentence=integrity.sentence(db.path)))
     chain = audit.verify(db, None)
     if not chain.ok:
-        raise Refused(f"{db.path}: {chain.sentence()}; restore the latest backup instead of resuming on this file.")
+        raise Refused(_("{path}: {sentence}; restore the latest backup instead of resuming on this file.").format(path=db.path, sentence=chain.sentence()))
     last = checkpoint.latest(anchors)
     lost = audit.reaches(db, last) if last is not None else ""
     if not lost and not anchors.mark.exists():
-        raise Refused(f"{db.path} checks clean and reaches its checkpoint; there is nothing to resume.")
+        raise Refused(_("{path} checks clean and reaches its checkpoint; there is nothing to resume.").format(path=db.path))
     checkpoint.clear_mark(anchors)
     with db.write() as session:
         audit.append_event(session, rt.now(), actor.handle, "db.resumed", "database", "", {

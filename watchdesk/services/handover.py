@@ -427,7 +427,7 @@ def accept(rt: Runtime, actor: Actor, remarks: str = "", shift_id: int | None = 
             raise Refused(_("the handover of shift #{shift_id} is not signed out yet; {officer} signs it out first ('watchdesk handover sign').").format(shift_id=shift_id, officer=seg.officer))
         if row.accepted_at is not None:
             by = session.get(Officer, row.accepted_by_id or row.incoming_id) if (row.accepted_by_id or row.incoming_id) else None
-            raise Refused(f"the handover of shift #{shift_id} was already accepted by {by.handle if by else 'someone'} at {local_text(row.accepted_at, rt.zone)}.")
+            raise Refused(_("the handover of shift #{shift_id} was already accepted by {who} at {when}.").format(shift_id=shift_id, who=by.handle if by else _('someone'), when=local_text(row.accepted_at, rt.zone)))
         if refusal is not None and not early:
             raise refusal
         # The rostered incoming officer stays the record's incoming officer; who accepted is kept apart.

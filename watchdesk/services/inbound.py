@@ -24,6 +24,7 @@ from typing import Any
 
 from watchdesk.core.enums import AlertState, Category, Severity
 from watchdesk.core.text import clean_line, clean_text
+from watchdesk.i18n import _
 from watchdesk.services.alert_factory import raise_alert
 from watchdesk.services.clearing import clear_by_system
 from watchdesk.services.runtime import Runtime
@@ -156,24 +157,24 @@ def _details(payload: Mapping[str, Any], known: set[str]) -> list[str]:
 
 def _key_text(value: object, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise BadPayload(f"{what} must be a non-empty string.")
+        raise BadPayload(_("{what} must be a non-empty string.").format(what=what))
     if len(value) > KEY_MAX:
-        raise BadPayload(f"{what} is {len(value):,} characters long; at most {KEY_MAX} are accepted.")
+        raise BadPayload(_("{what} is {length:,} characters long; at most {most} are accepted.").format(what=what, length=len(value), most=KEY_MAX))
     return value
 
 
 def read_alertmanager(payload: object) -> list[Posted]:
     """Alertmanager's webhook v4 -> the alerts it carries; BadPayload with one sentence otherwise."""
     if not isinstance(payload, dict):
-        raise BadPayload("the body must be a JSON object (Alertmanager webhook, version \"4\").")
+        raise BadPayload(_("the body must be a JSON object (Alertmanager webhook, version \"4\")."))
     if payload.get("version") != "4":
-        raise BadPayload(f"version is {_short(payload.get('version'))}; this endpoint reads Alertmanager's webhook version \"4\".")
+        raise BadPayload(_("version is {version}; this endpoint reads Alertmanager's webhook version \"4\".").format(version=_short(payload.get('version'))))
     alerts = payload.get("alerts")
     if not isinstance(alerts, list):
-        raise BadPayload("'alerts' must be a list.")
+        raise BadPayload(_("'alerts' must be a list."))
     if len(alerts) > MAX_ALERTS:
-        raise BadPayload(f"the post carries {len(alerts):,} alerts; at most {MAX_ALERTS} are read at once "
-                         f"(set max_alerts in Alertmanager's webhook_config).", too_large=True)
+        raise BadPayload(_("the post carries {n:,} alerts; at most {most} are read at once "
+                           "(set max_alerts in Alertmanager's webhook_config).").format(n=len(alerts), most=MAX_ALERTS), too_large=True)
     common = [f"Receiver: {_short(payload.get('receiver', ''))}", f"Group: {_short(payload.get('groupKey', ''))}"]
     if payload.get("externalURL"):
         common.append(f"Alertmanager: {_short(payload.get('externalURL'))}")
@@ -183,12 +184,12 @@ def read_alertmanager(payload: object) -> list[Posted]:
     posted = []
     for n, alert in enumerate(alerts, 1):
         if not isinstance(alert, dict):
-            raise BadPayload(f"alerts[{n}] must be an object.")
+            raise BadPayload(_("alerts[{n}] must be an object.").format(n=n))
         labels = alert.get("labels") if isinstance(alert.get("labels"), dict) else {}
         notes = alert.get("annotations") if isinstance(alert.get("annotations"), dict) else {}
         status = alert.get("status", payload.get("status"))
         if status not in ("firing", "resolved"):
-            raise BadPayload(f"alerts[{n}].status is {_short(status)}; Alertmanager sends 'firing' or 'resolved'.")
+            raise BadPayload(_("alerts[{n}].status is {status}; Alertmanager sends 'firing' or 'resolved'.").format(n=n, status=_short(status)))
         if "fingerprint" in alert:
             fingerprint = _key_text(alert["fingerprint"], f"alerts[{n}].fingerprint")
         else:  # Alertmanager's own fingerprint is a hash of the labels: the same without it
@@ -217,19 +218,19 @@ def read_generic(payload: object) -> Posted:
     """Generic JSON (title, severity, summary, link, dedup_key, category; `status: resolved` with a
     dedup_key clears) -> one alert; BadPayload with one sentence otherwise."""
     if not isinstance(payload, dict):
-        raise BadPayload("the body must be a JSON object with at least a 'title'.")
+        raise BadPayload(_("the body must be a JSON object with at least a 'title'."))
     title = clean_line(payload.get("title") if isinstance(payload.get("title"), str) else "", max_length=TITLE_MAX)
     status = payload.get("status", "firing")
     if status not in ("firing", "resolved"):
-        raise BadPayload(f"status is {_short(status)}; give 'firing' (the default) or 'resolved'.")
+        raise BadPayload(_("status is {status}; give 'firing' (the default) or 'resolved'.").format(status=_short(status)))
     if "dedup_key" in payload:
         key = _key_text(payload["dedup_key"], "dedup_key")
     elif status == "resolved":
-        raise BadPayload("a 'resolved' post needs the dedup_key of the alert it resolves.")
+        raise BadPayload(_("a 'resolved' post needs the dedup_key of the alert it resolves."))
     else:
         key = "once:" + uuid.uuid4().hex  # no key: every post is an alert of its own
     if not title and status == "firing":
-        raise BadPayload("'title' must be a non-empty string.")
+        raise BadPayload(_("'title' must be a non-empty string."))
     summary = payload.get("summary")
     body = [clean_text(summary if isinstance(summary, str) else _short(summary), max_length=SUMMARY_MAX // 2)] if summary else []
     word = payload.get("severity")

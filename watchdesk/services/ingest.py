@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from watchdesk.i18n import _
 from watchdesk.core.enums import Category, Severity
 from watchdesk.core.records import Actor, AlertRecord
 from watchdesk.core.text import clean_line
@@ -217,12 +218,12 @@ def add_manual_alert(
     from watchdesk.feeds.normalize import Watch, normalize
 
     if not person_text(title, TITLE_MAX, "the title", multiline=False):
-        raise InvalidInput("an alert needs a title; give --title.")
+        raise InvalidInput(_("an alert needs a title; give --title."))
     person_text(summary, SUMMARY_MAX, "the summary")
     if len(link) > LINK_MAX:
-        raise InvalidInput(f"the link is {len(link):,} characters long, more than the {LINK_MAX:,} allowed; shorten it.")
+        raise InvalidInput(_("the link is {length:,} characters long, more than the {most:,} allowed; shorten it.").format(length=len(link), most=LINK_MAX))
     if link and not re.match(r"^https?://", link.strip(), re.IGNORECASE):
-        raise InvalidInput(f"link '{clean_line(link, max_length=80)}' is not a web address; give an http(s):// link or none.")
+        raise InvalidInput(_("link '{link}' is not a web address; give an http(s):// link or none.").format(link=clean_line(link, max_length=80)))
     note = person_text(note, SOURCE_NOTE_MAX, "--note (where the warning came from)", multiline=False)
     body = f"{summary}\n\nNguồn / source: {note}" if note else summary
     raw = RawItem(native_id=f"{MANUAL_SOURCE}-{uuid.uuid4().hex[:16]}", link=link, title=title, summary=body,
@@ -263,18 +264,18 @@ def import_file(rt: Runtime, actor: Actor, path: str | Path, source_key: str | N
     try:
         size = path.stat().st_size
         if size > MAX_IMPORT_BYTES:
-            raise InvalidInput(f"{path}: the file is {size // 1_000_000} MB, more than the {MAX_IMPORT_BYTES // 1_000_000} MB an import takes; split it.")
+            raise InvalidInput(_("{path}: the file is {size} MB, more than the {most} MB an import takes; split it.").format(path=path, size=size // 1_000_000, most=MAX_IMPORT_BYTES // 1_000_000))
         body = path.read_bytes()
     except FileNotFoundError:
-        raise InvalidInput(f"{path}: no such file; check the path.") from None
+        raise InvalidInput(_("{path}: no such file; check the path.").format(path=path)) from None
     except IsADirectoryError:
-        raise InvalidInput(f"{path}: is a folder; give a feed, JSON or CSV file.") from None
+        raise InvalidInput(_("{path}: is a folder; give a feed, JSON or CSV file.").format(path=path)) from None
     except OSError as exc:
-        raise InvalidInput(f"{path}: cannot read the file ({exc.strerror}).") from None
+        raise InvalidInput(_("{path}: cannot read the file ({strerror}).").format(path=path, strerror=exc.strerror)) from None
     src = rt.config.source(source_key) if source_key else None
     if source_key and src is None and source_key not in (IMPORT_SOURCE, MANUAL_SOURCE):
-        known = ", ".join(s.key for s in rt.config.sources) or "none configured"
-        raise NotFound(f"no source '{source_key}' in the config ({known}); leave --source out to import as '{IMPORT_SOURCE}'.")
+        known = ", ".join(s.key for s in rt.config.sources) or _("none configured")
+        raise NotFound(_("no source '{source_key}' in the config ({known}); leave --source out to import as '{import_source}'.").format(source_key=source_key, known=known, import_source=IMPORT_SOURCE))
     key = source_key or IMPORT_SOURCE
     try:
         if src is not None and src.kind.value != "manual":
@@ -284,7 +285,7 @@ def import_file(rt: Runtime, actor: Actor, path: str | Path, source_key: str | N
             outcome = parse_csv(body, where=str(path)) if kind == "csv" else parse_body(kind, body, base_url="")
     except NotAFeed as exc:
         sentence = str(exc)
-        raise InvalidInput(sentence if sentence.startswith(str(path)) else f"{path}: the file {sentence}.") from None
+        raise InvalidInput(sentence if sentence.startswith(str(path)) else _("{path}: the file {sentence}.").format(path=path, sentence=sentence)) from None
     default = src.severity if src is not None else Severity.MEDIUM
     watch = Watch.of(rt.config.watch.vendors, rt.config.watch.products)
     items = [normalize(raw, default_severity=default, zone=rt.zone, watch=watch) for raw in outcome.items]

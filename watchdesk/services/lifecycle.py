@@ -313,7 +313,7 @@ def split(rt: Runtime, actor: Actor, alert_id: int) -> AlertRecord:
             raise _state_refusal(rt, session, row, "splitting it off")
         parent = row.joined_to_id
         if parent is None:
-            raise Refused(f"alert #{alert_id} is not grouped under another alert; there is nothing to split it from.")
+            raise Refused(_("alert #{alert_id} is not grouped under another alert; there is nothing to split it from.").format(alert_id=alert_id))
         if not _cas(session, row, joined_to_id=None, state=AlertState.NEW.value, level=1, step=0, round=0,
                     next_escalation_at=now, exhausted=False, acked_by_id=None, acked_at=None, snoozed_until=None):
             raise _lost(alert_id)

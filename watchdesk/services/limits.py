@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from watchdesk.i18n import _
 from watchdesk.core.limits import LimitError, check_length, check_year
 from watchdesk.core.text import clean_text
 from watchdesk.services.errors import InvalidInput
@@ -37,7 +38,7 @@ def person_text(value: object, limit: int, what: str, *, multiline: bool = True)
     try:
         return check_length(text, limit)
     except LimitError as exc:
-        raise InvalidInput(f"{what}: {exc}.") from None
+        raise InvalidInput(_("{what}: {exc}.").format(what=what, exc=exc)) from None
 
 
 def person_date(when: datetime, what: str) -> datetime:
@@ -45,5 +46,5 @@ def person_date(when: datetime, what: str) -> datetime:
     try:
         check_year(when)
     except LimitError as exc:
-        raise InvalidInput(f"{what} {exc}.") from None
+        raise InvalidInput(_("{what} {exc}.").format(what=what, exc=exc)) from None
     return when

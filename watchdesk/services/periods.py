@@ -46,11 +46,11 @@ def add_period(
     require(actor.handle, actor.role, Action.EDIT_ROSTER)
     name = person_text(name, NAME_MAX, "a watch period's name", multiline=False)
     if not name:
-        raise InvalidInput("a watch period needs a name, such as 'tet-2026'.")
+        raise InvalidInput(_("a watch period needs a name, such as 'tet-2026'."))
     person_date(starts_at.astimezone(rt.zone), f"the start of watch period '{name}'")  # the year as the person wrote it
     person_date(ends_at.astimezone(rt.zone), f"the end of watch period '{name}'")
     if ends_at <= starts_at:
-        raise InvalidInput(f"watch period '{name}' ends before it starts; check --start and --end.")
+        raise InvalidInput(_("watch period '{name}' ends before it starts; check --start and --end.").format(name=name))
     row = WatchPeriod(
         name=name, directive=person_text(directive, NAME_MAX, "the directive reference", multiline=False),
         starts_at=starts_at, ends_at=ends_at, notes=person_text(notes, PERIOD_NOTES_MAX, "the period's notes"),

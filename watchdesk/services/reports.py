@@ -290,9 +290,9 @@ def date_window(rt: Runtime, first: str | date, last: str | date) -> tuple[datet
         try:
             days.append(date.fromisoformat(value.strip()))
         except ValueError:
-            raise InvalidInput(f"{flag} '{value}' is not a date; write it as YYYY-MM-DD, e.g. 2026-02-16.") from None
+            raise InvalidInput(_("{flag} '{value}' is not a date; write it as YYYY-MM-DD, e.g. 2026-02-16.").format(flag=flag, value=value)) from None
     if days[1] < days[0]:
-        raise InvalidInput(f"--to {days[1]} is before --from {days[0]}; give the earlier day first.")
+        raise InvalidInput(_("--to {to} is before --from {start}; give the earlier day first.").format(to=days[1], start=days[0]))
     start = local_to_utc(datetime.combine(days[0], time(0)), rt.zone)
     end = local_to_utc(datetime.combine(days[1] + timedelta(days=1), time(0)), rt.zone)
     return start, end, f"{days[0].isoformat()} – {days[1].isoformat()}"

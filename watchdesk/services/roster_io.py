@@ -8,6 +8,7 @@ from pathlib import Path
 
 from icalendar import Calendar, Event
 
+from watchdesk.i18n import _
 from watchdesk import __version__
 from watchdesk.core import roster as core
 from watchdesk.core.enums import ShiftOrigin
@@ -35,18 +36,18 @@ def import_csv(rt: Runtime, actor: Actor, path: Path, period_name: str = "") -> 
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InvalidInput(f"{path}: cannot read the file ({exc.strerror}).") from None
+        raise InvalidInput(_("{path}: cannot read the file ({strerror}).").format(path=path, strerror=exc.strerror)) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise InvalidInput(f"{path}, line {line}: the file is not UTF-8; save the spreadsheet as 'CSV UTF-8'.") from None
+        raise InvalidInput(_("{path}, line {line}: the file is not UTF-8; save the spreadsheet as 'CSV UTF-8'.").format(path=path, line=line)) from None
     try:
         parsed = core.parse_roster_csv(text, rt.zone, str(path))
     except core.RosterError as exc:
         raise InvalidInput(str(exc)) from None
     if not parsed:
-        raise InvalidInput(f"{path}: no shifts in the file; expected lines handle,level,start,end,note.")
+        raise InvalidInput(_("{path}: no shifts in the file; expected lines handle,level,start,end,note.").format(path=path))
     period = get_period(rt, period_name) if period_name else None
     now = rt.now()
     with rt.db.write() as session:
@@ -58,20 +59,20 @@ def import_csv(rt: Runtime, actor: Actor, path: Path, period_name: str = "") -> 
             where = f"{path}, line {p.line}"
             officer = officers.get(p.handle)
             if officer is None:
-                raise InvalidInput(f"{where}, column handle: no officer '{p.handle}'; add them first ('watchdesk officer add').")
+                raise InvalidInput(_("{where}, column handle: no officer '{handle}'; add them first ('watchdesk officer add').").format(where=where, handle=p.handle))
             if not officer.active:
-                raise InvalidInput(f"{where}, column handle: officer '{p.handle}' is inactive.")
+                raise InvalidInput(_("{where}, column handle: officer '{handle}' is inactive.").format(where=where, handle=p.handle))
             if p.end - p.start > MAX_SHIFT:
-                raise InvalidInput(f"{where}, column end: a shift may last at most 48 hours; split it into shorter shifts.")
+                raise InvalidInput(_("{where}, column end: a shift may last at most 48 hours; split it into shorter shifts.").format(where=where))
             key = (p.handle, p.level, p.start, p.end)
             if key in seen:
-                raise InvalidInput(f"{where}: the same shift appears twice in the file.")
+                raise InvalidInput(_("{where}: the same shift appears twice in the file.").format(where=where))
             seen.add(key)
             twin = same_shift_id(session, officer.id, p.level, p.start, p.end)  # type: ignore[arg-type]
             if twin is not None:
-                raise InvalidInput(f"{where}: {p.handle} already has this shift (#{twin}); nothing was imported.")
+                raise InvalidInput(_("{where}: {handle} already has this shift (#{twin}); nothing was imported.").format(where=where, handle=p.handle, twin=twin))
             if period is not None and (p.end <= period.starts_at or p.start >= period.ends_at):
-                raise InvalidInput(f"{where}, column start: the shift lies outside watch period '{period.name}'.")
+                raise InvalidInput(_("{where}, column start: the shift lies outside watch period '{name}'.").format(where=where, name=period.name))
             rows.append((Shift(
                 period_id=period.id if period else period_id_at(session, p.start), officer_id=officer.id, level=p.level,
                 starts_at=p.start, ends_at=p.end, origin=ShiftOrigin.IMPORT.value, note=p.note,

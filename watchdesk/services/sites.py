@@ -365,7 +365,7 @@ def _request(src: SourceConfig):  # noqa: ANN202 - FetchRequest
 def _site_source(rt: Runtime, key: str) -> SourceConfig:
     src = rt.config.source(key)
     if src is None or src.kind != SourceKind.SITE:
-        sites = ", ".join(s.key for s in rt.config.sources if s.kind == SourceKind.SITE) or "none configured"
+        sites = ", ".join(s.key for s in rt.config.sources if s.kind == SourceKind.SITE) or _("none configured")
         where = rt.config.source_path or "the config"
         raise NotFound(_("no website source '{key}' in {where} (sites: {sites}); add a [[sources]] entry with kind = \"site\".").format(
             key=clean_line(key, 80), where=where, sites=sites))

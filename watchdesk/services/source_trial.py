@@ -70,10 +70,10 @@ class SourceTrial:
 def _source(rt: Runtime, key: str) -> SourceConfig:
     src = rt.config.source(key)
     if src is None:
-        known = ", ".join(s.key for s in rt.config.sources) or "none configured"
-        raise NotFound(f"no source '{key}' in the config ({known}); see 'watchdesk sources'.")
+        known = ", ".join(s.key for s in rt.config.sources) or _("none configured")
+        raise NotFound(_("no source '{key}' in the config ({known}); see 'watchdesk sources'.").format(key=key, known=known))
     if src.kind == SourceKind.MANUAL or not src.url:
-        raise Refused(f"source '{key}' is manual: nothing to fetch; use 'watchdesk alert add' or 'watchdesk import'.")
+        raise Refused(_("source '{key}' is manual: nothing to fetch; use 'watchdesk alert add' or 'watchdesk import'.").format(key=key))
     return src
 
 

@@ -32,7 +32,7 @@ from watchdesk.feeds.items import FeedItem
 from watchdesk.feeds.normalize import Watch, normalize
 from watchdesk.feeds.paging import fetch_pages
 from watchdesk.feeds.xmlprep import NotAFeed
-from watchdesk.i18n import N_
+from watchdesk.i18n import _
 from watchdesk.services.alert_factory import raise_alert
 from watchdesk.services.clearing import clear_by_system
 from watchdesk.services.errors import NotFound, Refused
@@ -79,7 +79,7 @@ class SourceHealth:
     enabled: bool
     configured: bool
     state: str
-    """ok, failing, stale, never-polled, manual, disabled, not-configured (people read STATE_WORDS)."""
+    """ok, failing, stale, never-polled, manual, disabled, not-configured (people read core.humane.word)."""
     interval: timedelta | None
     last_polled_at: datetime | None
     last_ok_at: datetime | None
@@ -169,16 +169,8 @@ def _refresh_earliest(rt: Runtime) -> None:
 
 
 # -- health ----------------------------------------------------------------------------------
-# One word per state for people, the same on the desk and in the CLI (the desk translates them);
+# People read the states and poll outcomes through core.humane.word (one table, desk and CLI alike);
 # JSON keeps the state keys.
-STATE_WORDS = {
-    "ok": N_("ok"), "failing": N_("failing"), "stale": N_("stale"), "never-polled": N_("never polled"),
-    "manual": N_("manual, nothing to poll"), "disabled": N_("disabled"), "not-configured": N_("not in the config"),
-}
-POLL_WORDS = {
-    "ok": N_("ok"), "unchanged": N_("unchanged since the last poll"), "not-modified": N_("unchanged since the last poll"),
-    "error": N_("failed"),
-}
 NOT_POLLED = ("manual", "disabled", "not-configured")
 """States with no next poll: nothing will poll them."""
 
@@ -513,12 +505,12 @@ def poll_due(rt: Runtime, only: str | None = None, force: bool = False, runner: 
     if only is not None:
         src = rt.config.source(only)
         if src is None:
-            known = ", ".join(s.key for s in rt.config.sources) or "none configured"
-            raise NotFound(f"no source '{only}' in the config ({known}); see 'watchdesk sources'.")
+            known = ", ".join(s.key for s in rt.config.sources) or _("none configured")
+            raise NotFound(_("no source '{only}' in the config ({known}); see 'watchdesk sources'.").format(only=only, known=known))
         if src.kind == SourceKind.MANUAL:
-            raise Refused(f"source '{only}' is manual: nothing to poll; use 'watchdesk alert add' or 'watchdesk import'.")
+            raise Refused(_("source '{only}' is manual: nothing to poll; use 'watchdesk alert add' or 'watchdesk import'.").format(only=only))
         if not src.enabled:
-            raise Refused(f"source '{only}' is disabled; set enabled = true for it in {rt.config.source_path or 'the config'}.")
+            raise Refused(_("source '{only}' is disabled; set enabled = true for it in {config}.").format(only=only, config=rt.config.source_path or _('the config')))
         wanted = [src]
     else:
         wanted = _pollable(rt)

@@ -11,8 +11,10 @@ import ipaddress
 import secrets
 import socket
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from watchdesk.clock import Clock
 from watchdesk.config import WebConfig
 from watchdesk.config_file import ConfigError
 from watchdesk.core.text import clean_line
@@ -89,3 +91,50 @@ def listener(web: WebConfig, where: str, environ: Mapping[str, str], host: str |
 def same_secret(given: str, token: str) -> bool:
     """Constant-time comparison (the time taken says nothing about how much of `given` matched)."""
     return hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8"))
+
+
+@dataclass
+class WrongTokens:
+    """The back-off at the door: a client (an address) that gave `limit` wrong tokens within
+    `window` is refused for `pause`, right token or not, so a token cannot be guessed at speed.
+    Time from the injected clock; at most `most_clients` addresses are remembered."""
+
+    clock: Clock
+    limit: int = 5
+    window: timedelta = timedelta(minutes=1)
+    pause: timedelta = timedelta(minutes=5)
+    most_clients: int = 10_000
+    _wrong: dict[str, list[datetime]] = field(default_factory=dict)
+    _until: dict[str, datetime] = field(default_factory=dict)
+
+    def waiting(self, client: str) -> timedelta | None:
+        """How long `client` must still wait before it may give a token; None when it may now."""
+        until = self._until.get(client)
+        if until is None:
+            return None
+        left = until - self.clock.now()
+        if left > timedelta(0):
+            return left
+        del self._until[client]
+        return None
+
+    def wrong(self, client: str) -> None:
+        now = self.clock.now()
+        recent = [at for at in self._wrong.get(client, []) if now - at < self.window] + [now]
+        if len(recent) >= self.limit:
+            self._until[client] = now + self.pause
+            recent = []
+        self._wrong[client] = recent
+        self._forget(now)
+
+    def right(self, client: str) -> None:
+        self._wrong.pop(client, None)
+
+    def _forget(self, now: datetime) -> None:
+        # Many addresses (a scan): drop those with nothing recent, then the oldest, never a client still paused.
+        if len(self._wrong) <= self.most_clients:
+            return
+        self._wrong = {c: ats for c, ats in self._wrong.items() if ats and now - ats[-1] < self.window}
+        while len(self._wrong) > self.most_clients:
+            del self._wrong[min(self._wrong, key=lambda c: self._wrong[c][-1])]
+        self._until = {c: t for c, t in self._until.items() if t > now}

@@ -16,6 +16,8 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from math import ceil
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -26,8 +28,10 @@ import textual_serve
 from aiohttp import web
 from textual_serve.server import Server
 
-from watchdesk.i18n import _, current_language
-from watchdesk.web.access import same_secret
+from watchdesk.clock import Clock, SystemClock
+from watchdesk.core.humane import human_duration
+from watchdesk.i18n import _, current_language, speaking
+from watchdesk.web.access import WrongTokens, same_secret
 
 HERE = Path(__file__).parent
 ASSETS = HERE / "assets"
@@ -46,12 +50,17 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 class DeskServer(Server):
     """Serves `command` (the desk) to browsers that give `token`, in the URL (?token=…) or on
-    the sign-in form; they then hold a session cookie valid until the server stops."""
+    the sign-in form; they then hold a session cookie valid until the server stops. Its pages
+    speak `language` (the desk's: --lang, else [desk] language, else the locale), and an address
+    that gives wrong tokens too often waits (WrongTokens) on `clock`."""
 
-    def __init__(self, command: str, *, host: str, port: int, token: str, title: str) -> None:
+    def __init__(self, command: str, *, host: str, port: int, token: str, title: str,
+                 language: str = "", clock: Clock | None = None) -> None:
         super().__init__(command, host=host, port=port, title=title,
                          statics_path=TEXTUAL_STATIC, templates_path=TEMPLATES)
         self._token = token
+        self.language = language or current_language()
+        self.wrong_tokens = WrongTokens(clock or SystemClock())
         self._session = secrets.token_urlsafe(32)
         self._desks: set[asyncio.Task[Any]] = set()
 
@@ -76,9 +85,14 @@ class DeskServer(Server):
     async def _door(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """Nothing but the sign-in form (and its font) is served without the session cookie."""
         given = request.query.get("token")
+        if given is not None or (request.path == "/sign-in" and request.method == "POST"):
+            wait = self.wrong_tokens.waiting(request.remote or "")
+            if wait is not None:
+                return self._refusal(request, wrong=True, wait=wait)
         if given is not None:
             if not same_secret(given, self._token):
                 return self._refusal(request, wrong=True)
+            self.wrong_tokens.right(request.remote or "")
             # Into the cookie, out of the address bar (and the history, and screenshots).
             query = urlencode([(k, v) for k, v in request.query.items() if k != "token"])
             return self._admit(request.path + (f"?{query}" if query else ""))
@@ -98,6 +112,7 @@ class DeskServer(Server):
         form = await request.post()
         given = form.get("token", "")
         if isinstance(given, str) and same_secret(given, self._token):
+            self.wrong_tokens.right(request.remote or "")
             return self._admit("/")
         return self._refusal(request, wrong=True)
 
@@ -106,22 +121,31 @@ class DeskServer(Server):
         response.set_cookie(COOKIE, self._session, httponly=True, samesite="Strict", path="/")
         return response
 
-    def _refusal(self, request: web.Request, *, wrong: bool) -> web.StreamResponse:
-        status = 403 if wrong else 401
-        if wrong:
+    def _refusal(self, request: web.Request, *, wrong: bool, wait: timedelta | None = None) -> web.StreamResponse:
+        status = 429 if wait is not None else 403 if wrong else 401
+        headers = {"Retry-After": str(max(1, ceil(wait.total_seconds())))} if wait is not None else {}
+        if wrong and wait is None:
             log.warning("refused a wrong token from %s", request.remote)
-        if not (wrong or (request.method == "GET" and request.path == "/")):
-            return web.Response(status=status, text=_("The desk needs its token: open / and give it.") + "\n")
-        context = {
-            "lang": current_language(),
-            "title": self.title,
-            "heading": _("This desk is guarded by a token"),
-            "explain": _("Give the token printed by `watchdesk web` (or the password your supervisor set for it)."),
-            "label": _("Token"),
-            "button": _("Open the desk"),
-            "error": _("That token is not the desk's; try again.") if wrong else "",
-        }
-        return aiohttp_jinja2.render_template("sign_in.html", request, context, status=status)
+            self.wrong_tokens.wrong(request.remote or "")
+        with speaking(self.language):  # no await inside: the language is this thread's for the block
+            if not (wrong or (request.method == "GET" and request.path == "/")):
+                return web.Response(status=status, text=_("The desk needs its token: open / and give it.") + "\n")
+            if wait is not None:
+                error = _("Too many wrong tokens from this address; wait {wait} and try again.").format(wait=human_duration(wait))
+            else:
+                error = _("That token is not the desk's; try again.") if wrong else ""
+            context = {
+                "lang": self.language,
+                "title": self.title,
+                "heading": _("This desk is guarded by a token"),
+                "explain": _("Give the token printed by `watchdesk web` (or the password your supervisor set for it)."),
+                "label": _("Token"),
+                "button": _("Open the desk"),
+                "error": error,
+            }
+            response = aiohttp_jinja2.render_template("sign_in.html", request, context, status=status)
+        response.headers.update(headers)
+        return response
 
     @staticmethod
     async def _headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -133,14 +157,15 @@ class DeskServer(Server):
 
     # -- the page and the desks ---------------------------------------------------------------
     async def handle_index(self, request: web.Request) -> web.StreamResponse:  # type: ignore[override]
-        context = {
-            "lang": current_language(),
-            "title": self.title,
-            "font_size": _font_size(request.query.get("fontsize", "")),
-            "opening": _("Opening the desk…"),
-            "ended": _("The desk was closed."),
-            "restart": _("Open it again"),
-        }
+        with speaking(self.language):
+            context = {
+                "lang": self.language,
+                "title": self.title,
+                "font_size": _font_size(request.query.get("fontsize", "")),
+                "opening": _("Opening the desk…"),
+                "ended": _("The desk was closed."),
+                "restart": _("Open it again"),
+            }
         return aiohttp_jinja2.render_template("index.html", request, context)
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:

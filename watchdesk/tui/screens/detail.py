@@ -15,7 +15,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from watchdesk.core.humane import event_facts, event_word, human_step
+from watchdesk.core.humane import event_facts, event_word, human_step, stored_sentence, word
 from watchdesk.core.enums import AlertState
 from watchdesk.core.permissions import Action
 from watchdesk.core.records import AlertRecord
@@ -191,7 +191,7 @@ class AlertDetailScreen(AlertActions, DeskScreen):
         if not message.calls:
             calls.append("\n" + _("(none)"))
         for call in message.calls:
-            outcome = call.outcome or _("to do (c: record the outcome)")
+            outcome = word(call.outcome) if call.outcome else _("to do (c: record the outcome)")
             calls.append(f"\n#{call.id} {call.contact_key}  {call.name}")
             numbers = "  ".join(n for n in (call.phone, call.hotline) if n)
             if numbers:
@@ -209,7 +209,7 @@ class AlertDetailScreen(AlertActions, DeskScreen):
             notes.append("\n" + _("(none yet)"))
         for n in message.notifications:
             when = local(n.sent_at or n.created_at, zone)
-            notes.append(f"\n{when}  L{n.level} r{n.round + 1}  {n.channel} → {n.target}  {n.status}")
+            notes.append(f"\n{when}  L{n.level} r{n.round + 1}  {n.channel} → {n.target}  {word(n.status)}")
             if n.last_error:
                 notes.append(f"  ({n.last_error})", style="dim")
         self.query_one("#detail-notifications", Static).update(notes)
@@ -230,7 +230,7 @@ class AlertDetailScreen(AlertActions, DeskScreen):
         timeline.append_text(_section(_("Timeline")))
         for e in message.timeline:
             timeline.append("\n" + _event_time(e.at, zone) + "  ")
-            timeline.append(e.actor, style="bold")
+            timeline.append(word(e.actor), style="bold")
             timeline.append(f"  {event_word(e.kind)}")
             detail = _event_detail(e.payload, zone)
             if detail:
@@ -328,6 +328,6 @@ def _event_time(at: str, zone: Any) -> str:
 def _event_detail(payload: dict[str, Any], zone: Any) -> str:
     for key in ("note", "text", "resolution", "reason", "message"):
         if payload.get(key):
-            return str(payload[key])[:200]
+            return stored_sentence(str(payload[key]))[:200]
     # Otherwise the few facts of the event in words (level, round from 1, local times), never payload keys.
     return "  ".join(event_facts(payload, zone))[:160]

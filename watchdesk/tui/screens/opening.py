@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from watchdesk.clock import Clock
+from watchdesk.core.humane import human_duration
 from watchdesk.i18n import _
 from watchdesk.tui.widgets.header import DeskHeader
 from watchdesk.tui.widgets.nav import NavBar
@@ -57,9 +58,9 @@ class OpeningScreen(Screen):
             text += f"  {self.where}"
         if waited is not None:
             # A locked database waits for [database] busy_timeout; a large one may be migrating.
-            text += "\n\n" + _("Still opening after {n} s: another watchdesk process may be writing to it (the desk waits up to "
-                                "[database] busy_timeout, 30 s by default), or a large database is being migrated. ctrl+q quits.").format(
-                n=int(waited.total_seconds()))
+            text += "\n\n" + _("Still opening after {waited}: another watchdesk process may be writing to it (the desk waits up to "
+                                "[database] busy_timeout, {limit} by default), or a large database is being migrated. ctrl+q quits.").format(
+                waited=human_duration(waited), limit=human_duration(30))
         return Text(text)  # the path is shown as plain text
 
     def tick(self) -> None:

@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Static
 from textual_plotext import PlotextPlot
 
 from watchdesk.core.humane import human_hours
-from watchdesk.i18n import N_, _
+from watchdesk.i18n import N_, _, ngettext
 from watchdesk.tui.format import plain
 from watchdesk.tui.messages import ActionDone, ActionRefused, DataChanged
 from watchdesk.tui.registry import register_screen
@@ -134,9 +134,12 @@ class ReportsScreen(DeskScreen):
         head = Text(no_wrap=False)
         head.append(r.proof.first_line(), style="bold green" if r.proof.ok else "bold white on red")
         head.append("\n" + _("Acknowledgment report") + f" — {r.period}: ", style="bold")
-        head.append(_("{n} alerts, MTTA {mean}, median {med}, p90 {p90}, {b} SLA breaches, {u} never acknowledged").format(
-            n=r.overall.count, mean=_dur(r.overall.mean), med=_dur(r.overall.median), p90=_dur(r.overall.p90),
-            b=r.overall.breaches, u=len(r.never_acked)))
+        o, never = r.overall, len(r.never_acked)
+        head.append(_("{alerts}, MTTA {mean}, median {med}, p90 {p90}, {breaches}, {never}").format(
+            alerts=ngettext("{n} alert", "{n} alerts", o.count).format(n=o.count),
+            mean=_dur(o.mean), med=_dur(o.median), p90=_dur(o.p90),
+            breaches=ngettext("{n} SLA breach", "{n} SLA breaches", o.breaches).format(n=o.breaches),
+            never=ngettext("{n} never acknowledged", "{n} never acknowledged", never).format(n=never)))
         self.query_one("#report-proof", Static).update(head)
         for table_id, groups in (("#report-severity", r.by_severity), ("#report-officers", r.by_officer)):
             table = self.query_one(table_id, DataTable)

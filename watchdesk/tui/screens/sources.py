@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from watchdesk.core.humane import SOURCE_STATES, word
 from watchdesk.i18n import N_, _
 from watchdesk.tui.format import local, plain, span
 from watchdesk.tui.messages import ActionDone, ActionRefused, SourcesLoaded
@@ -104,7 +105,6 @@ class SourcesScreen(DeskScreen):
         self._show(message.sources)
 
     def _cells(self, s: SourceHealth) -> dict[str, Text]:
-        from watchdesk.services.sources import STATE_WORDS  # loaded already: the rows came from it
 
         zone = self.desk.rt.zone
         stale = f" ({span(self.desk.rt.now() - s.last_new_item_at)})" if s.last_new_item_at else ""
@@ -112,7 +112,7 @@ class SourcesScreen(DeskScreen):
         error = s.last_error if s.state == "failing" else s.warning
         return {
             "key": Text(s.key + (" ?" if s.to_verify else ""), no_wrap=True),  # '?': to verify
-            "state": Text(_(STATE_WORDS.get(s.state, s.state)), style=STATE_STYLE.get(s.state, ""), no_wrap=True),
+            "state": Text(word(s.state), style=STATE_STYLE.get(s.state, ""), no_wrap=True),
             "ok": plain(local(s.last_ok_at, zone)), "new": plain(local(s.last_new_item_at, zone) + stale),
             "next": plain(self._next(s)), "fails": plain(s.failures or ""), "error": plain(error),
         }
@@ -130,10 +130,8 @@ class SourcesScreen(DeskScreen):
         if self.size.width != self._width or not table.columns:
             self._width = self.size.width
             table.clear(columns=True)
-            from watchdesk.services.sources import STATE_WORDS
-
             # The state column fits the longest state word in the desk's language.
-            words = {"state": max(cell_len(_(word)) for word in STATE_WORDS.values())}
+            words = {"state": max(cell_len(word(state)) for state in SOURCE_STATES)}
             wants = [Want(key, _(label), words.get(key, width), rank) for key, label, width, rank in COLUMNS]
             for column in fit(wants, self.size.width or 80):
                 table.add_column(column.label, key=column.key, width=column.width)
@@ -164,7 +162,6 @@ class SourcesScreen(DeskScreen):
         if source is None:
             box.update("")
             return
-        from watchdesk.services.sources import STATE_WORDS
 
         zone = self.desk.rt.zone
         text = Text(no_wrap=False)
@@ -173,7 +170,7 @@ class SourcesScreen(DeskScreen):
         if source.to_verify:
             text.append("\n" + _("To verify: not yet confirmed against the live page; press t to test it, "
                                   "then set to_verify = false in the config."), style="bold yellow")
-        text.append("\n" + _(STATE_WORDS.get(source.state, source.state)), style=STATE_STYLE.get(source.state, ""))
+        text.append("\n" + word(source.state), style=STATE_STYLE.get(source.state, ""))
         facts = [(_("last ok"), local(source.last_ok_at, zone) if source.last_ok_at else ""),
                  (_("last new item"), local(source.last_new_item_at, zone) if source.last_new_item_at else ""),
                  (_("next poll"), self._next(source)),
@@ -187,7 +184,7 @@ class SourcesScreen(DeskScreen):
         box.update(text)
 
     def action_poll_one(self) -> None:
-        from watchdesk.services.sources import NOT_POLLED, STATE_WORDS
+        from watchdesk.services.sources import NOT_POLLED
 
         key = self._current_key()
         source = next((s for s in self.sources or [] if s.key == key), None)
@@ -195,7 +192,7 @@ class SourcesScreen(DeskScreen):
             return
         if source.state in NOT_POLLED:
             # Said here rather than asked of the service: nothing goes to the database for it.
-            self.show_status(_("{key} is {state}.").format(key=key, state=_(STATE_WORDS[source.state])), error=True)
+            self.show_status(_("{key} is {state}.").format(key=key, state=word(source.state)), error=True)
             return
         self.show_status(_("Polling {key}…").format(key=key))
         self._poll(key)
@@ -227,7 +224,7 @@ class SourcesScreen(DeskScreen):
 
     @work(thread=True, exit_on_error=False, group="sources-poll")
     def _poll(self, key: str | None) -> None:
-        from watchdesk.services.sources import POLL_WORDS, poll_due
+        from watchdesk.services.sources import poll_due
 
         try:
             results = poll_due(self.desk.rt, only=key, force=True)
@@ -235,7 +232,7 @@ class SourcesScreen(DeskScreen):
             self.post_message(ActionRefused("poll", str(exc)))
             return
         summary = "; ".join(
-            f"{r.key}: {_(POLL_WORDS.get(r.status, r.status))}" + (", " + _("{n} new").format(n=len(r.new)) if r.new else "")
+            f"{r.key}: {word(r.status)}" + (", " + _("{n} new").format(n=len(r.new)) if r.new else "")
             + (f" ({r.error})" if r.error else "") for r in results
         )
         self.post_message(ActionDone("poll", 0, summary or _("Nothing to poll.")))

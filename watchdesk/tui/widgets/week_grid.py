@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from rich.text import Text
 from textual.widget import Widget
 
+from watchdesk.core.humane import weekday
 from watchdesk.core.roster import Block, WeekGrid
 from watchdesk.i18n import _
 
@@ -17,7 +18,6 @@ LABEL = 11  # 'Mon 16/02  '
 # Officer blocks alternate between these so neighbours are told apart without reading.
 SHADES = ("on #2f4f6f", "on #4a3f6b", "on #2f5f4f", "on #5f4f2f")
 GAP_STYLE = "bold white on #8b1a1a"
-WEEKDAYS = (_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun"))
 
 
 class WeekGridView(Widget):
@@ -56,7 +56,7 @@ class WeekGridView(Widget):
             day = self.grid.first_day + timedelta(days=n)
             out.append("\n")
             label_style = "bold reverse" if day == today else "bold"
-            out.append(f"{WEEKDAYS[day.weekday()]} {day:%d/%m}".ljust(LABEL - 1), style=label_style)
+            out.append(f"{weekday(day, short=True)} {day:%d/%m}".ljust(LABEL - 1), style=label_style)
             out.append(" ")
             row = self.grid.row(day, self.level)
             cells = self._cells(row.blocks if row else (), day, zone, per_hour)
