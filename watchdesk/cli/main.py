@@ -246,6 +246,38 @@ def db_resume(state: State, as_handle: str) -> None:
     echo(resume(rt, resolve_actor(state, as_handle)))
 
 
+@db_group.command("copy")
+@click.argument("source")
+@click.argument("target")
+@json_option
+def db_copy(source: str, target: str, as_json: bool) -> None:
+    """Copy a desk's whole history from SOURCE (a SQLite file) into TARGET, an empty database
+    (a postgresql:// URL, or a new SQLite file).
+
+    Refused while an engine runs on SOURCE, when its audit chain does not hold or TARGET holds
+    anything; the chain is checked again on TARGET. SOURCE is only read."""
+    from watchdesk.clock import SystemClock
+    from watchdesk.config_file import sqlite_url
+    from watchdesk.store.checkpoint import anchors_for
+    from watchdesk.store.copy import copy_database
+    from watchdesk.store.db import Database
+
+    def url_of(given: str) -> str:
+        return given if "://" in given else sqlite_url("", "", given)
+
+    if "://" not in source and not Path(source).expanduser().is_file():
+        raise ServiceError(_("{source}: no such database file; give the path of the desk's SQLite file.").format(source=source))
+    src = Database(url_of(source), upgrade=False)
+    src.anchors = anchors_for("", src.path)  # its own checkpoints: a lost tail is caught before it moves
+    dst = Database(url_of(target), upgrade=True)
+    done = copy_database(src, dst, SystemClock().now())
+    if as_json:
+        emit_json({"rows": done.rows, "events": done.events, "head_hash": done.head_hash, "seconds": round(done.seconds, 3)})
+        return
+    rows = sum(done.rows.values())
+    echo(_("copied {rows} rows ({events} audit events) in {seconds:.1f} s; the chain holds on both sides, head {head}…").format(
+        rows=rows, events=done.events, seconds=done.seconds, head=done.head_hash[:16]))
+
 def _db_check(db: Any) -> dict[str, Any]:
     from watchdesk.store import audit, checkpoint
 
