@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from watchdesk.cli import cli
 from watchdesk.demo.build import build_demo
@@ -17,6 +17,7 @@ from watchdesk.services.runtime import open_runtime
 from watchdesk.store import audit, runners
 from watchdesk.store.copy import _stored_columns, copied_tables, copy_database
 from watchdesk.store.db import Database, DatabaseError
+from watchdesk.store.models import Event
 
 
 @pytest.fixture
@@ -35,9 +36,10 @@ def _rows(db: Database) -> dict[str, list[tuple]]:
         }
 
 
-def test_copy_moves_every_row_and_the_same_chain(demo, tmp_path: Path) -> None:
+def test_copy_moves_every_row_and_the_same_chain(demo, db_url: str) -> None:
+    """Into a new SQLite file and into an empty PostgreSQL database: the same rows, the same chain."""
     rt, clock = demo
-    target = Database(f"sqlite:///{tmp_path / 'moved.db'}")
+    target = Database(db_url)
     done = copy_database(rt.db, target, clock.now())
     before, after = _rows(rt.db), _rows(target)
     assert before == after
@@ -45,16 +47,16 @@ def test_copy_moves_every_row_and_the_same_chain(demo, tmp_path: Path) -> None:
     assert audit.verify(target, checkpoint=None).head == audit.verify(rt.db, checkpoint=None).head
     # Computed columns are the target's own reading of the same bodies.
     with target.read() as session:
-        kinds = session.connection().exec_driver_sql("SELECT count(*) FROM event WHERE kind IS NULL").scalar_one()
-    assert kinds == 0
+        nulls = session.connection().execute(select(func.count()).where(Event.kind.is_(None))).scalar_one()
+    assert nulls == 0
+    target.dispose()
 
 
-def test_the_copied_desk_goes_on_from_where_it_was(demo, tmp_path: Path) -> None:
+def test_the_copied_desk_goes_on_from_where_it_was(demo, db_url: str) -> None:
     """New rows after the copy take new ids and extend the same chain (no collision with copied ids)."""
     rt, clock = demo
-    path = tmp_path / "moved.db"
-    copy_database(rt.db, Database(f"sqlite:///{path}"), clock.now())
-    moved = open_runtime(rt.config, db_path=str(path), clock=clock)
+    copy_database(rt.db, Database(db_url), clock.now())
+    moved = open_runtime(rt.config.model_copy(update={"database": rt.config.database.model_copy(update={"url": db_url, "path": ""})}), clock=clock)
     last = max(r[0] for r in _rows(moved.db)["alert"])
     with moved.db.write() as session:
         new, created = raise_alert(session, clock.now(), source_key="manual", dedup_key="after-the-move", title="After the move")
@@ -109,3 +111,25 @@ def test_cli_copy_says_what_moved_and_refuses_in_one_sentence(demo, tmp_path: Pa
     assert again.output.count("\n") == 1 and "is not empty" in again.output
     missing = runner.invoke(cli, ["--lang", "en", "db", "copy", str(tmp_path / "nope.db"), str(tmp_path / "x.db")])
     assert missing.exit_code == 2 and "no such database file" in missing.output
+
+
+def test_backup_on_postgresql_names_pg_dump(pg_database: str, tmp_path: Path) -> None:
+    """The one-step SQLite backup does not apply: the sentence gives the command that does, and it works."""
+    import shutil
+    import subprocess
+
+    from watchdesk.store.backup import backup
+
+    db = Database(pg_database)
+    target = tmp_path / "desk.dump"
+    with pytest.raises(DatabaseError) as refused:
+        backup(db, target)
+    sentence = str(refused.value)
+    assert "pg_dump --format=custom --file=" in sentence and "password" not in db.where
+    pg_dump = shutil.which("pg_dump") or "/usr/lib/postgresql/15/bin/pg_dump"
+    command = sentence.split("tool, ", 1)[1].split(" (password", 1)[0]
+    args = [pg_dump, *__import__("shlex").split(command)[1:]]
+    ran = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    assert target.stat().st_size > 0
+    db.dispose()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shlex
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -27,8 +28,12 @@ class BackupDone:
 
 
 def backup(db: Database, target: Path) -> BackupDone:
-    """Copy the live database to `target` (refuses to overwrite)."""
+    """Copy the live database to `target` (refuses to overwrite).
+
+    On PostgreSQL the server's own tool makes the consistent copy: the sentence gives its command."""
     target = Path(target).expanduser()
+    if not db.is_sqlite:
+        raise DatabaseError(pg_dump_sentence(db, target))
     if target.exists():
         raise DatabaseError(f"{target}: already exists; choose a new file name for the backup.")
     if db.path is not None and target.resolve() == db.path.resolve():
@@ -60,6 +65,15 @@ def backup(db: Database, target: Path) -> BackupDone:
             except FileNotFoundError:
                 pass
     return BackupDone(pages, time.perf_counter() - started, int(head))
+
+
+def pg_dump_sentence(db: Database, target: Path) -> str:
+    """What to run instead of `watchdesk backup` on PostgreSQL (one consistent snapshot, any size)."""
+    return (
+        f"{db.where} is a PostgreSQL database: back it up with PostgreSQL's own tool, "
+        f"pg_dump --format=custom --file={shlex.quote(str(target))} '{db.where}' "
+        "(password from ~/.pgpass or $PGPASSWORD; restore with pg_restore --dbname=URL into an empty database)."
+    )
 
 
 def _publish(partial: Path, target: Path) -> None:
