@@ -1,7 +1,7 @@
 """What the desk and the CLI read beside the alert services: where the data stands when a desk
 opens, what changed since its last look (the change watcher, new alerts and terminal pages),
-and an alert's timeline and delivery log. Reads only; the TUI and the CLI call these, never
-the store or the outbox."""
+an alert's timeline and delivery log, and the audit log's tail and verification. Reads only;
+the TUI and the CLI call these, never the store or the outbox."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ from watchdesk.core.records import AlertRecord
 from watchdesk.notify.outbox import DeliveryRecord, delivery_log, terminal_messages_since
 from watchdesk.services.alerts import to_records
 from watchdesk.services.context import Runtime
-from watchdesk.store.audit import EventRecord, events_for
+from watchdesk.store.audit import EventRecord, VerifyResult, events_for, tail, verify
 from watchdesk.store.changes import ChangeWatcher
 from watchdesk.store.queries import desk as q
 from watchdesk.store.types import from_db_text
 
-__all__ = ["ChangeWatcher", "HighWater", "News", "change_watcher", "deliveries", "high_water", "news_since",
-           "stored_time", "timeline"]
+__all__ = ["ChangeWatcher", "EventRecord", "HighWater", "News", "change_watcher", "deliveries", "high_water", "log_tail",
+           "news_since", "stored_time", "timeline", "verify_log"]
 
 NEW_ALERTS_SEEN = 50  # alerts read per look: a burst beyond it is announced over the next looks
 
@@ -84,6 +84,16 @@ def timeline(rt: Runtime, alert_id: int) -> list[EventRecord]:
 def deliveries(rt: Runtime, alert_id: int) -> list[DeliveryRecord]:
     """An alert's delivery log (its outbox rows), oldest first."""
     return delivery_log(rt, alert_id)
+
+
+def log_tail(rt: Runtime, limit: int, *, actor: str = "", kind: str = "") -> list[EventRecord]:
+    """The latest `limit` events of the audit log, oldest first, optionally of one actor or kind."""
+    return tail(rt.db, limit, actor=actor, kind=kind)
+
+
+def verify_log(rt: Runtime) -> VerifyResult:
+    """The whole audit chain checked, against its latest checkpoint."""
+    return verify(rt.db)
 
 
 def stored_time(text: str) -> datetime | None:
