@@ -42,7 +42,7 @@ from watchdesk.notify.outbox import terminal_messages_since  # noqa: E402
 from watchdesk.services.officers import add_officer, bootstrap_supervisor, sign_in  # noqa: E402
 from watchdesk.services.runtime import Runtime, open_runtime  # noqa: E402
 from watchdesk.store.models import Shift  # noqa: E402
-from watchdesk.tui.live import ChangeWatcher  # noqa: E402
+from watchdesk.services.desk_state import change_watcher  # noqa: E402
 
 WATCH_INTERVAL = 0.5  # watchdesk.tui.app.WATCH_INTERVAL (not imported: that would load Textual)
 TOKEN = "bench-token-0123456789abcdef"
@@ -141,7 +141,7 @@ def latency(samples: int) -> None:
 
         def desk() -> None:
             """The desk's change poll: the mark every WATCH_INTERVAL, re-armed when the poll ends."""
-            watcher = ChangeWatcher(rt.db.path)
+            watcher = change_watcher(rt)
             last_version, max_id, last_page = None, 0, 0
             conn = rt.db.raw()
             while not desk_stop.is_set():

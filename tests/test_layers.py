@@ -45,3 +45,17 @@ def test_import_linter_contracts_hold() -> None:
         pytest.skip("import-linter is not installed in this environment")
     out = subprocess.run([str(lint)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_no_import_cycles_in_the_layers_that_serve_every_front_end() -> None:
+    """core, feeds, notify and services import one way: a cycle (a lazy import inside a function
+    counts) means two modules that cannot be understood, or changed, apart."""
+    grimp = pytest.importorskip("grimp")
+    graph = grimp.build_graph("watchdesk")
+    packages = ("watchdesk.core.", "watchdesk.feeds.", "watchdesk.notify.", "watchdesk.services.")
+    modules = sorted(m for m in graph.modules if m.startswith(packages))
+    cycles = sorted(
+        f"{a} <-> {b}" for a in modules for b in graph.find_modules_directly_imported_by(a)
+        if a < b and b.startswith(packages) and graph.chain_exists(importer=b, imported=a)
+    )
+    assert cycles == []

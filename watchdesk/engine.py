@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from watchdesk.notify.courier import Courier
 from watchdesk.notify.outbox import Outbox
@@ -34,8 +33,10 @@ from watchdesk.services.runtime import Runtime
 from watchdesk.services.silent import check_silent_alerts
 from watchdesk.services.sources import poll_due
 from watchdesk.store import runners
+from watchdesk.store.changes import ChangeWatcher
 from watchdesk.store.db import DatabaseDamaged, DatabaseError
-from watchdesk.store.types import from_db_text, to_db_text
+from watchdesk.store.queries.desk import engine_alive_elsewhere
+from watchdesk.store.queries.escalation import any_due, next_deadline_after
 
 log = logging.getLogger("watchdesk.engine")
 
@@ -79,7 +80,7 @@ class Engine:
         self.rt = rt
         self.kind = kind
         self.runner_id = f"{socket.gethostname()}:{os.getpid()}:{kind}"
-        self.outbox = Outbox(rt, claimer=self.runner_id)
+        self.outbox = Outbox(rt.db, rt.config.channels, rt.now, claimer=self.runner_id)
         self.courier = Courier(self.outbox)
         self._started = rt.now()
         self._lock = threading.Lock()  # one tick at a time per engine, even if a desk worker overlaps
@@ -88,7 +89,7 @@ class Engine:
         self._poll_outcome: dict[str, object] = {}
         self._pulse: threading.Thread | None = None
         self._beaten = 0.0  # monotonic time of the last heartbeat
-        self._watch_conn: Any = None  # serve's loop: deadlines and data_version
+        self._changes: ChangeWatcher | None = None  # serve's loop: data_version
         self._seen_version: int | None = None
         self._quit = threading.Event()  # ends the pulse
         self.nudged = threading.Event()  # set when a poll brought new alerts: `serve` ticks at once
@@ -237,35 +238,24 @@ class Engine:
             return report
 
     # -- scheduling (serve's loop; one thread) -----------------------------------------------
-    def _watch(self) -> Any:
-        if self._watch_conn is None:
-            self._watch_conn = self.rt.db.raw()
-        return self._watch_conn
-
     def next_deadline_in(self) -> float | None:
         """Seconds until the earliest escalation deadline still ahead (None when none is ahead)."""
         now = self.rt.now()
-        row = self._watch().execute(
-            "SELECT min(next_escalation_at) FROM alert WHERE state IN ('new', 'acknowledged') AND next_escalation_at > ?",
-            (to_db_text(now),),
-        ).fetchone()
-        if row is None or row[0] is None:
-            return None
-        due = from_db_text(row[0])
+        with self.rt.db.read() as session:
+            due = next_deadline_after(session, now)
         return (due - now).total_seconds() if due else None
 
     def due_now(self) -> bool:
         """True when, since the last look, a commit made an alert due now (one typed in, or posted
         by another process). Cheap: PRAGMA data_version first, the indexed query only after a commit."""
-        conn = self._watch()
-        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        if self._changes is None:
+            self._changes = ChangeWatcher(self.rt.db)
+        version = self._changes.data_version()
         if version == self._seen_version:
             return False
         self._seen_version = version
-        return conn.execute(
-            "SELECT 1 FROM alert WHERE state IN ('new', 'acknowledged') AND next_escalation_at <= ? LIMIT 1",
-            (to_db_text(self.rt.now()),),
-        ).fetchone() is not None
+        with self.rt.db.read() as session:
+            return any_due(session, self.rt.now())
 
     def close(self) -> None:
         """Forget this engine's heartbeat (a desk then knows `serve` stopped; claims it still holds
@@ -293,8 +283,8 @@ class Engine:
             self._pulse.join(min(0.5, left()))  # so no late beat brings the row back after it is forgotten
         self.courier.stop(left())
         self.outbox.close()
-        if self._watch_conn is not None:
-            self._watch_conn.close()
+        if self._changes is not None:
+            self._changes.close()
         if self.damage.found:
             return  # nothing more is written to a damaged file
         try:
@@ -310,16 +300,8 @@ class Engine:
 
 def other_engine_alive(rt: Runtime, kind: str = "serve", within: timedelta = runners.STALE_AFTER) -> bool:
     """True when an engine of `kind` in another process heartbeated within `within`."""
-    me = f"{socket.gethostname()}:{os.getpid()}:"
-    conn = rt.db.raw()
-    try:
-        row = conn.execute(
-            "SELECT 1 FROM runner WHERE kind = ? AND heartbeat_at >= ? AND substr(id, 1, ?) != ? LIMIT 1",
-            (kind, to_db_text(rt.now() - within), len(me), me),
-        ).fetchone()
-    finally:
-        conn.close()
-    return row is not None
+    with rt.db.read() as session:
+        return engine_alive_elsewhere(session, kind, rt.now() - within, f"{socket.gethostname()}:{os.getpid()}:")
 
 
 def serve(rt: Runtime, stop: threading.Event, interval: timedelta | None = None, wake: threading.Event | None = None) -> int:

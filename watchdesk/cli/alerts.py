@@ -15,11 +15,10 @@ from watchdesk.i18n import _, ngettext
 
 
 def _show_json(state: State, alert_id: int) -> dict[str, Any]:
-    from watchdesk.notify.outbox import delivery_log
     from watchdesk.services.alerts import get_alert
     from watchdesk.services.calls import list_calls
+    from watchdesk.services.desk_state import deliveries, timeline
     from watchdesk.services.escalation import plan_for_alert
-    from watchdesk.store.audit import events_for
 
     rt = state.runtime
     record = get_alert(rt, alert_id)
@@ -27,9 +26,9 @@ def _show_json(state: State, alert_id: int) -> dict[str, Any]:
         "alert": to_jsonable(record),
         "timeline": [
             {"seq": e.seq, "at": e.at, "actor": e.actor, "kind": e.kind, "payload": e.payload}
-            for e in events_for(rt.db, "alert", alert_id)
+            for e in timeline(rt, alert_id)
         ],
-        "deliveries": to_jsonable(delivery_log(rt, alert_id)),
+        "deliveries": to_jsonable(deliveries(rt, alert_id)),
         "calls": to_jsonable(list_calls(rt, alert_id)),
         "ahead": to_jsonable(plan_for_alert(rt, alert_id)),
     }

@@ -174,12 +174,9 @@ def notify_group() -> None:
 @pass_state
 def notify_test(state: State, channel: str, to_handle: str) -> None:
     """Send a test message through CHANNEL now; exits 1 when it fails, saying why."""
-    from watchdesk.notify.channels import Channels, DeliveryError, Message
-    from watchdesk.notify.messages import Page
-    from watchdesk.notify.outbox import enqueue
+    from watchdesk.services.channel_check import send_test
     from watchdesk.services.escalation import target_for
     from watchdesk.services.officers import get_officer
-    from watchdesk.store.types import to_db_text
 
     rt = state.runtime
     conf = rt.config.channels.get(channel)
@@ -194,20 +191,11 @@ def notify_test(state: State, channel: str, to_handle: str) -> None:
     elif conf.type == "email" or (conf.type == "webhook" and conf.format == "telegram"):
         raise InvalidInput(_("channel '{channel}' needs a recipient: add --to HANDLE.").format(channel=channel))
     now = rt.now()
-    page = Page(subject=f"[TEST] watchdesk '{rt.config.desk.name}': channel {channel}",
-                body=f"Test message from watchdesk at {now.astimezone(rt.zone):%d/%m/%Y %H:%M} ({rt.zone.key}). No action needed.")
-    key = f"test:{channel}:{target}:{to_db_text(now)}"
+    failure = send_test(rt, channel, target, now)
     if conf.type == "terminal":
-        with rt.db.write() as session:
-            enqueue(session, alert_id=None, level=0, round=0, channel=channel, channel_type="terminal", target=target, page=page, now=now, key=key)
         echo(f"test banner written for every running desk (target {target}).")
         return
-    channels = Channels(dict(rt.config.channels))
-    try:
-        channels.send(Message(0, None, 0, 0, channel, target, key, page.subject, page.body), now)
-    except DeliveryError as exc:
-        echo(f"watchdesk: channel '{channel}' failed: {exc}", err=True)
+    if failure is not None:
+        echo(f"watchdesk: channel '{channel}' failed: {failure}", err=True)
         sys.exit(1)
-    finally:
-        channels.close()
     echo(f"test message sent through '{channel}' to {target}.")

@@ -191,19 +191,17 @@ def db_check(state: State, as_json: bool) -> None:
     """SQLite's full integrity check, the audit chain and its latest checkpoint, together.
 
     Exits 0 when all hold (and lifts a damage stop left by an engine), 1 naming what failed."""
-    from sqlalchemy.engine import make_url
-
     from watchdesk.config import load_config
     from watchdesk.services.runtime import open_runtime
     from watchdesk.store import checkpoint
-    from watchdesk.store.db import DatabaseDamaged, integrity_of
+    from watchdesk.store.db import DatabaseDamaged, database_file, integrity_of
 
     config = load_config(state.config_path)
     try:
         # Opened without upgrading or syncing contacts: a check writes nothing to the file it checks.
         rt = open_runtime(config, db_path=state.db_path, upgrade=False)
     except DatabaseDamaged as exc:  # too damaged to read its schema: SQLite's own check still names the pages
-        path = make_url(config.database.resolved_url(state.db_path)).database
+        path = database_file(config.database.resolved_url(state.db_path))
         integrity = integrity_of(Path(path) if path else None, quick=False, limit=20)
         report = {"ok": False, "path": path, "integrity": {"ok": integrity.ok, "problems": list(integrity.problems)},
                   "chain": None, "lines": [("ok    " if integrity.ok else "FAIL  ") + integrity.sentence(path) + ".",

@@ -101,7 +101,7 @@ class Courier:
             busy = dict(self._busy)
             # Never our own sends still out, even if our heartbeat looks stale (a fake clock jumped).
             skip = set(skip) | set(self._out)
-        messages = self.outbox.claim(self.outbox.rt.now(), room=lambda channel: self.per_channel - busy.get(channel, 0), skip=skip)
+        messages = self.outbox.claim(self.outbox.now(), room=lambda channel: self.per_channel - busy.get(channel, 0), skip=skip)
         for msg in messages:
             with self._cond:
                 self._busy[msg.channel] += 1

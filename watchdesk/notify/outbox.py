@@ -18,31 +18,34 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from sqlmodel import Session
-
-from watchdesk.config import ChannelConfig
+from watchdesk.config import ChannelConfig, Config
 from watchdesk.core.enums import AlertState
 from watchdesk.core.text import clean_line
 from watchdesk.notify.channels import Channels, DeliveryError, Message
 from watchdesk.notify.messages import Page
-from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import SYSTEM, append_event
-from watchdesk.store.runners import takeable, takeable_args
-from watchdesk.store.types import from_db_text, to_db_text
+from watchdesk.store.db import Database, Session
+from watchdesk.store.queries import outbox as q
+from watchdesk.store.types import from_db_text
 
 log = logging.getLogger("watchdesk.notify")
 _HANDLED = (AlertState.ACKNOWLEDGED.value, AlertState.RESOLVED.value)  # a page for these would only wake someone
 _jitter = random.Random()
-_INSERT = (
-    "INSERT INTO notification (alert_id, level, round, channel, target, dedup_key, subject, body, status, attempts, "
-    "next_attempt_at, claimed_until, last_error, created_at, sent_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, NULL, '', ?, ?) ON CONFLICT(dedup_key) DO NOTHING"
-)
+
+
+class Desk(Protocol):
+    """What the outbox's readers need of the services' runtime: its database and its config."""
+
+    @property
+    def db(self) -> Database: ...
+
+    @property
+    def config(self) -> Config: ...
 
 
 def dedup_key(alert_id: int | None, level: int, round: int, channel: str, target: str) -> str:
@@ -63,16 +66,11 @@ def enqueue(
     key: str | None = None,
 ) -> bool:
     """Queue one message in the caller's write transaction; False when its key was already queued."""
-    stamp = to_db_text(now)
-    sent = channel_type == "terminal"
-    result = session.connection().exec_driver_sql(
-        _INSERT,
-        (
-            alert_id, level, round, channel, target, key or dedup_key(alert_id, level, round, channel, target),
-            page.subject, page.body, "sent" if sent else "pending", None if sent else stamp, stamp, stamp if sent else None,
-        ),
+    return q.insert_notification(
+        session, alert_id=alert_id, level=level, round=round, channel=channel, target=target,
+        dedup_key=key or dedup_key(alert_id, level, round, channel, target), subject=page.subject, body=page.body,
+        sent=channel_type == "terminal", now=now,
     )
-    return result.rowcount == 1
 
 
 @dataclass(frozen=True)
@@ -89,34 +87,17 @@ class TerminalMessage:
     sent_at: datetime
 
 
-def _terminal_names(rt: Runtime) -> list[str]:
-    return [name for name, conf in rt.config.channels.items() if conf.type == "terminal"]
-
-
-def terminal_messages_since(rt: Runtime, last_id: int, target: str | None = None, limit: int = 200) -> list[TerminalMessage]:
+def terminal_messages_since(rt: Desk, last_id: int, target: str | None = None, limit: int = 200) -> list[TerminalMessage]:
     """Terminal messages with id > last_id, oldest first (optionally only those for one handle).
 
     Rows are inserted inside serialised write transactions, so ids only grow in commit order:
     a desk that remembers the last id it showed never misses one.
     """
-    names = _terminal_names(rt)
+    names = [name for name, conf in rt.config.channels.items() if conf.type == "terminal"]
     if not names:
         return []
-    sql = (
-        "SELECT id, alert_id, level, round, target, subject, body, sent_at FROM notification "
-        f"WHERE id > ? AND channel IN ({','.join('?' * len(names))})"
-    )
-    args: list[object] = [last_id, *names]
-    if target is not None:
-        sql += " AND target = ?"
-        args.append(target)
-    sql += " ORDER BY id LIMIT ?"
-    args.append(limit)
-    conn = rt.db.raw()
-    try:
-        rows = conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
+    with rt.db.read() as session:
+        rows = q.terminal_rows_since(session, last_id, names, target, limit)
     return [TerminalMessage(r[0], r[1], r[2], r[3], r[4], r[5], r[6], from_db_text(r[7])) for r in rows]  # type: ignore[arg-type]
 
 
@@ -138,16 +119,10 @@ class DeliveryRecord:
     sent_at: datetime | None
 
 
-def delivery_log(rt: Runtime, alert_id: int) -> list[DeliveryRecord]:
-    conn = rt.db.raw()
-    try:
-        rows = conn.execute(
-            "SELECT id, alert_id, level, round, channel, target, status, attempts, last_error, created_at, "
-            "next_attempt_at, sent_at FROM notification WHERE alert_id = ? ORDER BY id",
-            (alert_id,),
-        ).fetchall()
-    finally:
-        conn.close()
+def delivery_log(rt: Desk, alert_id: int) -> list[DeliveryRecord]:
+    """An alert's outbox rows, oldest first."""
+    with rt.db.read() as session:
+        rows = q.delivery_rows(session, alert_id)
     return [DeliveryRecord(*r[:9], from_db_text(r[9]), from_db_text(r[10]), from_db_text(r[11])) for r in rows]
 
 
@@ -168,11 +143,17 @@ def retry_delay(conf: ChannelConfig, attempts: int, retry_after: float | None) -
 
 
 class Outbox:
-    """Claims, sends and records outbox rows for one runner (an engine); keeps the channels' clients."""
+    """Claims, sends and records outbox rows for one runner (an engine); keeps the channels' clients.
 
-    def __init__(self, rt: Runtime, channels: Channels | None = None, claimer: str = "", batch: int = 200) -> None:
-        self.rt = rt
-        self.channels = channels or Channels(dict(rt.config.channels))
+    Given the database, the channels' config and the clock's `now` (the runtime's), not the runtime:
+    the outbox sits below the services."""
+
+    def __init__(self, db: Database, channel_config: Mapping[str, ChannelConfig], now: Callable[[], datetime],
+                 channels: Channels | None = None, claimer: str = "", batch: int = 200) -> None:
+        self.db = db
+        self.channel_config = channel_config
+        self.now = now
+        self.channels = channels or Channels(dict(channel_config))
         self.claimer = claimer
         self.batch = batch
 
@@ -188,24 +169,12 @@ class Outbox:
 
     def claim(self, now: datetime, room: Callable[[str], int] | None = None, skip: Collection[int] = ()) -> list[Message]:
         """Take the due rows no live claim holds: at most `room(channel)` per channel, none of `skip`."""
-        stamp = to_db_text(now)
-        free = takeable("notification")
         # Channels without room and rows to skip are left out in SQL: a long queue on a hanging
         # channel must not fill the batch and hide the other channels' rows behind it.
-        full = [name for name in self.rt.config.channels if room is not None and room(name) <= 0]
-        skipped = list(skip)
-        due_sql = (
-            "SELECT id, channel FROM notification WHERE status = 'pending' "
-            f"AND (next_attempt_at IS NULL OR next_attempt_at <= ?) AND {free}"
-            + (f" AND channel NOT IN ({', '.join('?' * len(full))})" if full else "")
-            + (f" AND id NOT IN ({', '.join('?' * len(skipped))})" if skipped else "")
-            + " ORDER BY id LIMIT ?"
-        )
-        conn = self.rt.db.raw()
-        try:  # a read first: most calls have nothing to send (or no room) and should not take the write lock
-            due = conn.execute(due_sql, (stamp, *takeable_args(now), *full, *skipped, self.batch)).fetchall()
-        finally:
-            conn.close()
+        full = [name for name in self.channel_config if room is not None and room(name) <= 0]
+        # A read first: most calls have nothing to send (or no room) and should not take the write lock.
+        with self.db.read() as session:
+            due = q.due_notifications(session, now, self.batch, channels_full=full, skip=skip)
         left: dict[str, int] = {}
         wanted = []
         for nid, channel in due:
@@ -217,24 +186,14 @@ class Outbox:
         if not wanted:
             return []
         claimed: list[Message] = []
-        with self.rt.db.write() as session:
-            c = session.connection()
+        with self.db.write() as session:
             for nid in wanted:
-                row = c.exec_driver_sql(
-                    "SELECT n.id, n.alert_id, n.level, n.round, n.channel, n.target, n.dedup_key, n.subject, n.body, "
-                    "n.attempts, a.state FROM notification n LEFT JOIN alert a ON a.id = n.alert_id WHERE n.id = ?",
-                    (nid,),
-                ).one()
+                row = q.notification_for_claim(session, nid)
                 if row[10] in _HANDLED:
                     self._cancel(session, row, now)
                     continue
-                until = to_db_text(now + self._lease(self.rt.config.channels.get(row[4])))
-                won = c.exec_driver_sql(
-                    "UPDATE notification SET attempts = attempts + 1, claimed_until = ?, claimed_by = ? "
-                    f"WHERE id = ? AND status = 'pending' AND attempts = ? AND {free}",
-                    (until, self.claimer, nid, row[9], *takeable_args(now)),
-                ).rowcount
-                if won == 1:
+                until = now + self._lease(self.channel_config.get(row[4]))
+                if q.claim(session, nid, row[9], self.claimer, until, now):
                     claimed.append(Message(*row[:9], attempts=row[9] + 1))
         return claimed
 
@@ -242,12 +201,7 @@ class Outbox:
     def _cancel(session: Session, row: Any, now: datetime) -> None:
         """Mark a due page of an alert someone already handled as not sent, and log it (same transaction)."""
         nid, alert_id, level, round_, channel, target, *_rest, attempts, state = row
-        done = session.connection().exec_driver_sql(
-            "UPDATE notification SET status = 'cancelled', claimed_until = NULL, claimed_by = '', next_attempt_at = NULL, "
-            f"last_error = ? WHERE id = ? AND status = 'pending' AND attempts = ? AND {takeable('notification')}",
-            (f"not sent: the alert was {state} before this page came due", nid, attempts, *takeable_args(now)),
-        ).rowcount
-        if done:
+        if q.cancel(session, nid, attempts, f"not sent: the alert was {state} before this page came due", now):
             append_event(session, now, SYSTEM, "notification.cancelled", "alert", alert_id,
                          {"notification": nid, "channel": channel, "target": target, "level": level, "round": round_,
                           "attempts": attempts, "state": state})
@@ -255,7 +209,7 @@ class Outbox:
     def send(self, msg: Message) -> DeliveryError | None:
         """One attempt, ended by the channel's timeout whatever the other side does; None when delivered."""
         try:
-            self.channels.send(msg, self.rt.now())
+            self.channels.send(msg, self.now())
         except DeliveryError as exc:
             return exc
         except Exception as exc:  # noqa: BLE001 - a channel bug must not lose the row; it is retried
@@ -266,30 +220,17 @@ class Outbox:
     def record(self, messages: list[Message], outcomes: list[DeliveryError | None]) -> DeliveryReport:
         """Store the outcomes of claimed attempts (compare-and-set on the attempt each claimed)."""
         delivered = retried = failed = 0
-        now = self.rt.now()
-        stamp = to_db_text(now)
-        with self.rt.db.write() as session:
-            c = session.connection()
+        now = self.now()
+        with self.db.write() as session:
             for msg, error in zip(messages, outcomes):
-                where = "WHERE id = ? AND status = 'pending' AND attempts = ?"
                 if error is None:
-                    done = c.exec_driver_sql(
-                        "UPDATE notification SET status = 'sent', sent_at = ?, claimed_until = NULL, claimed_by = '', "
-                        f"last_error = '' {where}",
-                        (stamp, msg.id, msg.attempts),
-                    ).rowcount
-                    delivered += done
+                    delivered += q.mark_sent(session, msg.id, msg.attempts, now)
                     continue
-                conf = self.rt.config.channels.get(msg.channel)
+                conf = self.channel_config.get(msg.channel)
                 max_attempts = conf.max_attempts if conf else 1
                 text = clean_line(str(error), max_length=500)  # may quote the remote server: untrusted
                 if error.permanent or msg.attempts >= max_attempts:
-                    done = c.exec_driver_sql(
-                        "UPDATE notification SET status = 'failed', claimed_until = NULL, claimed_by = '', "
-                        f"next_attempt_at = NULL, last_error = ? {where}",
-                        (text, msg.id, msg.attempts),
-                    ).rowcount
-                    if done:
+                    if q.mark_failed(session, msg.id, msg.attempts, text):
                         failed += 1
                         append_event(
                             session, now, SYSTEM, "notification.failed", "alert" if msg.alert_id else "notification",
@@ -300,10 +241,6 @@ class Outbox:
                         log.warning("gave up on notification %s (%s → %s) after %s attempt(s): %s", msg.id, msg.channel, msg.target, msg.attempts, text)
                     continue
                 delay = retry_delay(conf, msg.attempts, error.retry_after)  # type: ignore[arg-type]
-                done = c.exec_driver_sql(
-                    f"UPDATE notification SET claimed_until = NULL, claimed_by = '', next_attempt_at = ?, last_error = ? {where}",
-                    (to_db_text(now + delay), text, msg.id, msg.attempts),
-                ).rowcount
-                retried += done
+                retried += q.mark_retry(session, msg.id, msg.attempts, now + delay, text)
                 log.info("notification %s (%s → %s) attempt %s failed, retry in %.0f s: %s", msg.id, msg.channel, msg.target, msg.attempts, delay.total_seconds(), text)
         return DeliveryReport(delivered, retried, failed)

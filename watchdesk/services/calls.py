@@ -10,9 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
-from sqlmodel import Session, col, select
-
 from watchdesk.core.permissions import Action, require
 from watchdesk.core.records import Actor
 from watchdesk.core.text import clean_line
@@ -21,8 +18,10 @@ from watchdesk.i18n import _
 from watchdesk.services.limits import CALL_NOTE_MAX, REFERENCE_MAX, person_text
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import append_event
-from watchdesk.store.models import CallTask, Contact, Officer
-from watchdesk.store.types import to_db_text
+from watchdesk.store.db import Session
+from watchdesk.store.models import CallTask
+from watchdesk.store.queries import calls as q
+from watchdesk.store.queries.contacts import contacts_by_key
 
 OUTCOMES = ("called", "no-answer", "reported")
 
@@ -52,18 +51,12 @@ class CallTaskRecord:
 
 def create_call_task(session: Session, alert_id: int, contact_key: str, round: int, step: int, now: datetime) -> bool:
     """In the caller's write transaction; False when this (alert, contact, round, step) exists."""
-    result = session.connection().exec_driver_sql(
-        "INSERT INTO call_task (alert_id, contact_key, step, round, created_at, outcome, reference, note) "
-        "VALUES (?, ?, ?, ?, ?, '', '', '') ON CONFLICT(alert_id, contact_key, round, step) DO NOTHING",
-        (alert_id, contact_key, step, round, to_db_text(now)),
-    )
-    return result.rowcount == 1
+    return q.insert_call_task(session, alert_id, contact_key, round, step, now)
 
 
 def _records(rt: Runtime, session: Session, rows: list[CallTask]) -> list[CallTaskRecord]:
-    contacts = {c.key: c for c in session.exec(select(Contact)).all()}
-    done_ids = {r.done_by_id for r in rows if r.done_by_id}
-    handles = dict(session.exec(select(Officer.id, Officer.handle).where(col(Officer.id).in_(done_ids))).all()) if done_ids else {}
+    contacts = contacts_by_key(session)
+    handles = q.officer_handles(session, {r.done_by_id for r in rows if r.done_by_id})
     out = []
     for r in rows:
         c = rt.config.contact(r.contact_key) or contacts.get(r.contact_key)
@@ -82,17 +75,13 @@ def _records(rt: Runtime, session: Session, rows: list[CallTask]) -> list[CallTa
 def list_calls(rt: Runtime, alert_id: int) -> list[CallTaskRecord]:
     """The call tasks of one alert, oldest first."""
     with rt.db.read() as session:
-        rows = session.exec(select(CallTask).where(CallTask.alert_id == alert_id).order_by(col(CallTask.id))).all()
-        return _records(rt, session, list(rows))
+        return _records(rt, session, q.call_tasks_of(session, alert_id))
 
 
 def open_calls(rt: Runtime) -> list[CallTaskRecord]:
     """Calls still to make (never made, or no answer yet), across all alerts."""
     with rt.db.read() as session:
-        rows = session.exec(
-            select(CallTask).where(col(CallTask.outcome).in_(["", "no-answer"])).order_by(col(CallTask.id))
-        ).all()
-        return _records(rt, session, list(rows))
+        return _records(rt, session, q.open_call_tasks(session))
 
 
 def record_call(
@@ -114,12 +103,8 @@ def record_call(
             raise NotFound(_("no call task #{call_id}; see 'watchdesk alert show ALERT_ID'.").format(call_id=call_id))
         if row.outcome == "reported":
             raise Refused(_("call #{call_id} was already reported (reference {reference}).").format(call_id=call_id, reference=row.reference or '-'))
-        won = session.connection().execute(
-            update(CallTask.__table__)  # type: ignore[attr-defined]
-            .where(CallTask.__table__.c.id == call_id, CallTask.__table__.c.outcome == row.outcome)  # type: ignore[attr-defined]
-            .values(outcome=outcome, reference=reference, note=note, done_by_id=actor.officer_id, done_at=now)
-        ).rowcount
-        if won != 1:
+        if not q.record_outcome(session, call_id, row.outcome, outcome=outcome, reference=reference, note=note,
+                                done_by_id=actor.officer_id, done_at=now):
             raise Refused(_("call #{call_id} changed while you recorded it; look again.").format(call_id=call_id))
         append_event(
             session, now, actor.handle, "call.recorded", "alert", row.alert_id,

@@ -14,16 +14,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
-from sqlmodel import Session, select
-
 from watchdesk.core.enums import AlertState
 from watchdesk.core.text import clean_line
 from watchdesk.store.audit import SYSTEM, append_event
+from watchdesk.store.db import Session
 from watchdesk.store.models import Alert
+from watchdesk.store.queries import clearing as q
 from watchdesk.store.types import to_db_text
 
-_ALERT = Alert.__table__  # type: ignore[attr-defined]
 RESOLUTION_PREFIX = "Cleared by the system: "
 
 
@@ -39,13 +37,7 @@ def clear_by_system(session: Session, now: datetime, alert_id: int | None, reaso
     if row is None or row.state not in (AlertState.NEW.value, AlertState.ACKNOWLEDGED.value):
         return False
     why = clean_line(reason, max_length=300)
-    done = session.connection().execute(
-        update(_ALERT).where(_ALERT.c.id == alert_id, _ALERT.c.state == row.state).values(
-            state=AlertState.RESOLVED.value, resolved_by_id=None, resolved_at=now, resolution=RESOLUTION_PREFIX + why,
-            next_escalation_at=None, snoozed_until=None,
-        )
-    ).rowcount
-    if done != 1:
+    if not q.resolve_by_system(session, alert_id, row.state, now, RESOLUTION_PREFIX + why):
         return False  # another writer changed it first (it is not open any more)
     append_event(session, now, SYSTEM, "alert.cleared", "alert", alert_id, {
         "by": SYSTEM, "reason": why, "from_state": row.state, "severity": row.severity, "level": row.level,
@@ -60,5 +52,5 @@ def clear_by_system(session: Session, now: datetime, alert_id: int | None, reaso
 
 def clear_by_key(session: Session, now: datetime, dedup_key: str, reason: str, **details: object) -> int | None:
     """`clear_by_system` for the alert with this dedup key; returns its id when it was cleared."""
-    alert_id = session.exec(select(Alert.id).where(Alert.dedup_key == dedup_key)).first()
+    alert_id = q.alert_id_by_dedup_key(session, dedup_key)
     return alert_id if clear_by_system(session, now, alert_id, reason, **details) else None

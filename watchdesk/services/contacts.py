@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
-
 from watchdesk.core.records import ContactRecord
-from watchdesk.services.runtime import Runtime
+from watchdesk.services.context import Runtime
 from watchdesk.store.audit import SYSTEM, append_event
 from watchdesk.store.models import Contact
+from watchdesk.store.queries.contacts import contacts_by_key
 
 _FIELDS = ("name", "phone", "hotline", "email", "note", "to_verify")
 
@@ -16,12 +15,12 @@ def sync_contacts(rt: Runtime) -> int:
     """Make the contact table match the config; logs each change. Returns how many changed."""
     wanted = {c.key: c for c in rt.config.contacts}
     with rt.db.read() as session:
-        have = {c.key: c for c in session.exec(select(Contact)).all()}
+        have = contacts_by_key(session)
     if all(k in have and all(getattr(have[k], f) == getattr(c, f) for f in _FIELDS) for k, c in wanted.items()):
         return 0
     changed = 0
     with rt.db.write() as session:
-        have = {c.key: c for c in session.exec(select(Contact)).all()}
+        have = contacts_by_key(session)
         for key, conf in wanted.items():
             row = have.get(key)
             values = {f: getattr(conf, f) for f in _FIELDS}
@@ -41,7 +40,7 @@ def sync_contacts(rt: Runtime) -> int:
 def list_contacts(rt: Runtime) -> list[ContactRecord]:
     """Contacts known to the config, in config order (the table may keep retired ones)."""
     with rt.db.read() as session:
-        rows = {c.key: c for c in session.exec(select(Contact)).all()}
+        rows = contacts_by_key(session)
     out = []
     for conf in rt.config.contacts:
         row = rows.get(conf.key)

@@ -31,8 +31,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, select
-
 from watchdesk.clock import ensure_utc
 from watchdesk.config import Config, PolicyConfig, StepConfig
 from watchdesk.core.enums import AlertState, Severity
@@ -44,7 +42,9 @@ from watchdesk.services.officers import to_record as to_officer_record
 from watchdesk.services.roster import on_duty
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import SYSTEM, append_event
+from watchdesk.store.db import Session
 from watchdesk.store.models import Alert
+from watchdesk.store.queries import escalation as q
 from watchdesk.store.types import to_db_text
 
 log = logging.getLogger("watchdesk.escalation")
@@ -313,10 +313,7 @@ _CAS_COLUMNS = ("state", "level", "step", "round", "next_escalation_at", "exhaus
 
 
 def _cas(session: Session, row: Alert, from_state: str, plan: _Plan, policy: PolicyConfig, extra: dict | None = None) -> bool:
-    """The compare-and-set that decides which engine (or person) moves this alert.
-
-    Plain SQL: building a SQLAlchemy UPDATE per alert cost more than the rest of a busy tick.
-    """
+    """The compare-and-set that decides which engine (or person) moves this alert."""
     last = plan.firings[-1].item if plan.firings else None
     values = {
         "state": AlertState.NEW.value,
@@ -327,16 +324,10 @@ def _cas(session: Session, row: Alert, from_state: str, plan: _Plan, policy: Pol
         "exhausted": plan.after is None,
         **(extra or {}),
     }
-    names = [c for c in _CAS_COLUMNS if c in values]
-    args = [to_db_text(v) if isinstance(v, datetime) else v for v in (values[c] for c in names)]
-    sql = f"UPDATE alert SET {', '.join(f'{c} = ?' for c in names)} WHERE id = ? AND state = ? AND level = ? AND step = ? AND round = ?"
-    args += [row.id, from_state, row.level, row.step, row.round]
-    if row.next_escalation_at is None:
-        sql += " AND next_escalation_at IS NULL"
-    else:
-        sql += " AND next_escalation_at = ?"
-        args.append(to_db_text(row.next_escalation_at))
-    return session.connection().exec_driver_sql(sql, tuple(args)).rowcount == 1
+    return q.move_alert(
+        session, {c: values[c] for c in _CAS_COLUMNS if c in values}, alert_id=row.id, state=from_state,
+        level=row.level, step=row.step, round=row.round, next_escalation_at=row.next_escalation_at,
+    )
 
 
 def _start(policy: PolicyConfig, row: Alert, due: datetime) -> StepAt | None:
@@ -374,30 +365,18 @@ class SweepReport:
         return sum(len(e.calls) for e in self.escalated)
 
 
-def due_alert_ids(rt: Runtime, now: datetime, limit: int) -> list[int]:
-    conn = rt.db.raw()
-    try:
-        rows = conn.execute(
-            "SELECT id FROM alert WHERE state IN ('new', 'acknowledged') AND next_escalation_at IS NOT NULL "
-            "AND next_escalation_at <= ? ORDER BY next_escalation_at, id LIMIT ?",
-            (to_db_text(now), limit),
-        ).fetchall()
-    finally:
-        conn.close()
-    return [r[0] for r in rows]
-
-
 def escalate_due(rt: Runtime, limit: int = 500) -> SweepReport:
     """Escalate every due alert (and re-arm every acknowledged one past its ack timeout)."""
     now = rt.now()
-    ids = due_alert_ids(rt, now, limit)
+    with rt.db.read() as session:
+        ids = q.due_alert_ids(session, now, limit)
     if not ids:
         return SweepReport()
     roster = _Roster(rt, now)
     done: list[Escalated] = []
     retriggered = snoozes = lost = 0
     with rt.db.write() as session:
-        rows = session.exec(select(Alert).where(col(Alert.id).in_(ids)).order_by(col(Alert.next_escalation_at), col(Alert.id))).all()
+        rows = q.alerts_in_due_order(session, ids)
         for row in rows:
             # Re-check inside the write lock: another engine may have moved it since our read.
             if row.next_escalation_at is None or row.next_escalation_at > now or row.state == AlertState.RESOLVED.value:
@@ -460,11 +439,9 @@ def escalate_now(session: Session, rt: Runtime, row: Alert, now: datetime, actor
 def reopen_children(session: Session, parent_id: int, now: datetime, why: str) -> list[int]:
     """An acknowledged parent is new again (ack timeout, manual escalation): so are the children
     acknowledged with it, each with an event. They stay joined: the parent's escalation covers them."""
-    ids = [r[0] for r in session.connection().exec_driver_sql(
-        "SELECT id FROM alert WHERE joined_to_id = ? AND state = 'acknowledged' ORDER BY id", (parent_id,)).all()]
+    ids = q.acknowledged_children(session, parent_id)
     for child in ids:
-        session.connection().exec_driver_sql(
-            "UPDATE alert SET state = 'new', acked_by_id = NULL, acked_at = NULL WHERE id = ?", (child,))
+        q.reopen(session, child)
         append_event(session, now, SYSTEM, "alert.reopened", "alert", child, {"with": parent_id, "because": why})
     return ids
 
@@ -562,9 +539,7 @@ def raise_severity(session: Session, rt: Runtime, parent: Alert, to: Severity, n
     elif parent.state == AlertState.ACKNOWLEDGED.value and due is not None and parent.acked_at is not None:
         due = min(due, max(now, parent.acked_at + policy.ack_timeout))
         notified = _tell_acknowledger(session, rt, parent, before, to, child_id, now)
-    session.connection().exec_driver_sql(
-        "UPDATE alert SET severity = ?, next_escalation_at = ? WHERE id = ?",
-        (to.value, to_db_text(due) if due else None, parent.id))
+    q.set_severity(session, parent.id, to.value, due)
     parent.severity, parent.next_escalation_at = to.value, due
     append_event(
         session, now, actor, "alert.severity_raised", "alert", parent.id,

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import select
-
 from watchdesk.core.enums import AlertState, Category, Severity
 from watchdesk.core.roster import LEVEL_NAMES, Segment, local_text
 from watchdesk.services.alert_factory import raise_alert
 from watchdesk.services.roster import MAX_SHIFT, _segments, roll_call_key
 from watchdesk.services.runtime import Runtime
-from watchdesk.store.models import Alert
+from watchdesk.store.queries import roll_call as q
 
 SOURCE_KEY = "roster"
 
@@ -40,22 +38,17 @@ def check_roll_call(rt: Runtime) -> list[int]:
     if missed:
         # A miss already raised needs no write lock on every tick while it lasts.
         keys = [roll_call_key(g.span.id) for g in missed]
-        conn = rt.db.raw()
-        try:
-            marks = ",".join("?" * len(keys))
-            raised = {r[0] for r in conn.execute(f"SELECT dedup_key FROM alert WHERE dedup_key IN ({marks})", keys)}
-        finally:
-            conn.close()
+        with rt.db.read() as session:
+            raised = q.existing_dedup_keys(session, keys)
         missed = [g for g, key in zip(missed, keys) if key not in raised]
     if not missed:
         return []  # the common case takes no write lock
     now = rt.now()
     created: list[int] = []
     with rt.db.write() as session:
-        conn = session.connection()
         for g in missed:
             # The miss was read before this transaction: a check-in committed since answers it.
-            if conn.exec_driver_sql("SELECT checked_in_at FROM shift WHERE id = ?", (g.span.id,)).scalar() is not None:
+            if q.checked_in(session, g.span.id):
                 continue
             alert, new = raise_alert(
                 session, now,
@@ -79,7 +72,7 @@ def check_roll_call(rt: Runtime) -> list[int]:
 def cleared_roll_call(rt: Runtime, shift_id: int) -> int | None:
     """The shift's roll-call alert if its check-in cleared it (to tell the officer), else None."""
     with rt.db.read() as session:
-        row = session.exec(select(Alert).where(Alert.dedup_key == roll_call_key(shift_id))).first()
+        row = q.alert_by_dedup_key(session, roll_call_key(shift_id))
     if row is None or row.state != AlertState.RESOLVED.value or row.resolved_by_id is not None:
         return None
     return row.id

@@ -1,32 +1,18 @@
-"""The context every service takes: database, clock, config."""
+"""Opening the context every service takes (`Runtime`: database, clock, config).
+
+`Runtime` itself lives in services/context.py, which imports no service: modules that
+`open_runtime` needs (contacts) can then take a Runtime without an import cycle."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from watchdesk.clock import Clock, SystemClock
 from watchdesk.config import Config, load_config
+from watchdesk.services.contacts import sync_contacts
+from watchdesk.services.context import Runtime
+from watchdesk.store.checkpoint import anchors_for
 from watchdesk.store.db import Database
 
-
-@dataclass(frozen=True)
-class Runtime:
-    db: Database
-    clock: Clock
-    config: Config
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return self.config.desk.zone
-
-    def now(self) -> datetime:
-        return self.clock.now()
-
-    def local(self, when: datetime) -> datetime:
-        """An aware time shown in the desk's zone."""
-        return when.astimezone(self.zone)
+__all__ = ["Runtime", "open_runtime"]
 
 
 def open_runtime(
@@ -38,9 +24,6 @@ def open_runtime(
     upgrade: bool = True,
 ) -> Runtime:
     """Load config (unless given), open (and upgrade) the database, sync the contacts."""
-    from watchdesk.services.contacts import sync_contacts
-    from watchdesk.store.checkpoint import anchors_for
-
     config = config or load_config(config_path)
     db = Database(
         config.database.resolved_url(db_path),

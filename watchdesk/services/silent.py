@@ -22,6 +22,7 @@ from watchdesk.config import Config
 from watchdesk.core.enums import AlertState, Category, Severity
 from watchdesk.services.alert_factory import raise_alert
 from watchdesk.services.runtime import Runtime
+from watchdesk.store.queries import silence as q
 from watchdesk.store.types import to_db_text
 
 SOURCE_KEY = "watchdesk"
@@ -82,41 +83,20 @@ def silence(alert: Facts, parent: Facts | None, parent_silent: bool, fallback_ca
     return "snoozed with nothing to wake it" if alert.snoozed_until is not None else "unacknowledged with no next step"
 
 
-_COLUMNS = "id, state, joined_to_id, next_escalation_at, exhausted, snoozed_until"
-# The open rows `silence` could fault: every other open row has a deadline of its own within the
-# horizon and no snooze beyond it, which `silence` passes (tests/engine/test_grouping.py holds the
-# two to each other). The engine's tick then reads a handful of rows, not 10,000.
-_SUSPECTS = (f"SELECT {_COLUMNS} FROM alert WHERE state IN ('new', 'acknowledged') AND (joined_to_id IS NOT NULL "
-             "OR next_escalation_at IS NULL OR next_escalation_at > ? OR snoozed_until > ?)")
-
-
 def silent_alerts(rt: Runtime, now: datetime | None = None, everything: bool = False) -> dict[int, str]:
     """Every open alert breaking the invariant, with why (plain rows, no ORM). `everything` asks
     `silence` about every open row instead of the suspects only (the tests compare the two)."""
     now = now or rt.now()
-    latest = to_db_text(now + horizon(rt.config))
-    conn = rt.db.raw()
-    try:
-        if everything:
-            rows = conn.execute(f"SELECT {_COLUMNS} FROM alert WHERE state IN ('new', 'acknowledged')").fetchall()
-        else:
-            rows = conn.execute(_SUSPECTS, (latest, latest)).fetchall()
-        facts = {r[0]: Facts._make(r) for r in rows}
+    until = now + horizon(rt.config)
+    latest = to_db_text(until)
+    # The suspects only (see store/queries/silence.py): every other open row passes `silence`
+    # (tests/engine/test_grouping.py holds the two to each other).
+    with rt.db.read() as session:
+        facts = {r[0]: Facts._make(r) for r in q.open_alert_facts(session, None if everything else until)}
         away = sorted({f.joined_to for f in facts.values() if f.joined_to is not None and f.joined_to not in facts})
-        parents: dict[int, Facts] = {}
-        for start in range(0, len(away), 500):
-            chunk = away[start:start + 500]
-            for r in conn.execute(f"SELECT {_COLUMNS} FROM alert WHERE id IN ({','.join('?' * len(chunk))})", chunk):
-                parents[r[0]] = Facts._make(r)
+        parents = {r[0]: Facts._make(r) for r in q.alert_facts(session, away)}
         exhausted = [f.id for f in (*facts.values(), *parents.values()) if f.exhausted and f.state == AlertState.NEW.value]
-        called: set[int] = set()
-        for start in range(0, len(exhausted), 500):
-            chunk = exhausted[start:start + 500]
-            called.update(r[0] for r in conn.execute(
-                f"SELECT DISTINCT alert_id FROM call_task WHERE contact_key = ? AND alert_id IN ({','.join('?' * len(chunk))})",
-                [rt.config.escalation.fallback_contact, *chunk]))
-    finally:
-        conn.close()
+        called = q.alerts_with_call_to(session, rt.config.escalation.fallback_contact, exhausted)
     out: dict[int, str] = {}
     silent_parents = {p.id for p in parents.values() if silence(p, None, False, p.id in called, latest)}
     roots = [f for f in facts.values() if f.joined_to is None]

@@ -369,3 +369,8 @@ def _marked_sentence(db: Database) -> str:
         f"{db.path}: writes are stopped because the database was found damaged ({found}); "
         f"run 'watchdesk db check' (it lifts the stop once the file checks clean) or restore the latest backup."
     )
+
+
+def database_file(url: str) -> str | None:
+    """The file a database URL names (as SQLAlchemy reads it; None when it names none)."""
+    return make_url(url).database

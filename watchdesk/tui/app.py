@@ -28,11 +28,9 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from watchdesk.config_file import ConfigError, ShellSettings
-from watchdesk.core.enums import AlertState
 from watchdesk.core.records import Actor, AlertRecord
 from watchdesk.i18n import _
 from watchdesk.tui.commands import DeskCommands
-from watchdesk.tui.live import ChangeWatcher
 from watchdesk.tui.messages import (
     ActionDone,
     ActionRefused,
@@ -52,6 +50,7 @@ TERMINAL_SAFE = TerminalSafe()  # one object: Textual caches filtered lines per 
 
 if TYPE_CHECKING:  # the store (SQLAlchemy) is imported by the opening worker, not here
     from watchdesk.clock import Clock
+    from watchdesk.services.desk_state import ChangeWatcher, HighWater
     from watchdesk.services.runtime import Runtime
 
 WATCH_INTERVAL = 0.5  # seconds between data_version polls: a change shows within ~1 s
@@ -138,7 +137,9 @@ class DeskApp(App[None]):
         if self._opener is None:
             from watchdesk.tui.screens import catalog  # noqa: F401 - registers the screens
 
-            self._attach(source, _high_water(source))  # type: ignore[arg-type]
+            from watchdesk.services.desk_state import high_water
+
+            self._attach(source, high_water(source))  # type: ignore[arg-type]
 
     def _apply_shell(self, shell: ShellSettings) -> None:
         self.shell = shell
@@ -182,9 +183,10 @@ class DeskApp(App[None]):
         assert self._opener is not None
         try:
             rt = self._opener.open()
+            from watchdesk.services.desk_state import high_water as where_data_stands
             from watchdesk.tui.screens import catalog  # noqa: F401 - registers the screens (imports the store)
 
-            high_water = _high_water(rt)
+            high_water = where_data_stands(rt)
         except Exception as exc:  # noqa: BLE001 - the desk never shows a traceback; it says what failed
             self.post_message(RuntimeFailed(_open_sentence(exc), closes=isinstance(exc, ConfigError)))
             return
@@ -203,16 +205,18 @@ class DeskApp(App[None]):
         self._shell.show_failure(message.sentence)  # stays on the board until the operator quits
         self.notify(message.sentence, severity="error", markup=False)  # seen over help or the palette too
 
-    def _attach(self, rt: Runtime, high_water: tuple[int, int, int | None]) -> None:
+    def _attach(self, rt: Runtime, high_water: HighWater) -> None:
         """The runtime is open: keep it, watch its file, put the screens in."""
+        from watchdesk.services.desk_state import change_watcher
+
         self.rt = rt
         self.desk_clock = rt.clock
         shell = replace(ShellSettings.from_config(rt.config), database=self.shell.database)
         if shell != self.shell:  # validated: the same unless the file changed since it was read
             self._apply_shell(shell)
-        self._watcher = ChangeWatcher(rt.db.path)
+        self._watcher = change_watcher(rt)
         # What exists when the desk opens is not news: bell and banner are for what comes after.
-        self._max_alert_id, self._last_page_id, mark = high_water
+        self._max_alert_id, self._last_page_id, mark = high_water.alert_id, high_water.page_id, high_water.mark
         if self.watch_changes:
             # The change mark as the desk opened, before any screen read anything: the first poll
             # then reloads for whatever was committed since (the engine's first cycle, the CLI),
@@ -432,31 +436,15 @@ class DeskApp(App[None]):
     def _check_new_alerts(self) -> None:
         """Alerts created since the last look, and terminal pages from the escalation
         (an alert reaching a new level rings again): bell and banner for those still new."""
-        from sqlmodel import col, select
+        from watchdesk.services.desk_state import news_since
 
-        from watchdesk.notify.outbox import terminal_messages_since
-        from watchdesk.services.alerts import to_records
-        from watchdesk.store.models import Alert
-
-        with self.rt.db.read() as session:
-            rows = list(session.exec(select(Alert).where(col(Alert.id) > self._max_alert_id).order_by(col(Alert.id)).limit(50)).all())
-        pages = terminal_messages_since(self.rt, self._last_page_id)
-        if pages:
-            self._last_page_id = pages[-1].id
-        if rows:
-            self._max_alert_id = max(r.id or 0 for r in rows)
-        paged = {p.alert_id for p in pages if p.alert_id} - {r.id for r in rows}
         unseen = {a.id for a in self.unseen}  # a snapshot: the UI thread replaces the list, never edits it
-        with self.rt.db.read() as session:
-            if paged:
-                rows += list(session.exec(select(Alert).where(col(Alert.id).in_(sorted(paged)))).all())
-            fresh = [r for r in to_records(session, rows) if r.state == AlertState.NEW and r.joined_to is None]
-            # Unseen alerts someone acted on elsewhere (the CLI, another desk, the engine or the
-            # system clearing it): the banner must not go on announcing them.
-            settled = list(session.exec(select(Alert.id).where(
-                col(Alert.id).in_(sorted(unseen)), Alert.state != AlertState.NEW.value)).all()) if unseen else []
-        if fresh or settled:
-            self.post_message(NewAlerts(fresh, settled=[i for i in settled if i is not None]))
+        news = news_since(self.rt, self._max_alert_id, self._last_page_id, unseen)
+        self._max_alert_id, self._last_page_id = news.last_alert_id, news.last_page_id
+        # Unseen alerts someone acted on elsewhere (the CLI, another desk, the engine or the
+        # system clearing it): the banner must not go on announcing them.
+        if news.fresh or news.settled:
+            self.post_message(NewAlerts(news.fresh, settled=news.settled))
 
     # -- header -------------------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="header")
@@ -497,24 +485,6 @@ class DeskApp(App[None]):
             self.engine_note = message.note
             self.refresh_frames()
         self.set_timer(max(self.rt.config.engine.tick_interval.total_seconds(), 0.2), self._engine_cycle)
-
-
-def _high_water(rt: Runtime) -> tuple[int, int, int | None]:
-    """The highest alert id and notification id now (two primary-key lookups), and the change
-    mark (None when the database has none: the first poll then only notes where it stands)."""
-    import sqlite3
-
-    conn = rt.db.raw()
-    try:
-        alert = conn.execute("SELECT MAX(id) FROM alert").fetchone()[0] or 0
-        note = conn.execute("SELECT MAX(id) FROM notification").fetchone()[0] or 0
-        try:
-            row = conn.execute("SELECT n FROM change_mark WHERE id = 1").fetchone()
-        except sqlite3.OperationalError:  # no mark table yet: the watcher counts every commit
-            row = None
-    finally:
-        conn.close()
-    return alert, note, (int(row[0]) if row else None)
 
 
 def _open_sentence(exc: Exception) -> str:

@@ -135,7 +135,7 @@ class RuntimeOpened(Message, bubble=False):
     """The opening worker opened the database (watchdesk.services.runtime.Runtime); the store is imported."""
 
     rt: Any
-    high_water: tuple[int, int, int | None]  # the highest alert and notification ids, and the change mark, when the desk opened
+    high_water: Any  # services.desk_state.HighWater: the highest alert and notification ids and the change mark when the desk opened
 
 
 @dataclass

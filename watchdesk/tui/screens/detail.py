@@ -21,8 +21,7 @@ from watchdesk.core.permissions import Action
 from watchdesk.core.records import AlertRecord
 from watchdesk.i18n import _
 from watchdesk.services.alerts import get_alert
-from watchdesk.store.audit import events_for
-from watchdesk.store.types import from_db_text
+from watchdesk.services import desk_state
 from watchdesk.tui.format import local, next_text, severity_text, span, state_text
 from watchdesk.tui.messages import ActionRefused, DetailLoaded
 from watchdesk.tui.screens.base import PERSON_ERRORS, AlertActions, DeskScreen
@@ -90,22 +89,21 @@ class AlertDetailScreen(AlertActions, DeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
     def _load(self, alert_id: int) -> None:
-        from watchdesk.notify.outbox import delivery_log
         from watchdesk.services.calls import list_calls
         from watchdesk.services.escalation import plan_for_alert
 
         rt = self.desk.rt
         try:
             alert = get_alert(rt, alert_id)
-            timeline = events_for(rt.db, "alert", alert_id)
-            notes = delivery_log(rt, alert_id)
+            events = desk_state.timeline(rt, alert_id)
+            notes = desk_state.deliveries(rt, alert_id)
             calls = list_calls(rt, alert_id)
             plan = plan_for_alert(rt, alert_id)
             related = [get_alert(rt, i) for i in alert.related[:20]]
         except PERSON_ERRORS as exc:
             self.post_message(ActionRefused("load", str(exc), alert_id))
             return
-        self.post_message(DetailLoaded(alert, timeline, notes, calls, plan, related))
+        self.post_message(DetailLoaded(alert, events, notes, calls, plan, related))
 
     def on_detail_loaded(self, message: DetailLoaded) -> None:
         self.loaded = message
@@ -320,7 +318,7 @@ def _plan_line(step: Any, zone: Any, now: Any) -> str:
 
 def _event_time(at: str, zone: Any) -> str:
     try:
-        return from_db_text(at).astimezone(zone).strftime("%d/%m %H:%M:%S")  # type: ignore[union-attr]
+        return desk_state.stored_time(at).astimezone(zone).strftime("%d/%m %H:%M:%S")  # type: ignore[union-attr]
     except (ValueError, AttributeError):  # not a stored time (a hand-edited event): shown as it is
         return at
 

@@ -10,7 +10,7 @@ from textual.containers import Horizontal
 from textual.widgets import Input, Static
 
 from watchdesk.i18n import N_, _
-from watchdesk.store import audit
+from watchdesk.services import desk_state
 from watchdesk.tui.widgets.inputs import DeskInput
 from watchdesk.tui.widgets.columns import Want, fit
 from watchdesk.tui.widgets.row_table import RowTable
@@ -37,7 +37,7 @@ class LogScreen(DeskScreen):
             yield DeskInput(placeholder=_("kind, e.g. alert.* or alert.acknowledged"), id="log-kind")
         # The board's table: a live tail shows the same 200 events less one and plus one, and
         # only the new one is rendered.
-        yield RowTable[audit.EventRecord](id="log-table", key=lambda e: e.seq, cells=self._cells)
+        yield RowTable[desk_state.EventRecord](id="log-table", key=lambda e: e.seq, cells=self._cells)
         yield Static(Text(_("v: verify the hash chain")), id="log-verify")
 
     _width = 0  # the width the columns were fitted to
@@ -61,7 +61,7 @@ class LogScreen(DeskScreen):
         self._column_keys = [c.key for c in columns]
         self.query_one("#log-table", RowTable).set_columns(columns)
 
-    def _cells(self, e: audit.EventRecord) -> list[Text]:
+    def _cells(self, e: desk_state.EventRecord) -> list[Text]:
         subject = f"{e.subject_type}:{e.subject_id}" if e.subject_type else ""
         cells = {"seq": plain(e.seq), "at": plain(_event_time(e.at, self.desk.rt.zone)), "actor": plain(e.actor), "kind": plain(e.kind),
                  "subject": plain(subject), "detail": plain(_event_detail(e.payload, self.desk.rt.zone))}
@@ -73,7 +73,7 @@ class LogScreen(DeskScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="log")
     def _load(self, actor: str, kind: str) -> None:
         try:
-            events = audit.tail(self.desk.rt.db, TAIL, actor=actor, kind=kind)
+            events = desk_state.log_tail(self.desk.rt, TAIL, actor=actor, kind=kind)
         except PERSON_ERRORS as exc:
             self.post_message(ActionRefused("log", str(exc)))
             return
@@ -112,7 +112,7 @@ class LogScreen(DeskScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="log-verify")
     def _verify(self) -> None:
         try:
-            result = audit.verify(self.desk.rt.db)
+            result = desk_state.verify_log(self.desk.rt)
         except PERSON_ERRORS as exc:
             self.post_message(LogVerified(False, str(exc)))
             return

@@ -1,0 +1,89 @@
+"""Escalation's SQL: the due alerts, the compare-and-set that moves one, reopening joined children,
+raising a parent's severity, and the engine's look at the deadlines ahead."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import TextClause, text
+from sqlmodel import Session, col, select
+
+from watchdesk.store.models import Alert
+from watchdesk.store.types import from_db_text, to_db_text
+
+_DUE = text(
+    "SELECT id FROM alert WHERE state IN ('new', 'acknowledged') AND next_escalation_at IS NOT NULL "
+    "AND next_escalation_at <= :now ORDER BY next_escalation_at, id LIMIT :limit"
+)
+
+
+def due_alert_ids(session: Session, now: datetime, limit: int) -> list[int]:
+    """Ids of the open alerts whose next step (or ack timeout) is due at `now`, earliest first."""
+    return [r[0] for r in session.connection().execute(_DUE, {"now": to_db_text(now), "limit": limit})]
+
+
+def alerts_in_due_order(session: Session, ids: Sequence[int]) -> list[Alert]:
+    """The alert rows of `ids`, earliest deadline first."""
+    return list(session.exec(select(Alert).where(col(Alert.id).in_(ids)).order_by(col(Alert.next_escalation_at), col(Alert.id))).all())
+
+
+@lru_cache(maxsize=64)
+def _move(names: tuple[str, ...], deadline_set: bool) -> TextClause:
+    # One statement per set of columns, built once: building a SQLAlchemy UPDATE per alert cost
+    # more than the rest of a busy tick.
+    return text(
+        f"UPDATE alert SET {', '.join(f'{c} = :set_{c}' for c in names)} "
+        "WHERE id = :id AND state = :state AND level = :level AND step = :step AND round = :round AND "
+        + ("next_escalation_at = :deadline" if deadline_set else "next_escalation_at IS NULL")
+    )
+
+
+def move_alert(session: Session, values: Mapping[str, Any], *, alert_id: int | None, state: str, level: int, step: int,
+               round: int, next_escalation_at: datetime | None) -> bool:
+    """The compare-and-set that decides which engine (or person) moves an alert: set `values`
+    (column -> value, datetimes aware) where the row is still as read. True when this call won."""
+    names = tuple(values)
+    args: dict[str, Any] = {f"set_{c}": to_db_text(v) if isinstance(v, datetime) else v for c, v in values.items()}
+    args.update(id=alert_id, state=state, level=level, step=step, round=round)
+    if next_escalation_at is not None:
+        args["deadline"] = to_db_text(next_escalation_at)
+    return session.connection().execute(_move(names, next_escalation_at is not None), args).rowcount == 1
+
+
+_ACKED_CHILDREN = text("SELECT id FROM alert WHERE joined_to_id = :parent AND state = 'acknowledged' ORDER BY id")
+_REOPEN = text("UPDATE alert SET state = 'new', acked_by_id = NULL, acked_at = NULL WHERE id = :id")
+
+
+def acknowledged_children(session: Session, parent_id: int) -> list[int]:
+    """Ids of the acknowledged alerts joined to `parent_id`."""
+    return [r[0] for r in session.connection().execute(_ACKED_CHILDREN, {"parent": parent_id})]
+
+
+def reopen(session: Session, alert_id: int) -> None:
+    """An acknowledged alert is new again (its acknowledgment dropped)."""
+    session.connection().execute(_REOPEN, {"id": alert_id})
+
+
+_SEVERITY = text("UPDATE alert SET severity = :severity, next_escalation_at = :due WHERE id = :id")
+
+
+def set_severity(session: Session, alert_id: int | None, severity: str, due: datetime | None) -> None:
+    """A parent raised to `severity`, its next deadline `due`."""
+    session.connection().execute(_SEVERITY, {"severity": severity, "due": to_db_text(due) if due else None, "id": alert_id})
+
+
+_AHEAD = text("SELECT min(next_escalation_at) FROM alert WHERE state IN ('new', 'acknowledged') AND next_escalation_at > :now")
+_DUE_ANY = text("SELECT 1 FROM alert WHERE state IN ('new', 'acknowledged') AND next_escalation_at <= :now LIMIT 1")
+
+
+def next_deadline_after(session: Session, now: datetime) -> datetime | None:
+    """The earliest escalation deadline of an open alert still ahead of `now`."""
+    return from_db_text(session.connection().execute(_AHEAD, {"now": to_db_text(now)}).scalar())
+
+
+def any_due(session: Session, now: datetime) -> bool:
+    """True when an open alert's deadline has come at `now`."""
+    return session.connection().execute(_DUE_ANY, {"now": to_db_text(now)}).first() is not None
