@@ -43,6 +43,7 @@ class WebhookServer:
     server: ThreadingHTTPServer
     received: list[Received] = field(default_factory=list)
     script: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    error_body: bytes = b'{"ok": false}'  # what an error answer says (Telegram puts retry_after here)
     delay: float = 0.0
     hold: threading.Event | None = None  # when set by a test: each request waits for it
     arrived: threading.Event = field(default_factory=threading.Event)
@@ -74,7 +75,7 @@ def webhook() -> Iterable[WebhookServer]:
             ws.arrived.set()
             if ws.hold is not None:
                 ws.hold.wait(30)
-            body = b'{"ok": true}' if status < 300 else b'{"ok": false}'
+            body = b'{"ok": true}' if status < 300 else ws.error_body
             try:
                 self.send_response(status)
                 for k, v in headers.items():

@@ -307,3 +307,22 @@ def staff_free_config() -> Any:
 
     return setup
 
+
+
+@pytest.mark.parametrize("asked", [b"NaN", b"Infinity", b"-5", b"1e999", b'"soon"'])
+def test_a_hostile_telegram_retry_after_falls_back_to_our_own_backoff(asked: bytes, webhook: WebhookServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the officer sees: the page is retried on the channel's own schedule, never a crash of the outbox."""
+    from watchdesk.notify.outbox import retry_delay
+
+    monkeypatch.setenv("TG_TOKEN", "t")
+    webhook.script[:] = [(429, {})]
+    webhook.error_body = b'{"ok": false, "parameters": {"retry_after": ' + asked + b"}}"
+    config = parse_config({"channels": {"tg": {"type": "webhook", "format": "telegram", "url": webhook.url, "token_env": "TG_TOKEN"}}})
+    channels = Channels(dict(config.channels))
+    with pytest.raises(DeliveryError) as caught:
+        channels.send(_msg("tg", "1"), datetime(2026, 2, 17, tzinfo=timezone.utc))
+    channels.close()
+    assert caught.value.retry_after is None and not caught.value.permanent
+    wait = retry_delay(config.channels["tg"], 1, caught.value.retry_after)
+    assert timedelta(0) < wait <= config.channels["tg"].retry_max
+    assert retry_delay(config.channels["tg"], 1, float("nan")) <= config.channels["tg"].retry_max

@@ -14,6 +14,7 @@ needed (nothing of a 2xx, at most `MAX_ANSWER` bytes of an error), never whole.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import smtplib
@@ -279,8 +280,10 @@ class Channels:
         if retry_after is None and conf.format == "telegram":
             try:  # Bot API: {"ok": false, "parameters": {"retry_after": 30}}
                 retry_after = float(json.loads(answer)["parameters"]["retry_after"])
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, OverflowError):
                 retry_after = None
+            if retry_after is not None and not (math.isfinite(retry_after) and retry_after >= 0):
+                retry_after = None  # NaN, Infinity or a negative wait: our own back-off applies
         permanent = 400 <= status < 500 and status not in _RETRYABLE_4XX
         raise DeliveryError(f"{shown} answered HTTP {status} {reason}".rstrip() + ".", retry_after=retry_after, permanent=permanent)
 

@@ -17,6 +17,7 @@ beside the engine's tick, in `notify/courier.py`.
 from __future__ import annotations
 
 import logging
+import math
 import random
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -135,7 +136,7 @@ class DeliveryReport:
 
 def retry_delay(conf: ChannelConfig, attempts: int, retry_after: float | None) -> timedelta:
     """Exponential backoff with equal jitter; the server's Retry-After wins when it gave one."""
-    if retry_after is not None:
+    if retry_after is not None and math.isfinite(retry_after):
         return timedelta(seconds=min(max(retry_after, 0.0), 86_400.0))
     base = conf.retry_initial.total_seconds() * (2 ** max(attempts - 1, 0))
     capped = min(base, conf.retry_max.total_seconds())
