@@ -320,6 +320,23 @@ async def test_keys_remapped_in_the_config(desk_rt, ids):
         assert any(line.split()[:2] == ["k", "Ack"] for line in help_text.splitlines())
 
 
+async def test_a_mistyped_binding_id_in_the_config_is_said_not_silently_ignored(desk_rt):
+    """[desk] keys = {"alerts.acknowldge" = "k"}: the desk opens, and says which id it did not know."""
+    from dataclasses import replace as dc_replace
+
+    from watchdesk.config import parse_config
+    from watchdesk.tui.app import make_app
+
+    keys = {"alerts.acknowldge": "k", "alerts.acknowledge": "a"}
+    rt = dc_replace(desk_rt, config=parse_config({"desk": {"keys": keys}}))
+    app = make_app(rt, operator=sign_in(rt, "hung", None), run_engine=False, watch=False, ask_sign_in=False, blink=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        said = [str(n.message) for n in app._notifications]
+        assert [m for m in said if "'alerts.acknowldge' is not a key of the desk" in m and "press ?" in m]
+        assert not [m for m in said if "'alerts.acknowledge'" in m]  # the right id is not named
+
+
 async def test_the_desk_only_watches_while_serve_runs(make_desk, desk_rt, clock):
     """With `watchdesk serve` heartbeating against the database, the desk runs no engine cycle."""
     from watchdesk.store.models import Runner

@@ -146,6 +146,13 @@ class DeskApp(App[None]):
         self.theme = THEMES[shell.theme].name
         if shell.keys:
             self.set_keymap(dict(shell.keys))  # [desk] keys: binding id -> key(s)
+            from watchdesk.tui.screens.help import binding_ids
+
+            # Textual ignores an id it does not know: say so, or the officer's remapped key just never works.
+            unknown = sorted(set(shell.keys) - binding_ids())
+            if unknown:
+                self.notify(_("[desk] keys: {ids} is not a key of the desk and was ignored; press ? to see the binding ids.").format(
+                    ids=", ".join(repr(i) for i in unknown)), severity="warning", timeout=30, markup=False)
 
     @property
     def run_engine(self) -> bool:

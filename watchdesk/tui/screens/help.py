@@ -28,6 +28,23 @@ def _keys(bindings: list, keymap: dict[str, str]) -> list[tuple[str, str, str]]:
     return out
 
 
+def binding_ids() -> set[str]:
+    """Every binding id of the desk: the ids `[desk] keys` may remap (all tui modules, imported once)."""
+    import importlib
+    import pkgutil
+
+    import watchdesk.tui as tui
+
+    ids: set[str] = set()
+    for info in pkgutil.walk_packages(tui.__path__, "watchdesk.tui."):
+        module = importlib.import_module(info.name)
+        for value in vars(module).values():
+            for b in getattr(value, "BINDINGS", ()) if isinstance(value, type) else ():
+                if isinstance(b, Binding) and b.id:
+                    ids.add(b.id)
+    return ids
+
+
 def help_text(app_bindings: list, keymap: dict[str, str] | None = None) -> Text:
     from watchdesk.tui.screens.detail import AlertDetailScreen
     from watchdesk.tui.screens.forms import PromptForm
