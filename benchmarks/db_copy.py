@@ -1,10 +1,11 @@
 """Moving a desk: `db copy` of a make_history database, into SQLite and (given a URL) PostgreSQL.
 
-    python benchmarks/db_copy.py [--alerts 100000] [--events 1000000] [--postgres postgresql://…/empty_db]
+    python benchmarks/db_copy.py [--alerts 100000] [--events 1000000] [--postgres auto|URL]
 
 Prints, for each target, the time of the whole copy (both chain checks included) and its ratio
 to the baseline measured in the same run: reading every copied row from the source once and
-verifying its chain once, which any copy has to do. The PostgreSQL target must be an empty database.
+verifying its chain once, which any copy has to do. `--postgres auto` starts a throwaway cluster
+(benchmarks/backends.py); a URL must name an empty database.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from make_history import DEFAULT_END, build  # noqa: E402 - the script folder is on sys.path
+from backends import add_option, backends  # noqa: E402 - the script folder is on sys.path
+from make_history import DEFAULT_END, build  # noqa: E402
 from watchdesk.store import audit  # noqa: E402
 from watchdesk.store.copy import _batches, copied_tables, copy_database  # noqa: E402
 from watchdesk.store.db import Database  # noqa: E402
@@ -37,9 +39,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--alerts", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--postgres", default="", help="an empty PostgreSQL database to copy into as well")
+    add_option(parser)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, backends(Path(tmp), args.postgres, "copy") as targets:
         folder = Path(tmp)
         built = time.perf_counter()
         build(folder / "history.db", args.alerts, args.events, DEFAULT_END, 7)
@@ -48,9 +50,6 @@ def main() -> None:
         now = DEFAULT_END + timedelta(days=1)  # past every heartbeat the history holds
         base = baseline(source)
         print(f"baseline (read every row once, verify the chain once): {base:.2f} s")
-        targets = [("sqlite", f"sqlite:///{folder / 'copy.db'}")]
-        if args.postgres:
-            targets.append(("postgresql", args.postgres))
         for name, url in targets:
             done = copy_database(source, Database(url), now)
             rows = sum(done.rows.values())

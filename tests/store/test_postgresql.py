@@ -131,6 +131,31 @@ def test_committed_changes_notify_listeners_and_move_the_mark(pg_database: str) 
     db.dispose()
 
 
+def test_the_mark_moves_once_per_changing_statement_and_not_for_one_that_changed_nothing(pg_database: str) -> None:
+    """Statement triggers: 500 rows in one statement are one move; an UPDATE that matched nothing is none."""
+    db = Database(pg_database)
+
+    def mark() -> int:
+        with db.read() as session:
+            return int(session.connection().execute(text("SELECT n FROM change_mark WHERE id = 1")).scalar_one())
+
+    before = mark()
+    with db.write() as session:
+        session.connection().execute(text(
+            "INSERT INTO officer (handle, full_name, role, phone, email, chat_ids, pin_hash, active, created_at) "
+            "SELECT 'o' || g, 'Trần Thị Lan', 'officer', '', '', '{}', '', true, '2026-02-17 00:00:00.000000' "
+            "FROM generate_series(1, 500) AS g"))
+    assert mark() == before + 1
+    with db.write() as session:
+        session.connection().execute(text("UPDATE officer SET full_name = 'x' WHERE handle = 'nobody'"))
+        session.connection().execute(text("DELETE FROM officer WHERE handle = 'nobody'"))
+    assert mark() == before + 1
+    with db.write() as session:
+        session.connection().execute(text("UPDATE officer SET full_name = 'y' WHERE handle LIKE 'o1%'"))
+    assert mark() == before + 2
+    db.dispose()
+
+
 def test_the_same_tables_move_the_change_mark_on_both_backends() -> None:
     assert set(MARKED_TABLES) == set(SQLModel.metadata.tables) - migrations.UNMARKED_TABLES
 
