@@ -238,7 +238,11 @@ class Alert(SQLModel, table=True):
     resolved_at: datetime | None = _ts()
     resolution: str = ""
     snoozed_until: datetime | None = _ts()
-    snoozed_seconds: float = 0.0  # snoozed time before the first acknowledgment (excluded from MTTA)
+    # Durations in integer microseconds, written in the transaction that sets what they measure
+    # (reports add integers on any backend; the report's proof holds them against the chained events).
+    snoozed_us: int = 0  # snoozed time before the first acknowledgment (excluded from time to acknowledge)
+    ack_us: int | None = None  # first_acked_at − received_at − snoozed_us; None until acknowledged
+    resolve_us: int | None = None  # resolved_at − received_at; None until resolved
     joined_to_id: int | None = Field(default=None, foreign_key="alert.id")
 
 
