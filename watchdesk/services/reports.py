@@ -31,6 +31,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import chain
+from operator import itemgetter
 from typing import NamedTuple, TypeVar
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -385,7 +386,8 @@ def read_window(rt: Runtime, start: datetime, end: datetime, targets: dict[str, 
         off_rows = queries.off_duty_acks_since(session, first_seq)
         handles = queries.officer_handles(session)
         scanned = queries.window_scan(session, lo, hi, lines=with_alerts)
-        columns = tuple(zip(*scanned)) if scanned else ((),) * (queries.BASE_COLUMNS + (4 if with_alerts else 0))
+        # Column by column: one C-level pass each, cheaper than zip(*rows) over 100,000 arguments.
+        columns = tuple(tuple(map(itemgetter(k), scanned)) for k in range(queries.BASE_COLUMNS + (4 if with_alerts else 0)))
         del scanned
         ids, sevs, acks, who_codes, parents, cleared_flags = (columns[k] for k in (0, 1, 5, 7, 8, 9))
         grouped = [i for i, p in enumerate(parents) if p is not None and not cleared_flags[i]]

@@ -485,11 +485,12 @@ CREATE TABLE inbound_key (
 CREATE UNIQUE INDEX ix_inbound_key_alert_id ON inbound_key (alert_id);
 """,
     ),
-    # SQLite-only: the fill turns stored UTC text into microseconds with julianday/substr (see _MICROS).
+    # SQLite-only: the fill turns stored UTC text into microseconds with julianday/substr (see _MICROS);
+    # the escalations' partial index holds each one's alert and level, so the report reads no body.
     Migration(
         16,
         "alert durations stored at write time: ack_us, resolve_us, snoozed_us (integer microseconds; "
-        "snoozed_seconds, a float, goes)",
+        "snoozed_seconds, a float, goes); the escalations' alert and level indexed for the report",
         """
 ALTER TABLE alert ADD COLUMN ack_us INTEGER;
 ALTER TABLE alert ADD COLUMN resolve_us INTEGER;
@@ -498,6 +499,7 @@ UPDATE alert SET snoozed_us = CAST(round(snoozed_seconds * 1000000) AS INTEGER);
 UPDATE alert SET ack_us = {ack} - snoozed_us WHERE first_acked_at IS NOT NULL;
 UPDATE alert SET resolve_us = {resolve} WHERE resolved_at IS NOT NULL;
 ALTER TABLE alert DROP COLUMN snoozed_seconds;
+CREATE INDEX ix_event_escalated ON event (seq, subject_id, json_extract(body, '$.data.level')) WHERE kind = 'alert.escalated';
 """.format(ack=_MICROS.format(later="first_acked_at", earlier="received_at"),
            resolve=_MICROS.format(later="resolved_at", earlier="received_at")),
     ),
