@@ -40,6 +40,8 @@ class SchemaTooNew(Exception):
 _MICROS = ("(CAST(round((julianday(substr({later}, 1, 19)) - julianday(substr({earlier}, 1, 19))) * 86400) AS INTEGER)"
            " * 1000000 + CAST(substr({later}, 21) AS INTEGER) - CAST(substr({earlier}, 21) AS INTEGER))")
 
+_PG_MICROS = "CAST(round(EXTRACT(EPOCH FROM (CAST({later} AS TIMESTAMP) - CAST({earlier} AS TIMESTAMP))) * 1000000) AS BIGINT)"
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -502,6 +504,17 @@ ALTER TABLE alert DROP COLUMN snoozed_seconds;
 CREATE INDEX ix_event_escalated ON event (seq, subject_id, json_extract(body, '$.data.level')) WHERE kind = 'alert.escalated';
 """.format(ack=_MICROS.format(later="first_acked_at", earlier="received_at"),
            resolve=_MICROS.format(later="resolved_at", earlier="received_at")),
+        postgresql="""
+ALTER TABLE alert ADD COLUMN ack_us BIGINT;
+ALTER TABLE alert ADD COLUMN resolve_us BIGINT;
+ALTER TABLE alert ADD COLUMN snoozed_us BIGINT NOT NULL DEFAULT 0;
+UPDATE alert SET snoozed_us = CAST(round(CAST(snoozed_seconds AS NUMERIC) * 1000000) AS BIGINT);
+UPDATE alert SET ack_us = {ack} - snoozed_us WHERE first_acked_at IS NOT NULL;
+UPDATE alert SET resolve_us = {resolve} WHERE resolved_at IS NOT NULL;
+ALTER TABLE alert DROP COLUMN snoozed_seconds;
+CREATE INDEX ix_event_escalated ON event (seq, subject_id, ((body::json -> 'data' ->> 'level'))) WHERE kind = 'alert.escalated';
+""".format(ack=_PG_MICROS.format(later="first_acked_at", earlier="received_at"),
+           resolve=_PG_MICROS.format(later="resolved_at", earlier="received_at")),
     ),
 )
 
