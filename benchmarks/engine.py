@@ -78,7 +78,7 @@ def tick_benchmark(total: int, due: int, rounds: int) -> None:
         conn.executemany(
             "INSERT INTO alert (source_key, native_id, dedup_key, title, summary, link, attachments, severity, severity_raw, "
             "category, cves, doc_number, affects_us, content_hash, received_at, state, level, step, round, exhausted, "
-            "snoozed_seconds, resolution, next_escalation_at) VALUES (?, ?, ?, ?, '', '', '[]', ?, '', 'other', '[]', '', 0, '', ?, "
+            "snoozed_us, resolution, next_escalation_at) VALUES (?, ?, ?, ?, '', '', '[]', ?, '', 'other', '[]', '', 0, '', ?, "
             "'new', 1, 0, 0, 0, 0, '', ?)",
             rows,
         )

@@ -43,6 +43,7 @@ from watchdesk.config import Config  # noqa: E402
 from watchdesk.core.enums import Severity  # noqa: E402
 from watchdesk.store.audit import append_events_bulk  # noqa: E402
 from watchdesk.store.db import Database  # noqa: E402
+from watchdesk.store.types import micros  # noqa: E402
 
 UTC = timezone.utc
 DEFAULT_END = datetime(2026, 2, 16, 19, 0, tzinfo=UTC)  # 02:00 on the first night of Tết 2026 in Hanoi
@@ -101,6 +102,14 @@ class Roster:
         i = bisect_right(self.starts[level], when) - 1
         return self.shifts[self.ids[level][max(i, 0)]]
 
+
+
+def _durations(recv: float, acked: float | None, resolved_at: float | None, snoozed: float) -> tuple[int | None, int | None, int]:
+    """ack_us, resolve_us, snoozed_us as the lifecycle writes them, from the stored texts."""
+    between = lambda a, b: micros(datetime.fromisoformat(ts(b)) - datetime.fromisoformat(ts(a)))  # noqa: E731
+    snoozed_us = round(round(snoozed, 3) * 1_000_000)
+    return (None if acked is None else between(recv, acked) - snoozed_us,
+            None if resolved_at is None else between(recv, resolved_at), snoozed_us)
 
 
 def _insert(conn: sqlite3.Connection, table: str, rows: list[tuple]) -> None:
@@ -304,7 +313,7 @@ def build(path: Path, n_alerts: int, n_events: int, end_at: datetime, seed: int)
             acker, ts(acked) if acked is not None else None, ts(acked) if acked is not None else None,
             resolver, ts(resolved_at) if resolved_at else None,
             "Đã rà soát, không ảnh hưởng hệ thống của đơn vị." if resolved_at else "",
-            None, round(snoozed, 3), None,
+            None, None, "[]", *_durations(recv, acked, resolved_at, snoozed),
         ))
         for cve in cves:
             cve_rows.append((aid, cve))

@@ -345,7 +345,8 @@ def test_a_hand_edited_first_acked_at_is_named_by_the_report(rt, clock, staff, d
     assert honest.proof.ok and honest.proof.figures_checked
     assert honest.proof.first_line().endswith("; the report's times agree with it.")
     conn = sqlite3.connect(db_path)
-    conn.execute("UPDATE alert SET first_acked_at = substr(received_at, 1, 17) || '04' || substr(received_at, 20) WHERE id = ?", (b,))
+    conn.execute("UPDATE alert SET first_acked_at = substr(received_at, 1, 17) || '04' || substr(received_at, 20), "
+                 "ack_us = 240000000 WHERE id = ?", (b,))
     conn.commit()
     conn.close()
     report = ack_report(rt, start, end, name)
@@ -370,7 +371,7 @@ def test_a_hand_edited_resolved_at_is_named_too(rt, clock, staff, db_path):
     conn = sqlite3.connect(db_path)
     conn.execute("UPDATE alert SET resolved_at = NULL, state = 'acknowledged' WHERE id = ?", (a,))
     conn.execute("UPDATE alert SET resolved_at = first_acked_at WHERE id = ?", (a,))
-    conn.execute("UPDATE alert SET snoozed_seconds = 100 WHERE id = ?", (a,))
+    conn.execute("UPDATE alert SET snoozed_us = 100, ack_us = ack_us - 100 WHERE id = ?", (a,))  # consistent: no event to hold it against
     conn.commit()
     conn.close()
     start, end, name = date_window(rt, "2026-02-16", "2026-02-17")

@@ -10,11 +10,11 @@ from watchdesk.services.reports import NOBODY, Breach, Grouped, Proof, WindowRow
 
 UTC = timezone.utc
 TARGETS = {"critical": 300.0, "high": 900.0, "medium": 3600.0, "low": 14400.0}
-# The scan's columns: id, severity, source, level, received_at, ack s, resolve s, officer code, parent, cleared.
+# The scan's columns: id, severity, source, level, received_at, ack µs, resolve µs, officer code, parent, cleared, snoozed µs.
 SCAN = [
-    (1, "critical", "cisa-kev", 1, "2026-02-16 13:00:00.000000", 180.0, None, 1, None, 0),  # hung, on time
-    (2, "critical", "cisa-kev", 2, "2026-02-16 13:10:00.000000", 600.0, None, 0, None, 0),  # acknowledged again since: lan first
-    (3, "high", "khonggianmang", 1, "2026-02-16 13:20:00.000000", None, None, None, 9, 0),  # grouped under #9
+    (1, "critical", "cisa-kev", 1, "2026-02-16 13:00:00.000000", 180_000_000, None, 1, None, 0, 0),  # hung, on time
+    (2, "critical", "cisa-kev", 2, "2026-02-16 13:10:00.000000", 600_000_000, None, 0, None, 0, 0),  # acknowledged again since: lan first
+    (3, "high", "khonggianmang", 1, "2026-02-16 13:20:00.000000", None, None, None, 9, 0, 0),  # grouped under #9
 ]
 
 
@@ -24,9 +24,9 @@ def test_aggregate_over_plain_rows() -> None:
         parents={9: ("2026-02-16 13:25:00.000000", "2026-02-16 13:25:00.000000", 1)},  # #9 acknowledged once, by hung
         handles={1: "hung", 2: "lan"},
         first_by={2: "lan"},
-        late={2: ("B", 0.0)},
+        late={2: ("B",)},
         unacked={},
-        grouped={3: ("C", 0.0, None)},
+        grouped={3: ("C", 0, None)},
         cleared={},
         off_titles={},
         escalations=[(2, 2)],

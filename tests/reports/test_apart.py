@@ -132,11 +132,11 @@ def test_an_acknowledgment_by_someone_not_on_duty_is_listed(rt, clock, staff, ni
 
 
 def test_the_off_duty_look_up_reads_only_the_index(rt, night) -> None:  # noqa: ANN001
-    from watchdesk.services.reports import _OFF_DUTY_SQL
+    from watchdesk.store.queries.reports import OFF_DUTY_SQL
 
     conn = rt.db.raw()
     try:
-        plan = " ".join(str(r[-1]) for r in conn.execute("EXPLAIN QUERY PLAN " + _OFF_DUTY_SQL, (0,)))
+        plan = " ".join(str(r[-1]) for r in conn.execute("EXPLAIN QUERY PLAN " + OFF_DUTY_SQL, {"seq": 0}))
     finally:
         conn.close()
     assert "ix_event_ack_off_duty" in plan

@@ -131,3 +131,45 @@ def test_make_history_builds_a_history_the_log_verifies(tmp_path):
     conn.close()
     res = CliRunner().invoke(cli, ["--db", str(path), "log", "verify"])
     assert res.exit_code == 0, res.output
+
+
+def test_a_hand_edited_duration_is_named_by_the_proof(rt, clock, staff, db_path):
+    """ack_us, resolve_us and snoozed_us are held against the chained events like the time columns."""
+    from datetime import timedelta
+
+    L = lambda t: local(rt, t)  # noqa: E731
+    duty(rt, "hung", 1, L("2026-02-16 19:00"), L("2026-02-17 07:00"))
+    a = new_alert(rt, clock, L("2026-02-16 20:00"), "A", "critical")
+    b = new_alert(rt, clock, L("2026-02-16 20:05"), "B", "high")
+    clock.set(L("2026-02-16 20:06"))
+    lifecycle.snooze(rt, staff["hung"], b, timedelta(minutes=10), "chờ nhà cung cấp")
+    clock.set(L("2026-02-16 20:30"))
+    lifecycle.acknowledge(rt, staff["hung"], a)
+    lifecycle.acknowledge(rt, staff["hung"], b)
+    clock.set(L("2026-02-16 21:00"))
+    lifecycle.resolve(rt, staff["hung"], a, "đã vá")
+    start, end, name = date_window(rt, "2026-02-16", "2026-02-17")
+    honest = ack_report(rt, start, end, name)
+    assert honest.proof.ok and honest.proof.figures_checked
+    by_id = {x.id: x for x in honest.alerts}
+    assert (by_id[a].ack_seconds, by_id[a].resolve_seconds) == (1800.0, 3600.0)
+    assert (by_id[b].ack_seconds, by_id[b].snoozed_seconds) == (1500.0 - 600.0, 600.0)
+
+    def edit(sql: str) -> tuple[str, ...]:
+        conn = sqlite3.connect(db_path)
+        conn.execute(sql)
+        conn.commit()
+        conn.close()
+        return ack_report(rt, start, end, name).proof.disagree
+
+    assert edit(f"UPDATE alert SET ack_us = 60000000 WHERE id = {a}") == (
+        f"#{a}: ack_us is 60000000 but the log's first acknowledgment makes it 1800000000",)
+    assert ack_report(rt, start, end, name).overall.max == 900.0  # the edit flatters the figures, and is named
+    edit(f"UPDATE alert SET ack_us = 1800000000 WHERE id = {a}")
+    assert edit(f"UPDATE alert SET resolve_us = 1 WHERE id = {a}") == (
+        f"#{a}: resolve_us is 1 but the log's resolution makes it 3600000000",)
+    edit(f"UPDATE alert SET resolve_us = 3600000000 WHERE id = {a}")
+    # A snooze that grows, with the acknowledgment made to match, disagrees with the acknowledgment's event.
+    assert edit(f"UPDATE alert SET snoozed_us = 1500000000, ack_us = 0 WHERE id = {b}") == (
+        f"#{b}: snoozed_us is 1500000000 but the acknowledgment was counted with 600 s",)
+    assert edit(f"UPDATE alert SET snoozed_us = 600000000, ack_us = 900000000 WHERE id = {b}") == ()

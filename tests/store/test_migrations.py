@@ -116,3 +116,29 @@ def test_migration_8_keeps_who_accepted_a_handover(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     rows = conn.execute("SELECT accepted_by_id, signed_out_early, accepted_early FROM handover ORDER BY id").fetchall()
     assert rows == [(1, 0, 0), (None, 0, 0)]
+
+
+def test_migration_16_fills_the_durations_of_existing_alerts(tmp_path: Path) -> None:
+    """ack_us, resolve_us and snoozed_us (integer microseconds) from the stored times; snoozed_seconds goes."""
+    path = tmp_path / "v15.db"
+    db = Database(f"sqlite:///{path}", upgrade=False)
+    with db.write_engine.begin() as conn:
+        for m in migrations.MIGRATIONS:
+            if m.version <= 15:
+                migrations.apply(conn, m)
+    db.dispose()
+    conn = sqlite3.connect(path)
+    insert = ("INSERT INTO alert (source_key, native_id, dedup_key, title, summary, link, attachments, severity, severity_raw, "
+              "category, cves, mentions, doc_number, affects_us, content_hash, received_at, state, level, step, round, exhausted, "
+              "resolution, snoozed_seconds, first_acked_at, resolved_at) VALUES ('s', '', ?, 't', '', '', '[]', 'high', '', "
+              "'other', '[]', '[]', '', 0, '', ?, ?, 1, 0, 0, 0, '', ?, ?, ?)")
+    conn.execute(insert, ("a", "2026-02-16 23:59:58.999999", "resolved", 600.000001, "2026-02-17 00:20:00.000000",
+                          "2026-02-17 01:00:00.500000"))
+    conn.execute(insert, ("b", "2026-02-16 20:00:00.000000", "new", 0.0, None, None))
+    conn.commit()
+    conn.close()
+    Database(f"sqlite:///{path}").dispose()
+    conn = sqlite3.connect(path)
+    rows = conn.execute("SELECT ack_us, resolve_us, snoozed_us FROM alert ORDER BY id").fetchall()
+    assert rows == [((20 * 60 + 1) * 10**6 + 1 - 600_000_001, (60 * 60 + 1) * 10**6 + 500_001, 600_000_001), (None, None, 0)]
+    assert "snoozed_seconds" not in columns(conn)["alert"]

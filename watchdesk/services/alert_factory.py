@@ -129,7 +129,7 @@ def _insert(session: Session, now: datetime, specs: list[NewAlert], actor: str, 
         data["next_escalation_at"] = None  # the parent's escalation covers it: no timers of its own
         if state == AlertState.ACKNOWLEDGED.value:
             data.update(state=AlertState.ACKNOWLEDGED.value, acked_by_id=acker,
-                        acked_at=data["received_at"], first_acked_at=data["received_at"])
+                        acked_at=data["received_at"], first_acked_at=data["received_at"], ack_us=0)
     insert_alerts(session, rows)
     id_of = alert_ids_by_dedup_key(session, [s.dedup_key for s in specs])
     cve_rows = [(id_of[s.dedup_key], c, False) for s in specs for c in s.cves]

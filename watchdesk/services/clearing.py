@@ -20,7 +20,7 @@ from watchdesk.store.audit import SYSTEM, append_event
 from watchdesk.store.db import Session
 from watchdesk.store.models import Alert
 from watchdesk.store.queries import clearing as q
-from watchdesk.store.types import to_db_text
+from watchdesk.store.types import micros, to_db_text
 
 RESOLUTION_PREFIX = "Cleared by the system: "
 
@@ -37,13 +37,14 @@ def clear_by_system(session: Session, now: datetime, alert_id: int | None, reaso
     if row is None or row.state not in (AlertState.NEW.value, AlertState.ACKNOWLEDGED.value):
         return False
     why = clean_line(reason, max_length=300)
-    if not q.resolve_by_system(session, alert_id, row.state, now, RESOLUTION_PREFIX + why):
+    resolve_us = micros(now - row.received_at)  # type: ignore[operator]
+    if not q.resolve_by_system(session, alert_id, row.state, now, RESOLUTION_PREFIX + why, resolve_us=resolve_us):
         return False  # another writer changed it first (it is not open any more)
     append_event(session, now, SYSTEM, "alert.cleared", "alert", alert_id, {
         "by": SYSTEM, "reason": why, "from_state": row.state, "severity": row.severity, "level": row.level,
         "category": row.category, "received_at": to_db_text(row.received_at),  # type: ignore[arg-type]
         "acknowledged_by_a_person": row.first_acked_at is not None,
-        "resolve_seconds": round((now - row.received_at).total_seconds(), 3),  # type: ignore[operator]
+        "resolve_seconds": round(resolve_us / 1e6, 3),
         **details,
     })
     session.expire(row)  # the ORM copy is stale after the core UPDATE

@@ -23,9 +23,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
-from sqlmodel import Session, select
-
 from watchdesk.config import format_duration
 from watchdesk.core.enums import AlertState, Category, Role, Severity
 from watchdesk.core.permissions import Action, PermissionDenied, require
@@ -44,7 +41,9 @@ from watchdesk.services.roster import MAX_SHIFT, effective_shifts
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import SYSTEM, append_event
 from watchdesk.store.checkpoint import at_handover
+from watchdesk.store.db import Session
 from watchdesk.store.models import Handover, Officer, Shift
+from watchdesk.store.queries import handover as queries
 from watchdesk.store.types import from_db_text, to_db_text
 
 SOURCE_KEY = "handover"
@@ -146,55 +145,20 @@ def draft_summary(rt: Runtime, start: datetime, end: datetime) -> dict[str, Any]
     now = rt.now()
     lo, hi = to_db_text(start), to_db_text(min(end, now) if end > now else end)
     targets = {s.value: rt.config.ack_target(s).total_seconds() for s in Severity}
-    conn = rt.db.raw()
-    try:
-        conn.execute("BEGIN")
-        handles = dict(conn.execute("SELECT id, handle FROM officer").fetchall())
-        received = [
-            {"id": r[0], "title": r[1], "severity": r[2], "source": r[3], "received_at": r[4], "state": r[5]}
-            for r in conn.execute(
-                "SELECT id, title, severity, source_key, received_at, state FROM alert "
-                "WHERE received_at >= ? AND received_at < ? ORDER BY received_at, id", (lo, hi))
-        ]
-        acted = {}
-        for kind in ("alert.acknowledged", "alert.escalated", "alert.resolved"):
-            acted[kind] = [
-                {"id": int(r[0]), "at": r[1], "by": r[2], "data": json.loads(r[3] or "{}")}
-                for r in conn.execute(
-                    "SELECT subject_id, at, actor, payload FROM event WHERE kind = ? AND at >= ? AND at < ? ORDER BY seq",
-                    (kind, lo, hi))
-            ]
-        cleared = [
-            {"id": int(r[0]), "at": r[1], "reason": json.loads(r[2] or "{}").get("reason", "")}
-            for r in conn.execute(
-                "SELECT subject_id, at, payload FROM event WHERE kind = 'alert.cleared' AND at >= ? AND at < ? ORDER BY seq",
-                (lo, hi))
-        ]
-        titles = dict(conn.execute(
-            "SELECT id, title FROM alert WHERE id IN (SELECT value FROM json_each(?))",
-            (json.dumps(sorted({a["id"] for v in acted.values() for a in v} | {c["id"] for c in cleared})),)).fetchall())
-        open_rows = conn.execute(
-            "SELECT a.id, a.title, a.severity, a.state, a.level, a.assignee_id, a.acked_by_id, a.next_escalation_at, "
-            "a.received_at, a.snoozed_until, a.exhausted, a.first_acked_at, a.snoozed_seconds, a.joined_to_id, p.first_acked_at "
-            "FROM alert a LEFT JOIN alert p ON p.id = a.joined_to_id WHERE a.state != ? ORDER BY a.received_at, a.id",
-            (AlertState.RESOLVED.value,)).fetchall()
-        # First acknowledgments made during the shift: an alert's own, or (grouped) its parent's.
-        first_acks = conn.execute(
-            "SELECT a.id, a.title, a.severity, a.received_at, a.first_acked_at, a.acked_by_id, a.acked_at, a.snoozed_seconds, "
-            "a.joined_to_id, p.first_acked_at, p.acked_by_id, p.acked_at "
-            "FROM alert a LEFT JOIN alert p ON p.id = a.joined_to_id "
-            "WHERE (a.joined_to_id IS NULL AND a.first_acked_at >= :lo AND a.first_acked_at < :hi) "
-            "OR (p.first_acked_at >= :lo AND p.first_acked_at < :hi)", {"lo": lo, "hi": hi}).fetchall()
-        calls = conn.execute(
-            "SELECT c.id, c.alert_id, c.contact_key, c.created_at, c.outcome, c.reference, c.note, c.done_by_id, c.done_at "
-            "FROM call_task c WHERE (c.created_at >= ? AND c.created_at < ?) OR (c.done_at >= ? AND c.done_at < ?) "
-            "ORDER BY c.created_at, c.id", (lo, hi, lo, hi)).fetchall()
-        failed = conn.execute(
-            "SELECT subject_id, COUNT(*), MAX(at) FROM event "
-            "WHERE kind = 'source.failed' AND at >= ? AND at < ? GROUP BY subject_id", (lo, hi)).fetchall()
-        conn.execute("ROLLBACK")
-    finally:
-        conn.close()
+    targets_us = {s.value: sla.target_us(rt.config.ack_target(s)) for s in Severity}
+    with rt.db.read() as session:  # one snapshot for every read below
+        handles = queries.officer_handles(session)
+        received = [{"id": r[0], "title": r[1], "severity": r[2], "source": r[3], "received_at": r[4], "state": r[5]}
+                    for r in queries.alerts_received(session, lo, hi)]
+        acted = {kind: [{"id": aid, "at": at, "by": by, "data": data} for aid, at, by, data in queries.alert_events(session, kind, lo, hi)]
+                 for kind in ("alert.acknowledged", "alert.escalated", "alert.resolved")}
+        cleared = [{"id": aid, "at": at, "reason": data.get("reason", "")}
+                   for aid, at, _by, data in queries.alert_events(session, "alert.cleared", lo, hi)]
+        titles = queries.titles(session, sorted({a["id"] for v in acted.values() for a in v} | {c["id"] for c in cleared}))
+        open_rows = queries.open_alerts(session, AlertState.RESOLVED.value)
+        first_acks = queries.first_acks_between(session, lo, hi)
+        calls = queries.calls_between(session, lo, hi)
+        failed = queries.source_failures(session, lo, hi)
 
     def item(kind: str, a: dict[str, Any]) -> dict[str, Any]:
         d = a["data"]
@@ -219,23 +183,21 @@ def draft_summary(rt: Runtime, start: datetime, end: datetime) -> dict[str, Any]
         # Not acknowledged yet (a grouped alert: its parent not yet): it is still waiting.
         unacked = parent_first is None if parent is not None else first is None
         if unacked and recv >= lo:
-            waiting.append((aid, title, sev, sla.waiting_seconds(from_db_text(recv), now, snoozed, from_db_text(until)), parent))
+            waiting.append((aid, title, sev, sla.waiting_us(from_db_text(recv), now, snoozed, from_db_text(until)), parent))
     # The breaches, by the one definition the ack report uses too (services.sla).
     breaches = []
-    for aid, title, sev, recv, first, acked_by, acked_at, snoozed, parent, p_first, p_acked_by, p_acked_at in first_acks:
+    for aid, title, sev, recv, first, acked_by, acked_at, ack, parent, p_first, p_acked_by, p_acked_at in first_acks:
         if parent is not None and p_first is not None:  # grouped: acknowledged with its parent
-            ack, first, acked_by, acked_at = sla.grouped_ack_seconds(from_db_text(recv), from_db_text(p_first)), p_first, p_acked_by, p_acked_at
-        else:
-            ack = sla.ack_seconds(from_db_text(recv), from_db_text(first), snoozed)
-        if sla.breached(ack, targets[sev]):
-            breaches.append({"id": aid, "title": title, "severity": sev, "ack_seconds": round(ack, 3),
+            ack, first, acked_by, acked_at = sla.grouped_ack_us(from_db_text(recv), from_db_text(p_first)), p_first, p_acked_by, p_acked_at
+        if sla.breached(ack, targets_us[sev]):
+            breaches.append({"id": aid, "title": title, "severity": sev, "ack_seconds": round(ack / 1e6, 3),
                              "target_seconds": targets[sev], "by": handles.get(acked_by, "") if acked_at == first else "",
                              "acknowledged": True, "grouped_with": parent})
     for aid, title, sev, waited, parent in waiting:
-        if sla.breached(waited, targets[sev]):
-            breaches.append({"id": aid, "title": title, "severity": sev, "ack_seconds": round(waited, 3),
+        if sla.breached(waited, targets_us[sev]):
+            breaches.append({"id": aid, "title": title, "severity": sev, "ack_seconds": round(waited / 1e6, 3),
                              "target_seconds": targets[sev], "by": "", "acknowledged": False, "grouped_with": parent})
-    sources = _source_problems(rt, {r[0]: (r[1], r[2]) for r in failed})
+    sources = _source_problems(rt, failed)
     call_items = [
         {"id": c[0], "alert_id": c[1], "contact": c[2], "created_at": c[3], "outcome": c[4] or "to do",
          "reference": c[5], "note": c[6], "by": handles.get(c[7], ""), "done_at": c[8]}
@@ -281,7 +243,7 @@ def _source_problems(rt: Runtime, failed: dict[str, tuple[int, str]]) -> list[di
 
 def _record(rt: Runtime, session: Session, row: Handover | None, shift_id: int, seg: Segment, start: datetime,
             end: datetime, summary: dict[str, Any]) -> HandoverRecord:
-    officers = {o.id: o for o in session.exec(select(Officer)).all()}
+    officers = queries.officers(session)
     incoming = _incoming(rt, end, seg.officer)
     inc_id = row.incoming_id if row and row.incoming_id else None
     inc = officers.get(inc_id) if inc_id else None
@@ -300,7 +262,7 @@ def _record(rt: Runtime, session: Session, row: Handover | None, shift_id: int, 
 
 
 def _row_for(session: Session, shift_id: int) -> Handover | None:
-    return session.exec(select(Handover).where(Handover.shift_id == shift_id).order_by(Handover.id)).first()  # type: ignore[arg-type]
+    return queries.handover_of_shift(session, shift_id)
 
 
 def get_handover(rt: Runtime, shift_id: int | None = None) -> HandoverRecord:
@@ -319,8 +281,8 @@ def get_handover(rt: Runtime, shift_id: int | None = None) -> HandoverRecord:
 def list_handovers(rt: Runtime, limit: int = 20) -> list[HandoverRecord]:
     """The latest stored handovers, newest first (summaries as stored)."""
     with rt.db.read() as session:
-        rows = session.exec(select(Handover).order_by(Handover.id.desc()).limit(limit)).all()  # type: ignore[union-attr]
-        officers = {o.id: o for o in session.exec(select(Officer)).all()}
+        rows = queries.latest_handovers(session, limit)
+        officers = queries.officers(session)
     out = []
     for row in rows:
         out_o, in_o = officers.get(row.outgoing_id), officers.get(row.incoming_id)
@@ -373,13 +335,13 @@ def sign_out(rt: Runtime, actor: Actor, notes: str = "", shift_id: int | None = 
             raise Refused(_("the handover of shift #{shift_id} was already signed out at {at}.").format(shift_id=shift_id, at=local_text(row.signed_out_at, rt.zone)))
         if refusal is not None and not early:
             raise refusal
-        out_id = session.exec(select(Officer.id).where(Officer.handle == seg.officer)).first()
+        out_id = queries.officer_id(session, seg.officer)
         if row is None:
             row = Handover(shift_id=shift_id, period_start=start, period_end=end,
                            due_at=end + rt.config.handover.accept_within)
         row.outgoing_id = out_id
         if incoming is not None:  # the rostered incoming officer, named in the record from the start
-            row.incoming_id = session.exec(select(Officer.id).where(Officer.handle == incoming.officer)).first()
+            row.incoming_id = queries.officer_id(session, incoming.officer)
         row.summary = json.dumps(summary, ensure_ascii=False, sort_keys=True)
         row.notes = body
         row.signed_out_at = now
@@ -431,16 +393,9 @@ def accept(rt: Runtime, actor: Actor, remarks: str = "", shift_id: int | None = 
         if refusal is not None and not early:
             raise refusal
         # The rostered incoming officer stays the record's incoming officer; who accepted is kept apart.
-        rostered = session.exec(select(Officer.id).where(Officer.handle == incoming.officer)).first() if incoming else None
+        rostered = queries.officer_id(session, incoming.officer) if incoming else None
         incoming_id = rostered or row.incoming_id or actor.officer_id
-        done = session.connection().execute(
-            text("UPDATE handover SET accepted_at = :at, incoming_id = :incoming, accepted_by_id = :who, "
-                 "accepted_early = :early, remarks = :remarks "
-                 "WHERE id = :id AND accepted_at IS NULL AND signed_out_at IS NOT NULL"),
-            {"at": to_db_text(now), "incoming": incoming_id, "who": actor.officer_id, "early": refusal is not None,
-             "remarks": body, "id": row.id},
-        ).rowcount
-        if done != 1:
+        if not queries.accept_if_open(session, row.id, now, incoming_id, actor.officer_id, refusal is not None, body):  # type: ignore[arg-type]
             raise Refused(_("the handover of shift #{shift_id} changed while you acted on it; look at it again.").format(shift_id=shift_id))
         late = row.due_at is not None and now > row.due_at
         incoming_handle = incoming.officer if incoming else (actor.handle if incoming_id == actor.officer_id else "")
@@ -461,8 +416,7 @@ def accept(rt: Runtime, actor: Actor, remarks: str = "", shift_id: int | None = 
 def _awaiting(rt: Runtime, actor: Actor) -> int:
     """The signed, unaccepted handover this officer should accept (the latest one)."""
     with rt.db.read() as session:
-        rows = session.exec(select(Handover).where(Handover.signed_out_at.is_not(None), Handover.accepted_at.is_(None))  # type: ignore[union-attr]
-                            .order_by(Handover.period_end.desc())).all()  # type: ignore[union-attr]
+        rows = queries.awaiting_acceptance(session)
     if not rows:
         raise NotFound(_("no signed handover is waiting to be accepted; the outgoing officer signs out first."))
     return rows[0].shift_id or 0
@@ -484,7 +438,7 @@ def overdue_shift_changes(rt: Runtime) -> list[tuple[Segment, Handover | None]]:
     if not due:
         return []
     with rt.db.read() as session:
-        rows = {r.shift_id: r for r in session.exec(select(Handover).where(Handover.shift_id.in_([g.span.id for g in due]))).all()}  # type: ignore[union-attr]
+        rows = queries.handovers_of_shifts(session, [g.span.id for g in due])
     # Only a change to somebody else is a handover; the same officer going on is not.
     out = []
     for g in sorted(due, key=lambda g: g.end):
@@ -540,7 +494,7 @@ def check_overdue_handovers(rt: Runtime) -> list[int]:
                             enqueue(session, alert_id=alert.id, level=2, round=0, channel=name, channel_type="terminal",
                                     target=lead.handle, page=page, now=now, key=f"handover:{g.span.id}:lead:{lead.handle}:{name}")
             if row is None:
-                out_id = session.exec(select(Officer.id).where(Officer.handle == g.officer)).first()
+                out_id = queries.officer_id(session, g.officer)
                 row = Handover(shift_id=g.span.id, outgoing_id=out_id, period_start=g.start, period_end=g.end,
                                due_at=g.end + rt.config.handover.accept_within)
             row.alert_id = alert.id

@@ -9,16 +9,15 @@ A parent's acknowledgment, resolution and snooze cascade to its open joined chil
 same transaction, each child with its own event (`"with": parent`, "acknowledged with #8");
 a resolved parent never leaves a child open. A joined child keeps no timers: it is not
 snoozed or escalated alone; `split` takes it out of the group and it pages from level 1, now.
-Acknowledgments record whether the officer was on duty at that instant (`on_duty`).
+Acknowledgments record whether the officer was on duty at that instant (`on_duty`). The durations
+the reports add up (ack_us, resolve_us, snoozed_us: integer microseconds) are written by the same
+compare-and-set that acknowledges, resolves or snoozes.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
-
-from sqlalchemy import update
-from sqlmodel import Session, col, select
 
 from watchdesk.config import format_duration
 from watchdesk.core.enums import AlertState
@@ -36,10 +35,11 @@ from watchdesk.services.officers import get_officer
 from watchdesk.services.roster import on_duty
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.audit import append_event
+from watchdesk.store.db import Session
 from watchdesk.store.models import Alert, Officer
-from watchdesk.store.types import to_db_text
+from watchdesk.store.queries import lifecycle as queries
+from watchdesk.store.types import micros, to_db_text
 
-_ALERT = Alert.__table__  # type: ignore[attr-defined]
 OPEN = (AlertState.NEW.value, AlertState.ACKNOWLEDGED.value)
 
 
@@ -74,24 +74,19 @@ def _state_refusal(rt: Runtime, session: Session, row: Alert, doing: str) -> Ref
 
 
 def _cas(session: Session, row: Alert, **values: Any) -> bool:
-    stmt = (
-        update(_ALERT)
-        .where(_ALERT.c.id == row.id, _ALERT.c.state == row.state, _ALERT.c.level == row.level)
-        .values(**values)
-    )
-    return session.connection().execute(stmt).rowcount == 1
+    return queries.set_if_unchanged(session, row.id, row.state, row.level, **values)  # type: ignore[arg-type]
 
 
 def _lost(alert_id: int) -> Refused:
     return Refused(f"alert #{alert_id} changed while you acted on it; look at it again.")
 
 
-def _unsnoozed_seconds(row: Alert, now: datetime) -> float:
-    """snoozed_seconds without the part of a running snooze that has not happened yet."""
-    seconds = row.snoozed_seconds or 0.0
+def _unsnoozed_us(row: Alert, now: datetime) -> int:
+    """snoozed_us without the part of a running snooze that has not happened yet."""
+    us = row.snoozed_us or 0
     if row.first_acked_at is None and row.snoozed_until is not None and row.snoozed_until > now:
-        seconds -= (row.snoozed_until - now).total_seconds()
-    return max(seconds, 0.0)
+        us -= micros(row.snoozed_until - now)
+    return max(us, 0)
 
 
 def _person(actor: Actor, doing: str) -> None:
@@ -111,23 +106,24 @@ def acknowledge(rt: Runtime, actor: Actor, alert_id: int) -> AlertRecord:
             raise _state_refusal(rt, session, row, "acknowledging")
         policy = policy_for(rt.config, row.severity)
         first = row.first_acked_at is None
-        snoozed = _unsnoozed_seconds(row, now)
+        snoozed = _unsnoozed_us(row, now)
+        received = row.received_at
+        ack_us = micros(now - received) - snoozed  # type: ignore[operator]
         joined = row.joined_to_id is not None and row.next_escalation_at is None
         if not _cas(
             session, row, state=AlertState.ACKNOWLEDGED.value, acked_by_id=actor.officer_id, acked_at=now,
-            first_acked_at=row.first_acked_at or now, snoozed_until=None, snoozed_seconds=snoozed,
-            next_escalation_at=None if joined else now + policy.ack_timeout,
+            first_acked_at=row.first_acked_at or now, snoozed_until=None, snoozed_us=snoozed,
+            next_escalation_at=None if joined else now + policy.ack_timeout, **({"ack_us": ack_us} if first else {}),
         ):
             raise _lost(alert_id)
-        received = row.received_at
-        ack_seconds = (now - received).total_seconds() - snoozed  # type: ignore[operator]
+        ack_seconds = ack_us / 1e6
         target = rt.config.ack_target(row.severity).total_seconds()
         append_event(
             session, now, actor.handle, "alert.acknowledged", "alert", alert_id,
             {
                 "by": actor.handle, "received_at": to_db_text(received), "severity": row.severity,  # type: ignore[arg-type]
                 "level": row.level, "round": row.round, "step": row.step, "first": first,
-                "ack_seconds": round(ack_seconds, 3), "snoozed_seconds": round(snoozed, 3),
+                "ack_seconds": round(ack_seconds, 3), "snoozed_seconds": round(snoozed / 1e6, 3),
                 "ack_target_seconds": target, "breached": first and ack_seconds > target,
                 "ack_timeout_at": None if joined else to_db_text(now + policy.ack_timeout), "on_duty": duty,
             },
@@ -143,9 +139,7 @@ def on_duty_now(rt: Runtime, actor: Actor, now: datetime) -> bool:
 
 
 def _children(session: Session, parent_id: int, states: tuple[str, ...] = OPEN) -> list[Alert]:
-    return list(session.exec(
-        select(Alert).where(Alert.joined_to_id == parent_id, col(Alert.state).in_(states)).order_by(col(Alert.id))
-    ).all())
+    return queries.children(session, parent_id, states)
 
 
 def _cascade_ack(rt: Runtime, session: Session, actor: Actor, parent: Alert, now: datetime, duty: bool) -> None:
@@ -155,8 +149,10 @@ def _cascade_ack(rt: Runtime, session: Session, actor: Actor, parent: Alert, now
     parent_first = parent.first_acked_at or now
     for child in _children(session, parent.id, (AlertState.NEW.value,)):  # type: ignore[arg-type]
         first = child.first_acked_at is None
+        # Its own duration, as for any alert (the reports time a grouped alert from its parent's row).
+        own = {"ack_us": micros(now - child.received_at) - (child.snoozed_us or 0)} if first else {}  # type: ignore[operator]
         if not _cas(session, child, state=AlertState.ACKNOWLEDGED.value, acked_by_id=actor.officer_id, acked_at=now,
-                    first_acked_at=child.first_acked_at or now, next_escalation_at=None, snoozed_until=None):
+                    first_acked_at=child.first_acked_at or now, next_escalation_at=None, snoozed_until=None, **own):
             continue
         ack_seconds = max(0.0, (parent_first - child.received_at).total_seconds())  # type: ignore[operator]
         target = rt.config.ack_target(child.severity).total_seconds()
@@ -183,13 +179,15 @@ def resolve(rt: Runtime, actor: Actor, alert_id: int, note: str) -> AlertRecord:
         if row.state not in OPEN:
             raise _state_refusal(rt, session, row, "resolving")
         implicit = row.first_acked_at is None  # resolving an unacknowledged alert acknowledges it too
-        snoozed = _unsnoozed_seconds(row, now)
+        snoozed = _unsnoozed_us(row, now)
+        resolve_us = micros(now - row.received_at)  # type: ignore[operator]
         values: dict[str, Any] = {
             "state": AlertState.RESOLVED.value, "resolved_by_id": actor.officer_id, "resolved_at": now,
-            "resolution": text, "next_escalation_at": None, "snoozed_until": None, "snoozed_seconds": snoozed,
+            "resolution": text, "next_escalation_at": None, "snoozed_until": None, "snoozed_us": snoozed,
+            "resolve_us": resolve_us,
         }
         if implicit:
-            values.update(first_acked_at=now, acked_at=now, acked_by_id=actor.officer_id)
+            values.update(first_acked_at=now, acked_at=now, acked_by_id=actor.officer_id, ack_us=resolve_us - snoozed)
         if not _cas(session, row, **values):
             raise _lost(alert_id)
         append_event(
@@ -197,23 +195,25 @@ def resolve(rt: Runtime, actor: Actor, alert_id: int, note: str) -> AlertRecord:
             {
                 "by": actor.handle, "note": text, "from_state": row.state, "received_at": to_db_text(row.received_at),  # type: ignore[arg-type]
                 "severity": row.severity, "level": row.level, "implicit_ack": implicit,
-                "resolve_seconds": round((now - row.received_at).total_seconds(), 3),  # type: ignore[operator]
+                "resolve_seconds": round(resolve_us / 1e6, 3),
             },
         )
         for child in _children(session, alert_id):  # never an orphan: the children close with it
             implicit = child.first_acked_at is None
+            resolve_us = micros(now - child.received_at)  # type: ignore[operator]
             values = {"state": AlertState.RESOLVED.value, "resolved_by_id": actor.officer_id, "resolved_at": now,
                       "resolution": f"resolved with #{alert_id}: {text}"[:5000], "next_escalation_at": None,
-                      "snoozed_until": None}
+                      "snoozed_until": None, "resolve_us": resolve_us}
             if implicit:
-                values.update(first_acked_at=now, acked_at=now, acked_by_id=actor.officer_id)
+                values.update(first_acked_at=now, acked_at=now, acked_by_id=actor.officer_id,
+                              ack_us=resolve_us - (child.snoozed_us or 0))
             if not _cas(session, child, **values):
                 continue
             append_event(
                 session, now, actor.handle, "alert.resolved", "alert", child.id,
                 {"by": actor.handle, "with": alert_id, "note": values["resolution"], "from_state": child.state,
                  "received_at": to_db_text(child.received_at), "severity": child.severity, "level": child.level,  # type: ignore[arg-type]
-                 "implicit_ack": implicit, "resolve_seconds": round((now - child.received_at).total_seconds(), 3)},  # type: ignore[operator]
+                 "implicit_ack": implicit, "resolve_seconds": round(resolve_us / 1e6, 3)},
             )
     return get_alert(rt, alert_id)
 
@@ -272,13 +272,13 @@ def snooze(rt: Runtime, actor: Actor, alert_id: int, duration: timedelta, reason
             raise _state_refusal(rt, session, row, "snoozing")
         if row.joined_to_id is not None:
             raise _grouped(row, "snooze")
-        seconds = _unsnoozed_seconds(row, now)
+        snoozed = _unsnoozed_us(row, now)
         if row.first_acked_at is None:
-            seconds += duration.total_seconds()  # excluded from time-to-acknowledge (trimmed if acked sooner)
+            snoozed += micros(duration)  # excluded from time-to-acknowledge (trimmed if acked sooner)
         nxt = row.next_escalation_at
         if nxt is not None and nxt < until:
             nxt = until
-        if not _cas(session, row, snoozed_until=until, snoozed_seconds=seconds, next_escalation_at=nxt):
+        if not _cas(session, row, snoozed_until=until, snoozed_us=snoozed, next_escalation_at=nxt):
             raise _lost(alert_id)
         append_event(
             session, now, actor.handle, "alert.snoozed", "alert", alert_id,

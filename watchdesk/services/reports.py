@@ -2,7 +2,8 @@
 
 Definitions (written into every report, see DEFINITIONS):
 * time to acknowledge = first acknowledgment (alert.first_acked_at) − received_at − the time the
-  alert spent snoozed before that first acknowledgment (alert.snoozed_seconds);
+  alert spent snoozed before that first acknowledgment (alert.snoozed_us): alert.ack_us, written
+  with the first acknowledgment (integer microseconds, as are resolve_us and snoozed_us);
 * an SLA breach is decided by `services.sla.breached` (the handover uses the same function and
   states the same `BREACH_DEFINITION`); acknowledged breaches are listed with who was on duty when
   the target ran out, unacknowledged ones are the never-acknowledged alerts marked overdue;
@@ -16,7 +17,7 @@ Definitions (written into every report, see DEFINITIONS):
 * percentiles are nearest-rank (see `nearest_rank`); the median is the 50th percentile;
 * time to resolve = resolved_at − received_at (snoozes included).
 
-The figures come from the stored alert columns the lifecycle services write; who acknowledged
+The figures come from the stored alert columns the lifecycle services write (durations added as integers); who acknowledged
 first comes from the alert row when its current acknowledgment is the first one, else from the
 `alert.acknowledged` event marked `first`. Escalations by level come from `alert.escalated`
 events. Every report carries its proof: the audit log's head, the result of verifying it against
@@ -25,13 +26,16 @@ its latest checkpoint, and the window's time columns held against their chained 
 
 from __future__ import annotations
 
-import json
+import gc
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import chain
-from typing import NamedTuple
+from operator import itemgetter
+from typing import NamedTuple, TypeVar
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -47,9 +51,11 @@ from watchdesk.services.periods import get_period
 from watchdesk.services.roster import MAX_SHIFT, effective_shifts
 from watchdesk.services.runtime import Runtime
 from watchdesk.store import audit
+from watchdesk.store.queries import reports as queries
 from watchdesk.store.types import from_db_text, to_db_text
 
 UTC = timezone.utc
+T = TypeVar("T", int, float)
 NOBODY = "(nobody on duty)"
 PERCENTILE_METHOD = (
     "nearest-rank: the p-th percentile of n sorted values is the value at rank ⌈p·n/100⌉ (1-based); "
@@ -74,7 +80,7 @@ DEFINITIONS = (  # English in JSON and CSV; the Markdown and HTML reports transl
 )
 
 
-def nearest_rank(ordered: list[float], p: int) -> float | None:
+def nearest_rank(ordered: list[T], p: int) -> T | None:
     """The p-th percentile (0 < p <= 100) of an ascending list by the nearest-rank method."""
     if not ordered:
         return None
@@ -232,13 +238,8 @@ def make_proof(rt: Runtime, *, check: bool = True, window: tuple[datetime, datet
         return proof
     from watchdesk.store.proof import figures_disagree
 
-    conn = rt.db.raw()
-    try:
-        conn.execute("BEGIN")
-        count, named = figures_disagree(conn, to_db_text(window[0]), to_db_text(window[1]))
-        conn.execute("ROLLBACK")
-    finally:
-        conn.close()
+    with rt.db.read() as session:
+        count, named = figures_disagree(session, to_db_text(window[0]), to_db_text(window[1]))
     if not count:
         return replace(proof, figures_checked=True)
     sentence = f"{count} alert(s) have times that disagree with their chained events: " + "; ".join(named)
@@ -336,129 +337,87 @@ class _OnDuty:
         return self.names[level][k] if k >= 0 else ""
 
 
-def _stats(counts: dict[str, int], values: dict[str, list[float]], breaches: Counter[str], keys: list[str],
+def _stats(counts: dict[str, int], values: dict[str, list[int]], breaches: Counter[str], keys: list[str],
            cleared: Counter[str] | None = None) -> dict[str, Stats]:
+    """Stats (seconds) per key from ascending lists of microseconds."""
     out = {}
     for k in keys:
         ordered = values.get(k, [])  # ascending
         out[k] = Stats(
-            counts.get(k, 0), len(ordered), sum(ordered) / len(ordered) if ordered else None,
-            nearest_rank(ordered, 50), nearest_rank(ordered, 90), ordered[-1] if ordered else None, breaches.get(k, 0),
-            cleared.get(k, 0) if cleared else 0,
+            counts.get(k, 0), len(ordered), sum(ordered) / len(ordered) / 1e6 if ordered else None,
+            _secs(nearest_rank(ordered, 50)), _secs(nearest_rank(ordered, 90)), _secs(ordered[-1] if ordered else None),
+            breaches.get(k, 0), cleared.get(k, 0) if cleared else 0,
         )
     return out
-
-
-def _seconds(later: str, earlier: str) -> str:
-    """SQL for `later − earlier` in seconds, exactly as Python's timedelta.total_seconds() gives it.
-
-    Stored times are fixed-width 'YYYY-MM-DD HH:MM:SS.ffffff' UTC text. The whole seconds come from
-    julianday() of the first 19 characters, rounded (a double is off by ~1e-5 s there, far below the
-    rounding; given the fraction, SQLite would round it to the millisecond), the six fraction digits
-    are added as integers, and the exact microseconds are divided once. NULL when `later` is NULL.
-    """
-    return (f"(CAST(round((julianday(substr({later}, 1, 19)) - julianday(substr({earlier}, 1, 19))) * 86400) AS INTEGER)"
-            f" * 1000000 + CAST(substr({later}, 21) AS INTEGER) - CAST(substr({earlier}, 21) AS INTEGER)) / 1000000.0")
-
-
-# The first acknowledger's officer id is on the row unless the alert was acknowledged again since
-# (ack timeout): those rows say 0 and their first acknowledger comes from the `alert.acknowledged`
-# event marked first. NULL: never acknowledged (or acknowledged by nobody known: shown as '?').
-# `cleared` marks an alert cleared by the system (services.clearing): resolved, by nobody, never
-# acknowledged by a person. A grouped alert's (joined_to_id) acknowledgment is its parent's: worked
-# out after the scan for those few rows.
-_ROWS_SQL = (
-    "SELECT a.id, a.severity, a.source_key, a.level, a.received_at, "
-    f"{_seconds('a.first_acked_at', 'a.received_at')} - a.snoozed_seconds, {_seconds('a.resolved_at', 'a.received_at')}, "
-    "CASE WHEN a.first_acked_at IS NULL THEN NULL WHEN a.acked_at = a.first_acked_at THEN a.acked_by_id ELSE 0 END, "
-    "a.joined_to_id, a.first_acked_at IS NULL AND a.resolved_by_id IS NULL AND a.state = 'resolved'{lines} "
-    "FROM alert a WHERE a.received_at >= :start AND a.received_at < :end ORDER BY a.received_at, a.id"
-)
-# Acknowledgments that say they were made by someone not on duty (`"on_duty": false`), from the first
-# of the window's alerts on. The partial index ix_event_ack_off_duty holds just those, so no other body
-# is read; it is named because without statistics the planner would take the kind index and read them
-# all. Older acknowledgments, made before the field existed, count as on duty.
-_OFF_DUTY_SQL = (
-    "SELECT CAST(subject_id AS INTEGER), at, actor, json_extract(body, '$.data.first') FROM event INDEXED BY ix_event_ack_off_duty "
-    "WHERE kind = 'alert.acknowledged' AND json_extract(body, '$.data.on_duty') = 0 AND seq >= ? ORDER BY seq"
-)
-# The per-alert lines' own columns ride on the same scan when they are wanted.
-_LINE_COLUMNS = ", a.title, a.state, a.first_acked_at, a.snoozed_seconds, a.resolved_at"
-_BASE_COLUMNS = 10
 
 
 @dataclass(frozen=True)
 class WindowRows:
     """What the report reads, in one snapshot: plain rows, no connection (see `read_window`)."""
 
-    columns: tuple[tuple, ...]  # the scan's columns (_ROWS_SQL, with _LINE_COLUMNS when lines are wanted), received order
+    columns: tuple[tuple, ...]  # the scan's columns (queries.SCAN_SQL, with the line columns when wanted), received order
     parents: dict[int, tuple]  # first_acked_at, acked_at, acked_by_id of the grouped alerts' parents
     handles: dict[int | None, str]  # officer id → handle
     first_by: dict[int, str]  # the first acknowledger from its event, for alerts acknowledged again since
     # The alerts the report lists apart, read by id: each list's own columns.
-    late: dict[int, tuple]  # title, snoozed_seconds of the breached ones (none when the lines are read: the scan has them)
-    unacked: dict[int, tuple]  # title, severity, state, level, received_at, snoozed_seconds, snoozed_until, exhausted
-    grouped: dict[int, tuple]  # title, snoozed_seconds, snoozed_until
+    late: dict[int, tuple]  # (title,) of the breached ones (none when the lines are read: the scan has them)
+    unacked: dict[int, tuple]  # title, severity, state, level, received_at, snoozed_us, snoozed_until, exhausted
+    grouped: dict[int, tuple]  # title, snoozed_us, snoozed_until
     cleared: dict[int, tuple]  # title, category, resolved_at, resolution
     off_titles: dict[int, tuple]  # (title,) of those acknowledged off duty
     escalations: list[tuple[int, int]]  # (alert id, level reached) of every escalation since the window's first alert
     off_duty: list[tuple[int, str, str, int]]  # (alert id, at, actor, first) of off-duty acknowledgments since then
 
 
+def _targets_us(targets: dict[str, float]) -> dict[str, int]:
+    return {k: round(v * 1_000_000) for k, v in targets.items()}
+
+
 def read_window(rt: Runtime, start: datetime, end: datetime, targets: dict[str, float], *, with_alerts: bool) -> WindowRows:
     """Read, in one snapshot, every row the report over [start, end) needs.
 
-    One indexed scan reads the window's alerts in received order with their times to acknowledge and
-    resolve already computed (exactly); the few alerts the report names apart are then read by id.
-    `targets` (seconds by severity) picks the breached ones among them (`sla.breached`).
+    One indexed scan reads the window's alerts in received order with their stored durations; the few
+    alerts the report names apart are then read by id. `targets` (seconds by severity) picks the
+    breached ones among them (`sla.breached`).
     """
-    window = {"start": to_db_text(start), "end": to_db_text(end)}
-    conn = rt.db.raw()
-    try:
-        conn.execute("BEGIN")  # one snapshot for every query below
+    lo, hi = to_db_text(start), to_db_text(end)
+    tus = _targets_us(targets)
+    with rt.db.read() as session:  # one snapshot for every query below
         # Escalations of the window's alerts come after the first one was raised: start the kind scan there.
-        first_seq = conn.execute(
-            "SELECT MIN(seq) FROM event WHERE subject_type = 'alert' AND kind = 'alert.raised' AND subject_id = "
-            "(SELECT CAST(id AS TEXT) FROM alert WHERE received_at >= :start AND received_at < :end "
-            "ORDER BY received_at, id LIMIT 1)", window).fetchone()[0] or 0
-        esc_rows = conn.execute(
-            "SELECT CAST(subject_id AS INTEGER), json_extract(body, '$.data.level') FROM event "
-            "WHERE kind = 'alert.escalated' AND seq >= ?", (first_seq,)).fetchall()
-        off_rows = conn.execute(_OFF_DUTY_SQL, (first_seq,)).fetchall()
-        handles: dict[int | None, str] = dict(conn.execute("SELECT id, handle FROM officer").fetchall())
-        scanned = conn.execute(_ROWS_SQL.format(lines=_LINE_COLUMNS if with_alerts else ""), window).fetchall()
-        columns = tuple(zip(*scanned)) if scanned else ((),) * (_BASE_COLUMNS + (5 if with_alerts else 0))
+        first_seq = queries.first_raised_seq(session, lo, hi)
+        esc_rows = queries.escalations_since(session, first_seq)
+        off_rows = queries.off_duty_acks_since(session, first_seq)
+        handles = queries.officer_handles(session)
+        scanned = queries.window_scan(session, lo, hi, lines=with_alerts)
+        # Column by column: one C-level pass each, cheaper than zip(*rows) over 100,000 arguments.
+        columns = tuple(tuple(map(itemgetter(k), scanned)) for k in range(queries.BASE_COLUMNS + (4 if with_alerts else 0)))
         del scanned
         ids, sevs, acks, who_codes, parents, cleared_flags = (columns[k] for k in (0, 1, 5, 7, 8, 9))
         grouped = [i for i, p in enumerate(parents) if p is not None and not cleared_flags[i]]
-        parent_rows = _by_id(conn, "first_acked_at, acked_at, acked_by_id", sorted({parents[i] for i in grouped}))
+        parent_rows = queries.by_id(session, "parents", sorted({parents[i] for i in grouped}))
         # First acknowledgers from their events: alerts acknowledged again since, and the grouped
         # alerts' parents acknowledged again since (a grouped alert's acknowledgment is its parent's).
         again = {ids[i] for i, c in enumerate(who_codes) if c == 0}
         again.update(p for p, (first, acked_at, _by) in parent_rows.items() if first is not None and acked_at != first)
-        first_by = _first_acknowledgers(conn, sorted(again))
+        first_by = queries.first_acknowledgers(session, sorted(again))
         in_window = set(ids)
         off_duty = [r for r in off_rows if r[0] in in_window]
         cleared = [i for i, c in enumerate(cleared_flags) if c]
         apart = set(grouped) | set(cleared)
         late = []
-        if not with_alerts:  # else the breached ones' title and snooze ride on the scan
-            late = [ids[i] for i, (a, sev) in enumerate(zip(acks, sevs)) if i not in apart and sla.breached(a, targets.get(sev, 0.0))]
+        if not with_alerts:  # else the breached ones' titles ride on the scan
+            late = [ids[i] for i, (a, sev) in enumerate(zip(acks, sevs)) if i not in apart and sla.breached(a, tus.get(sev, 0))]
         unacked = [ids[i] for i, a in enumerate(acks) if a is None and i not in apart]
-        rows = WindowRows(
+        return WindowRows(
             columns, parent_rows, handles, first_by,
-            late=_by_id(conn, "title, snoozed_seconds", late),
-            unacked=_by_id(conn, "title, severity, state, level, received_at, snoozed_seconds, snoozed_until, exhausted", unacked),
-            grouped=_by_id(conn, "title, snoozed_seconds, snoozed_until", [ids[i] for i in grouped]),
-            cleared=_by_id(conn, "title, category, resolved_at, resolution", [ids[i] for i in cleared]),
-            off_titles=_by_id(conn, "title", sorted({r[0] for r in off_duty})),
-            escalations=[(aid, int(level or 0)) for aid, level in esc_rows if aid in in_window],
+            late=queries.by_id(session, "late", late),
+            unacked=queries.by_id(session, "unacked", unacked),
+            grouped=queries.by_id(session, "grouped", [ids[i] for i in grouped]),
+            cleared=queries.by_id(session, "cleared", [ids[i] for i in cleared]),
+            off_titles=queries.by_id(session, "titles", sorted({r[0] for r in off_duty})),
+            escalations=[(aid, level) for aid, level in esc_rows if aid in in_window],
             off_duty=off_duty,
         )
-        conn.execute("ROLLBACK")
-    finally:
-        conn.close()
-    return rows
 
 
 def ack_report(
@@ -471,9 +430,26 @@ def ack_report(
     proof = make_proof(rt, check=verify, window=(start, end))
     targets = {s.value: rt.config.ack_target(s).total_seconds() for s in Severity}
     segments = effective_shifts(rt, start - MAX_SHIFT, end + MAX_SHIFT)
-    rows = read_window(rt, start, end, targets, with_alerts=with_alerts)
-    return aggregate(rows, segments, targets, start=start, end=end, period=period, now=now, zone=rt.zone,
-                     roster=rt.config.roster, proof=proof, with_alerts=with_alerts)
+    with _no_cyclic_gc():
+        rows = read_window(rt, start, end, targets, with_alerts=with_alerts)
+        return aggregate(rows, segments, targets, start=start, end=end, period=period, now=now, zone=rt.zone,
+                         roster=rt.config.roster, proof=proof, with_alerts=with_alerts)
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while the report builds its rows.
+
+    A window of 100,000 alerts allocates millions of tuples, lists and strings, none in a cycle; each
+    allocation burst set off full collections that walked them all again (a third of the report's
+    time in benchmarks/report.py). Reference counting still frees everything; the collector resumes after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def aggregate(
@@ -483,7 +459,8 @@ def aggregate(
     """The report from the rows of one window (no I/O): Python groups the alerts in one pass and sorts
     each group once; shifts and hours are ranges of the received order found by bisection."""
     columns, parent_rows = rows.columns, rows.parents
-    ids, sevs, srcs, levels, recvs, acks, rsecs, who_codes, parents, cleared_flags = columns[:_BASE_COLUMNS]
+    # Durations are integer microseconds until the figures are made (seconds, as the report shows them).
+    ids, sevs, srcs, levels, recvs, acks, rsecs, who_codes, parents, cleared_flags, snoozeds = columns[:queries.BASE_COLUMNS]
     cleared_at = [i for i, c in enumerate(cleared_flags) if c]
     grouped_at = [i for i, p in enumerate(parents) if p is not None and not cleared_flags[i]]
     # A grouped alert's acknowledgment is its parent's (who, and when): timed from its own arrival.
@@ -495,10 +472,11 @@ def aggregate(
             if first is None:
                 acks[i] = who_codes[i] = None  # the parent waits: so does this one
             else:
-                acks[i] = sla.grouped_ack_seconds(from_db_text(recvs[i]), from_db_text(first))
+                acks[i] = sla.grouped_ack_us(from_db_text(recvs[i]), from_db_text(first))
                 who_codes[i] = acked_by if acked_at == first else 0
                 ack_subject[i] = parents[i]
-    tgts = [targets.get(sev, 0.0) for sev in sevs]
+    tus = _targets_us(targets)
+    tgts = [tus.get(sev, 0) for sev in sevs]
     late_at = [i for i, (a, t) in enumerate(zip(acks, tgts)) if sla.breached(a, t)]
     none_at = [i for i, a in enumerate(acks) if a is None]
     apart = set(cleared_at) | set(grouped_at)
@@ -517,7 +495,7 @@ def aggregate(
     groups: dict[tuple[str, str, str], list] = defaultdict(list)
     for sev, src, who, ack in zip(sevs, srcs, whos, acks):
         groups[sev, src, who].append(ack)
-    values: list[dict[str, list[float]]] = [defaultdict(list) for _ in range(4)]
+    values: list[dict[str, list[int]]] = [defaultdict(list) for _ in range(4)]
     sizes: list[Counter[str]] = [Counter() for _ in range(4)]
     breach_counts: list[Counter[str]] = [Counter() for _ in range(4)]
     cleared_counts: list[Counter[str]] = [Counter() for _ in range(4)]
@@ -554,10 +532,8 @@ def aggregate(
     shift_keys = sorted(shift_ranges, key=lambda k: k == NOBODY)  # first seen, i.e. by time; nobody last
     by_shift = _stats(sizes[3], values[3], breach_counts[3], shift_keys, cleared_counts[3])
     ack_sorted = sorted(chain.from_iterable(values[0].values()))
-    overall = Stats(len(ids), len(ack_sorted), sum(ack_sorted) / len(ack_sorted) if ack_sorted else None,
-                    nearest_rank(ack_sorted, 50), nearest_rank(ack_sorted, 90), ack_sorted[-1] if ack_sorted else None,
-                    len(late_at), len(cleared_at))
-    resolved: dict[str, list[float]] = defaultdict(list)
+    overall = _stats({"": len(ids)}, {"": ack_sorted}, Counter({"": len(late_at)}), [""], Counter({"": len(cleared_at)}))[""]
+    resolved: dict[str, list[int]] = defaultdict(list)
     for sev, r in zip(sevs, rsecs):
         if r is not None:
             resolved[sev].append(r)
@@ -576,36 +552,36 @@ def aggregate(
     breaches = []
     for i in late_at:
         if with_alerts:
-            title, snoozed = columns[_BASE_COLUMNS][i], columns[_BASE_COLUMNS + 3][i]
+            title = columns[queries.BASE_COLUMNS][i]
         else:
-            title, snoozed = (rows.grouped if i in grouped_set else rows.late)[ids[i]][:2]
+            title = (rows.grouped if i in grouped_set else rows.late)[ids[i]][0]
         # A grouped alert's time runs from its own arrival with no snooze of its own.
-        ran_out = _text_after(recvs[i], (0.0 if i in grouped_set else snoozed) + tgts[i])
-        breaches.append(Breach(ids[i], title, sevs[i], acks[i], tgts[i], ran_out, whos[i], duty.at(1, ran_out),
+        ran_out = _text_after(recvs[i], (0 if i in grouped_set else snoozeds[i]) + tgts[i])
+        breaches.append(Breach(ids[i], title, sevs[i], acks[i] / 1e6, targets.get(sevs[i], 0.0), ran_out, whos[i], duty.at(1, ran_out),
                                duty.at(2, ran_out), parents[i] if i in grouped_set else None))
     unacked = []
     for aid in unacked_ids:
         title, sev, state, level, recv, snoozed, until, exhausted = rows.unacked[aid]
-        waiting = sla.waiting_seconds(from_db_text(recv), now, snoozed, from_db_text(until))
-        unacked.append(Unacked(aid, title, sev, state, level, recv, waiting, sla.breached(waiting, targets.get(sev, 0.0)),
+        waiting = sla.waiting_us(from_db_text(recv), now, snoozed, from_db_text(until))
+        unacked.append(Unacked(aid, title, sev, state, level, recv, waiting / 1e6, sla.breached(waiting, tus.get(sev, 0)),
                                bool(exhausted)))
     grouped = []
     for i in grouped_at:
         title, snoozed, until = rows.grouped[ids[i]]
         first = parent_rows.get(parents[i], (None,))[0]
-        waiting = None if acks[i] is not None else sla.waiting_seconds(from_db_text(recvs[i]), now, snoozed, from_db_text(until))
-        grouped.append(Grouped(ids[i], title, sevs[i], parents[i], recvs[i], first, whos[i], acks[i], waiting,
+        waiting = None if acks[i] is not None else sla.waiting_us(from_db_text(recvs[i]), now, snoozed, from_db_text(until))
+        grouped.append(Grouped(ids[i], title, sevs[i], parents[i], recvs[i], first, whos[i], _secs(acks[i]), _secs(waiting),
                                sla.breached(acks[i] if acks[i] is not None else waiting, tgts[i])))
     cleared = []
     for i in cleared_at:
         title, category, resolved_at, resolution = rows.cleared[ids[i]]
-        cleared.append(Cleared(ids[i], title, sevs[i], category, recvs[i], resolved_at, rsecs[i] or 0.0,
+        cleared.append(Cleared(ids[i], title, sevs[i], category, recvs[i], resolved_at, (rsecs[i] or 0) / 1e6,
                                resolution.removeprefix(RESOLUTION_PREFIX)))
 
     alerts: list[AlertAck] = []
     if with_alerts:
         breach_set = set(late_at)
-        titles, states, firsts, snoozeds, resolveds = columns[_BASE_COLUMNS:]
+        titles, states, firsts, resolveds = columns[queries.BASE_COLUMNS:]
         if grouped_at:  # a grouped alert's first acknowledgment is its parent's
             firsts = list(firsts)
             for i in grouped_at:
@@ -616,8 +592,9 @@ def aggregate(
         cleared_line = list(map(bool, cleared_flags))
         # tuple.__new__ fills the named tuples in C: a Python-level __new__ per line costs more than the scan.
         alerts = list(map(partial(tuple.__new__, AlertAck), zip(
-            ids, titles, srcs, sevs, states, levels, recvs, firsts, whos, snoozeds, acks, tgts, flags, shifts, escs,
-            resolveds, rsecs, grouped_with, cleared_line)))
+            ids, titles, srcs, sevs, states, levels, recvs, firsts, whos, [x / 1e6 for x in snoozeds],
+            [None if a is None else a / 1e6 for a in acks], [targets.get(sev, 0.0) for sev in sevs], flags, shifts, escs,
+            resolveds, [None if r is None else r / 1e6 for r in rsecs], grouped_with, cleared_line)))
     off_duty = [OffDutyAck(aid, rows.off_titles[aid][0], actor, at, bool(first)) for aid, at, actor, first in rows.off_duty]
     return AckReport(
         title=N_("Acknowledgment report"), period=period, start=start, end=end, generated_at=now, zone=zone.key,
@@ -627,28 +604,6 @@ def aggregate(
         resolve_by_severity=resolve_by_severity, per_hour=_per_hour(zone, start, end, recvs), hours=_hours(zone, roster, start, end, segments),
         targets=targets, grouped=grouped, cleared=cleared, off_duty=off_duty,
     )
-
-
-def _first_acknowledgers(conn, ids: list[int]) -> dict[int, str]:  # noqa: ANN001 - a DB-API connection
-    """Who acknowledged each given alert first, from its `alert.acknowledged` event marked first."""
-    out: dict[int, str] = {}
-    for i in range(0, len(ids), 500):
-        chunk = [str(x) for x in ids[i:i + 500]]
-        for sid, actor in conn.execute(
-            "SELECT subject_id, actor FROM event WHERE kind = 'alert.acknowledged' AND subject_type = 'alert' "
-            f"AND subject_id IN ({','.join('?' * len(chunk))}) AND json_extract(body, '$.data.first') = 1 ORDER BY seq",
-            chunk,
-        ):
-            out.setdefault(int(sid), actor)
-    return out
-
-
-def _by_id(conn, columns: str, ids: list[int]) -> dict[int, tuple]:  # noqa: ANN001 - a DB-API connection
-    """Extra columns of the given alerts, by id, read in the caller's snapshot (ids go in as one JSON array)."""
-    if not ids:
-        return {}
-    sql = f"SELECT a.id, {columns} FROM json_each(?) j JOIN alert a ON a.id = j.value"
-    return {r[0]: r[1:] for r in conn.execute(sql, (json.dumps(ids),))}
 
 
 def _shift_of_each(zone: ZoneInfo, segments: list[Segment], recvs: tuple[str, ...]) -> tuple[list[str], dict[str, list[tuple[int, int]]]]:
@@ -697,9 +652,15 @@ def _per_hour(zone: ZoneInfo, start: datetime, end: datetime, recvs: tuple[str, 
     return out
 
 
-def _text_after(stored: str, seconds: float) -> str:
-    """The stored UTC text `seconds` after another stored UTC text (same fixed-width format)."""
-    return to_db_text(from_db_text(stored) + timedelta(seconds=seconds))
+def _text_after(stored: str, us: int) -> str:
+    """The stored UTC text `us` microseconds after another stored UTC text (same fixed-width format).
+
+    Naive UTC arithmetic and isoformat: the same text as to_db_text, several times faster."""
+    return (datetime.fromisoformat(stored) + timedelta(microseconds=us)).isoformat(" ", "microseconds")
+
+
+def _secs(us: int | None) -> float | None:
+    return None if us is None else us / 1e6
 
 
 def _shift_label(zone: ZoneInfo, g: Segment) -> str:

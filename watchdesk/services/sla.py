@@ -1,15 +1,17 @@
 """Time to acknowledge and the SLA breach: the one definition the handover record and the ack report share.
 
-Both state BREACH_DEFINITION in their text and decide a breach with `breached`; the times
-they pass it come from `ack_seconds`/`grouped_ack_seconds` (the report computes the plain
-case in SQL, to the microsecond, for speed: the same formula) or `waiting_seconds`.
+Both state BREACH_DEFINITION in their text and decide a breach with `breached`, in integer
+microseconds: an alert's own time to acknowledge is its stored `ack_us` (written with its first
+acknowledgment, see services.lifecycle); a grouped alert's comes from `grouped_ack_us`, a waiting
+one's from `waiting_us`.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from watchdesk.i18n import N_
+from watchdesk.store.types import micros
 
 BREACH_DEFINITION = N_(
     "SLA breach: an alert whose time to acknowledge is longer than the ack target of its severity "
@@ -22,26 +24,26 @@ BREACH_DEFINITION = N_(
 )
 
 
-def breached(seconds: float | None, target_seconds: float) -> bool:
-    """True when a time to acknowledge (or a time still waiting) is past the target."""
-    return seconds is not None and seconds > target_seconds
+def breached(elapsed: float | None, target: float) -> bool:
+    """True when a time to acknowledge (or a time still waiting) is past the target (both in one unit)."""
+    return elapsed is not None and elapsed > target
 
 
-def ack_seconds(received_at: datetime, first_acked_at: datetime, snoozed_seconds: float) -> float:
-    """An alert's own time to acknowledge: received → first acknowledgment, snoozed time excluded."""
-    return (first_acked_at - received_at).total_seconds() - float(snoozed_seconds or 0.0)
+def target_us(target: timedelta) -> int:
+    """An ack target in the microseconds the stored durations use."""
+    return micros(target)
 
 
-def grouped_ack_seconds(received_at: datetime, parent_first_acked_at: datetime) -> float:
+def grouped_ack_us(received_at: datetime, parent_first_acked_at: datetime) -> int:
     """A grouped alert's time to acknowledge: its own arrival → its parent's first acknowledgment (never negative)."""
-    return max(0.0, (parent_first_acked_at - received_at).total_seconds())
+    return max(0, micros(parent_first_acked_at - received_at))
 
 
-def waiting_seconds(received_at: datetime, now: datetime, snoozed_seconds: float, snoozed_until: datetime | None) -> float:
+def waiting_us(received_at: datetime, now: datetime, snoozed_us: int, snoozed_until: datetime | None) -> int:
     """How long an unacknowledged alert has waited so far, the past part of its snoozes excluded.
 
-    A running snooze is counted whole in snoozed_seconds when it starts; the part still ahead is
+    A running snooze is counted whole in snoozed_us when it starts; the part still ahead is
     not excluded yet.
     """
-    ahead = max((snoozed_until - now).total_seconds(), 0.0) if snoozed_until is not None else 0.0
-    return (now - received_at).total_seconds() - max(float(snoozed_seconds or 0.0) - ahead, 0.0)
+    ahead = max(micros(snoozed_until - now), 0) if snoozed_until is not None else 0
+    return micros(now - received_at) - max((snoozed_us or 0) - ahead, 0)

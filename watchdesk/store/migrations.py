@@ -34,6 +34,14 @@ class SchemaTooNew(Exception):
     """The database was written by a newer watchdesk."""
 
 
+# Microseconds from one stored UTC text ('YYYY-MM-DD HH:MM:SS.ffffff') to another: whole seconds from
+# julianday() of the first 19 characters, rounded (a double is off by ~1e-5 s there), plus the six
+# fraction digits as integers. Exact, like the Python the lifecycle writes with (store.types.micros).
+_MICROS = ("(CAST(round((julianday(substr({later}, 1, 19)) - julianday(substr({earlier}, 1, 19))) * 86400) AS INTEGER)"
+           " * 1000000 + CAST(substr({later}, 21) AS INTEGER) - CAST(substr({earlier}, 21) AS INTEGER))")
+
+_PG_MICROS = "CAST(round(EXTRACT(EPOCH FROM (CAST({later} AS TIMESTAMP) - CAST({earlier} AS TIMESTAMP))) * 1000000) AS BIGINT)"
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -478,6 +486,35 @@ CREATE TABLE inbound_key (
 );
 CREATE UNIQUE INDEX ix_inbound_key_alert_id ON inbound_key (alert_id);
 """,
+    ),
+    # SQLite-only: the fill turns stored UTC text into microseconds with julianday/substr (see _MICROS);
+    # the escalations' partial index holds each one's alert and level, so the report reads no body.
+    Migration(
+        16,
+        "alert durations stored at write time: ack_us, resolve_us, snoozed_us (integer microseconds; "
+        "snoozed_seconds, a float, goes); the escalations' alert and level indexed for the report",
+        """
+ALTER TABLE alert ADD COLUMN ack_us INTEGER;
+ALTER TABLE alert ADD COLUMN resolve_us INTEGER;
+ALTER TABLE alert ADD COLUMN snoozed_us INTEGER NOT NULL DEFAULT 0;
+UPDATE alert SET snoozed_us = CAST(round(snoozed_seconds * 1000000) AS INTEGER);
+UPDATE alert SET ack_us = {ack} - snoozed_us WHERE first_acked_at IS NOT NULL;
+UPDATE alert SET resolve_us = {resolve} WHERE resolved_at IS NOT NULL;
+ALTER TABLE alert DROP COLUMN snoozed_seconds;
+CREATE INDEX ix_event_escalated ON event (seq, subject_id, json_extract(body, '$.data.level')) WHERE kind = 'alert.escalated';
+""".format(ack=_MICROS.format(later="first_acked_at", earlier="received_at"),
+           resolve=_MICROS.format(later="resolved_at", earlier="received_at")),
+        postgresql="""
+ALTER TABLE alert ADD COLUMN ack_us BIGINT;
+ALTER TABLE alert ADD COLUMN resolve_us BIGINT;
+ALTER TABLE alert ADD COLUMN snoozed_us BIGINT NOT NULL DEFAULT 0;
+UPDATE alert SET snoozed_us = CAST(round(CAST(snoozed_seconds AS NUMERIC) * 1000000) AS BIGINT);
+UPDATE alert SET ack_us = {ack} - snoozed_us WHERE first_acked_at IS NOT NULL;
+UPDATE alert SET resolve_us = {resolve} WHERE resolved_at IS NOT NULL;
+ALTER TABLE alert DROP COLUMN snoozed_seconds;
+CREATE INDEX ix_event_escalated ON event (seq, subject_id, ((body::json -> 'data' ->> 'level'))) WHERE kind = 'alert.escalated';
+""".format(ack=_PG_MICROS.format(later="first_acked_at", earlier="received_at"),
+           resolve=_PG_MICROS.format(later="resolved_at", earlier="received_at")),
     ),
 )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Computed, Index, LargeBinary, String, UniqueConstraint, text
+from sqlalchemy import BigInteger, Column, Computed, Index, LargeBinary, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from watchdesk.store.types import UTCDateTime
@@ -238,7 +238,12 @@ class Alert(SQLModel, table=True):
     resolved_at: datetime | None = _ts()
     resolution: str = ""
     snoozed_until: datetime | None = _ts()
-    snoozed_seconds: float = 0.0  # snoozed time before the first acknowledgment (excluded from MTTA)
+    # Durations in integer microseconds, written in the transaction that sets what they measure
+    # (reports add integers on any backend; the report's proof holds them against the chained events).
+    # BIGINT: microseconds pass 2^31 after 36 minutes (SQLite's INTEGER is 64-bit already).
+    snoozed_us: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))  # snoozed before the first acknowledgment
+    ack_us: int | None = Field(default=None, sa_column=Column(BigInteger))  # first_acked_at − received_at − snoozed_us; None until acknowledged
+    resolve_us: int | None = Field(default=None, sa_column=Column(BigInteger))  # resolved_at − received_at; None until resolved
     joined_to_id: int | None = Field(default=None, foreign_key="alert.id")
 
 

@@ -1,21 +1,26 @@
 """The report's figures held against the audit chain.
 
-The acknowledgment report computes its times from the alert columns (received_at,
-first_acked_at, acked_at, resolved_at, snoozed_seconds), which a hand edit can change without
-touching the chain. Each acknowledgment and resolution is also an event whose body the chain
-seals (its `at`, and for the first acknowledgment the received time and snoozed time it was
-counted with: with first_acked_at they make the time to acknowledge). This check reads those events for the window's alerts and
-names every alert whose columns say otherwise.
+The acknowledgment report computes its figures from the alert columns (received_at,
+first_acked_at, acked_at, resolved_at, and the durations ack_us, resolve_us, snoozed_us), which a
+hand edit can change without touching the chain. Each acknowledgment and resolution is also an
+event whose body the chain seals (its `at`, and for the first acknowledgment the received time and
+snoozed time it was counted with). This check reads those events for the window's alerts and names
+every alert whose columns say otherwise: the durations must be what the chained times make them
+(ack_us = first acknowledgment − received_at − snoozed_us, resolve_us = resolution − received_at).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from watchdesk.store.types import micros
 
 ACK_KIND = "alert.acknowledged"  # payload: first, received_at, snoozed_seconds
 RESOLVE_KINDS = ("alert.resolved", "alert.cleared")  # events that set resolved_at (payload: implicit_ack); add any new one here
-_TOLERANCE = 0.002  # event payloads round seconds to the millisecond
+_TOLERANCE_US = 2000  # event payloads round seconds to the millisecond
 
 
 @dataclass
@@ -26,12 +31,14 @@ class _Seen:
     resolved_at: str | None = None
 
 
-def figures_disagree(conn: sqlite3.Connection, start: str, end: str, limit: int = 20) -> tuple[int, list[str]]:
+def figures_disagree(session: Session, start: str, end: str, limit: int = 20) -> tuple[int, list[str]]:
     """(how many alerts received in [start, end) disagree with the chain, what the first `limit` are).
 
-    Run inside the report's read snapshot. The events of the window's alerts all come after the
+    Run inside the report's read session (one snapshot); the two bulk reads go to the driver's cursor. The events of the window's alerts all come after the
     first of them was raised, so the kind index is read from there on."""
     window = {"start": start, "end": end}
+    conn = session.connection().connection.driver_connection
+    # SQLite-only: json_extract reads the chained bodies.
     first_seq = conn.execute(
         "SELECT MIN(seq) FROM event WHERE subject_type = 'alert' AND kind = 'alert.raised' AND subject_id = "
         "(SELECT CAST(id AS TEXT) FROM alert WHERE received_at >= :start AND received_at < :end "
@@ -65,11 +72,12 @@ def figures_disagree(conn: sqlite3.Connection, start: str, end: str, limit: int 
     bad: list[str] = []
     count = 0
     rows = conn.execute(
-        "SELECT id, received_at, first_acked_at, acked_at, resolved_at, snoozed_seconds FROM alert "
+        "SELECT id, received_at, first_acked_at, acked_at, resolved_at, snoozed_us, ack_us, resolve_us FROM alert "
         "WHERE received_at >= :start AND received_at < :end ORDER BY received_at, id", window)
-    for aid, received, first_acked, acked, resolved, snoozed in rows:
+    for aid, received, first_acked, acked, resolved, snoozed, ack_us, resolve_us in rows:
         s = seen.get(aid) or _Seen(ack_ats=set())
-        why = _disagreement(s, received, first_acked, acked, resolved, snoozed or 0.0)
+        why = _disagreement(s, received, first_acked, acked, resolved, snoozed or 0) or _durations(
+            received, first_acked, resolved, snoozed or 0, ack_us, resolve_us)
         if why:
             count += 1
             if len(bad) < limit:
@@ -77,7 +85,7 @@ def figures_disagree(conn: sqlite3.Connection, start: str, end: str, limit: int 
     return count, bad
 
 
-def _disagreement(s: _Seen, received: str, first_acked: str | None, acked: str | None, resolved: str | None, snoozed: float) -> str:
+def _disagreement(s: _Seen, received: str, first_acked: str | None, acked: str | None, resolved: str | None, snoozed: int) -> str:
     if first_acked != s.first_at:
         if s.first_at is None:
             return f"first_acked_at is {first_acked} but the log holds no acknowledgment"
@@ -86,8 +94,8 @@ def _disagreement(s: _Seen, received: str, first_acked: str | None, acked: str |
         ev_received, ev_snoozed = s.first_payload
         if ev_received is not None and ev_received != received:
             return f"received_at is {received} but the acknowledgment was counted from {ev_received}"
-        if ev_snoozed is not None and abs(float(ev_snoozed) - snoozed) > _TOLERANCE:
-            return f"snoozed_seconds is {snoozed:g} but the acknowledgment was counted with {float(ev_snoozed):g}"
+        if ev_snoozed is not None and abs(round(float(ev_snoozed) * 1_000_000) - snoozed) > _TOLERANCE_US:
+            return f"snoozed_us is {snoozed} but the acknowledgment was counted with {float(ev_snoozed):g} s"
     if acked is not None and acked not in (s.ack_ats or ()):
         return f"acked_at is {acked} but the log holds no acknowledgment then"
     if resolved is not None and resolved != s.resolved_at:
@@ -95,3 +103,24 @@ def _disagreement(s: _Seen, received: str, first_acked: str | None, acked: str |
             return f"resolved_at is {resolved} but the log holds no resolution"
         return f"resolved_at is {resolved} but the log's resolution is at {s.resolved_at}"
     return ""
+
+
+def _durations(received: str, first_acked: str | None, resolved: str | None, snoozed: int, ack_us: int | None,
+               resolve_us: int | None) -> str:
+    """The stored durations against the times already held against the chain (first_acked_at, resolved_at)."""
+    want = None if first_acked is None else _between(received, first_acked) - snoozed
+    if ack_us != want:
+        if want is None:
+            return f"ack_us is {ack_us} but the log holds no acknowledgment"
+        return f"ack_us is {ack_us} but the log's first acknowledgment makes it {want}"
+    want = None if resolved is None else _between(received, resolved)
+    if resolve_us != want:
+        if want is None:
+            return f"resolve_us is {resolve_us} but the log holds no resolution"
+        return f"resolve_us is {resolve_us} but the log's resolution makes it {want}"
+    return ""
+
+
+def _between(earlier: str, later: str) -> int:
+    """Microseconds between two stored UTC texts."""
+    return micros(datetime.fromisoformat(later) - datetime.fromisoformat(earlier))

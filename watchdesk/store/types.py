@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import String
@@ -49,3 +49,11 @@ def from_db_text(value: str | datetime | None) -> datetime | None:
     # fromisoformat reads our fixed-width text about ten times faster than strptime.
     when = value if isinstance(value, datetime) else datetime.fromisoformat(value)
     return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when
+
+
+MICROSECOND = timedelta(microseconds=1)
+
+
+def micros(delta: timedelta) -> int:
+    """A duration as the integer microseconds the alert's duration columns store (exact)."""
+    return delta // MICROSECOND

@@ -1,0 +1,113 @@
+"""The acknowledgment report (services.reports): every read of one window, in the caller's read session.
+
+The window's scan reads up to 100,000 rows: it goes to the driver's cursor (named binds) so no
+per-row SQLAlchemy object is built; the other reads are small and use `text()`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from watchdesk.store.queries.handover import officer_handles
+
+__all__ = ["BASE_COLUMNS", "LINE_COLUMNS", "by_id", "escalations_since", "first_acknowledgers", "first_raised_seq",
+           "off_duty_acks_since", "officer_handles", "window_scan", "OFF_DUTY_SQL", "SCAN_SQL"]
+
+# The first acknowledger's officer id is on the row unless the alert was acknowledged again since
+# (ack timeout): those rows say 0 and their first acknowledger comes from the `alert.acknowledged`
+# event marked first. NULL: never acknowledged (or acknowledged by nobody known: shown as '?').
+# `cleared` marks an alert cleared by the system (services.clearing): resolved, by nobody, never
+# acknowledged by a person. The durations are the integers written with the acknowledgment,
+# resolution and snoozes (microseconds): nothing is computed per row.
+SCAN_SQL = (
+    "SELECT a.id, a.severity, a.source_key, a.level, a.received_at, a.ack_us, a.resolve_us, "
+    "CASE WHEN a.first_acked_at IS NULL THEN NULL WHEN a.acked_at = a.first_acked_at THEN a.acked_by_id ELSE 0 END, "
+    "a.joined_to_id, a.first_acked_at IS NULL AND a.resolved_by_id IS NULL AND a.state = 'resolved', a.snoozed_us{lines} "
+    "FROM alert a WHERE a.received_at >= :start AND a.received_at < :end ORDER BY a.received_at, a.id"
+)
+BASE_COLUMNS = 11
+# The per-alert lines' own columns ride on the same scan when they are wanted.
+LINE_COLUMNS = ", a.title, a.state, a.first_acked_at, a.resolved_at"
+
+# SQLite-only: INDEXED BY and json_extract (see off_duty_acks_since).
+OFF_DUTY_SQL = (
+    "SELECT CAST(subject_id AS INTEGER), at, actor, json_extract(body, '$.data.first') FROM event "
+    "INDEXED BY ix_event_ack_off_duty WHERE kind = 'alert.acknowledged' AND json_extract(body, '$.data.on_duty') = 0 "
+    "AND seq >= :seq ORDER BY seq"
+)
+
+# The columns each list the report names apart reads by id.
+_BY_ID = {
+    "late": "title",
+    "unacked": "title, severity, state, level, received_at, snoozed_us, snoozed_until, exhausted",
+    "grouped": "title, snoozed_us, snoozed_until",
+    "cleared": "title, category, resolved_at, resolution",
+    "titles": "title",
+    "parents": "first_acked_at, acked_at, acked_by_id",
+}
+
+
+def _driver(session: Session) -> Any:
+    """The DB-API connection under the session's open transaction (same snapshot)."""
+    return session.connection().connection.driver_connection
+
+
+def window_scan(session: Session, start: str, end: str, *, lines: bool) -> list[tuple]:
+    """The window's alerts in received order (SCAN_SQL, with LINE_COLUMNS when `lines`)."""
+    sql = SCAN_SQL.format(lines=LINE_COLUMNS if lines else "")
+    return _driver(session).execute(sql, {"start": start, "end": end}).fetchall()
+
+
+def first_raised_seq(session: Session, start: str, end: str) -> int:
+    """The seq of the `alert.raised` event of the window's first alert (0 if none): every event of
+    the window's alerts comes after it."""
+    return session.connection().execute(text(
+        "SELECT MIN(seq) FROM event WHERE subject_type = 'alert' AND kind = 'alert.raised' AND subject_id = "
+        "(SELECT CAST(id AS TEXT) FROM alert WHERE received_at >= :start AND received_at < :end "
+        "ORDER BY received_at, id LIMIT 1)"), {"start": start, "end": end}).scalar() or 0
+
+
+def escalations_since(session: Session, seq: int) -> list[tuple[int, int]]:
+    """(alert id, level reached) of every `alert.escalated` event from `seq` on."""
+    # SQLite-only: the partial index ix_event_escalated (migration 16) holds subject_id and the level's
+    # json_extract, so no body is read; named, as the planner would take the kind index and read them all.
+    rows = _driver(session).execute(
+        "SELECT CAST(subject_id AS INTEGER), json_extract(body, '$.data.level') FROM event INDEXED BY ix_event_escalated "
+        "WHERE kind = 'alert.escalated' AND seq >= :seq", {"seq": seq}).fetchall()
+    return [(aid, int(level or 0)) for aid, level in rows]
+
+
+def off_duty_acks_since(session: Session, seq: int) -> list[tuple[int, str, str, int]]:
+    """(alert id, at, actor, first) of the acknowledgments marked `"on_duty": false`, from `seq` on.
+
+    The partial index ix_event_ack_off_duty holds just those, so no other body is read; it is named
+    because without statistics the planner would take the kind index and read them all. Older
+    acknowledgments, made before the field existed, count as on duty."""
+    return [tuple(r) for r in session.connection().execute(text(OFF_DUTY_SQL), {"seq": seq}).all()]  # type: ignore[misc]
+
+
+def first_acknowledgers(session: Session, ids: list[int]) -> dict[int, str]:
+    """Who acknowledged each given alert first, from its `alert.acknowledged` event marked first."""
+    out: dict[int, str] = {}
+    if not ids:
+        return out
+    # SQLite-only: json_each unpacks the ids, json_extract reads the flag.
+    for sid, actor in session.connection().execute(text(
+        "SELECT subject_id, actor FROM event WHERE kind = 'alert.acknowledged' AND subject_type = 'alert' "
+        "AND subject_id IN (SELECT CAST(value AS TEXT) FROM json_each(:ids)) AND json_extract(body, '$.data.first') = 1 "
+        "ORDER BY seq"), {"ids": json.dumps(ids)}):
+        out.setdefault(int(sid), actor)
+    return out
+
+
+def by_id(session: Session, which: str, ids: list[int]) -> dict[int, tuple]:
+    """The columns list `which` (see _BY_ID) needs of the given alerts, by id."""
+    if not ids:
+        return {}
+    # SQLite-only: json_each unpacks the ids bound as one JSON array.
+    sql = f"SELECT a.id, {_BY_ID[which]} FROM json_each(:ids) j JOIN alert a ON a.id = j.value"
+    return {r[0]: r[1:] for r in _driver(session).execute(sql, {"ids": json.dumps(sorted(ids))})}
