@@ -59,3 +59,19 @@ def test_no_import_cycles_in_the_layers_that_serve_every_front_end() -> None:
         if a < b and b.startswith(packages) and graph.chain_exists(importer=b, imported=a)
     )
     assert cycles == []
+
+
+def test_no_sql_is_spoken_outside_store() -> None:
+    """DESIGN.md: only store/ writes SQL. import-linter keeps the drivers out; this keeps out the
+    store's own doors to them (the raw sqlite3 connection, driver-level SQL, the driver's cursor)."""
+    import re
+
+    door = re.compile(r"\.raw\(\)|exec_driver_sql|driver_connection|\.execute\(\s*[\"'](SELECT|INSERT|UPDATE|DELETE|PRAGMA)", re.I)
+    found = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in sorted((ROOT / "watchdesk").rglob("*.py"))
+        if "store" not in path.relative_to(ROOT / "watchdesk").parts[:1]
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if door.search(line)
+    ]
+    assert found == [], f"SQL spoken outside watchdesk/store/: {found}"
