@@ -58,11 +58,11 @@ async def test_the_banner_and_bell_let_go_of_an_alert_acted_on_elsewhere(make_de
         rang = len(bells)
         # Acknowledged from the CLI in another process: the banner goes to the one still new.
         await _cli(desk_rt, "alert", "ack", str(second), "--as", "lan")
-        assert await wait_until(pilot, lambda: [a.id for a in app.unseen] == [first], timeout=3.0)
+        assert await wait_until(pilot, lambda: [a.id for a in app.unseen] == [first], timeout=10.0)  # a bound under load; speed: benchmarks/cross_desk.py
         assert await wait_until(pilot, lambda: f"NEW ALERT #{first} " in screen_text(app))
         # Resolved by someone else (another desk's connection): nothing left to announce.
         lifecycle.resolve(desk_rt, sign_in(desk_rt, "lan", None), first, "Đã xử lý ở bàn trực khác.")
-        assert await wait_until(pilot, lambda: not app.unseen, timeout=3.0)
+        assert await wait_until(pilot, lambda: not app.unseen, timeout=10.0)
         assert await wait_until(pilot, lambda: "NEW ALERT" not in screen_text(app))
         assert len(bells) == rang  # letting go never rings
 
