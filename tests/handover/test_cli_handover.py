@@ -9,17 +9,18 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.reports.history import duty
+from tests.reports.history import cli_database, duty
 from watchdesk.cli import cli
 from watchdesk.clock import SystemClock
 
 
 @pytest.fixture
-def run(db_path: Path):
+def run(rt, tmp_path: Path):  # noqa: ANN001
     runner = CliRunner()
+    db = cli_database(rt, tmp_path)
 
     def invoke(*args: str):
-        return runner.invoke(cli, ["--db", str(db_path), *args], catch_exceptions=False)
+        return runner.invoke(cli, [*db, *args], catch_exceptions=False)
 
     return invoke
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import select
 
 from watchdesk.clock import FakeClock
@@ -34,3 +37,29 @@ def new_alert(rt: Runtime, clock: FakeClock, at: datetime, title: str, severity:
         row, _ = raise_alert(session, rt.now(), source_key=source, dedup_key=f"test:{title}:{at.isoformat()}",
                              title=title, severity=severity)  # type: ignore[arg-type]
         return row.id  # type: ignore[return-value]
+
+
+def edit(rt: Runtime, sql: str, **binds: Any) -> None:
+    """A hand edit of rows (named binds), as someone with the database's own rights would make it."""
+    with rt.db.write() as session:
+        session.connection().execute(text(sql), binds)
+
+
+def lift_event_triggers(rt: Runtime) -> None:
+    """What an intruder who owns the database does first: lift the event table's append-only triggers."""
+    with rt.db.write() as session:
+        conn = session.connection()
+        if rt.db.is_sqlite:
+            for (name,) in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'event'")).all():
+                conn.execute(text(f'DROP TRIGGER "{name}"'))
+        else:
+            conn.execute(text("ALTER TABLE event DISABLE TRIGGER USER"))
+
+
+def cli_database(rt: Runtime, folder: Path) -> list[str]:
+    """The CLI options that open the runtime's database: --db for a SQLite file, else a config naming its URL."""
+    if rt.db.is_sqlite:
+        return ["--db", str(rt.db.path)]
+    config = folder / "database.toml"
+    config.write_text(f'[database]\nurl = "{rt.db.url}"\n', encoding="utf-8")
+    return ["--config", str(config)]

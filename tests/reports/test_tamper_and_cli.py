@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from click.testing import CliRunner
+from sqlalchemy import text
 
 from watchdesk.cli.main import cli
 from watchdesk.reports.acks import render
@@ -16,7 +17,7 @@ from watchdesk.services import lifecycle
 from watchdesk.services.reports import ack_report, date_window
 from watchdesk.store.audit import verify
 
-from tests.reports.history import duty, local, new_alert
+from tests.reports.history import cli_database, duty, edit, lift_event_triggers, local, new_alert
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,24 +31,23 @@ def _history(rt, clock, staff):
     return aid
 
 
-def _tamper(db_path: Path, aid: int) -> int:
-    """What an intruder does: drop the triggers, rewrite the acknowledgment to look fast. Returns the edited seq."""
-    conn = sqlite3.connect(db_path)
-    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'event'").fetchall():
-        conn.execute(f'DROP TRIGGER "{name}"')
-    seq, body = conn.execute("SELECT seq, body FROM event WHERE kind = 'alert.acknowledged' AND subject_id = ?", (str(aid),)).fetchone()
+def _tamper(rt, aid: int) -> int:
+    """What an intruder does: lift the triggers, rewrite the acknowledgment to look fast. Returns the edited seq."""
+    lift_event_triggers(rt)
+    with rt.db.read() as session:
+        seq, body = session.connection().execute(
+            text("SELECT seq, body FROM event WHERE kind = 'alert.acknowledged' AND subject_id = :aid"), {"aid": str(aid)}).one()
     data = json.loads(body)
     data["data"]["ack_seconds"], data["data"]["breached"] = 60.0, False
-    conn.execute("UPDATE event SET body = ? WHERE seq = ?", (json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False), seq))
-    conn.execute("UPDATE alert SET first_acked_at = received_at, acked_at = received_at WHERE id = ?", (aid,))
-    conn.commit()
-    conn.close()
+    edit(rt, "UPDATE event SET body = :body WHERE seq = :seq",
+         body=json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False), seq=seq)
+    edit(rt, "UPDATE alert SET first_acked_at = received_at, acked_at = received_at WHERE id = :aid", aid=aid)
     return seq
 
 
-def test_tampered_log_is_flagged_in_the_first_line(rt, clock, staff, db_path):
+def test_tampered_log_is_flagged_in_the_first_line(rt, clock, staff):
     aid = _history(rt, clock, staff)
-    seq = _tamper(db_path, aid)
+    seq = _tamper(rt, aid)
     assert not verify(rt.db).ok
     start, end, name = date_window(rt, "2026-02-16", "2026-02-17")
     r = ack_report(rt, start, end, name)
@@ -57,32 +57,34 @@ def test_tampered_log_is_flagged_in_the_first_line(rt, clock, staff, db_path):
         assert "TAMPERED" in first and f"seq {seq}" in first, (fmt, first)
 
 
-def test_cli_report_acks_exits_1_on_a_tampered_log(rt, clock, staff, db_path, tmp_path):
+def test_cli_report_acks_exits_1_on_a_tampered_log(rt, clock, staff, tmp_path):
     aid = _history(rt, clock, staff)
     runner = CliRunner()
     out = tmp_path / "r.json"
-    ok = runner.invoke(cli, ["--db", str(db_path), "report", "acks", "--from", "2026-02-16", "--to", "2026-02-17",
+    db = cli_database(rt, tmp_path)
+    ok = runner.invoke(cli, [*db, "report", "acks", "--from", "2026-02-16", "--to", "2026-02-17",
                              "--format", "json", "-o", str(out)])
     assert ok.exit_code == 0, ok.output
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["overall"]["count"] == 1 and data["breaches"][0]["alert_id"] == aid
-    _tamper(db_path, aid)
-    bad = runner.invoke(cli, ["--db", str(db_path), "report", "acks", "--from", "2026-02-16", "--to", "2026-02-17", "--format", "md"])
+    _tamper(rt, aid)
+    bad = runner.invoke(cli, [*db, "report", "acks", "--from", "2026-02-16", "--to", "2026-02-17", "--format", "md"])
     assert bad.exit_code == 1
     assert bad.output.splitlines()[0].startswith("WARNING: the audit log is TAMPERED")
 
 
-def test_cli_report_refuses_unclear_windows(rt, db_path):
+def test_cli_report_refuses_unclear_windows(rt, tmp_path):
+    db = cli_database(rt, tmp_path)
     runner = CliRunner()
-    res = runner.invoke(cli, ["--db", str(db_path), "report", "acks"])
+    res = runner.invoke(cli, [*db, "report", "acks"])
     assert res.exit_code == 2 and "--period NAME" in res.output
-    res = runner.invoke(cli, ["--db", str(db_path), "report", "acks", "--from", "16/02/2026", "--to", "2026-02-17"])
+    res = runner.invoke(cli, [*db, "report", "acks", "--from", "16/02/2026", "--to", "2026-02-17"])
     assert res.exit_code == 2 and "YYYY-MM-DD" in res.output
-    res = runner.invoke(cli, ["--db", str(db_path), "report", "acks", "--period", "nope"])
+    res = runner.invoke(cli, [*db, "report", "acks", "--period", "nope"])
     assert res.exit_code == 2
 
 
-def test_cli_handover_show_sign_accept_export(rt, clock, staff, db_path, tmp_path, monkeypatch):
+def test_cli_handover_show_sign_accept_export(rt, clock, staff, tmp_path, monkeypatch):
     L = lambda t: local(rt, t)  # noqa: E731
     shift = duty(rt, "hung", 1, L("2026-02-16 19:00"), L("2026-02-17 07:00"))
     duty(rt, "thu", 1, L("2026-02-17 07:00"), L("2026-02-17 19:00"))
@@ -94,7 +96,7 @@ def test_cli_handover_show_sign_accept_export(rt, clock, staff, db_path, tmp_pat
     clock.set(L("2026-02-17 06:50"))
     monkeypatch.setattr(runtime_mod, "open_runtime", lambda *a, **k: real(*a, **{**k, "clock": clock}))
     runner = CliRunner()
-    base = ["--db", str(db_path), "handover"]
+    base = [*cli_database(rt, tmp_path), "handover"]
     res = runner.invoke(cli, [*base, "show", "--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
@@ -133,7 +135,7 @@ def test_make_history_builds_a_history_the_log_verifies(tmp_path):
     assert res.exit_code == 0, res.output
 
 
-def test_a_hand_edited_duration_is_named_by_the_proof(rt, clock, staff, db_path):
+def test_a_hand_edited_duration_is_named_by_the_proof(rt, clock, staff):
     """ack_us, resolve_us and snoozed_us are held against the chained events like the time columns."""
     from datetime import timedelta
 
@@ -155,21 +157,18 @@ def test_a_hand_edited_duration_is_named_by_the_proof(rt, clock, staff, db_path)
     assert (by_id[a].ack_seconds, by_id[a].resolve_seconds) == (1800.0, 3600.0)
     assert (by_id[b].ack_seconds, by_id[b].snoozed_seconds) == (1500.0 - 600.0, 600.0)
 
-    def edit(sql: str) -> tuple[str, ...]:
-        conn = sqlite3.connect(db_path)
-        conn.execute(sql)
-        conn.commit()
-        conn.close()
+    def edited(sql: str) -> tuple[str, ...]:
+        edit(rt, sql)
         return ack_report(rt, start, end, name).proof.disagree
 
-    assert edit(f"UPDATE alert SET ack_us = 60000000 WHERE id = {a}") == (
+    assert edited(f"UPDATE alert SET ack_us = 60000000 WHERE id = {a}") == (
         f"#{a}: ack_us is 60000000 but the log's first acknowledgment makes it 1800000000",)
     assert ack_report(rt, start, end, name).overall.max == 900.0  # the edit flatters the figures, and is named
-    edit(f"UPDATE alert SET ack_us = 1800000000 WHERE id = {a}")
-    assert edit(f"UPDATE alert SET resolve_us = 1 WHERE id = {a}") == (
+    edited(f"UPDATE alert SET ack_us = 1800000000 WHERE id = {a}")
+    assert edited(f"UPDATE alert SET resolve_us = 1 WHERE id = {a}") == (
         f"#{a}: resolve_us is 1 but the log's resolution makes it 3600000000",)
-    edit(f"UPDATE alert SET resolve_us = 3600000000 WHERE id = {a}")
+    edited(f"UPDATE alert SET resolve_us = 3600000000 WHERE id = {a}")
     # A snooze that grows, with the acknowledgment made to match, disagrees with the acknowledgment's event.
-    assert edit(f"UPDATE alert SET snoozed_us = 1500000000, ack_us = 0 WHERE id = {b}") == (
+    assert edited(f"UPDATE alert SET snoozed_us = 1500000000, ack_us = 0 WHERE id = {b}") == (
         f"#{b}: snoozed_us is 1500000000 but the acknowledgment was counted with 600 s",)
-    assert edit(f"UPDATE alert SET snoozed_us = 600000000, ack_us = 900000000 WHERE id = {b}") == ()
+    assert edited(f"UPDATE alert SET snoozed_us = 600000000, ack_us = 900000000 WHERE id = {b}") == ()

@@ -16,11 +16,33 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from watchdesk.store.queries.reports import driver_rows, first_raised_seq
 from watchdesk.store.types import micros
 
 ACK_KIND = "alert.acknowledged"  # payload: first, received_at, snoozed_seconds
 RESOLVE_KINDS = ("alert.resolved", "alert.cleared")  # events that set resolved_at (payload: implicit_ack); add any new one here
 _TOLERANCE_US = 2000  # event payloads round seconds to the millisecond
+
+# (seq, alert id, kind, at, flag, snoozed_seconds, received_at) of the acknowledgments and resolutions
+# from seq :first on; flag: `first` of an acknowledgment, `implicit_ack` of a resolution (true or not);
+# the payload fields only of the events that count as a first acknowledgment.
+_EVENTS = {
+    # SQLite-only: json_extract parses the body again for each field (SQLite < 3.45 keeps no parse), so
+    # the payload fields are read only where they count.
+    "sqlite": "SELECT seq, CAST(subject_id AS INTEGER), kind, at, f, "
+              "CASE WHEN f AND kind = :ack THEN json_extract(body, '$.data.snoozed_seconds') END, "
+              "CASE WHEN f AND kind = :ack THEN json_extract(body, '$.data.received_at') END "
+              "FROM (SELECT seq, subject_id, kind, body, json_extract(body, '$.at') AS at, CASE kind WHEN :ack "
+              "THEN json_extract(body, '$.data.first') ELSE json_extract(body, '$.data.implicit_ack') END AS f "
+              "FROM event WHERE kind IN (:ack, {resolve}) AND subject_type = 'alert' AND seq >= :first) e",
+    # PostgreSQL: the stored generated columns (at, payload: the body's data as JSON text).
+    "postgresql": "SELECT seq, CAST(subject_id AS INTEGER), kind, at, f, "
+                  "CASE WHEN f AND kind = :ack THEN d ->> 'snoozed_seconds' END, "
+                  "CASE WHEN f AND kind = :ack THEN d ->> 'received_at' END "
+                  "FROM (SELECT seq, subject_id, kind, at, CAST(payload AS json) AS d, COALESCE(CAST(payload AS json) ->> "
+                  "CASE kind WHEN :ack THEN 'first' ELSE 'implicit_ack' END, 'false') = 'true' AS f "
+                  "FROM event WHERE kind IN (:ack, {resolve}) AND subject_type = 'alert' AND seq >= :first) e",
+}
 
 
 @dataclass
@@ -37,26 +59,13 @@ def figures_disagree(session: Session, start: str, end: str, limit: int = 20) ->
     Run inside the report's read session (one snapshot); the two bulk reads go to the driver's cursor. The events of the window's alerts all come after the
     first of them was raised, so the kind index is read from there on."""
     window = {"start": start, "end": end}
-    conn = session.connection().connection.driver_connection
-    # SQLite-only: json_extract reads the chained bodies.
-    first_seq = conn.execute(
-        "SELECT MIN(seq) FROM event WHERE subject_type = 'alert' AND kind = 'alert.raised' AND subject_id = "
-        "(SELECT CAST(id AS TEXT) FROM alert WHERE received_at >= :start AND received_at < :end "
-        "ORDER BY received_at, id LIMIT 1)", window).fetchone()[0] or 0
+    first_seq = first_raised_seq(session, start, end)
     seen: dict[int, _Seen] = {}
-    # Each json_extract parses the body again (SQLite < 3.45 keeps no parse): the payload fields
-    # are read only from the events that count as a first acknowledgment. Rows come in index
-    # order (sorting 200,000 of them by seq cost more than the check), so the seq decides here.
-    rows = conn.execute(
-        "SELECT seq, CAST(subject_id AS INTEGER), kind, at, f, "
-        "CASE WHEN f AND kind = :ack THEN json_extract(body, '$.data.snoozed_seconds') END, "
-        "CASE WHEN f AND kind = :ack THEN json_extract(body, '$.data.received_at') END "
-        "FROM (SELECT seq, subject_id, kind, body, json_extract(body, '$.at') AS at, CASE kind WHEN :ack "
-        "THEN json_extract(body, '$.data.first') ELSE json_extract(body, '$.data.implicit_ack') END AS f "
-        f"FROM event WHERE kind IN (:ack, {', '.join(f':r{i}' for i in range(len(RESOLVE_KINDS)))}) "
-        "AND subject_type = 'alert' AND seq >= :first)",
-        {"ack": ACK_KIND, "first": first_seq, **{f"r{i}": k for i, k in enumerate(RESOLVE_KINDS)}},
-    ).fetchall()
+    # Rows come in index order (sorting 200,000 of them by seq in SQL cost more than the check), so the
+    # seq decides here.
+    rows = driver_rows(session, _EVENTS[session.connection().dialect.name].format(
+        resolve=", ".join(f":r{i}" for i in range(len(RESOLVE_KINDS)))),
+        {"ack": ACK_KIND, "first": first_seq, **{f"r{i}": k for i, k in enumerate(RESOLVE_KINDS)}})
     rows.sort()
     for _seq, aid, kind, at, flag, snoozed_s, received in rows:
         s = seen.get(aid)
@@ -71,8 +80,8 @@ def figures_disagree(session: Session, start: str, end: str, limit: int = 20) ->
                 s.first_payload = (received, snoozed_s) if kind == ACK_KIND else None
     bad: list[str] = []
     count = 0
-    rows = conn.execute(
-        "SELECT id, received_at, first_acked_at, acked_at, resolved_at, snoozed_us, ack_us, resolve_us FROM alert "
+    rows = driver_rows(
+        session, "SELECT id, received_at, first_acked_at, acked_at, resolved_at, snoozed_us, ack_us, resolve_us FROM alert "
         "WHERE received_at >= :start AND received_at < :end ORDER BY received_at, id", window)
     for aid, received, first_acked, acked, resolved, snoozed, ack_us, resolve_us in rows:
         s = seen.get(aid) or _Seen(ack_ats=set())

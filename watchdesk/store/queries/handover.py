@@ -13,6 +13,14 @@ from watchdesk.store.models import Handover, Officer
 from watchdesk.store.types import to_db_text
 
 
+def id_list(session: Session) -> str:
+    """A table `j` whose `value` column holds the ids bound as one JSON array (`:ids`): one bind, however many ids."""
+    if session.connection().dialect.name == "postgresql":
+        return "json_array_elements_text(CAST(:ids AS json)) AS j(value)"
+    # SQLite-only: json_each unpacks the JSON array.
+    return "json_each(:ids) AS j"
+
+
 def officer_handles(session: Session) -> dict[int | None, str]:
     """Every officer's handle by id."""
     return dict(session.connection().execute(text("SELECT id, handle FROM officer")).all())  # type: ignore[arg-type]
@@ -45,9 +53,9 @@ def titles(session: Session, ids: list[int]) -> dict[int, str]:
     """The titles of the given alerts."""
     if not ids:
         return {}
-    # SQLite-only: json_each unpacks the ids bound as one JSON array.
-    return dict(session.connection().execute(text("SELECT id, title FROM alert WHERE id IN (SELECT value FROM json_each(:ids))"),
-                                {"ids": json.dumps(ids)}).all())  # type: ignore[arg-type]
+    return dict(session.connection().execute(text(
+        f"SELECT id, title FROM alert WHERE id IN (SELECT CAST(value AS INTEGER) FROM {id_list(session)})"),
+        {"ids": json.dumps(ids)}).all())  # type: ignore[arg-type]
 
 
 def open_alerts(session: Session, resolved: str) -> list[tuple]:

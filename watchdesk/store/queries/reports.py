@@ -1,21 +1,24 @@
 """The acknowledgment report (services.reports): every read of one window, in the caller's read session.
 
-The window's scan reads up to 100,000 rows: it goes to the driver's cursor (named binds) so no
-per-row SQLAlchemy object is built; the other reads are small and use `text()`.
+The window's scan reads up to 100,000 rows: it goes to the driver's cursor (named binds, compiled
+to the driver's own placeholders) so no per-row SQLAlchemy object is built; the other reads are
+small. Reads of event bodies have a form per backend (`_FORMS`): SQLite's json_extract and named
+partial indexes, PostgreSQL's json operators over the same partial indexes (migration 16).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Dialect, text
 from sqlmodel import Session
 
-from watchdesk.store.queries.handover import officer_handles
+from watchdesk.store.queries.handover import id_list, officer_handles
 
-__all__ = ["BASE_COLUMNS", "LINE_COLUMNS", "by_id", "escalations_since", "first_acknowledgers", "first_raised_seq",
-           "off_duty_acks_since", "officer_handles", "window_scan", "OFF_DUTY_SQL", "SCAN_SQL"]
+__all__ = ["BASE_COLUMNS", "LINE_COLUMNS", "by_id", "driver_rows", "escalations_since", "first_acknowledgers",
+           "first_raised_seq", "id_list", "off_duty_acks_since", "officer_handles", "window_scan", "OFF_DUTY_SQL", "SCAN_SQL"]
 
 # The first acknowledger's officer id is on the row unless the alert was acknowledged again since
 # (ack timeout): those rows say 0 and their first acknowledger comes from the `alert.acknowledged`
@@ -33,12 +36,30 @@ BASE_COLUMNS = 11
 # The per-alert lines' own columns ride on the same scan when they are wanted.
 LINE_COLUMNS = ", a.title, a.state, a.first_acked_at, a.resolved_at"
 
-# SQLite-only: INDEXED BY and json_extract (see off_duty_acks_since).
-OFF_DUTY_SQL = (
-    "SELECT CAST(subject_id AS INTEGER), at, actor, json_extract(body, '$.data.first') FROM event "
-    "INDEXED BY ix_event_ack_off_duty WHERE kind = 'alert.acknowledged' AND json_extract(body, '$.data.on_duty') = 0 "
-    "AND seq >= :seq ORDER BY seq"
-)
+_FORMS: dict[str, dict[str, str]] = {
+    # SQLite-only: json_extract reads the bodies; INDEXED BY names the partial indexes (migration 16), as
+    # without statistics the planner would take the kind index and read every body of that kind.
+    "sqlite": {
+        "escalations": "SELECT CAST(subject_id AS INTEGER), json_extract(body, '$.data.level') FROM event "
+                       "INDEXED BY ix_event_escalated WHERE kind = 'alert.escalated' AND seq >= :seq",
+        "off_duty": "SELECT CAST(subject_id AS INTEGER), at, actor, json_extract(body, '$.data.first') FROM event "
+                    "INDEXED BY ix_event_ack_off_duty WHERE kind = 'alert.acknowledged' "
+                    "AND json_extract(body, '$.data.on_duty') = 0 AND seq >= :seq ORDER BY seq",
+        "first": "json_extract(body, '$.data.first') = 1",
+    },
+    # The same partial indexes on PostgreSQL: their predicates and expressions are written as the
+    # index has them, so the planner matches them (body::json -> 'data' ->> …, compared as text).
+    "postgresql": {
+        "escalations": "SELECT CAST(subject_id AS INTEGER), (CAST(body AS json) -> 'data' ->> 'level') FROM event "
+                       "WHERE kind = 'alert.escalated' AND seq >= :seq",
+        "off_duty": "SELECT CAST(subject_id AS INTEGER), at, actor, (CAST(body AS json) -> 'data' ->> 'first') = 'true' "
+                    "FROM event WHERE kind = 'alert.acknowledged' AND (CAST(body AS json) -> 'data' ->> 'on_duty') = 'false' "
+                    "AND seq >= :seq ORDER BY seq",
+        "first": "(CAST(payload AS json) ->> 'first') = 'true'",
+    },
+}
+
+OFF_DUTY_SQL = _FORMS["sqlite"]["off_duty"]  # tests/reports/test_apart.py reads SQLite's plan of it
 
 # The columns each list the report names apart reads by id.
 _BY_ID = {
@@ -51,15 +72,26 @@ _BY_ID = {
 }
 
 
-def _driver(session: Session) -> Any:
-    """The DB-API connection under the session's open transaction (same snapshot)."""
-    return session.connection().connection.driver_connection
+@functools.lru_cache(maxsize=64)
+def _compiled(sql: str, dialect: Dialect) -> str:
+    """`sql` with its named binds in the driver's own style (sqlite3 takes `:name` as written)."""
+    return sql if dialect.name == "sqlite" else str(text(sql).compile(dialect=dialect))
+
+
+def driver_rows(session: Session, sql: str, params: dict[str, Any]) -> list[tuple]:
+    """Every row of `sql` (named binds) fetched by the driver's cursor under the session's open transaction
+    (same snapshot): plain tuples, no SQLAlchemy row per line."""
+    conn = session.connection()
+    return conn.connection.driver_connection.execute(_compiled(sql, conn.dialect), params).fetchall()  # type: ignore[union-attr]
+
+
+def _form(session: Session, name: str) -> str:
+    return _FORMS[session.connection().dialect.name][name]
 
 
 def window_scan(session: Session, start: str, end: str, *, lines: bool) -> list[tuple]:
     """The window's alerts in received order (SCAN_SQL, with LINE_COLUMNS when `lines`)."""
-    sql = SCAN_SQL.format(lines=LINE_COLUMNS if lines else "")
-    return _driver(session).execute(sql, {"start": start, "end": end}).fetchall()
+    return driver_rows(session, SCAN_SQL.format(lines=LINE_COLUMNS if lines else ""), {"start": start, "end": end})
 
 
 def first_raised_seq(session: Session, start: str, end: str) -> int:
@@ -72,22 +104,17 @@ def first_raised_seq(session: Session, start: str, end: str) -> int:
 
 
 def escalations_since(session: Session, seq: int) -> list[tuple[int, int]]:
-    """(alert id, level reached) of every `alert.escalated` event from `seq` on."""
-    # SQLite-only: the partial index ix_event_escalated (migration 16) holds subject_id and the level's
-    # json_extract, so no body is read; named, as the planner would take the kind index and read them all.
-    rows = _driver(session).execute(
-        "SELECT CAST(subject_id AS INTEGER), json_extract(body, '$.data.level') FROM event INDEXED BY ix_event_escalated "
-        "WHERE kind = 'alert.escalated' AND seq >= :seq", {"seq": seq}).fetchall()
-    return [(aid, int(level or 0)) for aid, level in rows]
+    """(alert id, level reached) of every `alert.escalated` event from `seq` on (the partial index
+    ix_event_escalated holds subject_id and the level, so no body is read)."""
+    return [(aid, int(level or 0)) for aid, level in driver_rows(session, _form(session, "escalations"), {"seq": seq})]
 
 
-def off_duty_acks_since(session: Session, seq: int) -> list[tuple[int, str, str, int]]:
+def off_duty_acks_since(session: Session, seq: int) -> list[tuple[int, str, str, bool]]:
     """(alert id, at, actor, first) of the acknowledgments marked `"on_duty": false`, from `seq` on.
 
-    The partial index ix_event_ack_off_duty holds just those, so no other body is read; it is named
-    because without statistics the planner would take the kind index and read them all. Older
+    The partial index ix_event_ack_off_duty holds just those, so no other body is read. Older
     acknowledgments, made before the field existed, count as on duty."""
-    return [tuple(r) for r in session.connection().execute(text(OFF_DUTY_SQL), {"seq": seq}).all()]  # type: ignore[misc]
+    return [(aid, at, actor, bool(first)) for aid, at, actor, first in driver_rows(session, _form(session, "off_duty"), {"seq": seq})]
 
 
 def first_acknowledgers(session: Session, ids: list[int]) -> dict[int, str]:
@@ -95,10 +122,9 @@ def first_acknowledgers(session: Session, ids: list[int]) -> dict[int, str]:
     out: dict[int, str] = {}
     if not ids:
         return out
-    # SQLite-only: json_each unpacks the ids, json_extract reads the flag.
     for sid, actor in session.connection().execute(text(
         "SELECT subject_id, actor FROM event WHERE kind = 'alert.acknowledged' AND subject_type = 'alert' "
-        "AND subject_id IN (SELECT CAST(value AS TEXT) FROM json_each(:ids)) AND json_extract(body, '$.data.first') = 1 "
+        f"AND subject_id IN (SELECT CAST(value AS TEXT) FROM {id_list(session)}) AND {_form(session, 'first')} "
         "ORDER BY seq"), {"ids": json.dumps(ids)}):
         out.setdefault(int(sid), actor)
     return out
@@ -108,6 +134,5 @@ def by_id(session: Session, which: str, ids: list[int]) -> dict[int, tuple]:
     """The columns list `which` (see _BY_ID) needs of the given alerts, by id."""
     if not ids:
         return {}
-    # SQLite-only: json_each unpacks the ids bound as one JSON array.
-    sql = f"SELECT a.id, {_BY_ID[which]} FROM json_each(:ids) j JOIN alert a ON a.id = j.value"
-    return {r[0]: r[1:] for r in _driver(session).execute(sql, {"ids": json.dumps(sorted(ids))})}
+    sql = f"SELECT a.id, {_BY_ID[which]} FROM {id_list(session)} JOIN alert a ON a.id = CAST(j.value AS INTEGER)"
+    return {r[0]: r[1:] for r in driver_rows(session, sql, {"ids": json.dumps(sorted(ids))})}
