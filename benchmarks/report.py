@@ -1,9 +1,11 @@
 """Acknowledgment report figures on a large history, against the bare SQL aggregate over the same rows.
 
-    python benchmarks/report.py [--db PATH] [--alerts 100000] [--events 1000000] [--runs 5]
+    python benchmarks/report.py [--db PATH] [--alerts 100000] [--events 1000000] [--runs 5] [--postgres auto|URL]
 
 With --db, uses that database (written by benchmarks/make_history.py); else builds one with
-make_history.py in a temporary folder. Prints, as the median of --runs in this process:
+make_history.py in a temporary folder. With --postgres, `db copy` (store/copy.py) moves it into
+PostgreSQL too (`auto`: a throwaway cluster, benchmarks/backends.py; a URL: an empty database) and
+every figure is printed for both backends side by side. Prints, as the median of --runs in this process:
 
 * bare SQL: one GROUP BY severity statement over the window's alert rows computing count,
   acknowledged, mean and max time to acknowledge (the stored ack_us) and SLA breaches;
@@ -24,60 +26,85 @@ Targets: figures <= 2x their scan, full report <= 2x its scan with line columns,
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from backends import add_option, backends  # noqa: E402 - the script folder is on sys.path
 from watchdesk.clock import FakeClock  # noqa: E402
 from watchdesk.config import parse_config  # noqa: E402
 from watchdesk.core.enums import Severity  # noqa: E402
 from watchdesk.reports.acks import render_csv  # noqa: E402
 from watchdesk.services.reports import ack_report, make_proof, period_window  # noqa: E402
-from watchdesk.services.runtime import open_runtime  # noqa: E402
-from watchdesk.store.queries.reports import LINE_COLUMNS, SCAN_SQL  # noqa: E402
+from watchdesk.services.runtime import Runtime, open_runtime  # noqa: E402
+from watchdesk.store.copy import copy_database  # noqa: E402
+from watchdesk.store.db import Database  # noqa: E402
+from watchdesk.store.queries.reports import LINE_COLUMNS, SCAN_SQL, driver_rows  # noqa: E402
 from watchdesk.store.types import to_db_text  # noqa: E402
 
+NOW = "2026-02-17T02:00:00+07:00"
 
-def bare_sql(db: Path, start: str, end: str, targets: dict[str, float]) -> float:
+
+def bare_sql(rt: Runtime, start: str, end: str, targets: dict[str, float]) -> float:
+    # The targets are the benchmark's own constants (floats), written into the statement as the report compares them.
     target = "CASE severity " + " ".join(f"WHEN '{k}' THEN {v!r}" for k, v in targets.items()) + " END"
-    ack = "ack_us / 1000000.0"  # the duration stored with the acknowledgment
-    sql = (f"SELECT severity, COUNT(*), COUNT(ack), AVG(ack), MAX(ack), SUM(ack > target) FROM "
-           f"(SELECT severity, {ack} AS ack, {target} AS target FROM alert WHERE received_at >= ? AND received_at < ?) "
-           "GROUP BY severity")
-    conn = sqlite3.connect(db)
-    t = time.perf_counter()
-    rows = conn.execute(sql, (start, end)).fetchall()
-    elapsed = time.perf_counter() - t
-    conn.close()
+    sql = ("SELECT severity, COUNT(*), COUNT(ack), AVG(ack), MAX(ack), SUM(CASE WHEN ack > target THEN 1 ELSE 0 END) FROM "
+           f"(SELECT severity, ack_us / 1000000.0 AS ack, {target} AS target FROM alert "
+           "WHERE received_at >= :start AND received_at < :end) w GROUP BY severity")
+    with rt.db.read() as session:
+        t = time.perf_counter()
+        rows = driver_rows(session, sql, {"start": start, "end": end})
+        elapsed = time.perf_counter() - t
     assert rows
     return elapsed
 
 
-def report_scan(db: Path, start: str, end: str, lines: bool) -> float:
-    """The report's main statement alone, fetched (its first-acknowledger look-ups left out)."""
-    conn = sqlite3.connect(db)
-    t = time.perf_counter()
-    conn.execute(SCAN_SQL.format(lines=LINE_COLUMNS if lines else ""), {"start": start, "end": end}).fetchall()
-    elapsed = time.perf_counter() - t
-    conn.close()
-    return elapsed
+def report_scan(rt: Runtime, start: str, end: str, lines: bool) -> float:
+    """The report's main statement alone, fetched by the same driver cursor (its other look-ups left out)."""
+    with rt.db.read() as session:
+        t = time.perf_counter()
+        driver_rows(session, SCAN_SQL.format(lines=LINE_COLUMNS if lines else ""), {"start": start, "end": end})
+        return time.perf_counter() - t
 
 
-def timed(fn, runs: int) -> tuple[float, object]:
+def timed(fn: Callable[[], object], runs: int) -> tuple[float, object]:
     times, out = [], None
     for _ in range(runs):
         t = time.perf_counter()
         out = fn()
         times.append(time.perf_counter() - t)
     return statistics.median(times), out
+
+
+def measure(rt: Runtime, period: str, runs: int) -> dict[str, float]:
+    """Every figure (seconds) on one backend."""
+    start, end, name = period_window(rt, period)
+    lo, hi = to_db_text(start), to_db_text(end)
+    targets = {s.value: rt.config.ack_target(s).total_seconds() for s in Severity}
+    bare_sql(rt, lo, hi, targets)  # warm the caches for both sides
+    out = {
+        "bare": statistics.median(bare_sql(rt, lo, hi, targets) for _ in range(runs)),
+        "scan": statistics.median(report_scan(rt, lo, hi, False) for _ in range(runs)),
+        "scan_lines": statistics.median(report_scan(rt, lo, hi, True) for _ in range(runs)),
+    }
+    out["figures"], _ = timed(lambda: ack_report(rt, start, end, name, verify=False, with_alerts=False), runs)
+    out["full"], report = timed(lambda: ack_report(rt, start, end, name, verify=False, with_alerts=True), runs)
+    ten_days = max(start, end - timedelta(days=10))
+    out["window"], _ = timed(lambda: ack_report(rt, ten_days, end, name, verify=False, with_alerts=True), runs)
+    out["proof"], _ = timed(lambda: make_proof(rt), 1)
+    out["proof_window"], _ = timed(lambda: make_proof(rt, window=(start, end)), 1)
+    out["csv"], text = timed(lambda: render_csv(report), 1)  # type: ignore[arg-type]
+    out["csv_mb"] = len(text) / 1e6  # type: ignore[arg-type]
+    return out
 
 
 def main() -> None:
@@ -87,43 +114,56 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--period", default="history", help="the watch period to report on (make_history writes 'history')")
+    add_option(parser)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="watchdesk-report-") as folder:
+    with tempfile.TemporaryDirectory(prefix="watchdesk-report-") as folder, backends(Path(folder), args.postgres, "report") as urls:
         db = args.db
         if db is None:
             db = Path(folder) / "history.db"
             subprocess.run([sys.executable, str(ROOT / "benchmarks" / "make_history.py"), str(db), "--alerts", str(args.alerts),
                             "--events", str(args.events)], check=True)
-        rt = open_runtime(parse_config({}), db_path=str(db), clock=FakeClock("2026-02-17T02:00:00+07:00"), upgrade=False)
-        start, end, name = period_window(rt, args.period)
-        conn = sqlite3.connect(db)
-        n_alerts = conn.execute("SELECT COUNT(*) FROM alert WHERE received_at >= ? AND received_at < ?",
-                                (to_db_text(start), to_db_text(end))).fetchone()[0]
-        n_events = conn.execute("SELECT MAX(seq) FROM event").fetchone()[0]
-        conn.close()
-        targets = {s.value: rt.config.ack_target(s).total_seconds() for s in Severity}
-        print(f"database {db}: {n_alerts:,} alerts in period '{name}', {n_events:,} events")
-        bare_sql(db, to_db_text(start), to_db_text(end), targets)  # warm the page cache for both sides
-        bare = statistics.median(bare_sql(db, to_db_text(start), to_db_text(end), targets) for _ in range(args.runs))
-        scan = statistics.median(report_scan(db, to_db_text(start), to_db_text(end), False) for _ in range(args.runs))
-        scan_lines = statistics.median(report_scan(db, to_db_text(start), to_db_text(end), True) for _ in range(args.runs))
-        figures, _ = timed(lambda: ack_report(rt, start, end, name, verify=False, with_alerts=False), args.runs)
-        full, report = timed(lambda: ack_report(rt, start, end, name, verify=False, with_alerts=True), args.runs)
-        ten_days = max(start, end - timedelta(days=10))
-        window, _ = timed(lambda: ack_report(rt, ten_days, end, name, verify=False, with_alerts=True), args.runs)
-        proof, _ = timed(lambda: make_proof(rt), 1)
-        proof_window, _ = timed(lambda: make_proof(rt, window=(start, end)), 1)
-        csv_time, text = timed(lambda: render_csv(report), 1)  # type: ignore[arg-type]
-        rt.db.dispose()
-    print(f"bare SQL aggregate (GROUP BY severity)      {bare * 1000:8.1f} ms")
-    print(f"the report's scan alone (figures' columns)  {scan * 1000:8.1f} ms   {scan / bare:5.2f}x bare")
-    print(f"the report's scan alone (with line columns) {scan_lines * 1000:8.1f} ms   {scan_lines / bare:5.2f}x bare")
-    print(f"report figures (no per-alert lines)         {figures * 1000:8.1f} ms   {figures / scan:5.2f}x its scan   target <= 2x")
-    print(f"full ack report (figures + per-alert lines) {full * 1000:8.1f} ms   {full / scan_lines:5.2f}x its scan   target <= 2x")
-    print(f"10-day window (figures + lines, no proof)   {window * 1000:8.1f} ms   target <= 150 ms")
-    print(f"proof: verify the whole chain               {proof * 1000:8.1f} ms")
-    print(f"proof: chain + times against their events   {proof_window * 1000:8.1f} ms   (the report's proof)")
-    print(f"render CSV ({len(text) / 1e6:.1f} MB)                       {csv_time * 1000:8.1f} ms")  # type: ignore[arg-type]
+        clock = FakeClock(NOW)
+        results: dict[str, dict[str, float]] = {}
+        for backend, url in urls:
+            if backend == "sqlite":
+                rt = open_runtime(parse_config({}), db_path=str(db), clock=clock, upgrade=False)
+            else:
+                source = Database(f"sqlite:///{db}", upgrade=False)
+                done = copy_database(source, Database(url), clock.now() + timedelta(days=1))
+                source.dispose()
+                print(f"db copy into PostgreSQL: {sum(done.rows.values()):,} rows in {done.seconds:.1f} s")
+                rt = open_runtime(parse_config({"database": {"url": url}}), clock=clock, upgrade=False)
+            with rt.db.read() as session:
+                start, end, name = period_window(rt, args.period)
+                n_alerts = driver_rows(session, "SELECT COUNT(*) FROM alert WHERE received_at >= :start AND received_at < :end",
+                                       {"start": to_db_text(start), "end": to_db_text(end)})[0][0]
+                n_events = driver_rows(session, "SELECT MAX(seq) FROM event", {})[0][0]
+            print(f"{backend}: {n_alerts:,} alerts in period '{name}', {n_events:,} events")
+            try:
+                results[backend] = measure(rt, args.period, args.runs)
+            finally:
+                rt.db.dispose()
+    _print(results)
+
+
+def _print(results: dict[str, dict[str, float]]) -> None:
+    names = list(results)
+    print(f"{'':44}" + "".join(f"{n:>30}" for n in names))
+
+    def line(label: str, cell: Callable[[dict[str, float]], str], note: str = "") -> None:
+        print(f"{label:44}" + "".join(f"{cell(results[n]):>30}" for n in names) + (f"   {note}" if note else ""))
+
+    line("bare SQL aggregate (GROUP BY severity)", lambda r: f"{r['bare'] * 1000:.1f} ms")
+    line("the report's scan alone (figures' columns)", lambda r: f"{r['scan'] * 1000:.1f} ms {r['scan'] / r['bare']:5.2f}x bare")
+    line("the report's scan alone (with line columns)", lambda r: f"{r['scan_lines'] * 1000:.1f} ms {r['scan_lines'] / r['bare']:5.2f}x bare")
+    line("report figures (no per-alert lines)", lambda r: f"{r['figures'] * 1000:.1f} ms {r['figures'] / r['scan']:5.2f}x scan",
+         "target <= 2x its scan")
+    line("full ack report (figures + per-alert lines)", lambda r: f"{r['full'] * 1000:.1f} ms {r['full'] / r['scan_lines']:5.2f}x scan",
+         "target <= 2x its scan")
+    line("10-day window (figures + lines, no proof)", lambda r: f"{r['window'] * 1000:.1f} ms", "target <= 150 ms")
+    line("proof: verify the whole chain", lambda r: f"{r['proof'] * 1000:.1f} ms")
+    line("proof: chain + times against their events", lambda r: f"{r['proof_window'] * 1000:.1f} ms", "(the report's proof)")
+    line("render CSV", lambda r: f"{r['csv'] * 1000:.1f} ms ({r['csv_mb']:.1f} MB)")
 
 
 if __name__ == "__main__":
