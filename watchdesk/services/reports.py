@@ -432,8 +432,11 @@ def ack_report(
     segments = effective_shifts(rt, start - MAX_SHIFT, end + MAX_SHIFT)
     with _no_cyclic_gc():
         rows = read_window(rt, start, end, targets, with_alerts=with_alerts)
-        return aggregate(rows, segments, targets, start=start, end=end, period=period, now=now, zone=rt.zone,
-                         roster=rt.config.roster, proof=proof, with_alerts=with_alerts)
+        report = aggregate(rows, segments, targets, start=start, end=end, period=period, now=now, zone=rt.zone,
+                           roster=rt.config.roster, proof=proof, with_alerts=with_alerts)
+        # Freed before the collector resumes, so its first pass does not walk the window's columns.
+        del rows
+    return report
 
 
 @contextmanager
