@@ -9,18 +9,13 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import String, bindparam, text
 from sqlmodel import Session
 
-from watchdesk.store.runners import STALE_AFTER
+from watchdesk.store.runners import takeable, takeable_args
 from watchdesk.store.types import to_db_text
 
-# Not held by a live claim: store/runners.py `takeable` with named binds (:now, :stale).
-_FREE = (
-    "((notification.claimed_by = '' AND (notification.claimed_until IS NULL OR notification.claimed_until <= :now)) "
-    "OR (notification.claimed_by != '' AND NOT EXISTS (SELECT 1 FROM runner WHERE runner.id = notification.claimed_by "
-    "AND runner.heartbeat_at >= :stale)))"
-)
+_FREE = takeable("notification")  # not held by a live claim
 
 _INSERT = text(
     "INSERT INTO notification (alert_id, level, round, channel, target, dedup_key, subject, body, status, attempts, "
@@ -28,10 +23,6 @@ _INSERT = text(
     "VALUES (:alert_id, :level, :round, :channel, :target, :dedup_key, :subject, :body, :status, 0, "
     ":next_attempt_at, NULL, '', :created_at, :sent_at) ON CONFLICT(dedup_key) DO NOTHING"
 )
-
-
-def _free_args(now: datetime) -> dict[str, str]:
-    return {"now": to_db_text(now), "stale": to_db_text(now - STALE_AFTER)}
 
 
 def insert_notification(session: Session, *, alert_id: int | None, level: int, round: int, channel: str, target: str,
@@ -54,7 +45,7 @@ def terminal_rows_since(session: Session, last_id: int, channels: Sequence[str],
     target, subject, body, sent_at as stored text)."""
     # SQLite-only: ids grow in commit order (single writer)
     sql = _TERMINAL + (" AND target = :target" if target is not None else "") + " ORDER BY id LIMIT :limit"
-    stmt = text(sql).bindparams(bindparam("channels", expanding=True))
+    stmt = text(sql).bindparams(bindparam("channels", expanding=True, type_=String))
     args: dict[str, Any] = {"last_id": last_id, "channels": list(channels), "limit": limit}
     if target is not None:
         args["target"] = target
@@ -82,9 +73,9 @@ def due_notifications(session: Session, now: datetime, limit: int, *, channels_f
            + (" AND id NOT IN :skip" if skip else "")
            + " ORDER BY id LIMIT :limit")
     stmt = text(sql)
-    args: dict[str, Any] = {**_free_args(now), "limit": limit}
+    args: dict[str, Any] = {**takeable_args(now), "limit": limit}
     if channels_full:
-        stmt = stmt.bindparams(bindparam("full", expanding=True))
+        stmt = stmt.bindparams(bindparam("full", expanding=True, type_=String))
         args["full"] = list(channels_full)
     if skip:
         stmt = stmt.bindparams(bindparam("skip", expanding=True))
@@ -112,7 +103,7 @@ _CLAIM = text(
 def claim(session: Session, notification_id: int, attempts: int, claimer: str, until: datetime, now: datetime) -> bool:
     """Take one attempt of a pending row no live claim holds (compare-and-set on its attempts)."""
     return session.connection().execute(_CLAIM, {
-        "until": to_db_text(until), "claimer": claimer, "id": notification_id, "attempts": attempts, **_free_args(now),
+        "until": to_db_text(until), "claimer": claimer, "id": notification_id, "attempts": attempts, **takeable_args(now),
     }).rowcount == 1
 
 
@@ -125,7 +116,7 @@ _CANCEL = text(
 def cancel(session: Session, notification_id: int, attempts: int, why: str, now: datetime) -> bool:
     """Mark a pending row no live claim holds `cancelled`, saying why."""
     return session.connection().execute(_CANCEL, {
-        "why": why, "id": notification_id, "attempts": attempts, **_free_args(now),
+        "why": why, "id": notification_id, "attempts": attempts, **takeable_args(now),
     }).rowcount == 1
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import String, bindparam, text
 from sqlmodel import Session, select
 
 from watchdesk.store.models import Alert
 
-_RAISED = text("SELECT dedup_key FROM alert WHERE dedup_key IN :keys").bindparams(bindparam("keys", expanding=True))
+_RAISED = text("SELECT dedup_key FROM alert WHERE dedup_key IN :keys").bindparams(bindparam("keys", expanding=True, type_=String))
 _CHECKED_IN = text("SELECT checked_in_at FROM shift WHERE id = :id")
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import String, bindparam, text
 from sqlmodel import select
 
 from watchdesk.store.db import Session
@@ -39,7 +39,7 @@ def source_row_or_none(session: Session, key: str) -> Source | None:
 _SCHEDULE = text(
     "SELECT count(next_poll_at), min(CASE WHEN claimed_by != '' AND next_poll_at = claimed_until "
     "AND next_poll_at > :recheck THEN :recheck ELSE next_poll_at END) FROM source WHERE key IN :keys"
-).bindparams(bindparam("keys", expanding=True))
+).bindparams(bindparam("keys", expanding=True, type_=String))
 
 
 def poll_schedule(session: Session, keys: Sequence[str], recheck: datetime) -> tuple[int, datetime | None]:
@@ -72,7 +72,7 @@ def touch_healthy_source(session: Session, key: str, now: datetime, next_poll_at
 
 _CLAIMABLE = text(
     "SELECT key, id, next_poll_at, etag, last_modified, body_hash, claimed_by, claimed_until FROM source WHERE key IN :keys"
-).bindparams(bindparam("keys", expanding=True))
+).bindparams(bindparam("keys", expanding=True, type_=String))
 
 
 def claimable_sources(session: Session, keys: Sequence[str]) -> dict[str, tuple]:
