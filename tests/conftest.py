@@ -69,6 +69,12 @@ def rt(request: pytest.FixtureRequest, db_path: Path, clock: FakeClock, config: 
     runtime.db.dispose()
 
 
+@pytest.fixture
+def db_target(rt: Runtime) -> str:
+    """What `--db` / `WATCHDESK_DB` / a worker process is given to reach `rt`'s database: its file or its URL."""
+    return str(rt.db.path) if rt.db.is_sqlite else rt.db.url
+
+
 # -- PostgreSQL ------------------------------------------------------------------------------
 
 _CLUSTER = pytest.StashKey[Cluster]()

@@ -63,7 +63,11 @@ def load_toml(explicit: str | os.PathLike[str] | None) -> tuple[dict[str, Any], 
 
 
 def sqlite_url(path: str, url: str, override_path: str | None = None) -> str:
-    """The SQLAlchemy URL: --db beats [database] url beats path beats the user data directory."""
+    """The SQLAlchemy URL: --db beats [database] url beats path beats the user data directory.
+
+    --db is a SQLite file, or a URL (postgresql://…) taken as it is."""
+    if override_path and "://" in override_path:
+        return override_path
     if override_path:
         return f"sqlite:///{Path(override_path).expanduser()}"
     if url:

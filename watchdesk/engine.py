@@ -316,7 +316,7 @@ def serve(rt: Runtime, stop: threading.Event, interval: timedelta | None = None,
     engine = Engine(rt, kind="serve")
     if wake is not None:
         engine.nudged = wake
-    log.info("serving %s every %.1f s (runner %s)", rt.db.path, step, engine.runner_id)
+    log.info("serving %s every %.1f s (runner %s)", rt.db.where, step, engine.runner_id)
     ticks = 0
     again = False  # the last tick was an immediate second one
     try:

@@ -16,11 +16,11 @@ from watchdesk.services.runtime import Runtime
 
 
 @pytest.fixture
-def run(db_path: Path):
+def run(db_target: str):
     runner = CliRunner()
 
     def invoke(*args: str, env: dict[str, str] | None = None):
-        return runner.invoke(cli, ["--db", str(db_path), *args], env=env, catch_exceptions=False)
+        return runner.invoke(cli, ["--db", db_target, *args], env=env, catch_exceptions=False)
 
     return invoke
 

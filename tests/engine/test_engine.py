@@ -15,12 +15,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import text
 
 from tests.engine.conftest import Desk, WebhookServer, desk_config, duty, new_alert
 from watchdesk import engine as engine_module
 from watchdesk.clock import FakeClock
 from watchdesk.core.records import Actor
 from watchdesk.engine import Engine, other_engine_alive
+from watchdesk.store import runners
 from watchdesk.services.alert_factory import raise_alert
 from watchdesk.services.alerts import list_alerts
 from watchdesk.services.escalation import plan_escalation, plan_for_alert
@@ -49,18 +51,14 @@ def test_heartbeat_and_other_engine_alive(rt: Runtime, clock: FakeClock) -> None
     engine.tick()
     assert other_engine_alive(rt, kind="serve") is False  # our own process does not count
     with rt.db.write() as session:
-        session.connection().exec_driver_sql(
-            "INSERT INTO runner (id, kind, started_at, heartbeat_at) VALUES ('other-host:4242:serve', 'serve', ?, ?)",
-            (clock.now().strftime("%Y-%m-%d %H:%M:%S.%f"),) * 2,
-        )
+        runners.heartbeat(session, "other-host:4242:serve", "serve", clock.now(), clock.now())
     assert other_engine_alive(rt, kind="serve")
     assert not other_engine_alive(rt, kind="desk")
     clock.fast_forward(11)
     assert not other_engine_alive(rt, kind="serve")  # its heartbeat is older than 10 s
     engine.close()
-    conn = rt.db.raw()
-    assert conn.execute("SELECT id FROM runner").fetchall() == [("other-host:4242:serve",)]
-    conn.close()
+    with rt.db.read() as session:
+        assert [tuple(r) for r in session.connection().execute(text("SELECT id FROM runner"))] == [("other-host:4242:serve",)]
 
 
 _RSS = """<?xml version="1.0" encoding="UTF-8"?>
@@ -107,12 +105,12 @@ def test_a_polled_warning_is_paged_in_the_same_tick(rt: Runtime, clock: FakeCloc
         server.server_close()
 
 
-def test_serve_stops_cleanly_on_sigterm(rt: Runtime, db_path: Path, staff: dict[str, Actor]) -> None:
+def test_serve_stops_cleanly_on_sigterm(rt: Runtime, db_target: str, staff: dict[str, Actor]) -> None:
     """`watchdesk serve` heartbeats while it runs; SIGTERM ends the current tick, removes the heartbeat, exits 0."""
-    env = {**os.environ, "WATCHDESK_DB": str(db_path)}
+    env = {**os.environ, "WATCHDESK_DB": db_target}
     proc = subprocess.Popen([sys.executable, "-m", "watchdesk", "serve", "--interval", "1s"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    live = open_runtime(rt.config, db_path=str(db_path))  # the real clock, like the desk's
+    live = open_runtime(rt.config, db_path=db_target)  # the real clock, like the desk's
     try:
         deadline = time.monotonic() + 60
         while not other_engine_alive(live, kind="serve") and time.monotonic() < deadline:
@@ -234,7 +232,7 @@ def test_a_dripping_source_does_not_hold_back_escalation(clock: FakeClock, webho
         slow_rt.db.dispose()
 
 
-def test_serve_sees_an_alert_due_at_once_written_by_another_writer(desk: Desk, rt: Runtime, db_path: Path) -> None:
+def test_serve_sees_an_alert_due_at_once_written_by_another_writer(desk: Desk, rt: Runtime, db_target: str) -> None:
     """`serve` sleeps until the next tick or deadline, but an alert typed in elsewhere (due at once) wakes it:
     due_now() answers after such a commit, and stays quiet when nothing was committed or nothing is due."""
     from watchdesk.services.runtime import open_runtime as reopen
@@ -242,7 +240,7 @@ def test_serve_sees_an_alert_due_at_once_written_by_another_writer(desk: Desk, r
     engine = Engine(rt, kind="serve")
     engine.tick()
     assert engine.due_now() is False  # nothing due after the tick
-    other = reopen(rt.config, db_path=str(db_path), clock=desk.clock)  # another writer, its own connections
+    other = reopen(rt.config, db_path=db_target, clock=desk.clock)  # another writer, its own connections
     new_alert(other, title="Typed in at the other desk")
     assert engine.due_now() is True
     assert engine.due_now() is False  # no commit since the last look

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import text
 
 from tests.engine.conftest import Desk, alert_row, kinds, new_alert
 from watchdesk.cli import cli
@@ -232,7 +233,7 @@ def test_a_more_severe_child_pages_the_acknowledger_of_an_acknowledged_parent(de
 
 
 # -- split --------------------------------------------------------------------------------------
-def test_split_pages_the_child_on_its_own_from_its_first_step(desk: Desk, rt: Runtime, staff: dict[str, Actor], db_path: Path) -> None:
+def test_split_pages_the_child_on_its_own_from_its_first_step(desk: Desk, rt: Runtime, staff: dict[str, Actor], db_target: str) -> None:
     parent, child = _family(rt)
     desk.tick()
     desk.expect(("hung", 1))
@@ -243,13 +244,13 @@ def test_split_pages_the_child_on_its_own_from_its_first_step(desk: Desk, rt: Ru
     assert "alert.split" in kinds(rt, child) and "alert.split_off" in kinds(rt, parent)
     desk.tick()
     desk.expect(("hung", 1), alert_id=child)
-    again = CliRunner().invoke(cli, ["--db", str(db_path), "alert", "split", str(child), "--as", "hung"])
+    again = CliRunner().invoke(cli, ["--db", db_target, "alert", "split", str(child), "--as", "hung"])
     assert again.exit_code == 2 and "is not grouped under another alert" in again.stderr
 
 
-def test_split_from_the_command_line(rt: Runtime, staff: dict[str, Actor], db_path: Path) -> None:
+def test_split_from_the_command_line(rt: Runtime, staff: dict[str, Actor], db_target: str) -> None:
     parent, child = _family(rt)
-    result = CliRunner().invoke(cli, ["--db", str(db_path), "alert", "split", str(child), "--as", "thu"], catch_exceptions=False)
+    result = CliRunner().invoke(cli, ["--db", db_target, "alert", "split", str(child), "--as", "thu"], catch_exceptions=False)
     assert result.exit_code == 0 and f"alert #{child} split off" in result.output
     assert alert_row(rt, child).joined_to_id is None
 
@@ -261,8 +262,8 @@ def test_the_check_raises_one_critical_alert_naming_the_silent_ones(desk: Desk, 
     desk.tick()
     assert silent_alerts(rt) == {}
     with rt.db.write() as session:  # a hand edit: the parent resolved behind the cascade's back, a deadline wiped
-        session.connection().exec_driver_sql("UPDATE alert SET state = 'resolved' WHERE id = ?", (parent,))
-        session.connection().exec_driver_sql("UPDATE alert SET next_escalation_at = NULL WHERE id = ?", (lone,))
+        session.connection().execute(text("UPDATE alert SET state = 'resolved' WHERE id = :id"), {"id": parent})
+        session.connection().execute(text("UPDATE alert SET next_escalation_at = NULL WHERE id = :id"), {"id": lone})
     assert set(silent_alerts(rt)) == {child, lone}
     assert silent_alerts(rt) == silent_alerts(rt, everything=True)  # the suspects query misses nobody
     clock.fast_forward(timedelta(minutes=2))
@@ -280,8 +281,8 @@ def test_a_deadline_pushed_past_any_policy_is_found(desk: Desk, rt: Runtime, sta
     far, snoozed, fine = new_alert(rt, key="far"), new_alert(rt, key="snoozed"), new_alert(rt, key="fine")
     lifecycle.snooze(rt, staff["hung"], snoozed, timedelta(minutes=30), "chờ")
     with rt.db.write() as session:
-        session.connection().exec_driver_sql("UPDATE alert SET next_escalation_at = '2099-01-01 00:00:00.000000' WHERE id = ?", (far,))
-        session.connection().exec_driver_sql("UPDATE alert SET snoozed_until = '2099-01-01 00:00:00.000000' WHERE id = ?", (snoozed,))
+        session.connection().execute(text("UPDATE alert SET next_escalation_at = '2099-01-01 00:00:00.000000' WHERE id = :id"), {"id": far})
+        session.connection().execute(text("UPDATE alert SET snoozed_until = '2099-01-01 00:00:00.000000' WHERE id = :id"), {"id": snoozed})
     found = silent_alerts(rt)
     assert found == silent_alerts(rt, everything=True)
     assert found == {far: "its next deadline is later than any policy sets", snoozed: "snoozed far past the longest snooze"}
@@ -317,13 +318,13 @@ def test_the_invariant_case_by_case(alert: tuple, parent: tuple | None, called: 
     assert silence(facts(2, alert), facts(1, parent) if parent else None, False, called, latest) == why
 
 
-def test_alert_show_names_the_group_the_mentions_and_whose_steps_are_ahead(rt: Runtime, staff: dict[str, Actor], db_path: Path) -> None:
+def test_alert_show_names_the_group_the_mentions_and_whose_steps_are_ahead(rt: Runtime, staff: dict[str, Actor], db_target: str) -> None:
     from watchdesk.feeds.items import RawItem
 
     [parent] = ingest_items(rt, "kgm", [normalize_title(rt, "letter", "Lỗ hổng CVE-2024-21762", Severity.HIGH)]).new
     raw = RawItem(native_id="k", title="CVE-2024-21762: FortiOS", summary="Chained with CVE-2022-40684.", cves=("CVE-2024-21762",))
     [child] = ingest_items(rt, "kev", [normalize(raw, default_severity=Severity.HIGH, zone=rt.zone)]).new
-    out = CliRunner().invoke(cli, ["--db", str(db_path), "alert", "show", str(child)], catch_exceptions=False).output
+    out = CliRunner().invoke(cli, ["--db", db_target, "alert", "show", str(child)], catch_exceptions=False).output
     assert "CVE: CVE-2024-21762" in out
     assert "mentions: CVE-2022-40684 (named in the text; related, never grouped)" in out
     assert f"grouped under #{parent}: its escalation covers this one ('watchdesk alert split {child}'" in out

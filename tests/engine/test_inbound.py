@@ -95,7 +95,7 @@ def test_alertmanager_firing_repeat_resolved_and_firing_again(rt: Runtime, clock
 
 
 def test_resolved_for_an_acknowledged_alert_is_marked_not_cleared(rt: Runtime, clock: FakeClock, staff: dict[str, Actor],
-                                                                   db_path: Path) -> None:
+                                                                   db_target: str) -> None:
     with listening(rt) as desk:
         (held,) = desk.alertmanager(am_post(am_alert("aa11bb22cc33dd44"))).json()["created"]
         clock.fast_forward(timedelta(minutes=2))
@@ -107,7 +107,7 @@ def test_resolved_for_an_acknowledged_alert_is_marked_not_cleared(rt: Runtime, c
         assert row.state == "acknowledged" and row.resolved_at is None
         marks = [e for e in events_for(rt.db, "alert", held) if e.kind == "alert.source_resolved"]
         assert len(marks) == 1 and "Source says resolved" in marks[0].payload["note"]
-        shown = CliRunner().invoke(cli, ["--db", str(db_path), "alert", "show", str(held)], catch_exceptions=False)
+        shown = CliRunner().invoke(cli, ["--db", db_target, "alert", "show", str(held)], catch_exceptions=False)
         assert "the source says it is resolved" in shown.output and "Source says resolved: Alertmanager (prom)" in shown.output
         # Said twice, recorded once; firing again while held is the same alert, and says so.
         desk.alertmanager(am_post(am_alert("aa11bb22cc33dd44", "resolved")))

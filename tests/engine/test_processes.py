@@ -8,10 +8,10 @@ import signal
 import threading
 import time
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from tests.engine import workers
 from tests.engine.conftest import WebhookServer, alert_row, duty, kinds, new_alert, policies
@@ -35,7 +35,7 @@ def _hook_config(webhook: WebhookServer, waits: str = "10s") -> dict[str, Any]:
     }
 
 
-def test_twelve_processes_acknowledge_one_alert(rt: Runtime, clock: FakeClock, db_path: Path, staff: dict[str, Actor]) -> None:
+def test_twelve_processes_acknowledge_one_alert(rt: Runtime, clock: FakeClock, db_target: str, staff: dict[str, Actor]) -> None:
     """Exactly one wins; one audit event; each of the other eleven is told who won and when."""
     handles = [f"officer{i:02d}" for i in range(12)]
     for h in handles:
@@ -44,7 +44,7 @@ def test_twelve_processes_acknowledge_one_alert(rt: Runtime, clock: FakeClock, d
     barrier, results = SPAWN.Barrier(12), SPAWN.Queue()
     start = clock.now().isoformat()
     procs = [
-        SPAWN.Process(target=workers.acknowledge_one, args=(str(db_path), {}, start, h, alert, barrier, results))
+        SPAWN.Process(target=workers.acknowledge_one, args=(db_target, {}, start, h, alert, barrier, results))
         for h in handles
     ]
     for p in procs:
@@ -68,7 +68,7 @@ def config(webhook: WebhookServer) -> Any:  # the policies step every 10 s so a 
 
 
 def test_two_engines_one_minute_every_escalation_and_message_once(
-    rt: Runtime, clock: FakeClock, db_path: Path, webhook: WebhookServer, staff: dict[str, Actor]
+    rt: Runtime, clock: FakeClock, db_target: str, webhook: WebhookServer, staff: dict[str, Actor]
 ) -> None:
     t0 = clock.now()
     for handle, level in (("hung", 1), ("lan", 2), ("minh", 3)):
@@ -80,7 +80,7 @@ def test_two_engines_one_minute_every_escalation_and_message_once(
     steps = 60
     barrier, results = SPAWN.Barrier(2), SPAWN.Queue()
     procs = [
-        SPAWN.Process(target=workers.tick_through, args=(str(db_path), _hook_config(webhook), t0.isoformat(), steps, barrier, results))
+        SPAWN.Process(target=workers.tick_through, args=(db_target, _hook_config(webhook), t0.isoformat(), steps, barrier, results))
         for _ in range(2)
     ]
     for p in procs:
@@ -110,7 +110,7 @@ def test_two_engines_one_minute_every_escalation_and_message_once(
 
 
 def test_kill_9_mid_tick_then_restart_finishes_the_work(
-    rt: Runtime, clock: FakeClock, db_path: Path, webhook: WebhookServer, staff: dict[str, Actor]
+    rt: Runtime, clock: FakeClock, db_target: str, webhook: WebhookServer, staff: dict[str, Actor]
 ) -> None:
     """The engine dies while the webhook is receiving its page; the next engine sends it again (at least once), nothing lost."""
     t0 = clock.now()
@@ -119,7 +119,7 @@ def test_kill_9_mid_tick_then_restart_finishes_the_work(
     alert = new_alert(rt)
     slow = _hook_config(webhook, "5m")  # steps 5 min apart: the restart below catches up nothing but the lost send
     webhook.hold = threading.Event()
-    proc = SPAWN.Process(target=workers.tick_once, args=(str(db_path), slow, t0.isoformat()))
+    proc = SPAWN.Process(target=workers.tick_once, args=(db_target, slow, t0.isoformat()))
     proc.start()
     assert webhook.arrived.wait(120), "the engine never reached the webhook"
     os.kill(proc.pid, signal.SIGKILL)  # type: ignore[arg-type]
@@ -133,7 +133,7 @@ def test_kill_9_mid_tick_then_restart_finishes_the_work(
     assert kinds(rt, alert).count("alert.paged") == 1  # the escalation itself committed before the send
 
     clock.fast_forward(timedelta(seconds=59))  # the dead engine's heartbeat is long stale: its claim is free
-    restarted = open_runtime(parse_config(slow), db_path=str(db_path), clock=clock)
+    restarted = open_runtime(parse_config(slow), db_path=db_target, clock=clock)
     engine = Engine(restarted, kind="tick")
     report = engine.tick()
     assert report.delivered == 1 and report.escalated == 0, report
@@ -151,16 +151,13 @@ def test_kill_9_mid_tick_then_restart_finishes_the_work(
 
 
 def _heartbeat(rt: Runtime) -> Any:
-    conn = rt.db.raw()
-    try:
-        row = conn.execute("SELECT max(heartbeat_at) FROM runner").fetchone()
-    finally:
-        conn.close()
+    with rt.db.read() as session:
+        row = session.connection().execute(text("SELECT max(heartbeat_at) FROM runner")).one()
     return UTCDateTime().process_result_value(row[0], None) if row and row[0] else None
 
 
 def test_a_claim_is_not_stolen_while_its_engine_heartbeats(
-    rt: Runtime, clock: FakeClock, db_path: Path, webhook: WebhookServer, staff: dict[str, Actor]
+    rt: Runtime, clock: FakeClock, db_target: str, webhook: WebhookServer, staff: dict[str, Actor]
 ) -> None:
     """An engine whose send takes a minute (its claim's lease long run out) keeps its claim while it heartbeats:
     another engine ticking then leaves the row alone, and the page is sent once."""
@@ -170,7 +167,7 @@ def test_a_claim_is_not_stolen_while_its_engine_heartbeats(
     slow = _hook_config(webhook, "5m")
     webhook.hold = threading.Event()
     stop = SPAWN.Event()
-    proc = SPAWN.Process(target=workers.serve_time_lapse, args=(str(db_path), slow, t0.isoformat(), stop))
+    proc = SPAWN.Process(target=workers.serve_time_lapse, args=(db_target, slow, t0.isoformat(), stop))
     proc.start()
     try:
         assert webhook.arrived.wait(120)
@@ -179,7 +176,7 @@ def test_a_claim_is_not_stolen_while_its_engine_heartbeats(
             time.sleep(0.05)  # the engine's fake minute passes while its send is held
         beat = _heartbeat(rt)
         assert beat is not None and beat >= t0 + timedelta(seconds=60)
-        other = open_runtime(parse_config(slow), db_path=str(db_path), clock=FakeClock(beat + timedelta(seconds=1)))
+        other = open_runtime(parse_config(slow), db_path=db_target, clock=FakeClock(beat + timedelta(seconds=1)))
         engine = Engine(other, kind="tick")
         assert engine.tick().delivered == 0
         engine.close()
@@ -199,7 +196,7 @@ def test_a_claim_is_not_stolen_while_its_engine_heartbeats(
 
 
 def test_kill_9_of_serve_mid_send_is_resent_within_15_s_of_a_restart(
-    rt: Runtime, clock: FakeClock, db_path: Path, webhook: WebhookServer, staff: dict[str, Actor]
+    rt: Runtime, clock: FakeClock, db_target: str, webhook: WebhookServer, staff: dict[str, Actor]
 ) -> None:
     """`serve` dies (kill -9) while the webhook holds its page; an engine started a second later takes the
     dead engine's claim over once its heartbeat is 10 s stale and sends the page again: within 15 s, not 45."""
@@ -208,7 +205,7 @@ def test_kill_9_of_serve_mid_send_is_resent_within_15_s_of_a_restart(
     alert = new_alert(rt)
     slow = _hook_config(webhook, "5m")
     webhook.hold = threading.Event()
-    proc = SPAWN.Process(target=workers.serve_fake, args=(str(db_path), slow, t0.isoformat()))
+    proc = SPAWN.Process(target=workers.serve_fake, args=(db_target, slow, t0.isoformat()))
     proc.start()
     assert webhook.arrived.wait(120), "serve never reached the webhook"
     os.kill(proc.pid, signal.SIGKILL)  # type: ignore[arg-type]
@@ -218,7 +215,7 @@ def test_kill_9_of_serve_mid_send_is_resent_within_15_s_of_a_restart(
     assert len(webhook.take()) == 1
 
     restart = FakeClock(t0 + timedelta(seconds=1))
-    again = open_runtime(parse_config(slow), db_path=str(db_path), clock=restart)
+    again = open_runtime(parse_config(slow), db_path=db_target, clock=restart)
     engine = Engine(again, kind="tick")
     resent_after = None
     for second in range(1, 31):  # one tick a (fake) second, as serve does
@@ -236,7 +233,7 @@ def test_kill_9_of_serve_mid_send_is_resent_within_15_s_of_a_restart(
 
 
 def test_kill_9_mid_poll_the_source_is_polled_again_within_15_s(
-    rt: Runtime, clock: FakeClock, db_path: Path, webhook: WebhookServer, staff: dict[str, Actor]
+    rt: Runtime, clock: FakeClock, db_target: str, webhook: WebhookServer, staff: dict[str, Actor]
 ) -> None:
     """An engine dies while a slow source drips its feed; the next engine polls the source once the dead one's
     heartbeat is stale, instead of waiting out the poll's 90 s lease."""
@@ -247,7 +244,7 @@ def test_kill_9_mid_poll_the_source_is_polled_again_within_15_s(
         slow = {**_hook_config(webhook, "5m"),
                 "sources": [{"key": "slow", "kind": "rss", "url": server.url("/slow.rss"), "deadline": "60s"}]}
         t0 = clock.now()
-        proc = SPAWN.Process(target=workers.tick_once, args=(str(db_path), slow, t0.isoformat()))
+        proc = SPAWN.Process(target=workers.tick_once, args=(db_target, slow, t0.isoformat()))
         proc.start()
         deadline = time.monotonic() + 120
         while not server.hits("/slow.rss") and time.monotonic() < deadline:
@@ -257,7 +254,7 @@ def test_kill_9_mid_poll_the_source_is_polled_again_within_15_s(
         proc.join(30)
 
         restart = FakeClock(t0 + timedelta(seconds=1))
-        again = open_runtime(parse_config(slow), db_path=str(db_path), clock=restart)
+        again = open_runtime(parse_config(slow), db_path=db_target, clock=restart)
         engine = Engine(again, kind="serve")
         polled_after = None
         for second in range(1, 31):

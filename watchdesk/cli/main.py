@@ -102,7 +102,7 @@ def _damage_sentence(ctx: click.Context, exc: Exception) -> Exception | None:
 
 @click.group(name="watchdesk", cls=Root, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", metavar="PATH", help="Config file (else $WATCHDESK_CONFIG, ./watchdesk.toml, the user config dir).")
-@click.option("--db", "db_path", metavar="PATH", envvar="WATCHDESK_DB", help="SQLite database file (overrides the config).")
+@click.option("--db", "db_path", metavar="PATH", envvar="WATCHDESK_DB", help="SQLite database file, or a postgresql:// URL (overrides the config).")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default=None,
               help="Language of the desk and of every command's output (default: [desk] language, else the system's).")
 @click.version_option(__version__, prog_name="watchdesk")

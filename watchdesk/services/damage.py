@@ -62,11 +62,14 @@ class DamageWatch:
             log.critical("%s", self.found)
             return self.found
         problem = ""
-        integrity = db.integrity(budget=START_BUDGET)
-        if not integrity.ok:
-            problem = integrity.sentence(db.path)
-        elif not integrity.finished:
-            log.warning("%s", integrity.sentence(db.path))
+        if db.is_sqlite:
+            integrity = db.integrity(budget=START_BUDGET)
+            if not integrity.ok:
+                problem = integrity.sentence(db.path)
+            elif not integrity.finished:
+                log.warning("%s", integrity.sentence(db.path))
+        else:
+            log.info("%s: pages are the server's to check on PostgreSQL (data checksums, pg_amcheck)", db.where)
         if not problem and anchors is not None:
             try:
                 last = checkpoint.latest(anchors)

@@ -7,18 +7,31 @@ which triggers move on every change except to `runner`: an engine commits a hear
 second, and the screens must not reload for it. So: one pragma per poll, one single-row read
 per commit, and a reload only when something a screen shows changed. The engine's serve loop
 uses `data_version` alone, to look for alerts due now only after a commit.
+
+On PostgreSQL the watcher LISTENs on `watchdesk_changes` on a connection of its own: the mark
+triggers NOTIFY when a change a screen can show commits (runners' heartbeats do not), and
+`data_version` counts the notifications received so far, drained without waiting.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+from typing import Any
+
+import psycopg
 
 from watchdesk.store.db import Database
+from watchdesk.store.postgresql import CHANGES_CHANNEL
 
 
 class ChangeWatcher:
     """One dedicated connection, used by one thread at a time (successive workers share it)."""
+
+    def __new__(cls, db: Database) -> ChangeWatcher:
+        if cls is ChangeWatcher and not db.is_sqlite:
+            return super().__new__(_ListeningWatcher)
+        return super().__new__(cls)
 
     def __init__(self, db: Database) -> None:
         self._path = db.path
@@ -62,3 +75,49 @@ class ChangeWatcher:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+
+class _ListeningWatcher(ChangeWatcher):
+    """PostgreSQL: LISTEN on the change channel; each notification drained counts as a commit."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._pg: Any = None
+        self._lock = threading.Lock()
+        self._received = 0
+        self._data_version: int | None = None
+        self._mark = 0
+
+    def _listening(self) -> Any:
+        if self._pg is None:
+            engine = self._db.engine
+            args, params = engine.dialect.create_connect_args(engine.url)
+            params.pop("context", None)
+            conn = psycopg.connect(*args, **params, autocommit=True, application_name="watchdesk-changes")
+            conn.execute(f"LISTEN {CHANGES_CHANNEL}")
+            self._pg = conn
+        return self._pg
+
+    def _drain(self) -> int:
+        conn = self._listening()
+        # timeout=0: take what has arrived and return at once (the callers poll).
+        self._received += sum(1 for _ in conn.notifies(timeout=0))
+        return self._received
+
+    def data_version(self) -> int:
+        with self._lock:
+            return self._drain()
+
+    def version(self) -> int:
+        with self._lock:
+            received = self._drain()
+            if received != self._data_version:
+                self._data_version = received
+                self._mark = int(self._pg.execute("SELECT n FROM change_mark WHERE id = 1").fetchone()[0])
+            return self._mark
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pg is not None:
+                self._pg.close()
+                self._pg = None
