@@ -71,10 +71,10 @@ def test_an_override_covers_part_of_a_shift_and_is_audited(rt, staff, night_watc
     assert event["replaces"] == made[0].replaces
 
 
-def test_an_override_over_two_shifts_and_a_gap_splits_per_shift(rt, staff, tet, local) -> None:
+def test_an_override_over_two_shifts_and_a_gap_splits_per_shift(rt, staff, tet, local, tmp_path) -> None:
     from watchdesk.services.roster_io import import_csv
 
-    csv = rt.db.path.parent / "r.csv"
+    csv = tmp_path / "r.csv"
     csv.write_text("hung,1,2026-02-17 07:30,2026-02-17 19:30,\nthu,1,2026-02-17 19:30,2026-02-18 03:00,\n", encoding="utf-8")
     import_csv(rt, staff["minh"], csv)
     made = roster.override(rt, staff["minh"], "lan", 1, local("2026-02-17 18:00"), local("2026-02-18 05:00"), "drill")
@@ -128,10 +128,10 @@ def test_coverage_of_a_period(rt, staff, night_watch, local) -> None:
     assert {i.officers for i in report.of(INACTIVE)} == {("thu",)}
 
 
-def test_a_level_1_gap_is_found_before_the_holiday(rt, staff, tet, local) -> None:
+def test_a_level_1_gap_is_found_before_the_holiday(rt, staff, tet, local, tmp_path) -> None:
     from watchdesk.services.roster_io import import_csv
 
-    csv = rt.db.path.parent / "gap.csv"
+    csv = tmp_path / "gap.csv"
     csv.write_text(
         "hung,1,2026-02-13 17:00,2026-02-15 17:00,\nthu,1,2026-02-15 17:00,2026-02-17 03:00,\n"  # then nobody 03:00-07:00
         "thu,1,2026-02-17 07:00,2026-02-19 07:00,\nhung,1,2026-02-19 07:00,2026-02-21 07:00,\n"
