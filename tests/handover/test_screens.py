@@ -70,8 +70,8 @@ async def test_handover_screen_refuses_a_stranger_accepting(make_desk, desk_rt):
         assert get_handover(desk_rt).status == "draft"
 
 
-# The reports screen shows no report on PostgreSQL yet (the ack report's worker; services/reports.py is
-# another engineer's change under way): these stay on SQLite until it does.
+# The ack report is not on PostgreSQL yet (store/queries/reports.py and store/proof.py read through
+# SQLite's driver with json_extract): these stay on SQLite until it is.
 @pytest.mark.sqlite_only
 async def test_reports_screen_tables_and_charts(make_desk, desk_rt, tmp_path):
     app = make_desk("hung")
