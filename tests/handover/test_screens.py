@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from textual.widgets import DataTable, Input
 from textual_plotext import PlotextPlot
 
@@ -70,9 +69,6 @@ async def test_handover_screen_refuses_a_stranger_accepting(make_desk, desk_rt):
         assert get_handover(desk_rt).status == "draft"
 
 
-# The ack report is not on PostgreSQL yet (store/queries/reports.py and store/proof.py read through
-# SQLite's driver with json_extract): these stay on SQLite until it is.
-@pytest.mark.sqlite_only
 async def test_reports_screen_tables_and_charts(make_desk, desk_rt, tmp_path):
     app = make_desk("hung")
     async with app.run_test(size=(120, 40)) as pilot:
@@ -95,7 +91,6 @@ async def test_reports_screen_tables_and_charts(make_desk, desk_rt, tmp_path):
         assert (tmp_path / "ack-report.csv").exists()
 
 
-@pytest.mark.sqlite_only  # as above
 async def test_reports_screen_is_made_again_on_request_not_on_every_change(make_desk, desk_rt):
     """A report verifies the whole audit log: a change elsewhere says 'press u', u makes it again."""
     from watchdesk.tui.messages import DataChanged
