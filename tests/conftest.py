@@ -58,9 +58,9 @@ def config() -> Config:
 
 
 # The folders whose `rt` tests run on both backends in the plain `pytest` run (pytest_generate_tests):
-# the store, the services and engine (the lifecycle state machine, every multi-process test), roster
-# and handover. Elsewhere `rt` is on the backend --backend names (sqlite unless told).
-BOTH_BACKENDS = ("engine", "store", "roster", "handover")
+# the store, the services and engine (the lifecycle state machine, every multi-process test), roster,
+# handover and the reports. Elsewhere `rt` is on the backend --backend names (sqlite unless told).
+BOTH_BACKENDS = ("engine", "store", "roster", "handover", "reports")
 _TESTS = Path(__file__).parent
 
 
