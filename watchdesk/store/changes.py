@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 
-from watchdesk.store.db import Database
+from watchdesk.store.db import Database, DatabaseError
 from watchdesk.store.postgresql import CHANGES_CHANNEL
 
 
@@ -105,16 +107,30 @@ class _ListeningWatcher(ChangeWatcher):
         return self._received
 
     def data_version(self) -> int:
-        with self._lock:
+        with self._lock, self._reconnecting():
             return self._drain()
 
     def version(self) -> int:
-        with self._lock:
+        with self._lock, self._reconnecting():
             received = self._drain()
             if received != self._data_version:
-                self._data_version = received
+                self._data_version = None  # until the mark is read: a failed read is tried again
                 self._mark = int(self._pg.execute("SELECT n FROM change_mark WHERE id = 1").fetchone()[0])
+                self._data_version = received
             return self._mark
+
+    @contextmanager
+    def _reconnecting(self) -> Iterator[None]:
+        """A lost connection is dropped (the next poll connects and LISTENs again), and said in the
+        store's own error; what was committed meanwhile shows with the mark read then."""
+        try:
+            yield
+        except psycopg.Error as exc:
+            if self._pg is not None:
+                self._pg.close()
+                self._pg = None
+            self._data_version = None
+            raise DatabaseError(f"{self._db.where}: cannot listen for changes ({exc}).") from None
 
     def close(self) -> None:
         with self._lock:
