@@ -22,6 +22,7 @@ from typing import Any
 
 import psutil
 import pytest
+from sqlalchemy import text
 
 from tests.engine.conftest import WebhookServer, duty, new_alert, policies, webhook  # noqa: F401 - the fixture
 from tests.support.hostile import HostileServer, drip, hang, huge
@@ -158,10 +159,10 @@ def test_other_alerts_are_paged_on_time_while_one_channel_misbehaves(kind: str, 
         for alert in criticals:
             rows = [d for d in delivery_log(rt, alert) if d.channel == "bad"]
             assert rows and all(r.status in ("pending", "sent") for r in rows), (kind, rows)
-        conn = rt.db.raw()
-        live = live_runners(conn, clock.now())
-        held = conn.execute("SELECT claimed_by FROM notification WHERE status = 'pending' AND claimed_by != ''").fetchall()
-        conn.close()
+        with rt.db.read() as session:
+            conn = session.connection()
+            live = live_runners(conn, clock.now())
+            held = conn.execute(text("SELECT claimed_by FROM notification WHERE status = 'pending' AND claimed_by != ''")).all()
         assert not [c for (c,) in held if c in live], f"{kind}: a closed engine still holds claims"
     finally:
         engine.close()
