@@ -36,7 +36,9 @@ def in_chunks(values: Sequence[Any]) -> Iterator[list[Any]]:
 # -- creating ---------------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=8)  # one entry per (table, columns, engine's dialect)
 def _bulk_insert(table: Table, names: tuple[str, ...], dialect: Dialect) -> tuple[str, bool, tuple[tuple[str, Callable[[Any], Any] | None], ...]]:
-    """The INSERT of `names` into `table` in the dialect's own placeholders; positional?; each bind's conversion."""
+    """The INSERT of `names` into `table` written in the dialect's bind style, whether that style is
+    positional (the order of the values then follows the compiled statement), and each column's
+    bind conversion."""
     compiled = insert(table).compile(dialect=dialect, column_keys=list(names))
     order = compiled.positiontup if compiled.positional else names
     types = {c.name: c.type for c in table.columns}
