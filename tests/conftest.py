@@ -74,7 +74,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture
 def backend(request: pytest.FixtureRequest) -> str:
-    """The database behind `rt`: a parameter in BOTH_BACKENDS' folders, else the --backend option."""
+    """The database behind `rt`: a parameter in BOTH_BACKENDS' folders, else the --backend option
+    (a `sqlite_only` test stays on SQLite whatever --backend says)."""
+    if request.node.get_closest_marker("sqlite_only") is not None:
+        return "sqlite"
     return str(getattr(request, "param", request.config.getoption("--backend")))
 
 

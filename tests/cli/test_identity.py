@@ -31,17 +31,22 @@ SPAWN = multiprocessing.get_context("spawn")
 OTHER_PIN = "975310"
 
 
-@pytest.fixture
-def run(db_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """The CLI as a script without PINs in its environment (each call passes what it means)."""
+def cli_on(target: str, monkeypatch: pytest.MonkeyPatch):
+    """The CLI on `target` (a file or a URL) as a script without PINs in its environment (each call
+    passes what it means)."""
     monkeypatch.delenv("WATCHDESK_PIN")
     monkeypatch.delenv("WATCHDESK_NEW_PIN")
     runner = CliRunner()
 
     def invoke(*args: str, env: dict[str, str] | None = None, input: str | None = None):
-        return runner.invoke(cli, ["--db", str(db_path), *args], env=env, input=input, catch_exceptions=False)
+        return runner.invoke(cli, ["--db", target, *args], env=env, input=input, catch_exceptions=False)
 
     return invoke
+
+
+@pytest.fixture
+def run(db_path: Path, monkeypatch: pytest.MonkeyPatch):
+    return cli_on(str(db_path), monkeypatch)
 
 
 @pytest.fixture
@@ -120,18 +125,17 @@ def test_an_imported_lead_signs_in_once_a_supervisor_sets_the_pin(run, desk, tmp
     assert run("alert", "add", "--title", "Một cảnh báo", "--as", "lan", env={"WATCHDESK_PIN": OTHER_PIN}).exit_code == 0
 
 
-def test_a_desk_from_before_pins_lets_its_supervisor_set_the_first_one(rt: Runtime, db_path: Path, run) -> None:
+def test_a_desk_from_before_pins_lets_its_supervisor_set_the_first_one(rt: Runtime, db_target: str, monkeypatch) -> None:
     """An upgraded database whose supervisor has no PIN: every action is refused but setting it."""
-    import sqlite3
+    from sqlalchemy import text
 
     from watchdesk.services.officers import bootstrap_supervisor
 
     bootstrap_supervisor(rt, "minh", "Minh", TEST_PIN)
+    with rt.db.write() as session:  # what a database from before PINs holds
+        session.connection().execute(text("UPDATE officer SET pin_hash = ''"))
     rt.db.dispose()
-    conn = sqlite3.connect(db_path)
-    conn.execute("UPDATE officer SET pin_hash = ''")
-    conn.commit()
-    conn.close()
+    run = cli_on(db_target, monkeypatch)
     assert run("alert", "add", "--title", "Một cảnh báo", "--as", "minh").exit_code == 2
     first = run("officer", "pin", "minh", "--as", "minh", env={"WATCHDESK_NEW_PIN": OTHER_PIN})
     assert first.exit_code == 0, first.output
@@ -172,7 +176,7 @@ def test_wrong_pins_back_off_doubling_up_to_five_minutes() -> None:
     assert backoff_seconds(10_000) == 300
 
 
-def test_the_back_off_holds_across_processes(rt: Runtime, staff: dict[str, Actor], clock: FakeClock, db_path: Path) -> None:
+def test_the_back_off_holds_across_processes(rt: Runtime, staff: dict[str, Actor], clock: FakeClock, db_target: str) -> None:
     """One process guesses three times; another, with the right PIN, is refused until the wait
     ends; the audit log holds every wrong PIN and the back-off."""
     rt.db.dispose()
@@ -180,7 +184,7 @@ def test_the_back_off_holds_across_processes(rt: Runtime, staff: dict[str, Actor
 
     def attempt(start: str, pins: list[str]) -> list[str]:
         results = SPAWN.Queue()
-        proc = SPAWN.Process(target=identity_workers.try_pins, args=(str(db_path), start, "lan", pins, results))
+        proc = SPAWN.Process(target=identity_workers.try_pins, args=(db_target, start, "lan", pins, results))
         proc.start()
         outcomes = [results.get(timeout=120) for _ in pins]
         proc.join(120)
@@ -206,12 +210,12 @@ def test_the_back_off_holds_across_processes(rt: Runtime, staff: dict[str, Actor
     assert audit.verify(rt.db).ok
 
 
-def test_guessing_side_by_side_gains_nothing(rt: Runtime, staff: dict[str, Actor], clock: FakeClock, db_path: Path) -> None:
+def test_guessing_side_by_side_gains_nothing(rt: Runtime, staff: dict[str, Actor], clock: FakeClock, db_target: str) -> None:
     """Six processes guess at the same moment: two tries are free, the third sets the back-off,
     and the other three meet it, whatever the order."""
     rt.db.dispose()
     barrier, results = SPAWN.Barrier(6), SPAWN.Queue()
-    procs = [SPAWN.Process(target=identity_workers.try_pins, args=(str(db_path), clock.now().isoformat(), "lan", [f"{n:06d}"], results, barrier))
+    procs = [SPAWN.Process(target=identity_workers.try_pins, args=(db_target, clock.now().isoformat(), "lan", [f"{n:06d}"], results, barrier))
              for n in range(6)]
     for proc in procs:
         proc.start()
@@ -225,6 +229,7 @@ def test_guessing_side_by_side_gains_nothing(rt: Runtime, staff: dict[str, Actor
     assert [e.kind for e in audit.tail(rt.db, 20) if e.kind.startswith("officer.pin")].count("officer.pin_failed") == 6
 
 
+@pytest.mark.sqlite_only  # the damage mark is a file beside the SQLite database
 def test_a_database_stopped_after_damage_still_checks_pins(rt: Runtime, staff: dict[str, Actor]) -> None:
     """Writes are stopped, so no try can be counted: the PIN is still checked (and a running
     back-off honoured), so that a supervisor can run 'watchdesk db resume'."""
