@@ -59,7 +59,8 @@ def config() -> Config:
 
 # The folders whose `rt` tests run on both backends in the plain `pytest` run (pytest_generate_tests):
 # the store, the services and engine (the lifecycle state machine, every multi-process test), roster,
-# handover and the reports. Elsewhere `rt` is on the backend --backend names (sqlite unless told).
+# handover and the reports; elsewhere, the tests marked `both_backends` (the other multi-process ones).
+# Everywhere else `rt` is on the backend --backend names (sqlite unless told).
 BOTH_BACKENDS = ("engine", "store", "roster", "handover", "reports")
 _TESTS = Path(__file__).parent
 
@@ -68,7 +69,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" not in metafunc.fixturenames or metafunc.config.getoption("--backend") == "postgresql":
         return
     folder = Path(metafunc.definition.path).relative_to(_TESTS).parts[0]
-    if folder in BOTH_BACKENDS and metafunc.definition.get_closest_marker("sqlite_only") is None:
+    both = folder in BOTH_BACKENDS or metafunc.definition.get_closest_marker("both_backends") is not None
+    if both and metafunc.definition.get_closest_marker("sqlite_only") is None:
         metafunc.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
 
 
@@ -114,6 +116,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgresql: runs against the throwaway PostgreSQL cluster")
+    config.addinivalue_line("markers", "both_backends: `rt` on SQLite and PostgreSQL outside the folders that always are")
     config.addinivalue_line("markers", "sqlite_only: about SQLite's file (WAL, backup API, PRAGMAs, integrity_check, "
                             "the checkpoint file, rt.db.path), or not on PostgreSQL yet (said where marked); `rt` stays on SQLite")
 

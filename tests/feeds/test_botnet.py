@@ -190,15 +190,17 @@ def test_an_import_without_networks_says_where_to_list_them(rt, supervisor, tmp_
         import_list(rt, supervisor, write_csv(tmp_path / "l.csv", [("203.0.113.7", "", "", "", "")]), "2026-11")
 
 
-def test_two_desks_importing_the_same_list_at_once_store_it_once(tmp_path: Path) -> None:
-    """Two processes race on one file: one stores the list and its alerts, the other finds it stored."""
+@pytest.mark.both_backends
+def test_two_desks_importing_the_same_list_at_once_store_it_once(rt, db_target: str, tmp_path: Path) -> None:  # noqa: ANN001
+    """Two processes race on one database: one stores the list and its alerts, the other finds it stored."""
     import os
     import subprocess
     import sys
 
+    rt.db.dispose()
+    where = f'path = "{db_target}"' if rt.db.is_sqlite else f'url = "{db_target}"'
     config = tmp_path / "watchdesk.toml"
-    config.write_text(f'[database]\npath = "{tmp_path / "d.db"}"\n[watch]\nnetworks = ["203.0.113.0/24", "2001:db8:10::/48"]\n',
-                      encoding="utf-8")
+    config.write_text(f'[database]\n{where}\n[watch]\nnetworks = ["203.0.113.0/24", "2001:db8:10::/48"]\n', encoding="utf-8")
     result = CliRunner().invoke(cli, ["--config", str(config), "init", "--handle", "minh", "--name", "Minh"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     rows = [(f"203.0.113.{i % 200 + 1}", "2026-11-03", 443, "Mirai", "") for i in range(3_000)]
@@ -212,11 +214,7 @@ def test_two_desks_importing_the_same_list_at_once_store_it_once(tmp_path: Path)
     reports = sorted((json.loads(out) for out, _err in outs), key=lambda r: r["already"])
     assert [r["already"] for r in reports] == [False, True]
     assert len(reports[0]["raised"]) == 200 and reports[1]["matched"] == 200
-    rt = open_runtime(parse_config({}), db_path=str(tmp_path / "d.db"))
-    try:
-        assert _counts(rt)[:3] == (1, 200, 200)
-    finally:
-        rt.db.dispose()
+    assert _counts(rt)[:3] == (1, 200, 200)
 
 
 def _cp1258(char: str) -> str:

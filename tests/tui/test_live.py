@@ -13,6 +13,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
 
 from tests.tui.conftest import settle, wait_until
 from watchdesk.services.alerts import get_alert
@@ -26,7 +27,8 @@ def _cell(app, alert_id: int, column: str) -> str:
     return table.cell(alert_id, column).plain
 
 
-async def test_a_second_process_acknowledging_shows_within_two_seconds(make_desk, desk_rt, ids):
+@pytest.mark.both_backends  # PostgreSQL: the desk hears the commit through LISTEN/NOTIFY
+async def test_a_second_process_acknowledging_shows_within_two_seconds(make_desk, desk_rt, ids, db_target):
     app = make_desk(watch=True)
     target = ids["exchange"]
     async with app.run_test(size=(120, 40)) as pilot:
@@ -34,7 +36,7 @@ async def test_a_second_process_acknowledging_shows_within_two_seconds(make_desk
         assert _cell(app, target, "state") == "NEW"
         # the CLI in another process: `watchdesk --db … alert ack ID --as lan`
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "watchdesk", "--db", str(desk_rt.db.path), "alert", "ack", str(target), "--as", "lan",
+            sys.executable, "-m", "watchdesk", "--db", db_target, "alert", "ack", str(target), "--as", "lan",
             cwd=str(REPO), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         )
         output, _ = await proc.communicate()
