@@ -13,6 +13,7 @@ from watchdesk.clock import FakeClock
 from watchdesk.core.roster import parse_local
 from watchdesk.services.alert_factory import raise_alert
 from watchdesk.services.runtime import Runtime
+from watchdesk.store.db import Database
 from watchdesk.store.models import Officer, Shift
 
 
@@ -39,17 +40,19 @@ def new_alert(rt: Runtime, clock: FakeClock, at: datetime, title: str, severity:
         return row.id  # type: ignore[return-value]
 
 
-def edit(rt: Runtime, sql: str, **binds: Any) -> None:
+def edit(rt: Runtime | Database, sql: str, **binds: Any) -> None:
     """A hand edit of rows (named binds), as someone with the database's own rights would make it."""
-    with rt.db.write() as session:
+    with getattr(rt, "db", rt).write() as session:
         session.connection().execute(text(sql), binds)
 
 
-def lift_event_triggers(rt: Runtime) -> None:
-    """What an intruder who owns the database does first: lift the event table's append-only triggers."""
-    with rt.db.write() as session:
+def lift_event_triggers(rt: Runtime | Database) -> None:
+    """What an intruder who owns the database does first: lift the event table's append-only triggers
+    (given a runtime or a bare database)."""
+    db: Database = getattr(rt, "db", rt)
+    with db.write() as session:
         conn = session.connection()
-        if rt.db.is_sqlite:
+        if db.is_sqlite:
             for (name,) in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'event'")).all():
                 conn.execute(text(f'DROP TRIGGER "{name}"'))
         else:

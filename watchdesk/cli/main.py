@@ -96,7 +96,7 @@ def _damage_sentence(ctx: click.Context, exc: Exception) -> Exception | None:
         return None
     state = ctx.obj
     runtime = getattr(state, "_runtime", None)
-    where = runtime.db.path if runtime is not None else (getattr(state, "db_path", None) or "the database")
+    where = runtime.db.where if runtime is not None else (getattr(state, "db_path", None) or "the database")
     return store.damage_error(exc, where)
 
 
@@ -133,7 +133,7 @@ def init_cmd(state: State, handle: str, full_name: str, new_pin: str | None, os_
 
     pin = ask_new_pin(new_pin, handle, required=True)
     officer = bootstrap_supervisor(state.runtime, handle, full_name, pin, os_user=_account(os_user))
-    echo(_("database ready at {path}; supervisor '{handle}' added.").format(path=state.runtime.db.path, handle=officer.handle))
+    echo(_("database ready at {path}; supervisor '{handle}' added.").format(path=state.runtime.db.where, handle=officer.handle))
 
 
 def _account(option: str) -> str:
@@ -266,7 +266,7 @@ def db_copy(source: str, target: str, as_json: bool) -> None:
     if "://" not in source and not Path(source).expanduser().is_file():
         raise ServiceError(_("{source}: no such database file; give the path of the desk's SQLite file.").format(source=source))
     src = Database(url_of(source), upgrade=False)
-    src.anchors = anchors_for("", src.path)  # its own checkpoints: a lost tail is caught before it moves
+    src.anchors = anchors_for("", src.path, src.url)  # its own checkpoints: a lost tail is caught before it moves
     dst = Database(url_of(target), upgrade=True)
     done = copy_database(src, dst, SystemClock().now())
     if as_json:
@@ -279,19 +279,23 @@ def db_copy(source: str, target: str, as_json: bool) -> None:
 def _db_check(db: Any) -> dict[str, Any]:
     from watchdesk.store import audit, checkpoint
 
-    integrity = db.integrity(quick=False, limit=20)
     chain = audit.verify(db)
-    lines = [("ok    " if integrity.ok else "FAIL  ") + integrity.sentence(db.path) + "."]
-    lines += [f"        {p}" for p in integrity.problems[1:]]
+    if db.is_sqlite:
+        integrity = db.integrity(quick=False, limit=20)
+        pages: dict[str, Any] | None = {"ok": integrity.ok, "problems": list(integrity.problems)}
+        lines = [("ok    " if integrity.ok else "FAIL  ") + integrity.sentence(db.path) + "."]
+        lines += [f"        {p}" for p in integrity.problems[1:]]
+    else:  # the server checks its own pages: a supervisor's tool is pg_amcheck
+        pages = None
+        lines = [f"note  {db.where}: PostgreSQL checks its own pages (data checksums; run pg_amcheck for a full check)."]
     lines.append(("ok    " if chain.ok else "FAIL  ") + chain.sentence())
     mark = db.anchors.mark if db.anchors is not None and db.anchors.mark.exists() else None
     if mark is not None:
         lines.append(f"note  writes are stopped: the database was {checkpoint.read_mark(mark)}")
-    ok = integrity.ok and chain.ok
+    ok = (pages is None or pages["ok"]) and chain.ok
     lines.append("the database checks clean." if ok else
-                 f"{db.path} is NOT sound: keep a copy of it, and restore the latest backup ('watchdesk backup' makes them).")
-    return {"ok": ok, "path": str(db.path), "integrity": {"ok": integrity.ok, "problems": list(integrity.problems)},
-            "chain": chain.to_json(), "lines": lines}
+                 f"{db.where} is NOT sound: keep a copy of it, and restore the latest backup ('watchdesk backup' makes them).")
+    return {"ok": ok, "path": db.where, "integrity": pages, "chain": chain.to_json(), "lines": lines}
 
 
 @cli.command("backup")

@@ -58,7 +58,7 @@ class DamageWatch:
         db, anchors = self.rt.db, self.rt.db.anchors
         if anchors is not None and anchors.mark.exists():
             # Another process found it and raised the alarm already: only stop.
-            self.found = f"{db.path}: writes are stopped because the database was found damaged ({checkpoint.read_mark(anchors.mark)})"
+            self.found = f"{db.where}: writes are stopped because the database was found damaged ({checkpoint.read_mark(anchors.mark)})"
             log.critical("%s", self.found)
             return self.found
         problem = ""
@@ -75,7 +75,7 @@ class DamageWatch:
                 last = checkpoint.latest(anchors)
                 why = audit.reaches(db, last) if last is not None else ""
                 if why:
-                    problem = f"{db.path}: the audit log no longer holds its checkpoint: {why}"
+                    problem = f"{db.where}: the audit log no longer holds its checkpoint: {why}"
             except DatabaseError as exc:
                 problem = str(exc)
         if not problem and isinstance(cause, DatabaseDamaged) and "malformed" in str(cause):
@@ -88,7 +88,7 @@ class DamageWatch:
         """Called with any error an engine phase raised: damage is checked, a full disk raised."""
         if self.found:
             return
-        error = exc if isinstance(exc, (DatabaseDamaged, DiskFull)) else damage_error(exc, self.rt.db.path)
+        error = exc if isinstance(exc, (DatabaseDamaged, DiskFull)) else damage_error(exc, self.rt.db.where)
         if isinstance(error, DiskFull):
             now = self.rt.now()
             if self._full_alarm_at is None or now - self._full_alarm_at >= FULL_AGAIN:
@@ -191,17 +191,18 @@ def resume(rt: Runtime, actor: Actor) -> str:
         raise PermissionDenied(_("'{handle}' is not a supervisor; only a supervisor may accept a loss and resume writing.").format(handle=actor.handle))
     db, anchors = rt.db, rt.db.anchors
     if anchors is None:
-        raise Refused(_("{path}: no checkpoint file is kept for this database; there is nothing to resume.").format(path=db.path))
-    integrity = db.integrity(quick=False, limit=5)
-    if not integrity.ok:
-        raise Refused(_("{sentence}; restore the latest backup instead of resuming on this file.").format(sentence=integrity.sentence(db.path)))
+        raise Refused(_("{path}: no checkpoint file is kept for this database; there is nothing to resume.").format(path=db.where))
+    if db.is_sqlite:  # PostgreSQL checks its own pages
+        integrity = db.integrity(quick=False, limit=5)
+        if not integrity.ok:
+            raise Refused(_("{sentence}; restore the latest backup instead of resuming on this file.").format(sentence=integrity.sentence(db.path)))
     chain = audit.verify(db, None)
     if not chain.ok:
-        raise Refused(_("{path}: {sentence}; restore the latest backup instead of resuming on this file.").format(path=db.path, sentence=chain.sentence()))
+        raise Refused(_("{path}: {sentence}; restore the latest backup instead of resuming on this file.").format(path=db.where, sentence=chain.sentence()))
     last = checkpoint.latest(anchors)
     lost = audit.reaches(db, last) if last is not None else ""
     if not lost and not anchors.mark.exists():
-        raise Refused(_("{path} checks clean and reaches its checkpoint; there is nothing to resume.").format(path=db.path))
+        raise Refused(_("{path} checks clean and reaches its checkpoint; there is nothing to resume.").format(path=db.where))
     checkpoint.clear_mark(anchors)
     with db.write() as session:
         audit.append_event(session, rt.now(), actor.handle, "db.resumed", "database", "", {
@@ -212,4 +213,4 @@ def resume(rt: Runtime, actor: Actor) -> str:
     assert head is not None  # the event just written
     checkpoint.append(anchors, head.seq, head.hash, head.at, f"resumed by {actor.handle}")
     what = f"accepted the loss ({lost}) and " if lost else ""
-    return f"{actor.handle} {what}lifted the damage stop on {db.path}; the log is anchored again at seq {head.seq}."
+    return f"{actor.handle} {what}lifted the damage stop on {db.where}; the log is anchored again at seq {head.seq}."

@@ -30,7 +30,7 @@ def open_runtime(
         busy_timeout=config.database.busy_timeout.total_seconds(),
         upgrade=upgrade,
     )
-    db.anchors = anchors_for(config.audit.checkpoint_file, db.path)
+    db.anchors = anchors_for(config.audit.checkpoint_file, db.path, db.url)
     runtime = Runtime(db=db, clock=clock or SystemClock(), config=config)
     if upgrade:
         sync_contacts(runtime)

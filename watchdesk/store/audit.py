@@ -208,7 +208,7 @@ def verify(db: Database, checkpoint: Any = LATEST, workers: int | None = None) -
         result = _verify(db, checkpoint, workers)
     except (sqlite3.DatabaseError, DatabaseError) as exc:
         text = str(exc) if isinstance(exc, DatabaseError) else _REASONS["damaged"].format(detail=exc)
-        return VerifyResult(False, 0, None, None, text if isinstance(exc, DatabaseError) else f"{db.path}: {text}.")
+        return VerifyResult(False, 0, None, None, text if isinstance(exc, DatabaseError) else f"{db.where}: {text}.")
     if result.ok:
         return replace(result, anchor_seq=checkpoint.seq if checkpoint is not None else None, anchor_file=anchor_file)
     return result

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
 
+from sqlalchemy.engine import URL, make_url
+
 from watchdesk.store.db import Database, DatabaseDamaged, DatabaseError
 
 log = logging.getLogger("watchdesk.checkpoint")
@@ -46,19 +48,31 @@ class Anchor:
     why: str = ""
 
 
-def anchors_for(setting: str, db_path: Path | None) -> Anchors | None:
-    """The anchors of the database at `db_path`: `[audit] checkpoint_file` when set, else one file
-    per database in the user state folder, named by the database's path. None for :memory:."""
-    if db_path is None:
+def anchors_for(setting: str, db_path: Path | None, url: str | None = None) -> Anchors | None:
+    """The anchors of the database at `db_path` (a SQLite file) or `url` (a PostgreSQL database):
+    `[audit] checkpoint_file` when set, else one file per database in the user state folder, named
+    by the database's path or by its URL without the password. None for :memory:.
+
+    On PostgreSQL each machine keeps its own file: the desk's role cannot rewrite the log, but
+    whoever owns the server can, or can restore an older copy, and the file on every desk's
+    machine catches it."""
+    if db_path is not None:
+        resolved = str(Path(db_path).expanduser().resolve())
+        stem = Path(resolved).stem
+    elif url is not None and make_url(url).get_backend_name() == "postgresql":
+        given = make_url(url)  # without its password: the same database whatever the password is
+        parsed = URL.create(given.drivername, given.username, None, given.host, given.port, given.database)
+        resolved = parsed.render_as_string(hide_password=False)
+        stem = f"{parsed.host or 'local'}-{parsed.database or 'postgres'}"
+    else:
         return None
     from watchdesk.locations import state_dir
 
-    resolved = str(Path(db_path).expanduser().resolve())
     if setting:
         file = Path(setting).expanduser()
     else:
         digest = sha256(resolved.encode()).hexdigest()[:12]
-        file = state_dir() / "checkpoints" / f"{Path(resolved).stem}-{digest}.jsonl"
+        file = state_dir() / "checkpoints" / f"{stem}-{digest}.jsonl"
     return Anchors(file, file.with_name(file.name + ".damaged"), resolved)
 
 
@@ -129,7 +143,7 @@ def anchor(db: Database, anchors: Anchors, why: str, every: int = 0) -> Anchor |
     if last is not None:
         problem, head = audit.reach(db, last, walk=True)  # an idle cycle: one connection, two key reads
         if problem:
-            raise DatabaseDamaged(f"{db.path}: the audit log no longer holds its checkpoint: {problem}; run 'watchdesk db check'.")
+            raise DatabaseDamaged(f"{db.where}: the audit log no longer holds its checkpoint: {problem}; run 'watchdesk db check'.")
     else:
         head = audit.head(db)
     if head is None or (last is not None and head.seq < last.seq + max(every, 1)):

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Connection, Insert, Table, func, insert, select, text
-from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 from watchdesk.store import audit, models  # noqa: F401 - models registers the tables on the metadata
@@ -35,11 +34,6 @@ class CopyDone:
     events: int = 0
     head_hash: str = ""
     seconds: float = 0.0
-
-
-def describe(db: Database) -> str:
-    """The database as a person names it: its file, or its URL without the password."""
-    return str(db.path) if db.path is not None else make_url(db.url).render_as_string(hide_password=True)
 
 
 def copied_tables() -> list[Table]:
@@ -102,7 +96,7 @@ def copy_database(source: Database, target: Database, now: datetime, *,
                   progress: Callable[[str, int], None] | None = None) -> CopyDone:
     """Copy every row of `source` into the empty `target`; raise DatabaseError (one sentence) when refused."""
     started = time.perf_counter()
-    src, dst = describe(source), describe(target)
+    src, dst = source.where, target.where  # its file, or its URL without the password
     version = source.schema_version()
     if version != LATEST:
         raise DatabaseError(

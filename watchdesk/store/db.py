@@ -366,7 +366,7 @@ def _marked_sentence(db: Database) -> str:
 
     found = read_mark(db.anchors.mark)
     return (
-        f"{db.path}: writes are stopped because the database was found damaged ({found}); "
+        f"{db.where}: writes are stopped because the database was found damaged ({found}); "
         f"run 'watchdesk db check' (it lifts the stop once the file checks clean) or restore the latest backup."
     )
 
