@@ -148,7 +148,7 @@ def _account(option: str) -> str:
 
 @cli.group("db")
 def db_group() -> None:
-    """The database file: schema version and upgrades."""
+    """The database: schema and upgrades, checks, moving a desk, the desk role's rights (PostgreSQL)."""
 
 
 @db_group.command("upgrade")
@@ -167,6 +167,26 @@ def db_upgrade(state: State) -> None:
         echo(_("upgraded {path} from schema {before} to {latest} ({applied} applied).").format(path=db.where, before=before, latest=LATEST, applied=', '.join(map(str, applied))))
     else:
         echo(_("{path} is at schema {before}, the latest; nothing to do.").format(path=db.where, before=before))
+
+
+@db_group.command("grant")
+@click.argument("role")
+@pass_state
+def db_grant(state: State, role: str) -> None:
+    """PostgreSQL: let ROLE, the login the desks and engines use, read and write the desk's tables
+    but only read and append the audit log. Run it connected as the schema's owner."""
+    from watchdesk.config import load_config
+    from watchdesk.store.db import Database
+    from watchdesk.store.postgresql import grant_desk
+
+    config = load_config(state.config_path)
+    db = Database(config.database.resolved_url(state.db_path), upgrade=False)
+    if db.is_sqlite:
+        raise ServiceError(_("{path} is a SQLite file: its rights are the file's own (chmod); 'db grant' is for PostgreSQL.").format(path=db.where))
+    with db.write() as session:
+        grant_desk(session, role)
+    echo(_("'{role}' may now read and write the desk's tables on {path}, and only read and append its audit log; "
+           "tables a later upgrade adds are granted too.").format(role=role, path=db.where))
 
 
 @db_group.command("info")

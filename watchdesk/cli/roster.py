@@ -264,8 +264,11 @@ def roster_now_cmd(state: State, at_text: datetime | None, as_json: bool) -> Non
                       "shift": _segment_json(state, n.segment) if n.segment else None} for n in upcoming],
         })
         return
-    watch = f" — watch {', '.join(p.name for p in periods)}" if periods else ""
-    echo(_("on duty at {at} ({key}){watch}").format(at=_local(state, at), key=rt.zone.key, watch=watch))
+    if periods:
+        echo(_("on duty at {at} ({key}) — watch {periods}").format(
+            at=_local(state, at), key=rt.zone.key, periods=", ".join(p.name for p in periods)))
+    else:
+        echo(_("on duty at {at} ({key})").format(at=_local(state, at), key=rt.zone.key))
     for lv, segs in levels.items():
         who = "; ".join(_("{name} ({handle}) until {end}").format(name=g.span.full_name, handle=g.officer, end=_local(state, g.end))
                         for g in segs) or _("NOBODY")

@@ -388,7 +388,8 @@ def _check_pin(rt: Runtime, officer_id: int, pin: str | None, where: str) -> str
         return "pin"
     if not wait:
         raise PermissionDenied(_("wrong PIN for '{handle}'.").format(handle=handle))
-    raise PermissionDenied(f"wrong PIN for '{handle}'; " + _locked_sentence(handle, counted, now + timedelta(seconds=wait), now))
+    raise PermissionDenied(_("wrong PIN for '{handle}'; {locked}").format(
+        handle=handle, locked=_locked_sentence(handle, counted, now + timedelta(seconds=wait), now)))
 
 
 def _check_pin_unrecorded(rt: Runtime, officer_id: int, pin: str | None, now: datetime) -> str:
@@ -416,8 +417,8 @@ def _verified(pin_hash: str, pin: str) -> bool:
 
 def _locked_sentence(handle: str, failures: int, until: datetime, now: datetime) -> str:
     seconds = max(1, math.ceil((until - now).total_seconds()))
-    return (f"'{handle}' is locked for {seconds} s more after {failures} wrong PINs; "
-            f"a supervisor can lift it with 'watchdesk officer unlock {handle}'.")
+    return _("'{handle}' is locked for {seconds} s more after {failures} wrong PINs; "
+             "a supervisor can lift it with 'watchdesk officer unlock {handle}'.").format(handle=handle, seconds=seconds, failures=failures)
 
 
 def bootstrap_supervisor(rt: Runtime, handle: str, full_name: str, pin: str = "", *, os_user: str = "", demo: bool = False) -> OfficerRecord:

@@ -24,6 +24,8 @@ Translation rules, so that the same rows and the same SQL mean the same on both:
 
 from __future__ import annotations
 
+from typing import Any
+
 BASELINE_VERSION = 15
 
 # The tables whose changes move the change mark (SQLite: the mark_* triggers of migrations 6 and 9).
@@ -399,7 +401,8 @@ $$;
 def desk_grants(role: str) -> list[str]:
     """What the owner runs so the desk may connect as `role`: every table's rows to read and
     write, except the audit log, which it may only read and append to (and the schema version,
-    which only the owner's migrations move). Run again after an upgrade that adds tables.
+    which only the owner's migrations move). The default privileges give it the tables and
+    sequences a later upgrade adds, so an upgrade never leaves the desk locked out of one.
     `role` is a PostgreSQL role name (it is quoted here, so it must be a real name, not SQL)."""
     if not role or '"' in role or "\x00" in role:
         raise ValueError(f"not a role name: {role!r}")
@@ -408,6 +411,21 @@ def desk_grants(role: str) -> list[str]:
         f"GRANT USAGE ON SCHEMA public TO {r}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {r}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {r}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {r}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {r}",
         f"REVOKE UPDATE, DELETE, TRUNCATE ON event FROM {r}",
         f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON schema_version FROM {r}",
     ]
+
+
+def grant_desk(session: Any, role: str) -> None:
+    """Run `desk_grants(role)` in the caller's write transaction (a Session connected as the schema's owner)."""
+    from sqlalchemy import text
+
+    from watchdesk.store.db import DatabaseError  # store.db imports this module's baseline
+
+    conn = session.connection()
+    if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :role"), {"role": role}).first():
+        raise DatabaseError(f"there is no PostgreSQL role {role!r}; create it first (CREATE ROLE \"{role}\" LOGIN), then run this again.")
+    for statement in desk_grants(role):
+        conn.execute(text(statement))
