@@ -75,6 +75,11 @@ def sqlite_url(path: str, url: str, override_path: str | None = None) -> str:
     return f"sqlite:///{Path(path).expanduser() if path else default_database_path()}"
 
 
+def absolute_db(given: str) -> str:
+    """--db as a process started in another folder must be given it: a file made absolute, a URL as it is."""
+    return given if "://" in given else str(Path(given).expanduser().resolve())
+
+
 @dataclass(frozen=True)
 class ShellSettings:
     """What the desk's shell shows and applies before the database opens: name, zone, language,

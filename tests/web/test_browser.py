@@ -50,7 +50,7 @@ def chromium() -> str:
 
 
 @pytest.fixture
-def served(tmp_path: Path, rt, staff) -> tuple[subprocess.Popen[bytes], str]:
+def served(tmp_path: Path, rt, staff, db_target: str) -> tuple[subprocess.Popen[bytes], str]:
     """`watchdesk --config … --db … web --port 0` running; its base URL (http://127.0.0.1:PORT)."""
     add_officer(rt, staff["minh"], "huy", "Đỗ Quang Huy", "officer")
     config = tmp_path / "watchdesk.toml"
@@ -59,7 +59,7 @@ def served(tmp_path: Path, rt, staff) -> tuple[subprocess.Popen[bytes], str]:
     env = {**os.environ, "WATCHDESK_TEST_WEB_TOKEN": TOKEN, "PYTHONPATH": str(REPO)}
     with out.open("wb") as sink:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "watchdesk", "--config", str(config), "--db", str(rt.db.path), "web", "--port", "0"],
+            [sys.executable, "-m", "watchdesk", "--config", str(config), "--db", db_target, "web", "--port", "0"],
             cwd=str(tmp_path), env=env, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
         )
     try:
@@ -79,6 +79,7 @@ async def _drawn_by(page, text: str, family: str) -> list[tuple[str, bool]]:
     return [(f["familyName"], f["isCustomFont"]) for f in await page.fonts_for(text, family)]
 
 
+@pytest.mark.both_backends  # the desk a supervisor opens in a browser reads the shared PostgreSQL too
 async def test_the_served_desk_in_a_real_browser(chromium: str, served, tmp_path: Path) -> None:
     proc, base = served
     port = urlsplit(base).port

@@ -12,6 +12,7 @@ import click
 from watchdesk.cli.common import State, echo, pass_state
 from watchdesk.cli.main import cli
 from watchdesk.i18n import _, current_language
+from watchdesk.config_file import absolute_db
 
 
 @cli.command("web")
@@ -77,7 +78,7 @@ def _desk_command(state: State) -> str:
     if state.config_path:
         args += ["--config", str(Path(state.config_path).expanduser().resolve())]
     if state.db_path:
-        args += ["--db", str(Path(state.db_path).expanduser().resolve())]
+        args += ["--db", absolute_db(state.db_path)]
     if state.lang:
         args += ["--lang", state.lang]
     return shlex.join(args)
