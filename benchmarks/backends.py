@@ -8,9 +8,12 @@ yours (each run creates and drops its own database there only for `auto`: give a
 from __future__ import annotations
 
 import argparse
+import statistics
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 
 def add_option(parser: argparse.ArgumentParser) -> None:
@@ -34,8 +37,64 @@ def backends(folder: Path, postgres: str, name: str = "bench") -> Iterator[list[
     if reason:
         raise SystemExit(f"--postgres auto: {reason}")
     cluster = start_cluster()
+    # Said once, so nobody reads its write figures as a production server's: tests/support/postgres.py
+    # runs the throwaway cluster with fsync and synchronous_commit off.
+    print(f"PostgreSQL: a throwaway cluster on 127.0.0.1:{cluster.port} (fsync off, synchronous_commit off)", flush=True)
     try:
         database = cluster.create_database()
         yield urls + [("postgresql", cluster.url(database))]
     finally:
         cluster.stop()
+
+
+def round_trip(db: Any, n: int = 200) -> float:
+    """Seconds for one statement (`SELECT 1`) inside an open read transaction, median of n: the floor
+    under every statement a benchmark times (a library call on SQLite, a round trip to the server on
+    PostgreSQL)."""
+    from watchdesk.store.queries.reports import driver_rows
+
+    times = []
+    for _ in range(n):
+        with db.read() as session:
+            driver_rows(session, "SELECT 1", {})  # opens the transaction
+            t = time.perf_counter()
+            driver_rows(session, "SELECT 1", {})
+            times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+class Figures:
+    """A benchmark's figure lines, one cell per backend.
+
+    With SQLite alone (no --postgres) each line prints as `label + cell + note`, the benchmark's
+    own sentence as it always read; with both backends the labels make one column, each backend's
+    cells a right-aligned column under its name, the notes (targets) after them.
+    """
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+        self.rows: list[tuple[str, dict[str, str], str]] = []
+
+    @property
+    def several(self) -> bool:
+        return len(self.names) > 1
+
+    def say(self, backend: str, text: str) -> None:
+        """A progress line printed now (named by its backend when there are several)."""
+        print(f"{backend}: {text}" if self.several else text, flush=True)
+
+    def add(self, label: str, cells: dict[str, str], note: str = "") -> None:
+        self.rows.append((label, cells, note))
+
+    def print(self) -> None:
+        if not self.several:
+            for label, cells, note in self.rows:
+                print(label + cells.get(self.names[0], "–") + note)
+            return
+        labels = [label.strip().rstrip(":") for label, _c, _n in self.rows]
+        width = max(map(len, labels), default=0)
+        cols = [max(len(n), *(len(cells.get(n, "–").strip()) for _l, cells, _n in self.rows)) for n in self.names]
+        print(" " * width + "".join(f"  {n:>{w}}" for n, w in zip(self.names, cols)))
+        for text, (_label, cells, note) in zip(labels, self.rows):
+            line = f"{text:<{width}}" + "".join(f"  {cells.get(n, '–').strip():>{w}}" for n, w in zip(self.names, cols))
+            print(line + (f"  {note.strip()}" if note.strip() else ""))
