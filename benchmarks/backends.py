@@ -3,6 +3,9 @@
 `--postgres auto` starts a throwaway cluster the way the tests do (tests/support/postgres.py:
 initdb + pg_ctl on a free loopback port, removed afterwards); `--postgres URL` uses a server of
 yours (each run creates and drops its own database there only for `auto`: give an empty one).
+A benchmark that wants a fresh database per run asks `fresh(url, tag)`: a sibling file on SQLite,
+a new database on the same PostgreSQL server (with a URL of yours its role needs CREATEDB; the
+databases made are dropped when `backends()` ends).
 """
 
 from __future__ import annotations
@@ -21,6 +24,33 @@ def add_option(parser: argparse.ArgumentParser) -> None:
                         help="run on PostgreSQL too: 'auto' starts a throwaway cluster, or an empty database's URL")
 
 
+_made: list[tuple[str, str]] = []  # (server URL, database) made by fresh(), dropped when backends() ends
+
+
+def _admin(url: str, *statements: str) -> None:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:  # CREATE/DROP DATABASE run outside a transaction
+        for statement in statements:
+            conn.execute(statement)  # type: ignore[arg-type]  # names made here, never user text
+
+
+def fresh(url: str, tag: str) -> str:
+    """A new empty database beside `url`'s, named by `tag` (letters, digits, '_')."""
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        return f"sqlite:///{path.with_name(f'{path.stem}-{tag}{path.suffix}')}"
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    name = f"{parsed.database}_{tag}"
+    _admin(url, f'CREATE DATABASE "{name}"')
+    _made.append((url, name))
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
 @contextmanager
 def backends(folder: Path, postgres: str, name: str = "bench") -> Iterator[list[tuple[str, str]]]:
     """[(backend, url)]: SQLite first, then PostgreSQL when `postgres` is set."""
@@ -29,7 +59,12 @@ def backends(folder: Path, postgres: str, name: str = "bench") -> Iterator[list[
         yield urls
         return
     if postgres != "auto":
-        yield urls + [("postgresql", postgres)]
+        try:
+            yield urls + [("postgresql", postgres)]
+        finally:
+            while _made:
+                server, database = _made.pop()
+                _admin(server, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         return
     from tests.support.postgres import start_cluster, unavailable_reason
 
@@ -44,6 +79,7 @@ def backends(folder: Path, postgres: str, name: str = "bench") -> Iterator[list[
         database = cluster.create_database()
         yield urls + [("postgresql", cluster.url(database))]
     finally:
+        _made.clear()  # the cluster goes with them
         cluster.stop()
 
 
