@@ -1,6 +1,6 @@
 """Botnet list figures: a 1,000,000-row CSV and a 100,000-row xlsx matched against 1,000 networks.
 
-    python benchmarks/botnet.py [--rows 1000000] [--xlsx-rows 100000] [--networks 1000] [--runs 3]
+    python benchmarks/botnet.py [--rows 1000000] [--xlsx-rows 100000] [--networks 1000] [--runs 3] [--postgres auto|URL]
 
 Prints, in one run:
   1. reading the CSV alone (open + csv.reader over every row), then reading and matching it
@@ -12,6 +12,10 @@ Prints, in one run:
      target: <= 3x reading it alone.
 Medians of --runs runs; each ratio is taken within one run (baseline right before), so a busy
 machine shows in both. About 1 row in 1,000 is an address of ours (IPv4 and IPv6).
+With --postgres (`auto`: a throwaway cluster, benchmarks/backends.py; a URL: an empty database)
+the import (2.) runs on PostgreSQL too and is printed for both backends side by side, with its
+ratio to reading and matching the same file (1.'s read_list, this run); 1. and 3. read files
+only and are the same on either backend.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from backends import Figures, add_option, backends  # noqa: E402 - the script folder is on sys.path
 from tests.support.botnet_files import EN_HEADER, VI_HEADER  # noqa: E402
 from watchdesk.clock import FakeClock  # noqa: E402
 from watchdesk.config import parse_config  # noqa: E402
@@ -123,12 +128,13 @@ def main() -> None:
     parser.add_argument("--xlsx-rows", type=int, default=100_000)
     parser.add_argument("--networks", type=int, default=1_000)
     parser.add_argument("--runs", type=int, default=3)
+    add_option(parser)
     args = parser.parse_args()
     rng = random.Random(14)
     ours = networks(rng, args.networks)
     index = NetworkIndex([Network(c) for c in ours])
     print(f"load average {os.getloadavg()[0]:.2f}; {len(ours)} networks, {args.rows:,} CSV rows, {args.xlsx_rows:,} xlsx rows")
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, backends(Path(tmp), args.postgres, "bench") as urls:
         tmpdir = Path(tmp)
         csv_path, xlsx_path = tmpdir / "list.csv", tmpdir / "list.xlsx"
         make_csv(csv_path, rows(rng, ours, args.rows))
@@ -145,15 +151,29 @@ def main() -> None:
               f"{len(reading.sightings)} addresses of ours  [target <= 5 s]")
         print(f"   ratio read_list / csv.reader:         {statistics.median(ratios):.2f}x  [target <= 3x]")
 
+        read_match = statistics.median(matched)
         config = parse_config({"watch": {"networks": ours}})
-        rt = open_runtime(config, db_path=str(tmpdir / "bench.db"), clock=FakeClock("2026-12-01T09:00:00+07:00"))
         actor = Actor(handle="minh", role=Role.SUPERVISOR, officer_id=None, full_name="Minh", proof="bench")
-        took, report = timed(lambda: import_list(rt, actor, csv_path, "2026-11"))
-        print(f"2. botnet import of the CSV (stored):    {took:.2f} s; {report.matched} addresses of ours, "
-              f"{len(report.raised)} alerts raised in one write transaction")
-        again, _r = timed(lambda: import_list(rt, actor, csv_path, "2026-11"))
-        print(f"   the same file again (nothing changes): {again:.2f} s")
-        rt.db.dispose()
+        figs = Figures([name for name, _url in urls])
+        stored: dict[str, tuple[float, float, int, int]] = {}
+        for name, url in urls:
+            rt = open_runtime(config, db_path=url, clock=FakeClock("2026-12-01T09:00:00+07:00"))
+            took, report = timed(lambda: import_list(rt, actor, csv_path, "2026-11"))
+            again, _r = timed(lambda: import_list(rt, actor, csv_path, "2026-11"))
+            stored[name] = (took, again, report.matched, len(report.raised))
+            rt.db.dispose()
+        cells = lambda fn: {n: fn(*r) for n, r in stored.items()}  # noqa: E731
+        if figs.several:
+            figs.add("2. botnet import of the CSV (stored)", cells(lambda took, _a, _m, _r: f"{took:.2f} s {took / read_match:4.2f}x read_list"),
+                     "read, match, store: one alert per address of ours in one write transaction")
+            figs.add("   addresses of ours, alerts raised", cells(lambda _t, _a, matched, raised: f"{matched}, {raised}"))
+            figs.add("   the same file again (nothing changes)", cells(lambda _t, again, _m, _r: f"{again:.2f} s {again / read_match:4.2f}x read_list"))
+            figs.add("   (read_list alone, 1.'s median)", cells(lambda *_r: f"{read_match:.2f} s"))
+        else:
+            figs.add("2. botnet import of the CSV (stored):    ",
+                     cells(lambda took, _a, matched, raised: f"{took:.2f} s; {matched} addresses of ours, {raised} alerts raised in one write transaction"))
+            figs.add("   the same file again (nothing changes): ", cells(lambda _t, again, _m, _r: f"{again:.2f} s"))
+        figs.print()
 
         alone, matched, ratios = [], [], []
         for _ in range(args.runs):
