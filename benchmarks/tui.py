@@ -1,6 +1,6 @@
 """Desk figures on a large history: time to first paint, key press to repaint, memory.
 
-    python benchmarks/tui.py [--db PATH] [--alerts 100000] [--events 1000000] [--runs 5]
+    python benchmarks/tui.py [--db PATH] [--alerts 100000] [--events 1000000] [--runs 5] [--postgres auto|URL]
 
 With --db, uses that database (e.g. one written by benchmarks/make_history.py); else it
 builds one here: 100,000 alerts (all but a few hundred resolved) and 1,000,000 audit events
@@ -20,6 +20,11 @@ builds one here: 100,000 alerts (all but a few hundred resolved) and 1,000,000 a
 * key press to repaint on the board: cursor down, a search keystroke (reload through a
   worker), a screen switch to the Log (tail of 1,000,000 events). Target: <= 100 ms.
 * resident memory once the board is up. Target: <= 250 MB.
+
+With --postgres (`auto`: a throwaway cluster, benchmarks/backends.py; a URL: an empty database)
+`db copy` (store/copy.py) moves the history into PostgreSQL too, the desk is started on each
+backend (its --db given the URL) in the same interleaved runs as the bare app, and every figure
+is printed for both backends side by side, against the bare app of the same runs.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from backends import Figures, add_option, backends  # noqa: E402 - the script folder is on sys.path
 
 T_END = datetime(2026, 2, 16, 19, 0, tzinfo=timezone.utc)  # 02:00, first night of Tết 2026 in Hanoi
 
@@ -245,7 +252,36 @@ def build_history(path: Path, alerts: int, events: int, open_alerts: int = 300) 
     conn.close()
 
 
-def run(mode: str, db: Path, config: Path) -> dict:
+def counts(url: str) -> tuple[int, int, int]:
+    """Alerts, open alerts and events in the database at `url`."""
+    from watchdesk.store.db import Database
+    from watchdesk.store.queries.reports import driver_rows
+
+    db = Database(url, upgrade=False)
+    try:
+        with db.read() as session:
+            [(n_alerts, n_open)] = driver_rows(session, "SELECT COUNT(*), SUM(CASE WHEN state <> 'resolved' THEN 1 ELSE 0 END) FROM alert", {})
+            [(n_events,)] = driver_rows(session, "SELECT MAX(seq) FROM event", {})
+    finally:
+        db.dispose()
+    return n_alerts, n_open, n_events
+
+
+def copy_into(db: Path, url: str) -> str:
+    """`db copy` of the SQLite history into the empty PostgreSQL database at `url`; the sentence to print."""
+    from watchdesk.store.copy import copy_database
+    from watchdesk.store.db import Database
+
+    source, target = Database(f"sqlite:///{db}", upgrade=False), Database(url)
+    try:
+        done = copy_database(source, target, T_END + timedelta(days=1))
+    finally:
+        source.dispose()
+        target.dispose()
+    return f"db copy into PostgreSQL: {sum(done.rows.values()):,} rows in {done.seconds:.1f} s"
+
+
+def run(mode: str, db: Path | str, config: Path) -> dict:
     code = DRIVER.format(root=str(ROOT), end=T_END.isoformat())
     spawned = time.time()  # the child measures from here: interpreter start-up is part of every figure
     done = subprocess.run([sys.executable, "-c", code, mode, str(db), str(config), repr(spawned)],
@@ -261,57 +297,97 @@ def main() -> None:
     parser.add_argument("--alerts", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
+    add_option(parser)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="watchdesk-bench-") as folder:
+    with tempfile.TemporaryDirectory(prefix="watchdesk-bench-") as folder, backends(Path(folder), args.postgres, "desk") as urls:
+        figs = Figures([name for name, _url in urls])
         db = args.db
         if db is None:
             db = Path(folder) / "history.db"
             t = time.perf_counter()
             build_history(db, args.alerts, args.events)
             print(f"built {args.alerts:,} alerts and {args.events:,} events in {time.perf_counter() - t:.1f} s")
-        conn = sqlite3.connect(db)
-        n_alerts, n_open = conn.execute("SELECT COUNT(*), SUM(state != 'resolved') FROM alert").fetchone()
-        n_events = conn.execute("SELECT MAX(seq) FROM event").fetchone()[0]
-        conn.close()
+        targets: dict[str, Path | str] = {"sqlite": db}
+        for name, url in urls[1:]:
+            figs.say(name, copy_into(db, url))
+            targets[name] = url
+        n_alerts, n_open, n_events = counts(f"sqlite:///{db}")
         print(f"database: {n_alerts:,} alerts ({n_open:,} open), {n_events:,} events, {db.stat().st_size / 1e6:.0f} MB")
+        for name, url in urls[1:]:
+            figs.say(name, "{:,} alerts ({:,} open), {:,} events".format(*counts(url)))
         config = Path(folder) / "watchdesk.toml"
         config.write_text("# the benchmark's config: every default\n", encoding="utf-8")
-        bare, desk = [], []
+        bare: list[dict] = []
+        desks: dict[str, list[dict]] = {name: [] for name in targets}
         for _ in range(args.runs):  # interleaved, so a busy moment on the machine hits both
             bare.append(run("bare", db, config))
-            desk.append(run("desk", db, config))
-    for r in desk:
-        if r["first_screen"] != "OpeningScreen" or r["store_at_first_frame"]:
-            raise SystemExit(f"the desk's first frame was {r['first_screen']} with the store imported: "
-                             f"{r['store_at_first_frame']} (pydantic or the store imported); the shell is meant to paint first")
-    bare_ff = statistics.median(r["first_frame"] for r in bare)
-    desk_ff = statistics.median(r["first_frame"] for r in desk)
-    desk_rows = statistics.median(r["rows_frame"] for r in desk)
+            for name, target in targets.items():
+                desks[name].append(run("desk", target, config))
+    for name, desk in desks.items():
+        for r in desk:
+            if r["first_screen"] != "OpeningScreen" or r["store_at_first_frame"]:
+                raise SystemExit(f"the desk's first frame ({name}) was {r['first_screen']} with the store imported: "
+                                 f"{r['store_at_first_frame']} (pydantic or the store imported); the shell is meant to paint first")
+    _print(figs, bare, desks, args.runs, n_alerts, n_events)
+
+
+def _print(figs: Figures, bare: list[dict], desks: dict[str, list[dict]], runs: int, n_alerts: int, n_events: int) -> None:
+    med = statistics.median
     span = lambda key, rs: f"{min(r[key] for r in rs):.3f}-{max(r[key] for r in rs):.3f}"  # noqa: E731
-    down = [x for r in desk for x in r["down"]]
-    search = [x for r in desk for x in r["search"]]
-    log = statistics.median(r["log"] for r in desk)
-    rss = max(max(r["rss"], r["rss_after"]) for r in desk) / 2**20
     p95 = lambda xs: sorted(xs)[int(len(xs) * 0.95) - 1]  # noqa: E731
-    print(f"board rows loaded: {desk[0]['rows']:,} (open alerts + the latest resolved; never all {n_alerts:,})")
-    print(f"times from process start (interpreter start-up included), medians of {args.runs} interleaved runs "
-          f"(range in brackets):")
-    print(f"  bare Textual app (one Static), first frame: {bare_ff:.3f} s [{span('first_frame', bare)}]")
-    print(f"  first paint, desk shell (header, screen names, board 'opening the database', footer; "
-          f"store not imported yet): {desk_ff:.3f} s [{span('first_frame', desk)}], {desk_ff / bare_ff:.2f}x bare "
-          f"(target <= 1.0 s and <= 2x) {'OK' if desk_ff <= 1.0 and desk_ff <= 2 * bare_ff else 'MISSED'}")
-    print(f"  board rows on screen (database opened in the worker, first page of alerts painted): {desk_rows:.3f} s "
-          f"[{span('rows_frame', desk)}], {desk_rows / bare_ff:.2f}x bare (no target; <= 1.0 s would be "
-          f"{'met' if desk_rows <= 1.0 else 'missed'})")
-    print(f"key to repaint, cursor down: median {statistics.median(down) * 1000:.1f} ms, p95 {p95(down) * 1000:.1f} ms "
-          f"(target <= 100 ms) {'OK' if p95(down) <= 0.1 else 'MISSED'}")
-    print(f"key to repaint, search keystroke (folded match over the loaded rows): median {statistics.median(search) * 1000:.1f} ms, "
-          f"p95 {p95(search) * 1000:.1f} ms (target <= 100 ms) {'OK' if p95(search) <= 0.1 else 'MISSED'}")
-    by_key = [statistics.median(r["search"][i] for r in desk) * 1000 for i in range(len(desk[0]["search"]))]
-    print("  search keystrokes one by one (median ms): " + ", ".join(f"{ch} {ms:.0f}" for ch, ms in zip("fortios", by_key)))
-    print(f"key to repaint, '4' to the Log (tail of {n_events:,} events): median {log * 1000:.1f} ms")
-    print(f"resident memory: desk {rss:.0f} MB, bare app {max(r['rss'] for r in bare) / 2**20:.0f} MB "
-          f"(target <= 250 MB) {'OK' if rss <= 250 else 'MISSED'}")
+    bare_ff = med(r["first_frame"] for r in bare)
+    fig = {}
+    for name, desk in desks.items():
+        fig[name] = {
+            "desk": desk, "rows": desk[0]["rows"],
+            "ff": med(r["first_frame"] for r in desk), "rows_frame": med(r["rows_frame"] for r in desk),
+            "down": [x for r in desk for x in r["down"]], "search": [x for r in desk for x in r["search"]],
+            "log": med(r["log"] for r in desk), "rss": max(max(r["rss"], r["rss_after"]) for r in desk) / 2**20,
+            "by_key": [med(r["search"][i] for r in desk) * 1000 for i in range(len(desk[0]["search"]))],
+        }
+    cells = lambda fn: {n: fn(f) for n, f in fig.items()}  # noqa: E731
+    ok_ff = lambda f: "OK" if f["ff"] <= 1.0 and f["ff"] <= 2 * bare_ff else "MISSED"  # noqa: E731
+    bare_rss = max(r["rss"] for r in bare) / 2**20
+    if figs.several:
+        figs.add("board rows loaded", cells(lambda f: f"{f['rows']:,}"), f"open alerts + the latest resolved; never all {n_alerts:,}")
+        figs.add(f"times from process start, medians of {runs} interleaved runs", cells(lambda f: ""))
+        figs.add("  bare Textual app (one Static), first frame (baseline)", cells(lambda f: f"{bare_ff:.3f} s"), "the same runs for both")
+        figs.add("  first paint, desk shell", cells(lambda f: f"{f['ff']:.3f} s {f['ff'] / bare_ff:4.2f}x bare {ok_ff(f)}"),
+                 "target <= 1.0 s and <= 2x; store not imported yet")
+        figs.add("  board rows on screen", cells(lambda f: f"{f['rows_frame']:.3f} s {f['rows_frame'] / bare_ff:4.2f}x bare"),
+                 "database opened in the worker, first page of alerts painted; no target")
+        figs.add("key to repaint, cursor down: median / p95",
+                 cells(lambda f: f"{med(f['down']) * 1000:.1f} / {p95(f['down']) * 1000:.1f} ms {'OK' if p95(f['down']) <= 0.1 else 'MISSED'}"),
+                 "target <= 100 ms")
+        figs.add("key to repaint, search keystroke: median / p95",
+                 cells(lambda f: f"{med(f['search']) * 1000:.1f} / {p95(f['search']) * 1000:.1f} ms {'OK' if p95(f['search']) <= 0.1 else 'MISSED'}"),
+                 "target <= 100 ms; folded match over the loaded rows")
+        figs.add(f"key to repaint, '4' to the Log (tail of {n_events:,} events)", cells(lambda f: f"{f['log'] * 1000:.1f} ms"))
+        figs.add("resident memory", cells(lambda f: f"{f['rss']:.0f} MB {'OK' if f['rss'] <= 250 else 'MISSED'}"),
+                 f"target <= 250 MB; bare app {bare_rss:.0f} MB")
+    else:
+        figs.add("board rows loaded: ", cells(lambda f: f"{f['rows']:,}"), f" (open alerts + the latest resolved; never all {n_alerts:,})")
+        figs.add(f"times from process start (interpreter start-up included), medians of {runs} interleaved runs "
+                 "(range in brackets):", cells(lambda f: ""))
+        figs.add("  bare Textual app (one Static), first frame: ", cells(lambda f: f"{bare_ff:.3f} s [{span('first_frame', bare)}]"))
+        figs.add("  first paint, desk shell (header, screen names, board 'opening the database', footer; store not imported yet): ",
+                 cells(lambda f: f"{f['ff']:.3f} s [{span('first_frame', f['desk'])}], {f['ff'] / bare_ff:.2f}x bare "
+                                 f"(target <= 1.0 s and <= 2x) {ok_ff(f)}"))
+        figs.add("  board rows on screen (database opened in the worker, first page of alerts painted): ",
+                 cells(lambda f: f"{f['rows_frame']:.3f} s [{span('rows_frame', f['desk'])}], {f['rows_frame'] / bare_ff:.2f}x bare "
+                                 f"(no target; <= 1.0 s would be {'met' if f['rows_frame'] <= 1.0 else 'missed'})"))
+        figs.add("key to repaint, cursor down: ",
+                 cells(lambda f: f"median {med(f['down']) * 1000:.1f} ms, p95 {p95(f['down']) * 1000:.1f} ms "
+                                 f"(target <= 100 ms) {'OK' if p95(f['down']) <= 0.1 else 'MISSED'}"))
+        figs.add("key to repaint, search keystroke (folded match over the loaded rows): ",
+                 cells(lambda f: f"median {med(f['search']) * 1000:.1f} ms, p95 {p95(f['search']) * 1000:.1f} ms "
+                                 f"(target <= 100 ms) {'OK' if p95(f['search']) <= 0.1 else 'MISSED'}"))
+        figs.add("  search keystrokes one by one (median ms): ",
+                 cells(lambda f: ", ".join(f"{ch} {ms:.0f}" for ch, ms in zip("fortios", f["by_key"]))))
+        figs.add(f"key to repaint, '4' to the Log (tail of {n_events:,} events): ", cells(lambda f: f"median {f['log'] * 1000:.1f} ms"))
+        figs.add("resident memory: ", cells(lambda f: f"desk {f['rss']:.0f} MB, bare app {bare_rss:.0f} MB "
+                                                      f"(target <= 250 MB) {'OK' if f['rss'] <= 250 else 'MISSED'}"))
+    figs.print()
 
 
 if __name__ == "__main__":
