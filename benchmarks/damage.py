@@ -12,6 +12,10 @@ temporary folder. Prints the median of --runs for:
   time columns against their chained acknowledgment/resolution events) over all alerts;
 * `watchdesk backup` alone, and while a second process appends events as fast as it can
   (the writer's events per second meanwhile are printed too).
+
+SQLite only, no --postgres: these figures are about SQLite's file (quick_check and
+integrity_check, the backup API, the WAL under a writer); on PostgreSQL the server checks its own
+pages and `pg_dump` is the backup. The proof's figures on both backends are in benchmarks/report.py.
 """
 
 from __future__ import annotations
