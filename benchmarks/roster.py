@@ -149,7 +149,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, backends(Path(tmp), args.postgres, "roster") as urls:
         clock = FakeClock("2026-02-17T02:00:00+07:00")
         figs = Figures([name for name, _url in urls])
-        rt = open_runtime(parse_config({}), db_path=str(Path(tmp) / "roster.db"), clock=clock)
+        rt = open_runtime(parse_config({}), db_path=urls[0][1], clock=clock)
         t = time.perf_counter()
         shifts = build(rt, args.officers, args.seed)
         print(f"built {shifts:,} shifts for {args.officers} officers over 2026 in {time.perf_counter() - t:.1f} s")
