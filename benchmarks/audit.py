@@ -3,13 +3,13 @@
     python benchmarks/audit.py [--events 1000000] [--appends 2000] [--postgres auto|URL]
 
 Prints events appended per second (one process, one event per write transaction,
-synchronous=FULL, as the services append), the time to verify an N-event chain (the appended
-events and a bulk-built rest), and its ratio to hashing the same bytes with bare hashlib in the
-same run. With --postgres (`auto`: a throwaway cluster, benchmarks/backends.py; a URL: an empty
+synchronous=FULL, as the services append), the time to verify an N-event chain, and its ratio
+to hashing the same bytes with bare hashlib in the same run. With --postgres (`auto`: a throwaway cluster, benchmarks/backends.py; a URL: an empty
 database) every figure is printed for SQLite and PostgreSQL side by side, with two more
 baselines per backend: an empty write transaction (the append's floor) and one statement's
-round trip. On PostgreSQL verify reads the chain in one process (the range workers read
-SQLite's file).
+round trip. On PostgreSQL the appends go to a database of their own, the chain is built in a
+SQLite file and moved there by `db copy`, and verify reads it in one process (the range workers
+read SQLite's file).
 Targets: verify 1,000,000 events in <= 5 s and <= 3x the bare-hash time.
 """
 
@@ -28,10 +28,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from backends import Figures, add_option, backends, round_trip  # noqa: E402 - the script folder is on sys.path
+from backends import Figures, add_option, backends, fresh, round_trip  # noqa: E402 - the script folder is on sys.path
 from watchdesk.core.audit import DOMAIN  # noqa: E402
 from watchdesk.store import audit  # noqa: E402
 from watchdesk.store.audit import append_event, append_events_bulk  # noqa: E402
+from watchdesk.store.copy import copy_database  # noqa: E402
 from watchdesk.store.db import Database  # noqa: E402
 from watchdesk.store.queries.reports import driver_rows  # noqa: E402
 
@@ -58,47 +59,51 @@ def empty_writes(db: Database, count: int) -> float:
     return 1 / statistics.median(times)
 
 
-def _events(first: int, count: int):  # noqa: ANN202
+def _events(count: int):  # noqa: ANN202
     kinds = ("alert.raised", "alert.acknowledged", "alert.escalated", "alert.resolved", "notification.sent")
     return (
         (T0 + timedelta(seconds=seq), ("system", "lan", "hung", "thu")[seq % 4], kinds[seq % 5], "alert", str(seq // 10),
          {"alert": seq // 10, "level": seq % 3 + 1, "severity": "high", "title": "Lỗ hổng nghiêm trọng trong FortiOS"})
-        for seq in range(first, first + count)
+        for seq in range(1, count + 1)
     )
 
 
-def build_chain(db: Database, count: int) -> list[bytes]:
-    """Bulk-extend the chain to `count` events through append_events_bulk; returns each event's hashed bytes."""
-    have = audit.head(db)
-    first = (have.seq if have else 0) + 1
-    if db.is_sqlite:
-        conn = sqlite3.connect(db.path, isolation_level=None)
-        conn.execute("PRAGMA synchronous = OFF")
-        conn.execute("BEGIN")
-        append_events_bulk(conn, _events(first, count - first + 1))
-        conn.execute("COMMIT")
-        conn.text_factory = bytes
-        bodies = [b"%b%d;%b%b" % (DOMAIN, seq, prev, body) for seq, body, prev in conn.execute("SELECT seq, body, prev_hash FROM event ORDER BY seq")]
-        conn.close()
-        return bodies
-    with db.write() as session:  # the write lock held: the head read by append_events_bulk is the true head
-        append_events_bulk(session.connection().connection.driver_connection, _events(first, count - first + 1))
-    with db.read() as session:
-        rows = driver_rows(session, "SELECT seq, body, prev_hash FROM event ORDER BY seq", {})
-    return [b"%b%d;%b%b" % (DOMAIN, seq, bytes(prev), body.encode()) for seq, body, prev in rows]
+def build_chain(path: Path, count: int) -> list[bytes]:
+    """Bulk-build a valid chain through append_events_bulk; returns each event's hashed bytes."""
+    Database(f"sqlite:///{path}").dispose()
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute("BEGIN")
+    append_events_bulk(conn, _events(count))
+    conn.execute("COMMIT")
+    conn.text_factory = bytes
+    bodies = [b"%b%d;%b%b" % (DOMAIN, seq, prev, body) for seq, body, prev in conn.execute("SELECT seq, body, prev_hash FROM event ORDER BY seq")]
+    conn.close()
+    return bodies
 
 
-def measure(figs: Figures, url: str, events: int, appends: int) -> dict[str, float]:
-    """Every figure of one backend (seconds, or events per second)."""
-    db = Database(url)
+def measure(url: str, folder: Path, events: int, appends: int, several: bool) -> dict[str, float]:
+    """Every figure of one backend (seconds, or events per second). The appends go to a fresh
+    database of their own, the chain to `url`: on PostgreSQL it is built in a SQLite file beside
+    and moved by `db copy` (COPY; the same bytes), as a desk's history would arrive there."""
     out: dict[str, float] = {}
+    db = Database(fresh(url, "append"))
     try:
-        if figs.several:
+        if several:
             out["round_trip"] = round_trip(db)
             out["empty"] = empty_writes(db, min(appends, 500))
         out["rate"] = append_rate(db, appends)
-        t = time.perf_counter()
-        bodies = build_chain(db, max(events, appends))
+    finally:
+        db.dispose()
+    t = time.perf_counter()
+    db = Database(url)
+    chain = db.path or folder / "chain-for-postgresql.db"
+    bodies = build_chain(chain, events)
+    try:
+        if not db.is_sqlite:
+            source = Database(f"sqlite:///{chain}", upgrade=False)
+            copy_database(source, db, T0 + timedelta(days=400))  # past every event of the chain
+            source.dispose()
         out["build"] = time.perf_counter() - t
 
         sha = hashlib.sha256
@@ -111,9 +116,9 @@ def measure(figs: Figures, url: str, events: int, appends: int) -> dict[str, flo
         t = time.perf_counter()
         result = audit.verify(db)
         out["verify"] = time.perf_counter() - t
-        assert result.ok and result.count == max(events, appends), result.sentence()
-        out["workers"] = min(os.cpu_count() or 1, 8) if db.is_sqlite and result.count >= audit.PARALLEL_FROM else 1
-        if out["workers"] > 1 or not figs.several:  # on one worker the verify above is already the one-process figure
+        assert result.ok and result.count == events, result.sentence()
+        out["workers"] = min(os.cpu_count() or 1, 8) if db.is_sqlite and events >= audit.PARALLEL_FROM else 1
+        if out["workers"] > 1 or not several:  # on one worker the verify above is already the one-process figure
             t = time.perf_counter()
             assert audit.verify(db, workers=1).ok
             out["single"] = time.perf_counter() - t
@@ -130,7 +135,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, backends(Path(tmp), args.postgres, "audit") as urls:
         figs = Figures([name for name, _url in urls])
-        results = {name: measure(figs, url, args.events, args.appends) for name, url in urls}
+        results = {name: measure(url, Path(tmp), args.events, args.appends, figs.several) for name, url in urls}
     cells = lambda fn: {n: fn(r) for n, r in results.items()}  # noqa: E731
     if figs.several:
         figs.add("one statement's round trip (SELECT 1 in an open transaction)", cells(lambda r: f"{r['round_trip'] * 1e6:,.0f} µs"))
