@@ -1,9 +1,8 @@
 """The databases a benchmark runs on, side by side: a SQLite file and, when asked, PostgreSQL.
 
 `--postgres auto` starts a throwaway cluster the way the tests do (tests/support/postgres.py:
-initdb + pg_ctl on a free loopback port, removed afterwards); `--postgres URL` uses a server of
-yours (each run creates and drops its own database there only for `auto`: give an empty one).
-A benchmark that wants a fresh database per run asks `fresh(url, tag)`: a sibling file on SQLite,
+initdb + pg_ctl on a free loopback port, removed afterwards); `--postgres URL` uses an empty
+database of yours, and leaves what the benchmark wrote there. A benchmark that wants a fresh database per run asks `fresh(url, tag)`: a sibling file on SQLite,
 a new database on the same PostgreSQL server (with a URL of yours its role needs CREATEDB; the
 databases made are dropped when `backends()` ends).
 """
