@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import gc
 from bisect import bisect_left, bisect_right
-from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections import Counter, defaultdict, deque
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
-from itertools import chain
-from operator import itemgetter
+from itertools import chain, compress, repeat
+from operator import add, eq, gt, is_, is_not, itemgetter, methodcaller, truediv
 from typing import NamedTuple, TypeVar
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -56,6 +56,7 @@ from watchdesk.store.types import from_db_text, to_db_text
 
 UTC = timezone.utc
 T = TypeVar("T", int, float)
+TT = TypeVar("TT", bound=tuple)
 NOBODY = "(nobody on duty)"
 PERCENTILE_METHOD = (
     "nearest-rank: the p-th percentile of n sorted values is the value at rank ⌈p·n/100⌉ (1-based); "
@@ -331,10 +332,10 @@ class _OnDuty:
                 names.append(", ".join(r[3] for r in sorted(found)))  # earliest shift first
             self.points[level], self.names[level] = points, names
 
-    def at(self, level: int, when: str) -> str:
-        """Handles on duty at `when` (stored UTC text), comma-separated, earliest shift first."""
-        k = bisect_right(self.points.get(level, []), when) - 1
-        return self.names[level][k] if k >= 0 else ""
+    def at_each(self, level: int, whens: list[str]) -> list[str]:
+        """Handles on duty at each of `whens` (stored UTC texts), comma-separated, earliest shift first."""
+        names = ["", *self.names.get(level, [])]  # names[k]: on duty from the k-th change point on
+        return list(map(names.__getitem__, map(bisect_right, repeat(self.points.get(level, [])), whens)))
 
 
 def _stats(counts: dict[str, int], values: dict[str, list[int]], breaches: Counter[str], keys: list[str],
@@ -393,21 +394,23 @@ def read_window(rt: Runtime, start: datetime, end: datetime, targets: dict[str, 
         columns = tuple(tuple(map(itemgetter(k), scanned)) for k in range(queries.BASE_COLUMNS + (4 if with_alerts else 0)))
         del scanned
         ids, sevs, acks, who_codes, parents, cleared_flags = (columns[k] for k in (0, 1, 5, 7, 8, 9))
-        grouped = [i for i, p in enumerate(parents) if p is not None and not cleared_flags[i]]
+        n = len(ids)
+        grouped = _grouped_at(n, parents, cleared_flags)
         parent_rows = queries.by_id(session, "parents", sorted({parents[i] for i in grouped}))
         # First acknowledgers from their events: alerts acknowledged again since, and the grouped
         # alerts' parents acknowledged again since (a grouped alert's acknowledgment is its parent's).
-        again = {ids[i] for i, c in enumerate(who_codes) if c == 0}
+        again = set(map(ids.__getitem__, _at(n, map(eq, who_codes, repeat(0)))))
         again.update(p for p, (first, acked_at, _by) in parent_rows.items() if first is not None and acked_at != first)
         first_by = queries.first_acknowledgers(session, sorted(again))
         in_window = set(ids)
         off_duty = [r for r in off_rows if r[0] in in_window]
-        cleared = [i for i, c in enumerate(cleared_flags) if c]
+        cleared = _at(n, cleared_flags)
         apart = set(grouped) | set(cleared)
+        none_at = _at(n, map(is_, acks, repeat(None)))
         late = []
         if not with_alerts:  # else the breached ones' titles ride on the scan
-            late = [ids[i] for i, (a, sev) in enumerate(zip(acks, sevs)) if i not in apart and sla.breached(a, tus.get(sev, 0))]
-        unacked = [ids[i] for i, a in enumerate(acks) if a is None and i not in apart]
+            late = [ids[i] for i in _late_at(acks, list(map(tus.get, sevs, repeat(0))), none_at) if i not in apart]
+        unacked = [ids[i] for i in none_at if i not in apart]
         return WindowRows(
             columns, parent_rows, handles, first_by,
             late=queries.by_id(session, "late", late),
@@ -460,12 +463,16 @@ def aggregate(
     now: datetime, zone: ZoneInfo, roster: RosterConfig, proof: Proof, with_alerts: bool,
 ) -> AckReport:
     """The report from the rows of one window (no I/O): Python groups the alerts in one pass and sorts
-    each group once; shifts and hours are ranges of the received order found by bisection."""
+    each group once; shifts and hours are ranges of the received order found by bisection.
+
+    A window holds 100,000 alerts: the passes over whole columns are map/compress over C functions, so
+    no Python frame runs per alert (see `_at`); Python loops run per group, per breach or per exception."""
     columns, parent_rows = rows.columns, rows.parents
     # Durations are integer microseconds until the figures are made (seconds, as the report shows them).
     ids, sevs, srcs, levels, recvs, acks, rsecs, who_codes, parents, cleared_flags, snoozeds = columns[:queries.BASE_COLUMNS]
-    cleared_at = [i for i, c in enumerate(cleared_flags) if c]
-    grouped_at = [i for i, p in enumerate(parents) if p is not None and not cleared_flags[i]]
+    n = len(ids)
+    cleared_at = _at(n, cleared_flags)
+    grouped_at = _grouped_at(n, parents, cleared_flags)
     # A grouped alert's acknowledgment is its parent's (who, and when): timed from its own arrival.
     ack_subject = {}
     if grouped_at:
@@ -479,15 +486,16 @@ def aggregate(
                 who_codes[i] = acked_by if acked_at == first else 0
                 ack_subject[i] = parents[i]
     tus = _targets_us(targets)
-    tgts = [tus.get(sev, 0) for sev in sevs]
-    late_at = [i for i, (a, t) in enumerate(zip(acks, tgts)) if sla.breached(a, t)]
-    none_at = [i for i, a in enumerate(acks) if a is None]
+    tgts = list(map(tus.get, sevs, repeat(0)))
+    none_at = _at(n, map(is_, acks, repeat(None)))
+    late_at = _late_at(acks, tgts, none_at)
     apart = set(cleared_at) | set(grouped_at)
     unacked_ids = [ids[i] for i in none_at if i not in apart]
-    again = [i for i, c in enumerate(who_codes) if c == 0]
+    again = _at(n, map(eq, who_codes, repeat(0)))
 
-    handle_of = rows.handles
-    whos = [handle_of.get(c, "?") if a is not None else "" for c, a in zip(who_codes, acks)]
+    whos = list(map(rows.handles.get, who_codes, repeat("?")))
+    for i in none_at:
+        whos[i] = ""
     for i in again:
         whos[i] = rows.first_by.get(ack_subject.get(i, ids[i]), "?")
     shifts, shift_ranges = _shift_of_each(zone, segments, recvs)
@@ -496,25 +504,22 @@ def aggregate(
     # is the union of a few groups: sorted runs, which timsort merges in near-linear time. A shift is a
     # range of the received order, so its times are a slice.
     groups: dict[tuple[str, str, str], list] = defaultdict(list)
-    for sev, src, who, ack in zip(sevs, srcs, whos, acks):
-        groups[sev, src, who].append(ack)
+    # groups[key].append(ack) for every alert, the loop run by map in C (deque(maxlen=0) only drains it).
+    deque(map(list.append, map(groups.__getitem__, zip(sevs, srcs, whos)), acks), maxlen=0)
     values: list[dict[str, list[int]]] = [defaultdict(list) for _ in range(4)]
     sizes: list[Counter[str]] = [Counter() for _ in range(4)]
-    breach_counts: list[Counter[str]] = [Counter() for _ in range(4)]
-    cleared_counts: list[Counter[str]] = [Counter() for _ in range(4)]
     for key, acked in groups.items():
+        size = len(acked)
         if key[2] == "":  # not acknowledged (officer ""): counted, no time
             acked = []
         acked.sort()
         for dim in range(3):
-            sizes[dim][key[dim]] += len(groups[key])
+            sizes[dim][key[dim]] += size
             values[dim][key[dim]].extend(acked)
-    for i in late_at:  # the breaches, as `sla.breached` decided them above
-        for dim, keys in enumerate((sevs, srcs, whos, shifts)):
-            breach_counts[dim][keys[i]] += 1
-    for i in cleared_at:
-        for dim, keys in enumerate((sevs, srcs, whos, shifts)):
-            cleared_counts[dim][keys[i]] += 1
+    dims = (sevs, srcs, whos, shifts)
+    # The breaches, as `sla.breached` decided them above, and the alerts cleared by the system, per dimension.
+    breach_counts = [Counter(map(keys.__getitem__, late_at)) for keys in dims]
+    cleared_counts = [Counter(map(keys.__getitem__, cleared_at)) for keys in dims]
     for label, ranges in shift_ranges.items():
         for lo, hi in ranges:
             sizes[3][label] += hi - lo
@@ -535,33 +540,35 @@ def aggregate(
     shift_keys = sorted(shift_ranges, key=lambda k: k == NOBODY)  # first seen, i.e. by time; nobody last
     by_shift = _stats(sizes[3], values[3], breach_counts[3], shift_keys, cleared_counts[3])
     ack_sorted = sorted(chain.from_iterable(values[0].values()))
-    overall = _stats({"": len(ids)}, {"": ack_sorted}, Counter({"": len(late_at)}), [""], Counter({"": len(cleared_at)}))[""]
+    overall = _stats({"": n}, {"": ack_sorted}, Counter({"": len(late_at)}), [""], Counter({"": len(cleared_at)}))[""]
     resolved: dict[str, list[int]] = defaultdict(list)
-    for sev, r in zip(sevs, rsecs):
-        if r is not None:
-            resolved[sev].append(r)
-    for times in resolved.values():
-        times.sort()
+    deque(map(list.append, map(resolved.__getitem__, sevs), rsecs), maxlen=0)  # resolved[sev].append(r), in C
+    for sev, times in resolved.items():
+        resolved[sev] = sorted(filter(_is_value, times))
     resolve_by_severity = _stats(sizes[0], resolved, Counter(), sev_keys)
 
-    esc_count: Counter[int] = Counter()
-    esc_by_level: Counter[int] = Counter()
-    for aid, level in rows.escalations:
-        esc_count[aid] += 1
-        esc_by_level[level] += 1
+    esc_count = Counter(map(itemgetter(0), rows.escalations))
+    esc_by_level = Counter(map(itemgetter(1), rows.escalations))
 
-    duty = _OnDuty(segments)
     grouped_set = set(grouped_at)
-    breaches = []
-    for i in late_at:
-        if with_alerts:
-            title = columns[queries.BASE_COLUMNS][i]
-        else:
-            title = (rows.grouped if i in grouped_set else rows.late)[ids[i]][0]
-        # A grouped alert's time runs from its own arrival with no snooze of its own.
-        ran_out = _text_after(recvs[i], (0 if i in grouped_set else snoozeds[i]) + tgts[i])
-        breaches.append(Breach(ids[i], title, sevs[i], acks[i] / 1e6, targets.get(sevs[i], 0.0), ran_out, whos[i], duty.at(1, ran_out),
-                               duty.at(2, ran_out), parents[i] if i in grouped_set else None))
+    if with_alerts:
+        late_titles = list(map(columns[queries.BASE_COLUMNS].__getitem__, late_at))
+    else:
+        late_titles = [(rows.grouped if i in grouped_set else rows.late)[ids[i]][0] for i in late_at]
+    # The target ran out `target` after arrival, snoozed time excluded: a grouped alert's time runs from
+    # its own arrival with no snooze of its own.
+    late_tgts = list(map(tgts.__getitem__, late_at))
+    run_outs = list(map(add, map(snoozeds.__getitem__, late_at), late_tgts))
+    late_parents: list[int | None] = [None] * len(late_at)
+    for k, i in enumerate(late_at):
+        if i in grouped_set:
+            run_outs[k], late_parents[k] = late_tgts[k], parents[i]
+    ran_out = _texts_after(list(map(recvs.__getitem__, late_at)), run_outs)
+    duty = _OnDuty(segments)
+    late_sevs = list(map(sevs.__getitem__, late_at))
+    breaches = _named(Breach, map(ids.__getitem__, late_at), late_titles, late_sevs,
+                      _seconds(list(map(acks.__getitem__, late_at))), map(targets.get, late_sevs, repeat(0.0)), ran_out,
+                      map(whos.__getitem__, late_at), duty.at_each(1, ran_out), duty.at_each(2, ran_out), late_parents)
     unacked = []
     for aid in unacked_ids:
         title, sev, state, level, recv, snoozed, until, exhausted = rows.unacked[aid]
@@ -583,21 +590,18 @@ def aggregate(
 
     alerts: list[AlertAck] = []
     if with_alerts:
-        breach_set = set(late_at)
         titles, states, firsts, resolveds = columns[queries.BASE_COLUMNS:]
         if grouped_at:  # a grouped alert's first acknowledgment is its parent's
             firsts = list(firsts)
             for i in grouped_at:
                 firsts[i] = parent_rows.get(parents[i], (None,))[0]
-        flags = [i in breach_set for i in range(len(ids))]
-        escs = [esc_count.get(aid, 0) for aid in ids]
-        grouped_with = [p if i in grouped_set else None for i, p in enumerate(parents)] if grouped_at else [None] * len(ids)
-        cleared_line = list(map(bool, cleared_flags))
-        # tuple.__new__ fills the named tuples in C: a Python-level __new__ per line costs more than the scan.
-        alerts = list(map(partial(tuple.__new__, AlertAck), zip(
-            ids, titles, srcs, sevs, states, levels, recvs, firsts, whos, [x / 1e6 for x in snoozeds],
-            [None if a is None else a / 1e6 for a in acks], [targets.get(sev, 0.0) for sev in sevs], flags, shifts, escs,
-            resolveds, [None if r is None else r / 1e6 for r in rsecs], grouped_with, cleared_line)))
+        grouped_with: list[int | None] = [None] * n
+        for i in grouped_at:
+            grouped_with[i] = parents[i]
+        alerts = _named(AlertAck, ids, titles, srcs, sevs, states, levels, recvs, firsts, whos, _seconds(snoozeds),
+                        _seconds(acks), map(targets.get, sevs, repeat(0.0)), map(set(late_at).__contains__, range(n)),
+                        shifts, map(esc_count.get, ids, repeat(0)), resolveds, _seconds(rsecs), grouped_with,
+                        map(bool, cleared_flags))
     off_duty = [OffDutyAck(aid, rows.off_titles[aid][0], actor, at, bool(first)) for aid, at, actor, first in rows.off_duty]
     return AckReport(
         title=N_("Acknowledgment report"), period=period, start=start, end=end, generated_at=now, zone=zone.key,
@@ -607,6 +611,52 @@ def aggregate(
         resolve_by_severity=resolve_by_severity, per_hour=_per_hour(zone, start, end, recvs), hours=_hours(zone, roster, start, end, segments),
         targets=targets, grouped=grouped, cleared=cleared, off_duty=off_duty,
     )
+
+
+# -- column helpers: each a pass over a whole column in C ------------------------------------------
+_is_value = partial(is_not, None)  # _is_value(x) is `None is not x`
+
+
+def _at(n: int, flags: Iterable[object]) -> list[int]:
+    """The positions (0..n-1) whose flag is true."""
+    return list(compress(range(n), flags))
+
+
+def _grouped_at(n: int, parents: Sequence[int | None], cleared_flags: Sequence[object]) -> list[int]:
+    """Positions of the grouped alerts (a parent set), those cleared by the system excepted."""
+    return [i for i in _at(n, map(is_not, parents, repeat(None))) if not cleared_flags[i]]
+
+
+def _late_at(acks: Sequence[int | None], tgts: Sequence[int], none_at: list[int]) -> list[int]:
+    """Positions of the SLA breaches: `sla.breached(ack, target)` over the columns (an alert with no
+    time, listed in none_at, never breaches; it compares as -inf so `>` runs in C over the rest)."""
+    if none_at:
+        filled: Sequence[float | int | None] = list(acks)
+        for i in none_at:
+            filled[i] = float("-inf")  # type: ignore[index]
+    else:
+        filled = acks
+    return _at(len(acks), map(gt, filled, tgts))
+
+
+def _seconds(us: Sequence[int | None]) -> list[float | None]:
+    """A column of microseconds in seconds (None stays None)."""
+    nones = _at(len(us), map(is_, us, repeat(None)))
+    if not nones:
+        return list(map(truediv, us, repeat(1e6)))
+    filled = list(us)
+    for i in nones:
+        filled[i] = 0
+    out: list[float | None] = list(map(truediv, filled, repeat(1e6)))
+    for i in nones:
+        out[i] = None
+    return out
+
+
+def _named(kind: type[TT], *columns: Iterable[object]) -> list[TT]:
+    """Named tuples of `kind` from its columns; tuple.__new__ fills them in C (a Python-level __new__
+    per line costs more than the scan)."""
+    return list(map(partial(tuple.__new__, kind), zip(*columns)))  # type: ignore[arg-type]
 
 
 def _shift_of_each(zone: ZoneInfo, segments: list[Segment], recvs: tuple[str, ...]) -> tuple[list[str], dict[str, list[tuple[int, int]]]]:
@@ -638,28 +688,28 @@ def _shift_of_each(zone: ZoneInfo, segments: list[Segment], recvs: tuple[str, ..
     return out, ranges
 
 
-def _per_hour(zone: ZoneInfo, start: datetime, end: datetime, recvs: tuple[str, ...]) -> list[tuple[datetime, int]]:
+def _per_hour(zone: ZoneInfo, start: datetime, end: datetime, recvs: Sequence[str]) -> list[tuple[datetime, int]]:
     """Alerts received in every hour of the window, quiet hours included (count 0), each hour as its
     start in the desk's zone. The counts come from one bisect of the received times per hour that
-    has alerts; a year of hours is then a dictionary look-up each."""
+    has alerts; a year of hours is then mapped in C (a dictionary look-up each)."""
     counts, lo = {}, 0
     while lo < len(recvs):
         hour = recvs[lo][:13]  # 'YYYY-MM-DD HH'; every time in that hour continues with ':'
         hi = bisect_left(recvs, hour + ";", lo)  # ';' sorts right after ':', before the next hour
         counts[hour], lo = hi - lo, hi
-    out, step = [], timedelta(hours=1)
-    hour_at = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    while hour_at < end:
-        out.append((hour_at.astimezone(zone), counts.get(hour_at.isoformat(" ")[:13], 0)))
-        hour_at += step
-    return out
+    first = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    hours = max(0, -(-(end - first) // timedelta(hours=1)))  # the hours that start before `end`
+    starts = list(map(add, repeat(first), map(timedelta, repeat(0), range(0, hours * 3600, 3600))))
+    keys = map(itemgetter(slice(0, 13)), map(methodcaller("isoformat", " "), starts))
+    return list(zip(map(methodcaller("astimezone", zone), starts), map(counts.get, keys, repeat(0))))
 
 
-def _text_after(stored: str, us: int) -> str:
-    """The stored UTC text `us` microseconds after another stored UTC text (same fixed-width format).
+def _texts_after(stored: list[str], us: list[int]) -> list[str]:
+    """Each stored UTC text `us` microseconds later (same fixed-width format as to_db_text).
 
-    Naive UTC arithmetic and isoformat: the same text as to_db_text, several times faster."""
-    return (datetime.fromisoformat(stored) + timedelta(microseconds=us)).isoformat(" ", "microseconds")
+    Naive UTC arithmetic and isoformat, mapped in C: the same text as to_db_text, several times faster."""
+    later = map(add, map(datetime.fromisoformat, stored), map(timedelta, repeat(0), repeat(0), us))
+    return list(map(methodcaller("isoformat", " ", "microseconds"), later))
 
 
 def _secs(us: int | None) -> float | None:
