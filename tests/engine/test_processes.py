@@ -29,9 +29,9 @@ from watchdesk.store.types import UTCDateTime
 SPAWN = multiprocessing.get_context("spawn")
 
 
-def _hook_config(webhook: WebhookServer, waits: str = "10s") -> dict[str, Any]:
+def _hook_config(webhook: WebhookServer, waits: str = "10s", timeout: str = "5s") -> dict[str, Any]:
     return {
-        "channels": {"hook": {"type": "webhook", "url": webhook.url, "timeout": "5s", "max_attempts": 5}},
+        "channels": {"hook": {"type": "webhook", "url": webhook.url, "timeout": timeout, "max_attempts": 5}},
         "policies": policies(["hook"], {s: waits for s in ("critical", "high", "medium", "low")}),
     }
 
@@ -243,12 +243,15 @@ def _heartbeat(rt: Runtime) -> Any:
 def test_a_claim_is_not_stolen_while_its_engine_heartbeats(
     rt: Runtime, clock: FakeClock, db_target: str, webhook: WebhookServer, staff: dict[str, Actor]
 ) -> None:
-    """An engine whose send takes a minute (its claim's lease long run out) keeps its claim while it heartbeats:
+    """An engine whose send takes minutes (its claim's lease long run out) keeps its claim while it heartbeats:
     another engine ticking then leaves the row alone, and the page is sent once."""
     t0 = clock.now()
     duty(rt, "hung", 1, t0 - timedelta(hours=1), t0 + timedelta(hours=2))
     alert = new_alert(rt)
-    slow = _hook_config(webhook, "5m")
+    # The send is held for real seconds while the engine's clock runs 20 fake seconds a real one: its
+    # timeout (30 s, real) must outlast the wait below, or the send fails and is retried (attempt 2).
+    slow = _hook_config(webhook, "5m", timeout="30s")
+    lease = timedelta(seconds=30 * 3 + 30)  # the claim's own lease (Outbox._lease): long run out below
     webhook.hold = threading.Event()
     stop = SPAWN.Event()
     proc = SPAWN.Process(target=workers.serve_time_lapse, args=(db_target, slow, t0.isoformat(), stop))
@@ -256,10 +259,10 @@ def test_a_claim_is_not_stolen_while_its_engine_heartbeats(
     try:
         assert webhook.arrived.wait(120)
         deadline = time.monotonic() + 60
-        while (_heartbeat(rt) or t0) < t0 + timedelta(seconds=60) and time.monotonic() < deadline:
-            time.sleep(0.05)  # the engine's fake minute passes while its send is held
+        while (_heartbeat(rt) or t0) < t0 + lease + timedelta(seconds=30) and time.monotonic() < deadline:
+            time.sleep(0.05)  # the engine's fake minutes pass while its send is held
         beat = _heartbeat(rt)
-        assert beat is not None and beat >= t0 + timedelta(seconds=60)
+        assert beat is not None and beat >= t0 + lease + timedelta(seconds=30)
         other = open_runtime(parse_config(slow), db_path=db_target, clock=FakeClock(beat + timedelta(seconds=1)))
         engine = Engine(other, kind="tick")
         report = engine.tick()
