@@ -188,7 +188,7 @@ class Engine:
                 if job in runners.JOBS and lease.held_by != self.runner_id and lease.alive}
 
     def _say_jobs(self, held: frozenset[str], leases: dict[str, runners.Lease]) -> None:
-        """Log a change of the jobs this engine does (a one-shot tick says what it left, every time)."""
+        """Log a change of the jobs this engine does; a one-shot tick warns of the jobs it left to a live engine."""
         elsewhere = self._elsewhere(leases)
         others = ", ".join(f"{job} ({who})" for job, who in elsewhere.items())
         if self.kind == "tick":
