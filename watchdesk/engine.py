@@ -10,6 +10,24 @@ Nothing in a running engine's tick waits on the network: the poll runs in a thre
 (its outcome is counted by a later tick, and new alerts wake `serve` at once), and the sends run
 beside the tick in the courier (notify/courier.py), woken as soon as pages are queued. Only a
 one-shot `watchdesk tick` waits for its poll and its sends, each bounded by its deadline.
+
+Several engines, one database (DESIGN: GoAlert's processing lock). Each job — `poll`, `escalate`,
+`deliver`, `checks` — is done by one engine at a time: the tick's first write heartbeats and, in
+the same transaction, takes every job lease no other live engine holds (store/runners.py); the
+tick then runs only the jobs it holds, and the courier claims only while its engine holds
+`deliver`. The others stand by, heartbeating and trying again every tick: when the active engine
+dies its heartbeat goes stale after 10 s and the first standby to tick takes its jobs, within
+15 s; a closing engine frees them at once. The per-row compare-and-sets stay underneath. An
+engine is a runner, `host:pid:kind`: Engine objects of one kind in one process share one runner
+row and its leases (a process runs one engine per purpose; tests that want two engines in one
+process give them different kinds, or use processes).
+
+A one-shot `watchdesk tick` is such an engine too: it takes the jobs that are free (a cron tick
+is the backup of a dead `serve`) and does nothing of the jobs a live engine holds — it would
+only race it. It says so: a warning on stderr names the jobs and the engine that does them, and
+the report (`--json`) lists `held` and `held_elsewhere`; its exit status stays 0, since the work
+is being done. Closing, it frees what it took. `serve` and the desk log when they become active
+or stand by.
 """
 
 from __future__ import annotations
@@ -20,7 +38,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from watchdesk.notify.courier import Courier
@@ -67,6 +85,8 @@ class TickReport:
     checks: int = 0
     errors: tuple[str, ...] = ()
     seconds: float = 0.0
+    held: tuple[str, ...] = ()  # the jobs this engine did this tick (store.runners.JOBS)
+    held_elsewhere: dict[str, str] = field(default_factory=dict)  # job -> the live runner doing it instead
 
     @property
     def busy(self) -> bool:
@@ -80,8 +100,10 @@ class Engine:
         self.rt = rt
         self.kind = kind
         self.runner_id = f"{socket.gethostname()}:{os.getpid()}:{kind}"
-        self.outbox = Outbox(rt.db, rt.config.channels, rt.now, claimer=self.runner_id)
-        self.courier = Courier(self.outbox)
+        self.outbox = Outbox(rt.db, rt.config.channels, rt.now, claimer=self.runner_id, lease="deliver")
+        self.courier = Courier(self.outbox, may_claim=lambda: "deliver" in self.held)
+        self.held: frozenset[str] = frozenset()  # the jobs whose lease this engine held at its last tick
+        self.leases: dict[str, runners.Lease] = {}  # every job's lease as the last tick saw it
         self._started = rt.now()
         self._lock = threading.Lock()  # one tick at a time per engine, even if a desk worker overlaps
         self._closed = False  # after close(), a tick does nothing (its heartbeat would bring the row back)
@@ -146,6 +168,36 @@ class Engine:
             runners.heartbeat(session, self.runner_id, self.kind, self._started, self.rt.now())
         self._beaten = time.monotonic()
 
+    def _take_jobs(self) -> None:
+        """Heartbeat and take the free job leases in one write; `held` is what this engine holds after it.
+
+        When the write fails `held` stays as it was (fail open: the per-row compare-and-sets still
+        keep two engines from firing one step twice)."""
+        now = self.rt.now()
+        with self.rt.db.write() as session:
+            runners.heartbeat(session, self.runner_id, self.kind, self._started, now)
+            leases = runners.take_leases(session, self.runner_id, now)
+        self._beaten = time.monotonic()
+        held = frozenset(job for job, lease in leases.items() if lease.held_by == self.runner_id)
+        if held != self.held or not self.leases:
+            self._say_jobs(held, leases)
+        self.held, self.leases = held, leases
+
+    def _elsewhere(self, leases: dict[str, runners.Lease]) -> dict[str, str]:
+        return {job: lease.held_by for job, lease in leases.items()
+                if job in runners.JOBS and lease.held_by != self.runner_id and lease.alive}
+
+    def _say_jobs(self, held: frozenset[str], leases: dict[str, runners.Lease]) -> None:
+        """Log a change of the jobs this engine does; a one-shot tick warns of the jobs it left to a live engine."""
+        elsewhere = self._elsewhere(leases)
+        others = ", ".join(f"{job} ({who})" for job, who in elsewhere.items())
+        if self.kind == "tick":
+            if elsewhere:
+                log.warning("engine tick: not done by this tick, another engine does it and is alive: %s", others)
+            return
+        doing = ", ".join(job for job in runners.JOBS if job in held) or "nothing"
+        log.info("engine %s (%s): doing %s%s", self.kind, self.runner_id, doing, f"; standing by for {others}" if others else "")
+
     def _beat(self) -> None:
         """Heartbeat at least every HEARTBEAT_EVERY s while the engine lives, whatever its tick is doing:
         the claims it holds (sends, polls) last exactly as long as this goes on."""
@@ -189,25 +241,32 @@ class Engine:
                     self.damage.seen(exc)
                     return None
 
-            # First: claims taken in this tick name this runner, so its row must be fresh.
-            guard("heartbeat", self.heartbeat)
+            # First: claims taken in this tick name this runner, so its row must be fresh; and the
+            # jobs this engine does this tick are the leases it holds after this write.
+            guard("heartbeat", self._take_jobs)
+            held = self.held
             if self._pulse is None:
                 self._pulse = threading.Thread(target=self._beat, name=f"watchdesk-pulse-{self.kind}", daemon=True)
                 self._pulse.start()
             if not self.deliver_in_tick:
                 self.courier.start()
             self.nudged.clear()
-            polled = guard("poll", self._poll) or 0  # type: ignore[assignment]
-            sweep = guard("escalate", lambda: escalate_due(self.rt))
-            if sweep is not None:
-                escalated, retriggered = len(sweep.escalated), sweep.retriggered  # type: ignore[attr-defined]
-                queued, calls = sweep.queued, sweep.calls  # type: ignore[attr-defined]
-                if queued and not self.deliver_in_tick:
-                    self.courier.wake()  # the pages go out while the checks run
-            for check in list(CHECKS):
-                guard(f"check {getattr(check, '__name__', check)}", lambda c=check: c(self.rt))
-                checks += 1
-            if CHECKS:
+            if "poll" in held:
+                polled = guard("poll", self._poll) or 0  # type: ignore[assignment]
+            elif self._poll_thread is not None and not self._poll_thread.is_alive():
+                polled = guard("poll", self._harvest) or 0  # type: ignore[assignment]  # a poll from before the job moved
+            if "escalate" in held:
+                sweep = guard("escalate", lambda: escalate_due(self.rt))
+                if sweep is not None:
+                    escalated, retriggered = len(sweep.escalated), sweep.retriggered  # type: ignore[attr-defined]
+                    queued, calls = sweep.queued, sweep.calls  # type: ignore[attr-defined]
+                    if queued and not self.deliver_in_tick:
+                        self.courier.wake()  # the pages go out while the checks run
+            if "checks" in held:
+                for check in list(CHECKS):
+                    guard(f"check {getattr(check, '__name__', check)}", lambda c=check: c(self.rt))
+                    checks += 1
+            if CHECKS and "checks" in held and "escalate" in held:
                 # Checks may have raised alerts: page their level 1 in this same tick.
                 late = guard("escalate", lambda: escalate_due(self.rt))
                 if late is not None:
@@ -215,10 +274,11 @@ class Engine:
                     queued += late.queued  # type: ignore[attr-defined]
                     calls += late.calls  # type: ignore[attr-defined]
             if self.deliver_in_tick:
-                delivery = guard("deliver", self.courier.deliver_now)
+                if "deliver" in held:
+                    delivery = guard("deliver", self.courier.deliver_now)
             else:
                 self.courier.wake()  # retries come due with the clock; the courier also looks on its own
-                delivery = self.courier.report()
+                delivery = self.courier.report()  # what its sends recorded, also those started before a takeover
             guard("checkpoint", self.damage.anchor)
             if self.damage.found:
                 self._halt()
@@ -227,7 +287,8 @@ class Engine:
                 polled=polled, escalated=escalated, retriggered=retriggered, queued=queued, calls=calls,
                 delivered=getattr(delivery, "delivered", 0), retried=getattr(delivery, "retried", 0),
                 failed=getattr(delivery, "failed", 0), checks=checks, errors=tuple(errors),
-                seconds=time.perf_counter() - started,
+                seconds=time.perf_counter() - started, held=tuple(job for job in runners.JOBS if job in held),
+                held_elsewhere=self._elsewhere(self.leases),
             )
             if report.busy or errors:
                 log.info(
@@ -258,8 +319,8 @@ class Engine:
             return any_due(session, self.rt.now())
 
     def close(self) -> None:
-        """Forget this engine's heartbeat (a desk then knows `serve` stopped; claims it still holds
-        are free for the next engine) and close connections.
+        """Forget this engine's heartbeat and its job leases (a desk then knows `serve` stopped; the
+        jobs and the claims it still holds are free for the next engine at once) and close connections.
 
         Waits up to CLOSE_WAIT in all for a tick running in another thread and for the sends still
         out; ticks after it do nothing. Sends that do not finish in time are cut and logged."""
@@ -291,6 +352,7 @@ class Engine:
             self.damage.anchor(f"{self.kind} engine stopped")
         except Exception as exc:  # noqa: BLE001 - the next start checks the chain again
             log.warning("no checkpoint at stop: %s", exc)
+        self.held = frozenset()
         try:
             with self.rt.db.write() as session:
                 runners.forget(session, self.runner_id)

@@ -19,18 +19,19 @@ from watchdesk.clock import FakeClock
 from watchdesk.config import parse_config
 from watchdesk.core.records import Actor
 from watchdesk.engine import Engine
-from watchdesk.notify.outbox import delivery_log
+from watchdesk.notify.outbox import Outbox, delivery_log
 from watchdesk.services.officers import add_officer
 from watchdesk.services.runtime import Runtime, open_runtime
 from watchdesk.store.audit import events_for, verify
+from watchdesk.store.runners import JOBS
 from watchdesk.store.types import UTCDateTime
 
 SPAWN = multiprocessing.get_context("spawn")
 
 
-def _hook_config(webhook: WebhookServer, waits: str = "10s") -> dict[str, Any]:
+def _hook_config(webhook: WebhookServer, waits: str = "10s", timeout: str = "5s") -> dict[str, Any]:
     return {
-        "channels": {"hook": {"type": "webhook", "url": webhook.url, "timeout": "5s", "max_attempts": 5}},
+        "channels": {"hook": {"type": "webhook", "url": webhook.url, "timeout": timeout, "max_attempts": 5}},
         "policies": policies(["hook"], {s: waits for s in ("critical", "high", "medium", "low")}),
     }
 
@@ -105,7 +106,90 @@ def test_two_engines_one_minute_every_escalation_and_message_once(
         fired = [(e.payload["round"], e.payload["step"]) for e in events_for(rt.db, "alert", alert) if e.kind in ("alert.paged", "alert.escalated")]
         assert fired == [pos for offset, pos in schedule if 7 * i + offset <= steps - 1]  # each step once, in order
         assert all(d.status == "sent" and d.attempts == 1 for d in delivery_log(rt, alert))
-    assert sum(t["delivered"] for t in totals) == len(expected)  # the two engines shared the work
+    assert sum(t["delivered"] for t in totals) == len(expected)
+    # One engine did every job every second (the first to tick took the leases and kept them while it
+    # heartbeated); the other stood by the whole minute, doing nothing.
+    active, standby = sorted(totals, key=lambda t: t["delivered"], reverse=True)
+    assert active["held"] == [JOBS] * steps and standby["held"] == [()] * steps
+    assert standby["delivered"] == standby["escalated"] == 0
+    assert verify(rt.db).ok
+
+
+def test_kill_9_of_the_active_engine_the_standby_takes_over_within_15_s_every_page_once(
+    rt: Runtime, clock: FakeClock, db_target: str, webhook: WebhookServer, staff: dict[str, Actor]
+) -> None:
+    """Two engines tick a fake second at a time; the active one is killed (-9) between ticks. The standby
+    held nothing before; it takes every job within 15 s of fake time, and every page due meanwhile (steps
+    of the alerts already open, an alert raised during the gap) is sent once, none missing, none twice."""
+    t0 = clock.now()
+    for handle, level in (("hung", 1), ("lan", 2), ("minh", 3)):
+        duty(rt, handle, level, t0 - timedelta(hours=1), t0 + timedelta(hours=2))
+    arrivals = {}
+    for offset in (0, 7):  # steps every 10 s: one of each alert's steps falls in the gap after the kill
+        clock.set(t0 + timedelta(seconds=offset))
+        arrivals[new_alert(rt, key=f"a{offset}", title=f"Cảnh báo {offset}")] = offset
+    config = _hook_config(webhook)
+    commands = {name: SPAWN.Queue() for name in ("active", "standby")}
+    results = {name: SPAWN.Queue() for name in ("active", "standby")}
+    procs = {name: SPAWN.Process(target=workers.tick_on_command,
+                                 args=(db_target, config, t0.isoformat(), commands[name], results[name]))
+             for name in ("active", "standby")}
+    for p in procs.values():
+        p.start()
+    kill_at, steps = 20, 60
+    held: dict[str, list[tuple[str, ...]]] = {"active": [], "standby": []}
+    errors: list[str] = []
+    began = time.monotonic()
+    try:
+        for second in range(steps):
+            alive = ["active", "standby"] if second <= kill_at else ["standby"]
+            if second == 0:
+                alive = ["active"]  # the active one ticks first and takes the jobs
+            elif second == kill_at + 1:
+                os.kill(procs["active"].pid, signal.SIGKILL)  # type: ignore[arg-type]  # idle between ticks
+                procs["active"].join(30)
+                assert procs["active"].exitcode == -signal.SIGKILL
+            if second == 25:  # raised while no engine does anything
+                clock.set(t0 + timedelta(seconds=25))
+                arrivals[new_alert(rt, key="a25", title="Cảnh báo 25")] = 25
+            for name in alive:
+                commands[name].put("tick")
+                at, jobs, _delivered, errs = results[name].get(timeout=120)
+                assert at == (t0 + timedelta(seconds=second)).isoformat()
+                held[name].append(jobs)
+                errors += errs
+            if second == 0:
+                commands["standby"].put("tick")
+                at, jobs, _delivered, errs = results["standby"].get(timeout=120)
+                held["standby"].append(jobs)
+                errors += errs
+        commands["standby"].put(None)
+        procs["standby"].join(60)
+    finally:
+        for p in procs.values():
+            if p.is_alive():
+                p.kill()
+    took = time.monotonic() - began
+    assert errors == []
+    assert procs["standby"].exitcode == 0
+    assert held["active"] == [JOBS] * (kill_at + 1)
+    took_over = next(i for i, jobs in enumerate(held["standby"]) if jobs)
+    assert held["standby"][:took_over] == [()] * took_over and took_over > kill_at  # nothing before the kill
+    assert held["standby"][took_over:] == [JOBS] * (steps - took_over)  # then all of it, for good
+    assert took_over - kill_at <= 15, f"the standby took over {took_over - kill_at} s after the active engine's last tick"
+    print(f"\ntakeover {took_over - kill_at} s of fake time after the active engine's last tick; test {took:.1f} s real")
+
+    expected = []
+    schedule = [(0, (0, 0)), (10, (0, 1)), (20, (0, 2)), (30, (0, 3)), (40, (1, 0)), (50, (1, 1))]
+    pages = {0: ("hung", 1, 0), 10: ("lan", 2, 0), 20: ("minh", 3, 0), 40: ("hung", 1, 1), 50: ("lan", 2, 1)}
+    for alert, arrived in arrivals.items():
+        expected += [(alert, level, rnd, who) for offset, (who, level, rnd) in pages.items() if arrived + offset < steps]
+        fired = [(e.payload["round"], e.payload["step"]) for e in events_for(rt.db, "alert", alert)
+                 if e.kind in ("alert.paged", "alert.escalated")]
+        assert fired == [pos for offset, pos in schedule if arrived + offset < steps]  # each step once, none skipped
+        assert all(d.status == "sent" and d.attempts == 1 for d in delivery_log(rt, alert))
+    got = [(r.body["alert_id"], r.body["level"], r.body["round"], r.body["target"]) for r in webhook.take()]
+    assert sorted(got) == sorted(expected)  # every page once: none missing, none twice
     assert verify(rt.db).ok
 
 
@@ -159,12 +243,15 @@ def _heartbeat(rt: Runtime) -> Any:
 def test_a_claim_is_not_stolen_while_its_engine_heartbeats(
     rt: Runtime, clock: FakeClock, db_target: str, webhook: WebhookServer, staff: dict[str, Actor]
 ) -> None:
-    """An engine whose send takes a minute (its claim's lease long run out) keeps its claim while it heartbeats:
+    """An engine whose send takes minutes (its claim's lease long run out) keeps its claim while it heartbeats:
     another engine ticking then leaves the row alone, and the page is sent once."""
     t0 = clock.now()
     duty(rt, "hung", 1, t0 - timedelta(hours=1), t0 + timedelta(hours=2))
     alert = new_alert(rt)
-    slow = _hook_config(webhook, "5m")
+    # The send is held for real seconds while the engine's clock runs 20 fake seconds a real one: its
+    # timeout (30 s, real) must outlast the wait below, or the send fails and is retried (attempt 2).
+    slow = _hook_config(webhook, "5m", timeout="30s")
+    lease = timedelta(seconds=30 * 3 + 30)  # the claim's own lease (Outbox._lease): long run out below
     webhook.hold = threading.Event()
     stop = SPAWN.Event()
     proc = SPAWN.Process(target=workers.serve_time_lapse, args=(db_target, slow, t0.isoformat(), stop))
@@ -172,13 +259,20 @@ def test_a_claim_is_not_stolen_while_its_engine_heartbeats(
     try:
         assert webhook.arrived.wait(120)
         deadline = time.monotonic() + 60
-        while (_heartbeat(rt) or t0) < t0 + timedelta(seconds=60) and time.monotonic() < deadline:
-            time.sleep(0.05)  # the engine's fake minute passes while its send is held
+        while (_heartbeat(rt) or t0) < t0 + lease + timedelta(seconds=30) and time.monotonic() < deadline:
+            time.sleep(0.05)  # the engine's fake minutes pass while its send is held
         beat = _heartbeat(rt)
-        assert beat is not None and beat >= t0 + timedelta(seconds=60)
+        assert beat is not None and beat >= t0 + lease + timedelta(seconds=30)
         other = open_runtime(parse_config(slow), db_path=db_target, clock=FakeClock(beat + timedelta(seconds=1)))
         engine = Engine(other, kind="tick")
-        assert engine.tick().delivered == 0
+        report = engine.tick()
+        assert report.held == () and report.delivered == 0  # the serving engine holds every job: this one stands by
+        # The second line: a claimer the lease does not stop (a courier whose engine lost `deliver` a moment
+        # ago) leaves the row alone too, since the claim's engine heartbeats.
+        stray = Outbox(other.db, other.config.channels, other.now, claimer=engine.runner_id)
+        assert stray.claim(other.now()) == []
+        (row,) = delivery_log(other, alert)
+        assert (row.status, row.attempts) == ("pending", 1)
         engine.close()
         other.db.dispose()
         webhook.hold.set()
@@ -190,9 +284,10 @@ def test_a_claim_is_not_stolen_while_its_engine_heartbeats(
         proc.join(60)
     assert proc.exitcode == 0
     webhook.hold = None
-    assert len(webhook.take()) == 1
-    (row,) = delivery_log(rt, alert)
-    assert (row.status, row.attempts) == ("sent", 1)
+    # The level-1 page once (the engine's fast clock may reach the policy's next round meanwhile: other pages).
+    assert [(r.body["level"], r.body["round"]) for r in webhook.take()].count((1, 0)) == 1
+    row = delivery_log(rt, alert)[0]
+    assert (row.level, row.round, row.status, row.attempts) == (1, 0, "sent", 1)
 
 
 def test_kill_9_of_serve_mid_send_is_resent_within_15_s_of_a_restart(

@@ -33,13 +33,14 @@ def tick_through(db_path: str, config: dict[str, Any], start: str, steps: int, b
     clock = FakeClock(start)
     rt = open_runtime(parse_config(config), db_path=db_path, clock=clock)
     engine = Engine(rt, kind="tick")
-    totals = {"escalated": 0, "delivered": 0, "errors": 0}
+    totals: dict[str, Any] = {"escalated": 0, "delivered": 0, "errors": 0, "held": [], "runner": engine.runner_id}
     for _ in range(steps):
         barrier.wait(60)
         report = engine.tick()
         totals["escalated"] += report.escalated
         totals["delivered"] += report.delivered
         totals["errors"] += len(report.errors)
+        totals["held"].append(report.held)  # the jobs this engine did at each second
         clock.fast_forward(timedelta(seconds=1))
     engine.close()
     results.put(totals)
@@ -77,5 +78,21 @@ def serve_time_lapse(db_path: str, config: dict[str, Any], start: str, stop: Any
         engine.tick()
         clock.fast_forward(timedelta(seconds=1))
         time.sleep(0.05)
+    engine.close()
+    rt.db.dispose()
+
+
+def tick_on_command(db_path: str, config: dict[str, Any], start: str, commands: Any, results: Any) -> None:
+    """An engine with its own fake clock that ticks once per command, then moves its clock a second;
+    after each tick it puts (fake time of the tick, jobs held, delivered, errors). None ends it."""
+    from watchdesk.engine import Engine
+
+    clock = FakeClock(start)
+    rt = open_runtime(parse_config(config), db_path=db_path, clock=clock)
+    engine = Engine(rt, kind="tick")  # delivers in its tick: each answer comes after its sends are recorded
+    while commands.get(timeout=120) is not None:
+        report = engine.tick()
+        results.put((clock.now().isoformat(), report.held, report.delivered, list(report.errors)))
+        clock.fast_forward(timedelta(seconds=1))
     engine.close()
     rt.db.dispose()

@@ -5,7 +5,9 @@ One courier per engine. `dispatch` claims the due rows that have room on their c
 by its channel's overall deadline (notify/channels.py) and records its own outcome. A running
 engine calls `start` once and `wake` whenever it queued pages; the courier also looks by itself
 every `IDLE_WAIT` seconds (retries coming due, rows another process queued). A one-shot tick
-calls `deliver_now`, which returns when what was due has been tried once.
+calls `deliver_now`, which returns when what was due has been tried once. A courier whose
+engine does not hold the `deliver` job (`may_claim` false: another engine delivers) claims
+nothing; the outbox checks the lease again in the claim's own transaction.
 
 `stop` gives the sends still out a moment, then cuts them and leaves their claims to the next
 engine: a closing engine forgets its runner row, so those claims are free at once.
@@ -17,6 +19,7 @@ import logging
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 
 from watchdesk.notify.channels import DeliveryError, Message
 from watchdesk.notify.outbox import DeliveryReport, Outbox
@@ -30,9 +33,11 @@ DRAIN_LIMIT = 30.0  # seconds a one-shot tick keeps starting sends
 
 
 class Courier:
-    def __init__(self, outbox: Outbox, per_channel: int = CHANNEL_SENDS) -> None:
+    def __init__(self, outbox: Outbox, per_channel: int = CHANNEL_SENDS, may_claim: Callable[[], bool] | None = None) -> None:
         self.outbox = outbox
         self.per_channel = per_channel
+        # False while another engine does the delivery (its engine does not hold `deliver`): claim nothing.
+        self.may_claim = may_claim or (lambda: True)
         self._cond = threading.Condition()
         self._busy: Counter[str] = Counter()
         self._out: dict[int, Message] = {}  # claimed and being sent
@@ -94,7 +99,9 @@ class Courier:
     # -- both -----------------------------------------------------------------------------------
     def dispatch(self, skip: set[int] | frozenset[int] = frozenset()) -> list[int]:
         """Claim what is due and has room on its channel; start one thread per send. Returns their ids."""
-        self._record_leftovers()
+        self._record_leftovers()  # outcomes of sends already made are stored whoever delivers now
+        if not self.may_claim():
+            return []
         with self._cond:
             if self._stopping:
                 return []

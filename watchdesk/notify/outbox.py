@@ -3,7 +3,10 @@
 `enqueue` runs inside the escalation's write transaction, so a page is queued exactly when
 the escalation commits (a duplicate key is ignored: the unique dedup_key makes a second
 engine's attempt harmless). `Outbox.claim` takes due rows with a compare-and-set on (status,
-attempts, claim) inside BEGIN IMMEDIATE, naming the runner that took them; `send` runs outside
+attempts, claim), naming the runner that took them, in a write that appends no event
+(`Database.write(chain=False)`): BEGIN IMMEDIATE on SQLite; on PostgreSQL no write lock, the due
+rows locked `FOR UPDATE SKIP LOCKED`, so two claimers take disjoint rows and neither waits. An
+engine's outbox claims only while its engine holds the `deliver` job (store/runners.py); `send` runs outside
 any transaction under the channel's overall deadline; `record` stores the outcome with a
 compare-and-set on the attempt it claimed. A claim lasts while its runner heartbeats
 (store/runners.py): a crash between send and record leaves a claim that the next engine takes
@@ -31,6 +34,7 @@ from watchdesk.notify.channels import Channels, DeliveryError, Message
 from watchdesk.notify.messages import Page
 from watchdesk.store.audit import SYSTEM, append_event
 from watchdesk.store.db import Database, Session
+from watchdesk.store import runners
 from watchdesk.store.queries import outbox as q
 from watchdesk.store.types import from_db_text
 
@@ -150,8 +154,9 @@ class Outbox:
     the outbox sits below the services."""
 
     def __init__(self, db: Database, channel_config: Mapping[str, ChannelConfig], now: Callable[[], datetime],
-                 channels: Channels | None = None, claimer: str = "", batch: int = 200) -> None:
+                 channels: Channels | None = None, claimer: str = "", batch: int = 200, lease: str = "") -> None:
         self.db = db
+        self.lease = lease  # an engine job (store/runners.py JOBS): claim only while its row names `claimer`
         self.channel_config = channel_config
         self.now = now
         self.channels = channels or Channels(dict(channel_config))
@@ -169,33 +174,42 @@ class Outbox:
         return timeout * 3 + timedelta(seconds=30)
 
     def claim(self, now: datetime, room: Callable[[str], int] | None = None, skip: Collection[int] = ()) -> list[Message]:
-        """Take the due rows no live claim holds: at most `room(channel)` per channel, none of `skip`."""
+        """Take the due rows no live claim holds: at most `room(channel)` per channel, none of `skip`.
+        With a `lease`, nothing while this claimer's engine does not hold that job."""
         # Channels without room and rows to skip are left out in SQL: a long queue on a hanging
         # channel must not fill the batch and hide the other channels' rows behind it.
         full = [name for name in self.channel_config if room is not None and room(name) <= 0]
-        # A read first: most calls have nothing to send (or no room) and should not take the write lock.
+        # A read first: most calls have nothing to send (or no room) and should not take a write.
         with self.db.read() as session:
-            due = q.due_notifications(session, now, self.batch, channels_full=full, skip=skip)
-        left: dict[str, int] = {}
-        wanted = []
-        for nid, channel in due:
-            if channel not in left:
-                left[channel] = room(channel) if room else self.batch
-            if left[channel] > 0:
-                left[channel] -= 1
-                wanted.append(nid)
-        if not wanted:
-            return []
+            if not q.due_notifications(session, now, self.batch, channels_full=full, skip=skip):
+                return []
         claimed: list[Message] = []
-        with self.db.write() as session:
-            for nid in wanted:
+        handled: list[int] = []
+        # No audit event in the claim (a cancel is written after, chained), so on PostgreSQL it runs
+        # without the write lock: concurrent claimers each lock the rows no other has (SKIP LOCKED).
+        with self.db.write(chain=False) as session:
+            if self.lease and runners.holder(session, self.lease) != self.claimer:
+                return []  # another engine does the delivery now (its heartbeat is fresh)
+            left: dict[str, int] = {}
+            for nid, channel in q.due_notifications(session, now, self.batch, channels_full=full, skip=skip, lock=True):
+                if channel not in left:
+                    left[channel] = room(channel) if room else self.batch
+                if left[channel] <= 0:
+                    continue
                 row = q.notification_for_claim(session, nid)
                 if row[10] in _HANDLED:
-                    self._cancel(session, row, now)
+                    handled.append(nid)
                     continue
                 until = now + self._lease(self.channel_config.get(row[4]))
                 if q.claim(session, nid, row[9], self.claimer, until, now):
+                    left[channel] -= 1
                     claimed.append(Message(*row[:9], attempts=row[9] + 1))
+        if handled:
+            with self.db.write() as session:
+                for nid in handled:
+                    row = q.notification_for_claim(session, nid)
+                    if row[10] in _HANDLED:  # not back to `new` (an ack timeout) since
+                        self._cancel(session, row, now)
         return claimed
 
     @staticmethod

@@ -13,6 +13,14 @@ made before it, so the audit chain's head read under the lock is the true head (
 commit order) and compare-and-set updates keep their meaning. Reads are REPEATABLE READ, READ
 ONLY: one snapshot per read session, as a SQLite read transaction is. The busy timeout becomes
 `lock_timeout`.
+
+`write(chain=False)` is for a write that appends no audit event and changes nothing a screen
+must show at once (an outbox claim: the attempt it counts is shown with its outcome). On SQLite
+it is the same BEGIN IMMEDIATE as any write. On PostgreSQL it takes neither the write lock nor
+the change mark's row lock (the transaction sets `watchdesk.unchained`, which the mark trigger
+reads: migration 17), so such writes run beside each other and beside chained writes, and row
+locks (`FOR UPDATE SKIP LOCKED`) decide who takes what; appending an event there is refused by
+the trigger. Its updates are still compare-and-set, checked by rowcount.
 """
 
 from __future__ import annotations
@@ -143,6 +151,7 @@ class Database:
             )
             event.listen(self.engine, "begin", self._on_begin_postgresql)
             self.write_engine = self.engine.execution_options(watchdesk_immediate=True)
+            self.unchained_engine = self.engine.execution_options(watchdesk_unchained=True)
             self.read_engine = self.engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
             if upgrade:
                 self.upgrade()
@@ -164,6 +173,7 @@ class Database:
         event.listen(self.engine, "connect", self._on_connect)
         event.listen(self.engine, "begin", self._on_begin)
         self.write_engine = self.engine.execution_options(watchdesk_immediate=True)
+        self.unchained_engine = self.write_engine  # one writer at a time on SQLite whatever the write
         self.read_engine = self.engine
         if upgrade:
             self.upgrade()
@@ -193,19 +203,25 @@ class Database:
 
     @staticmethod
     def _on_begin_postgresql(conn: Any) -> None:
-        # psycopg opens the transaction itself; a write takes the one write lock before anything else.
-        if conn.get_execution_options().get("watchdesk_immediate"):
+        # psycopg opens the transaction itself; a write takes the one write lock before anything else,
+        # an unchained write only marks itself (its changes move no mark, it may append no event).
+        options = conn.get_execution_options()
+        if options.get("watchdesk_unchained"):
+            conn.exec_driver_sql("SELECT set_config('watchdesk.unchained', 'on', true)")
+        elif options.get("watchdesk_immediate"):
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
 
     # -- sessions ----------------------------------------------------------------------
     @contextmanager
-    def write(self) -> Iterator[Session]:
+    def write(self, *, chain: bool = True) -> Iterator[Session]:
         """One write transaction (BEGIN IMMEDIATE; on PostgreSQL the write lock): commit on success, roll back on error.
 
+        `chain=False`: a write that appends no audit event (see the module's docstring); on
+        PostgreSQL it runs without the write lock and moves no change mark.
         Refused while the database is marked damaged: writing on top of a corrupt page spreads it."""
         if self.anchors is not None and self.anchors.mark.exists():
             raise DatabaseDamaged(_marked_sentence(self))
-        with Session(self.write_engine, expire_on_commit=False) as session:
+        with Session(self.write_engine if chain else self.unchained_engine, expire_on_commit=False) as session:
             try:
                 with _friendly_lock_errors(self):
                     yield session

@@ -516,12 +516,35 @@ CREATE INDEX ix_event_escalated ON event (seq, subject_id, ((body::json -> 'data
 """.format(ack=_PG_MICROS.format(later="first_acked_at", earlier="received_at"),
            resolve=_PG_MICROS.format(later="resolved_at", earlier="received_at")),
     ),
+    Migration(
+        17,
+        "engine_lease: each engine job (poll, escalate, deliver, checks) done by one engine at a time, while it "
+        "heartbeats; on PostgreSQL a write that appends no event (an outbox claim) moves no change mark",
+        """
+CREATE TABLE engine_lease (
+    job VARCHAR NOT NULL,
+    held_by VARCHAR NOT NULL,
+    taken_at VARCHAR(26) NOT NULL,
+    PRIMARY KEY (job)
+);
+""",
+        postgresql=f"""
+CREATE TABLE engine_lease (
+    job VARCHAR NOT NULL,
+    held_by VARCHAR NOT NULL,
+    taken_at {postgresql.TIME} NOT NULL,
+    PRIMARY KEY (job)
+);
+{postgresql.MARK_CHANGE_17}""",
+    ),
 )
 
 # Tables whose rows no screen shows: no change-mark triggers (tests/store/test_change_mark.py
 # fails when a new table has neither triggers nor a place here).
 # botnet_list/botnet_match: read by `watchdesk botnet` only; the alerts they raise move the mark.
-UNMARKED_TABLES = frozenset({"runner", "schema_version", "change_mark", "site_watch", "inbound_key", "botnet_list", "botnet_match"})
+# engine_lease: who does which engine job; moves with the engines, not with anything shown.
+UNMARKED_TABLES = frozenset({"runner", "engine_lease", "schema_version", "change_mark", "site_watch", "inbound_key",
+                             "botnet_list", "botnet_match"})
 
 LATEST = MIGRATIONS[-1].version
 

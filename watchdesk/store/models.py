@@ -344,6 +344,16 @@ class Runner(SQLModel, table=True):
     heartbeat_at: datetime | None = _ts(nullable=False)
 
 
+class EngineLease(SQLModel, table=True):
+    """Which runner does an engine job (poll, escalate, deliver, checks): one at a time, while it
+    heartbeats (store/runners.py)."""
+
+    __tablename__ = "engine_lease"
+    job: str = Field(primary_key=True)
+    held_by: str  # a runner id; the lease is free once that runner's heartbeat is stale or gone
+    taken_at: datetime | None = _ts(nullable=False)
+
+
 class ChangeMark(SQLModel, table=True):
     """One row whose `n` triggers move on every change to a table a screen shows (all but `runner`):
     `PRAGMA data_version` moves on every commit (an engine's heartbeat each second), this only on

@@ -64,14 +64,20 @@ def delivery_rows(session: Session, alert_id: int) -> list[Any]:
 
 
 def due_notifications(session: Session, now: datetime, limit: int, *, channels_full: Collection[str] = (),
-                      skip: Collection[int] = ()) -> list[Any]:
+                      skip: Collection[int] = (), lock: bool = False) -> list[Any]:
     """(id, channel) of the pending rows due at `now` that no live claim holds, oldest first, leaving
-    out the channels in `channels_full` and the ids in `skip`."""
+    out the channels in `channels_full` and the ids in `skip`.
+
+    `lock` (in a write transaction, to claim them): on PostgreSQL the rows are locked FOR UPDATE and
+    rows another transaction has locked are skipped, so concurrent claimers take disjoint rows
+    without waiting for each other; on SQLite the write transaction itself is the lock."""
     sql = (f"SELECT id, channel FROM notification WHERE status = 'pending' "
            f"AND (next_attempt_at IS NULL OR next_attempt_at <= :now) AND {_FREE}"
            + (" AND channel NOT IN :full" if channels_full else "")
            + (" AND id NOT IN :skip" if skip else "")
            + " ORDER BY id LIMIT :limit")
+    if lock and session.get_bind().dialect.name == "postgresql":
+        sql += " FOR UPDATE SKIP LOCKED"  # PostgreSQL-only: SQLite has no row locks (BEGIN IMMEDIATE holds them all)
     stmt = text(sql)
     args: dict[str, Any] = {**takeable_args(now), "limit": limit}
     if channels_full:
