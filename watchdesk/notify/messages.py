@@ -1,4 +1,8 @@
-"""The words of a page: subject and body for an alert at a level (plain text, no markup)."""
+"""The words of a page: subject and body for an alert at a level (plain text, no markup).
+
+Written in the desk's language (the catalog's, set when the process starts); the severity tag,
+ids, times and the `watchdesk alert ack` command stay as they are in every language.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from watchdesk.i18n import _
+
 
 @dataclass(frozen=True)
 class Page:
     subject: str
     body: str
+
+
+def _head(alert_id: int, title: str, severity: str) -> str:
+    return f"[{severity.upper()}] #{alert_id} {title}"
 
 
 def page_for(
@@ -27,23 +37,33 @@ def page_for(
     reason: str = "",
 ) -> Page:
     """One message for every target of a step. Title and link were cleaned at ingest."""
-    head = f"[{severity.upper()}] #{alert_id} {title}"
-    subject = f"{head} (level {level})" if len(head) < 200 else f"{head[:197]}… (level {level})"
+    head = _head(alert_id, title, severity)
+    at_level = "(" + _("level {n}").format(n=level) + ")"
+    subject = f"{head} {at_level}" if len(head) < 200 else f"{head[:197]}… {at_level}"
     received = received_at.astimezone(zone).strftime("%d/%m/%Y %H:%M")
-    lines = [
-        head,
-        f"Received {received} ({zone.key}); not acknowledged yet — now at level {level}"
-        + (f", round {round + 1}" if round else "")
-        + ".",
-    ]
+    if round:
+        waiting = _("Received {received} ({zone}); not acknowledged yet — now at level {level}, round {round}.").format(
+            received=received, zone=zone.key, level=level, round=round + 1)
+    else:
+        waiting = _("Received {received} ({zone}); not acknowledged yet — now at level {level}.").format(
+            received=received, zone=zone.key, level=level)
+    lines = [head, waiting]
     if manual_by:
-        lines.append(f"Escalated by {manual_by}" + (f": {reason}" if reason else "."))
+        lines.append(_("Escalated by {who}: {reason}").format(who=manual_by, reason=reason) if reason
+                     else _("Escalated by {who}.").format(who=manual_by))
     if link:
         lines.append(link)
-    lines.append(f"Acknowledge at the desk, or: watchdesk alert ack {alert_id} --as YOUR_HANDLE")
+    lines.append(_("Acknowledge at the desk, or: {command}").format(command=f"watchdesk alert ack {alert_id} --as YOUR_HANDLE"))
     return Page(subject=subject, body="\n".join(lines))
 
 
 def assignment_page(*, alert_id: int, title: str, severity: str, by: str) -> Page:
-    head = f"[{severity.upper()}] #{alert_id} {title}"
-    return Page(subject=f"{head} (assigned to you)", body=f"{head}\nAssigned to you by {by}.")
+    head = _head(alert_id, title, severity)
+    return Page(subject=f"{head} (" + _("assigned to you") + ")", body=f"{head}\n" + _("Assigned to you by {who}.").format(who=by))
+
+
+def channel_test_page(*, desk: str, channel: str, now: datetime, zone: ZoneInfo) -> Page:
+    """`watchdesk notify test`'s message: no alert behind it, nothing to do."""
+    return Page(subject=_("[TEST] watchdesk '{desk}': channel {channel}").format(desk=desk, channel=channel),
+                body=_("Test message from watchdesk at {at} ({zone}). No action needed.").format(
+                    at=now.astimezone(zone).strftime("%d/%m/%Y %H:%M"), zone=zone.key))

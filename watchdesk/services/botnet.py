@@ -19,6 +19,7 @@ from pathlib import Path
 
 from watchdesk.config_file import DEFAULTS_WHERE
 from watchdesk.core.enums import AlertState, Category, Severity
+from watchdesk.core.humane import word
 from watchdesk.core.networks import NetworkIndex, address_text
 from watchdesk.core.permissions import Action, require
 from watchdesk.core.records import Actor
@@ -217,7 +218,7 @@ def _alert_for(session: Session, now: datetime, actor: Actor, lst: BotnetList, s
         for m, prior, a in earlier[:24]:
             lines.append(_("  - '{name}' (imported {at} UTC): {times} times, alert #{alert} ({state})").format(
                 name=prior.name, at=to_db_text(prior.imported_at)[:10], times=m.times_seen,
-                alert=m.alert_id or "-", state=a.state if a is not None else "-"))
+                alert=m.alert_id or "-", state=word(a.state) if a is not None else "-"))
     family = sorted(s.families)[0] if s.families else _("unknown malware")
     alert, created = raise_alert(
         session, now, source_key=SOURCE_KEY, dedup_key=f"botnet:{lst.name}:{s.address}",

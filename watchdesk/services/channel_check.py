@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from watchdesk.notify.channels import Channels, DeliveryError, Message
-from watchdesk.notify.messages import Page
+from watchdesk.notify.messages import channel_test_page
 from watchdesk.notify.outbox import enqueue
 from watchdesk.services.context import Runtime
 from watchdesk.store.types import to_db_text
@@ -15,8 +15,7 @@ def send_test(rt: Runtime, channel: str, target: str, now: datetime) -> str | No
     """Send a test message through the configured `channel` to `target`: None when it went, else
     why it failed. A terminal channel's message is a banner written for every running desk."""
     conf = rt.config.channels[channel]
-    page = Page(subject=f"[TEST] watchdesk '{rt.config.desk.name}': channel {channel}",
-                body=f"Test message from watchdesk at {now.astimezone(rt.zone):%d/%m/%Y %H:%M} ({rt.zone.key}). No action needed.")
+    page = channel_test_page(desk=rt.config.desk.name, channel=channel, now=now, zone=rt.zone)
     key = f"test:{channel}:{target}:{to_db_text(now)}"
     if conf.type == "terminal":
         with rt.db.write() as session:

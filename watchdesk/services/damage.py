@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 from hashlib import sha256
 
-from watchdesk.i18n import _
+from watchdesk.i18n import N_, _
 from watchdesk.config import Config
 from watchdesk.core.enums import Role
 from watchdesk.core.permissions import PermissionDenied
@@ -32,6 +32,7 @@ log = logging.getLogger("watchdesk.damage")
 START_BUDGET = 10.0  # seconds the quick check may take before it is cut short (measured: README)
 ALARM_WAIT = 30.0  # seconds the alarm waits for its sends; a hanging channel does not hold the stop
 FULL_AGAIN = timedelta(hours=1)
+DAMAGED_SUBJECT = N_("watchdesk: DATABASE DAMAGED — escalation stopped")
 
 
 class DamageWatch:
@@ -93,7 +94,7 @@ class DamageWatch:
             now = self.rt.now()
             if self._full_alarm_at is None or now - self._full_alarm_at >= FULL_AGAIN:
                 self._full_alarm_at = now
-                alarm(self.rt, "watchdesk: the disk is full — no page can be queued", f"{error} ({self.who})")
+                alarm(self.rt, _("watchdesk: the disk is full — no page can be queued"), f"{error} ({self.who})")
         elif isinstance(error, DatabaseDamaged):
             self.check(error)
 
@@ -112,9 +113,10 @@ class DamageWatch:
         anchors = self.rt.db.anchors
         if anchors is not None:
             checkpoint.mark_damaged(anchors, problem, self.who, to_db_text(self.rt.now()))
-        body = (f"{self.found} ({self.who}). Escalation has stopped: watch the feeds by hand, keep a copy of the file, "
-                "run 'watchdesk db check' and restore the latest backup.")
-        alarm(self.rt, "watchdesk: DATABASE DAMAGED — escalation stopped", body)
+        body = _("{problem}; watchdesk stopped writing to it ({who}). Escalation has stopped: watch the feeds by hand, "
+                 "keep a copy of the file, run 'watchdesk db check' and restore the latest backup.").format(
+            problem=problem, who=self.who)
+        alarm(self.rt, _(DAMAGED_SUBJECT), body)
 
 
 def _people(rt: Runtime) -> list:
@@ -142,9 +144,9 @@ def alarm_unopened(config: Config, sentence: str, who: str) -> list[str]:
     from watchdesk.clock import SystemClock
 
     log.critical("%s", sentence)
-    body = (f"{sentence} ({who}). watchdesk cannot open its database, so nothing escalates: watch the feeds by hand "
-            "and restore the latest backup.")
-    return _send(config, [], SystemClock().now(), "watchdesk: DATABASE DAMAGED — escalation stopped", body)
+    body = _("{problem} ({who}). watchdesk cannot open its database, so nothing escalates: watch the feeds by hand "
+             "and restore the latest backup.").format(problem=sentence, who=who)
+    return _send(config, [], SystemClock().now(), _(DAMAGED_SUBJECT), body)
 
 
 def _send(config: Config, people: list, now: datetime, subject: str, body: str) -> list[str]:

@@ -467,17 +467,19 @@ def check_overdue_handovers(rt: Runtime) -> list[int]:
             row = _row_for(session, g.span.id)
             if row is not None and (row.accepted_at is not None or row.alert_id is not None):
                 continue  # another process got there first
-            state = "signed out but not accepted" if row is not None and row.signed_out_at else "not signed out"
+            signed = row is not None and row.signed_out_at is not None
+            state = "signed out but not accepted" if signed else "not signed out"  # the event's stable words
+            said = _("signed out but not accepted") if signed else _("not signed out")
             nxt = _incoming(rt, g.end, g.officer)
             alert, new = raise_alert(
                 session, now, source_key=SOURCE_KEY, dedup_key=f"handover:shift:{g.span.id}",
-                title=f"Handover not accepted: {g.officer} → {nxt.officer if nxt else '?'} at {local_text(g.end, rt.zone)} ({state})",
-                summary=(
-                    f"The level-1 shift of {g.span.full_name or g.officer} ({g.officer}) ended at {local_text(g.end, rt.zone)} "
-                    f"({rt.zone.key}); its handover is {state} {rt.config.handover.accept_within} after the change. "
-                    "Open work may be lost: the shift lead makes sure the outgoing officer signs out "
-                    "('watchdesk handover sign') and the incoming officer accepts ('watchdesk handover accept')."
-                ),
+                title=_("Handover not accepted: {outgoing} → {incoming} at {at} ({state})").format(
+                    outgoing=g.officer, incoming=nxt.officer if nxt else "?", at=local_text(g.end, rt.zone), state=said),
+                summary=_("The level-1 shift of {name} ({officer}) ended at {at} ({zone}); its handover is {state} {within} "
+                          "after the change. Open work may be lost: the shift lead makes sure the outgoing officer signs out "
+                          "('watchdesk handover sign') and the incoming officer accepts ('watchdesk handover accept').").format(
+                    name=g.span.full_name or g.officer, officer=g.officer, at=local_text(g.end, rt.zone), zone=rt.zone.key,
+                    state=said, within=rt.config.handover.accept_within),
                 severity=Severity.HIGH, category=Category.HANDOVER,
             )
             if not new or alert.id is None:
@@ -487,7 +489,7 @@ def check_overdue_handovers(rt: Runtime) -> list[int]:
                 alert.assignee_id = leads[0].id
                 session.add(alert)
                 page = page_for(alert_id=alert.id, title=alert.title, severity=alert.severity, received_at=now, link="",
-                                level=2, round=0, zone=rt.zone, reason="handover not accepted")
+                                level=2, round=0, zone=rt.zone)
                 for lead in leads:
                     for name, conf in rt.config.channels.items():
                         if conf.type == "terminal" and conf.enabled:

@@ -3,7 +3,8 @@
 The engine calls `check_roll_call` every tick. The alert's dedup key names the shift, so it
 is raised once however many ticks (or processes) see the miss; it then escalates like any
 other alert until someone acknowledges it, or until the officer checks in: the check-in
-(`services.roster.checkin`) clears it by the system, in its own transaction.
+(`services.roster.checkin`) clears it by the system, in its own transaction. Title and summary are
+written once, in the desk's language.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import timedelta
 
 from watchdesk.core.enums import AlertState, Category, Severity
 from watchdesk.core.roster import LEVEL_NAMES, Segment, local_text
+from watchdesk.i18n import _
 from watchdesk.services.alert_factory import raise_alert
 from watchdesk.services.roster import MAX_SHIFT, _segments, roll_call_key
 from watchdesk.services.runtime import Runtime
@@ -54,13 +56,14 @@ def check_roll_call(rt: Runtime) -> list[int]:
                 session, now,
                 source_key=SOURCE_KEY,
                 dedup_key=roll_call_key(g.span.id),
-                title=f"Roll call: {g.officer} has not checked in for the level {g.level} shift that began {local_text(g.start, rt.zone)}",
-                summary=(
-                    f"{g.span.full_name or g.officer} ({g.officer}) is rostered as {LEVEL_NAMES[g.level]} "
-                    f"from {local_text(g.start, rt.zone)} to {local_text(g.end, rt.zone)} ({rt.zone.key}) "
-                    f"and has not checked in within {rt.config.roster.checkin_grace}. "
-                    "Call them; if they cannot come, a lead overrides the shift ('watchdesk roster override')."
-                ),
+                title=_("Roll call: {officer} has not checked in for the level {level} shift that began {start}").format(
+                    officer=g.officer, level=g.level, start=local_text(g.start, rt.zone)),
+                summary=_("{name} ({officer}) is rostered as {role} from {start} to {end} ({zone}) and has not checked in "
+                          "within {grace}. Call them; if they cannot come, a lead overrides the shift "
+                          "('watchdesk roster override').").format(
+                    name=g.span.full_name or g.officer, officer=g.officer, role=_(LEVEL_NAMES[g.level]),
+                    start=local_text(g.start, rt.zone), end=local_text(g.end, rt.zone), zone=rt.zone.key,
+                    grace=rt.config.roster.checkin_grace),
                 severity=Severity.HIGH,
                 category=Category.ROLL_CALL,
             )

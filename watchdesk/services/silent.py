@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 from watchdesk.config import Config
 from watchdesk.core.enums import AlertState, Category, Severity
+from watchdesk.i18n import _
 from watchdesk.services.alert_factory import raise_alert
 from watchdesk.services.runtime import Runtime
 from watchdesk.store.queries import silence as q
@@ -64,23 +65,24 @@ def silence(alert: Facts, parent: Facts | None, parent_silent: bool, fallback_ca
         return ""
     if alert.joined_to is not None:
         if parent is None or parent.state not in _OPEN:
-            return f"grouped under #{alert.joined_to}, which is {'resolved' if parent else 'missing'}: nothing pages for it"
+            return (_("grouped under #{id}, which is resolved: nothing pages for it") if parent
+                    else _("grouped under #{id}, which is missing: nothing pages for it")).format(id=alert.joined_to)
         if parent.joined_to is not None:
-            return f"grouped under #{parent.id}, which is itself grouped under #{parent.joined_to}"
+            return _("grouped under #{id}, which is itself grouped under #{parent}").format(id=parent.id, parent=parent.joined_to)
         if alert.next_at is not None:
-            return f"grouped under #{parent.id} but keeps a deadline of its own"
+            return _("grouped under #{id} but keeps a deadline of its own").format(id=parent.id)
         if parent_silent:
-            return f"grouped under #{parent.id}, which is silent"
+            return _("grouped under #{id}, which is silent").format(id=parent.id)
         return ""
     if alert.snoozed_until is not None and alert.snoozed_until > latest:  # type: ignore[operator]
-        return "snoozed far past the longest snooze"
+        return _("snoozed far past the longest snooze")
     if alert.next_at is not None:
-        return "its next deadline is later than any policy sets" if alert.next_at > latest else ""  # type: ignore[operator]
+        return _("its next deadline is later than any policy sets") if alert.next_at > latest else ""  # type: ignore[operator]
     if alert.state == AlertState.ACKNOWLEDGED.value:
-        return "acknowledged with no ack timeout armed"
+        return _("acknowledged with no ack timeout armed")
     if alert.exhausted:
-        return "" if fallback_called else "exhausted, with no call task for the fallback contact"
-    return "snoozed with nothing to wake it" if alert.snoozed_until is not None else "unacknowledged with no next step"
+        return "" if fallback_called else _("exhausted, with no call task for the fallback contact")
+    return _("snoozed with nothing to wake it") if alert.snoozed_until is not None else _("unacknowledged with no next step")
 
 
 def silent_alerts(rt: Runtime, now: datetime | None = None, everything: bool = False) -> dict[int, str]:
@@ -125,15 +127,17 @@ def check_silent_alerts(rt: Runtime) -> list[int]:
         return []
     ids = sorted(found)
     digest = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:16]
-    named = ", ".join(f"#{i}" for i in ids[:20]) + (f" and {len(ids) - 20} more" if len(ids) > 20 else "")
+    named = ", ".join(f"#{i}" for i in ids[:20])
+    if len(ids) > 20:
+        named = _("{alerts} and {n} more").format(alerts=named, n=len(ids) - 20)
     lines = [f"#{i}: {found[i]}" for i in ids[:200]]
     with rt.db.write() as session:
         alert, created = raise_alert(
             session, now, source_key=SOURCE_KEY, dedup_key=f"silent:{digest}",
-            title=f"Silent alert: {named} would never page anyone",
-            summary=("These open alerts break the rule that every open alert pages until a person acts "
-                     "(after a crash, a hand edit of the database, or a bug). Look at each: acknowledge, "
-                     "resolve or escalate it by hand.\n" + "\n".join(lines)),
+            title=_("Silent alert: {alerts} would never page anyone").format(alerts=named),
+            summary=_("These open alerts break the rule that every open alert pages until a person acts "
+                      "(after a crash, a hand edit of the database, or a bug). Look at each: acknowledge, "
+                      "resolve or escalate it by hand.") + "\n" + "\n".join(lines),
             severity=Severity.CRITICAL, category=Category.OTHER,
         )
     return [alert.id] if created and alert.id is not None else []

@@ -245,10 +245,11 @@ def _check_health(session: Session, src: SourceConfig, row: Source, now: datetim
         alert, created = raise_alert(
             session, now, source_key=row.key,
             dedup_key=f"source-health:{row.key}:failing:{to_db_text(row.failing_since)}",
-            title=f"Source '{name}' has been failing for {format_duration(now - row.failing_since)}: {row.last_error}",
-            summary=(f"The source {name} ({row.url}) {row.last_error}.\n"
-                     f"It failed {row.failures} times in a row since {to_db_text(row.failing_since)} UTC. "
-                     "Warnings published there are not reaching the desk: check the source by hand until it recovers."),
+            title=_("Source '{name}' has been failing for {duration}: {error}").format(
+                name=name, duration=format_duration(now - row.failing_since), error=row.last_error),
+            summary=_("The source {name} ({url}) {error}.\nIt failed {count} times in a row since {since} UTC. "
+                      "Warnings published there are not reaching the desk: check the source by hand until it recovers.").format(
+                name=name, url=row.url, error=row.last_error, count=row.failures, since=to_db_text(row.failing_since)),
             severity=Severity.HIGH, category=Category.SOURCE_HEALTH, link=row.url if row.url.startswith("http") else "",
         )
     elif not row.failures:
@@ -258,10 +259,11 @@ def _check_health(session: Session, src: SourceConfig, row: Source, now: datetim
         alert, created = raise_alert(
             session, now, source_key=row.key,
             dedup_key=f"source-health:{row.key}:stale:{to_db_text(baseline)}",
-            title=f"Source '{name}' has published nothing new for {format_duration(now - baseline)}",
-            summary=(f"The source {name} ({row.url}) answers, but nothing new has come from it since "
-                     f"{to_db_text(baseline)} UTC (expected within {format_duration(src.stale_after)}). "
-                     "A silent feed during a watch is itself an incident: check the publisher's site by hand."),
+            title=_("Source '{name}' has published nothing new for {duration}").format(
+                name=name, duration=format_duration(now - baseline)),
+            summary=_("The source {name} ({url}) answers, but nothing new has come from it since {since} UTC (expected "
+                      "within {within}). A silent feed during a watch is itself an incident: check the publisher's site "
+                      "by hand.").format(name=name, url=row.url, since=to_db_text(baseline), within=format_duration(src.stale_after)),
             severity=Severity.MEDIUM, category=Category.SOURCE_HEALTH, link=row.url if row.url.startswith("http") else "",
         )
     else:
