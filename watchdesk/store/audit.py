@@ -72,14 +72,25 @@ def append_events_bulk(
     For bulk loaders (benchmarks/make_history.py, imports, a poll's new alerts): each item is
     (at, actor, kind, subject_type, subject_id, data). Returns the last seq.
     """
-    mark = "?" if isinstance(conn, sqlite3.Connection) else "%s"  # the driver's own placeholder
-    insert = f"INSERT INTO event (seq, body, prev_hash, hash) VALUES ({mark}, {mark}, {mark}, {mark})"
+    on_sqlite = isinstance(conn, sqlite3.Connection)
+    insert = "INSERT INTO event (seq, body, prev_hash, hash) VALUES (?, ?, ?, ?)"
     cur = conn.cursor()
     try:
         cur.execute("SELECT seq, hash FROM event ORDER BY seq DESC LIMIT 1")
         head = cur.fetchone()
         seq, prev = (head[0], bytes(head[1])) if head else (0, GENESIS)
         batch: list[tuple[int, str, bytes, bytes]] = []
+
+        def flush() -> None:
+            if on_sqlite:
+                cur.executemany(insert, batch)
+                return
+            # PostgreSQL: COPY, one statement whatever the count: the change-mark trigger runs once
+            # (an executemany ran it once per event: 12 s for 20,000 events, 1 s by COPY).
+            with cur.copy("COPY event (seq, body, prev_hash, hash) FROM STDIN") as copy:
+                for row in batch:
+                    copy.write_row(row)
+
         for at, actor, kind, stype, sid, data in events:
             seq += 1
             body = event_body(to_db_text(at), actor, kind, stype, str(sid), data)
@@ -87,10 +98,10 @@ def append_events_bulk(
             batch.append((seq, body, prev, digest))
             prev = digest
             if len(batch) >= 20_000:
-                cur.executemany(insert, batch)
+                flush()
                 batch.clear()
         if batch:
-            cur.executemany(insert, batch)
+            flush()
     finally:
         cur.close()
     return seq

@@ -75,7 +75,6 @@ def insert_cve_links(session: Session, links: Sequence[tuple[int, str, bool]]) -
 
 def append_events(session: Session, events: Iterable[tuple[datetime, str, str, str, Any, dict[str, Any]]]) -> int:
     """Append many events in the session's write transaction (store.audit.append_events_bulk); the last seq."""
-    # SQLite-only: append_events_bulk speaks to the sqlite3 connection itself (qmark binds, Connection.execute).
     return append_events_bulk(session.connection().connection.driver_connection, events)  # type: ignore[arg-type]
 
 
