@@ -24,7 +24,7 @@ process give them different kinds, or use processes).
 
 A one-shot `watchdesk tick` is such an engine too: it takes the jobs that are free (a cron tick
 is the backup of a dead `serve`) and does nothing of the jobs a live engine holds — it would
-only race it. It says so: a warning on stderr names the jobs and the engine that does them, and
+only race it. It says so: a line of its output names the jobs and the engine that does them, and
 the report (`--json`) lists `held` and `held_elsewhere`; its exit status stays 0, since the work
 is being done. Closing, it frees what it took. `serve` and the desk log when they become active
 or stand by.
@@ -192,8 +192,8 @@ class Engine:
         elsewhere = self._elsewhere(leases)
         others = ", ".join(f"{job} ({who})" for job, who in elsewhere.items())
         if self.kind == "tick":
-            if elsewhere:
-                log.warning("engine tick: not done by this tick, another engine does it and is alive: %s", others)
+            if elsewhere:  # `watchdesk tick` says it to the person in their language (TickReport.held_elsewhere)
+                log.info("engine tick: not done by this tick, another engine does it and is alive: %s", others)
             return
         doing = ", ".join(job for job in runners.JOBS if job in held) or "nothing"
         log.info("engine %s (%s): doing %s%s", self.kind, self.runner_id, doing, f"; standing by for {others}" if others else "")

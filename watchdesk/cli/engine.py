@@ -118,11 +118,18 @@ def tick_cmd(state: State, as_json: bool) -> None:
     if as_json:
         emit_json(report)
     else:
-        echo(
-            f"polled {report.polled} sources, escalated {report.escalated} alerts (re-armed {report.retriggered}), "
-            f"queued {report.queued} messages and {report.calls} calls, delivered {report.delivered}, "
-            f"retrying {report.retried}, failed {report.failed} ({report.seconds * 1000:.0f} ms)."
-        )
+        echo(_(
+            "polled {polled} sources, escalated {escalated} alerts (re-armed {rearmed}), queued {queued} messages "
+            "and {calls} calls, delivered {delivered}, retrying {retried}, failed {failed} ({ms} ms)."
+        ).format(polled=report.polled, escalated=report.escalated, rearmed=report.retriggered, queued=report.queued,
+                 calls=report.calls, delivered=report.delivered, retried=report.retried, failed=report.failed,
+                 ms=f"{report.seconds * 1000:.0f}"))
+        by_runner: dict[str, list[str]] = {}
+        for job, runner in report.held_elsewhere.items():
+            by_runner.setdefault(runner, []).append(job)
+        for runner, jobs in by_runner.items():
+            echo(_("left to the engine {runner}, alive and doing them: {jobs}.").format(
+                runner=runner, jobs=", ".join(word(job) for job in jobs)))
         for error in report.errors:
             echo(f"error: {error}", err=True)
     if report.errors:

@@ -85,8 +85,10 @@ _WORDS = {
     "vulnerability": N_("vulnerability"), "apt": N_("APT campaign"), "phishing": N_("phishing"), "summary": N_("summary"),
     "botnet": N_("botnet"), "source-health": N_("source health"), "roll-call": N_("roll call"), "handover": N_("handover"),
     "website": N_("website"), "other": N_("other"),
-    # the desk acting by itself
+    # the desk acting by itself, and an engine's jobs (store.runners.JOBS)
     "system": N_("system"),
+    "poll": N_("polling the sources"), "escalate": N_("escalating"), "deliver": N_("sending the pages"),
+    "checks": N_("the checks"),
 }
 SOURCE_STATES = ("ok", "failing", "stale", "never-polled", "manual", "disabled", "not-configured")
 """A source's health states (services.sources.SourceHealth.state), each read through `word`."""
