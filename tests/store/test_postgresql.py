@@ -177,3 +177,28 @@ def test_desk_grants_quote_the_role_and_refuse_what_is_not_a_name() -> None:
     assert 'REVOKE UPDATE, DELETE, TRUNCATE ON event FROM "watchdesk_desk"' in desk_grants("watchdesk_desk")
     with pytest.raises(ValueError, match="not a role name"):
         desk_grants('x"; DROP TABLE event; --')
+
+
+@pytest.mark.postgresql
+def test_the_desk_role_meeting_a_pending_migration_says_who_must_upgrade(pg_cluster: Cluster, pg_database: str) -> None:
+    """A new watchdesk opened as the desks' role on a database its owner has not upgraded yet: one
+    sentence saying who runs what (it was a traceback: permission denied for schema public)."""
+    from watchdesk.store.migrations import LATEST
+
+    owner = Database(pg_database)
+    role = f"desk_{uuid.uuid4().hex[:8]}"
+    pg_cluster.admin(f'CREATE ROLE "{role}" LOGIN')
+    try:
+        with owner.write() as session:
+            for statement in desk_grants(role):
+                session.connection().execute(text(statement))
+            session.connection().execute(text("UPDATE schema_version SET version = :v"), {"v": LATEST - 1})  # as before the upgrade
+        with pytest.raises(DatabaseError) as caught:
+            Database(pg_database.replace("//postgres@", f"//{role}@", 1))
+        assert str(caught.value).endswith(
+            f": the schema is at version {LATEST - 1} and this watchdesk needs {LATEST}, but '{role}' may not change it; "
+            "connected as the schema's owner, run 'watchdesk db upgrade', then 'watchdesk db grant' for the desks' role.")
+    finally:
+        owner.dispose()
+        pg_cluster.drop_database(pg_database.rsplit("/", 1)[1])
+        pg_cluster.admin(f'DROP ROLE "{role}"')

@@ -283,7 +283,7 @@ class Database:
         if pending and self.anchors is not None and self.anchors.mark.exists():
             raise DatabaseDamaged(_marked_sentence(self))
         for migration in pending:
-            with _friendly_lock_errors(self), self.write_engine.begin() as conn:
+            with _friendly_lock_errors(self), _owner_only(self, version), self.write_engine.begin() as conn:
                 # Another process may have migrated while we waited for the lock.
                 if migrations.current_version(conn) >= migration.version:
                     continue
@@ -360,6 +360,24 @@ def _friendly_lock_errors(db: Database) -> Iterator[None]:
         if "unable to open" in text or "readonly" in text or "not a database" in text:
             raise DatabaseError(f"{where}: cannot use this database file ({text}); check the path and its permissions.") from None
         raise
+
+
+@contextmanager
+def _owner_only(db: Database, version: int) -> Iterator[None]:
+    """PostgreSQL: a desk role that may not change the schema meets a pending migration (an upgraded
+    watchdesk on a database not upgraded yet): one sentence saying who must run what."""
+    try:
+        yield
+    except DBAPIError as exc:
+        if db.is_sqlite or getattr(getattr(exc, "orig", None), "sqlstate", "") != "42501":  # insufficient_privilege
+            raise
+        from watchdesk.store.migrations import LATEST
+
+        raise DatabaseError(
+            f"{db.where}: the schema is at version {version} and this watchdesk needs {LATEST}, but "
+            f"'{make_url(db.url).username}' may not change it; connected as the schema's owner, run "
+            "'watchdesk db upgrade', then 'watchdesk db grant' for the desks' role."
+        ) from None
 
 
 def _postgresql_error(db: Database, exc: BaseException, text: str) -> DatabaseError | None:
