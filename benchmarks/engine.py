@@ -1,36 +1,50 @@
 """Engine figures: one tick over 10,000 open alerts with 100 due, and deadline → webhook latency.
 
     python benchmarks/engine.py [--alerts 10000] [--due 100] [--rounds 5] [--samples 24] [--skip-tick]
+                                [--skip-latency] [--profile N] [--postgres auto|URL]
 
 1. A tick with 10,000 open alerts of which 100 are due (target ≤ 50 ms), against a baseline
-   measured in the same run: an idle tick over the same database (nothing due).
+   measured in the same run: an idle tick over the same database (nothing due); with the
+   statements each sends (SQLAlchemy's before_cursor_execute). With --postgres, on a SQLite file
+   and on PostgreSQL (benchmarks/backends.py: `auto` starts a throwaway cluster), side by side.
+   --profile N prints cProfile's N costliest functions (cumulative) over the busy ticks.
 2. The time from an alert's deadline to a loopback webhook server receiving its page, with
    `watchdesk serve` at the default tick interval, a source polled every 4 s (new items each
    time, "poll now" beside the engine's own polls) and two desks' reads going on meanwhile (target ≤ 2 s, worst case over --samples
    pages: half with a deadline known ahead, half typed in by another writer and due at once).
 3. The same with one channel hanging, then dripping one byte every 2 s, while critical pages
    keep queueing on it: the lateness of the healthy alerts' pages (target ≤ 2 s worst case).
-Prints figures; asserts nothing.
+   These run on a SQLite file only: each case needs an empty database of its own, and
+   benchmarks/backends.py gives one PostgreSQL database per run.
+Prints figures; asserts nothing about time.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import logging
+import pstats
 import random
 import statistics
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from sqlalchemy import event  # noqa: E402 - the benchmark counts statements; the desk's code does not import it
+
+from backends import add_option, backends  # noqa: E402 - the script folder is on sys.path
 from watchdesk.clock import FakeClock, SystemClock  # noqa: E402
 from watchdesk.config import parse_config  # noqa: E402
 from watchdesk.engine import Engine, serve  # noqa: E402
@@ -38,8 +52,8 @@ from watchdesk.core.enums import Severity  # noqa: E402
 from watchdesk.services.alert_factory import raise_alert  # noqa: E402
 from watchdesk.services.officers import add_officer, bootstrap_supervisor, sign_in  # noqa: E402
 from watchdesk.services.runtime import Runtime, open_runtime  # noqa: E402
-from watchdesk.store.models import Shift  # noqa: E402
-from watchdesk.store.types import to_db_text  # noqa: E402
+from watchdesk.store.models import Alert, Shift  # noqa: E402
+from watchdesk.store.queries.alerts import insert_alerts  # noqa: E402
 
 
 def _staff(rt: Runtime) -> None:
@@ -60,51 +74,86 @@ def _policy(channels: list[str]) -> dict[str, Any]:
     return {sev: {"steps": steps, "repeat": 2} for sev in ("critical", "high", "medium", "low")}
 
 
-def tick_benchmark(total: int, due: int, rounds: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        clock = FakeClock("2026-02-17T02:00:00+07:00")
-        rt = open_runtime(parse_config({"policies": _policy(["terminal"])}), db_path=f"{tmp}/bench.db", clock=clock)
-        _staff(rt)
-        now = clock.now()
-        later = to_db_text(now + timedelta(days=1))
-        conn = rt.db.raw()
-        conn.execute("BEGIN IMMEDIATE")
-        rows = []
-        for i in range(total):
-            rows.append((
-                "bench", f"n{i}", f"bench:{i}", f"Cảnh báo {i}: lỗ hổng CVE-2026-{i:05d}", "critical" if i % 4 == 0 else "high",
-                to_db_text(now), to_db_text(now) if i < due else later,
-            ))
-        conn.executemany(
-            "INSERT INTO alert (source_key, native_id, dedup_key, title, summary, link, attachments, severity, severity_raw, "
-            "category, cves, doc_number, affects_us, content_hash, received_at, state, level, step, round, exhausted, "
-            "snoozed_us, resolution, next_escalation_at) VALUES (?, ?, ?, ?, '', '', '[]', ?, '', 'other', '[]', '', 0, '', ?, "
-            "'new', 1, 0, 0, 0, 0, '', ?)",
-            rows,
-        )
-        conn.execute("COMMIT")
-        conn.close()
-        engine = Engine(rt, kind="tick")
-        engine.tick()  # warm-up: the 100 due alerts page level 1
-        idle, busy = [], []
-        for _ in range(rounds):
-            clock.fast_forward(timedelta(seconds=1))
-            t = time.perf_counter()
-            report = engine.tick()
-            idle.append(time.perf_counter() - t)
-            assert report.escalated == 0
-            clock.fast_forward(timedelta(minutes=5) - timedelta(seconds=1))
-            t = time.perf_counter()
-            report = engine.tick()
-            busy.append(time.perf_counter() - t)
-            assert report.escalated == due, report
-        engine.close()
-        rt.db.dispose()
-    b, i = statistics.median(busy) * 1000, statistics.median(idle) * 1000
-    print(f"tick, {total:,} open alerts, {due} due: median {b:.1f} ms, worst {max(busy) * 1000:.1f} ms "
-          f"over {rounds} rounds (target ≤ 50 ms) — {'OK' if b <= 50 else 'OVER TARGET'}")
-    print(f"  baseline idle tick over the same database: median {i:.1f} ms; ratio busy/idle {b / i:.1f}×; "
-          f"{(b - i) / due:.2f} ms per escalated alert")
+class _Executes:
+    """Statements sent to the database, counted by SQLAlchemy's `before_cursor_execute` (an executemany counts once)."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.count = 0
+        event.listen(rt.db.engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, *_args: Any) -> None:
+        self.count += 1
+
+
+def _open_alerts(rt: Runtime, total: int, due: int) -> None:
+    """`total` open alerts at level 1 (paged on the first tick), `due` of them due now, the rest tomorrow."""
+    now = rt.now()
+    later = now + timedelta(days=1)
+    template = Alert(source_key="bench", dedup_key="", title="", received_at=now)
+    base = {c.name: getattr(template, c.name) for c in Alert.__table__.columns if c.name != "id"}  # type: ignore[attr-defined]
+    rows = [
+        {**base, "native_id": f"n{i}", "dedup_key": f"bench:{i}", "title": f"Cảnh báo {i}: lỗ hổng CVE-2026-{i:05d}",
+         "severity": "critical" if i % 4 == 0 else "high", "next_escalation_at": now if i < due else later}
+        for i in range(total)
+    ]
+    with rt.db.write() as session:
+        insert_alerts(session, rows)
+
+
+def tick_benchmark(url: str, total: int, due: int, rounds: int, profile: int) -> dict[str, float]:
+    """One database's tick figures: busy (`due` alerts escalate one step) and idle ticks, alternately."""
+    clock = FakeClock("2026-02-17T02:00:00+07:00")
+    rt = open_runtime(parse_config({"policies": _policy(["terminal"]), "database": {"url": url}}), clock=clock)
+    _staff(rt)
+    _open_alerts(rt, total, due)
+    engine = Engine(rt, kind="tick")
+    engine.tick()  # warm-up: the due alerts page level 1
+    executes = _Executes(rt)
+    profiler = cProfile.Profile() if profile else None
+    idle, busy, idle_n, busy_n = [], [], [], []
+    for _ in range(rounds):
+        clock.fast_forward(timedelta(seconds=1))
+        n, t = executes.count, time.perf_counter()
+        report = engine.tick()
+        idle.append(time.perf_counter() - t)
+        idle_n.append(executes.count - n)
+        assert report.escalated == 0 and not report.errors, report
+        clock.fast_forward(timedelta(minutes=5) - timedelta(seconds=1))
+        if profiler:
+            profiler.enable()
+        n, t = executes.count, time.perf_counter()
+        report = engine.tick()
+        busy.append(time.perf_counter() - t)
+        busy_n.append(executes.count - n)
+        if profiler:
+            profiler.disable()
+        assert report.escalated == due and not report.errors, report
+    engine.close()
+    rt.db.dispose()
+    if profiler:
+        print(f"-- cProfile of the {rounds} busy ticks on {url.partition(':')[0]} (cumulative) --")
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(profile)
+    return {"busy": statistics.median(busy) * 1000, "worst": max(busy) * 1000, "idle": statistics.median(idle) * 1000,
+            "busy_n": statistics.median(busy_n), "idle_n": statistics.median(idle_n)}
+
+
+def print_ticks(results: dict[str, dict[str, float]], total: int, due: int, rounds: int) -> None:
+    """The tick figures of each backend side by side; the baseline is the idle tick of the same run."""
+    names = list(results)
+    print(f"tick, {total:,} open alerts, {due} due, median of {rounds} rounds (target ≤ 50 ms on both backends)")
+    print(f"{'':42}" + "".join(f"{n:>26}" for n in names))
+
+    def line(label: str, cell: Callable[[dict[str, float]], str]) -> None:
+        print(f"{label:42}" + "".join(f"{cell(results[n]):>26}" for n in names))
+
+    line("busy tick (due alerts escalate a step)", lambda r: f"{r['busy']:.1f} ms {'OK' if r['busy'] <= 50 else 'OVER'}")
+    line("  worst busy tick", lambda r: f"{r['worst']:.1f} ms")
+    line("baseline: idle tick, same database", lambda r: f"{r['idle']:.1f} ms")
+    line("  ratio busy / idle", lambda r: f"{r['busy'] / r['idle']:.1f}x")
+    line("  per escalated alert (busy - idle)", lambda r: f"{(r['busy'] - r['idle']) / due:.3f} ms")
+    line("statements, busy tick", lambda r: f"{r['busy_n']:.0f}")
+    line("statements, idle tick", lambda r: f"{r['idle_n']:.0f}")
+    line(f"  statements per {due} due (busy - idle)", lambda r: f"{r['busy_n'] - r['idle_n']:.0f}")
 
 
 class _Hook(BaseHTTPRequestHandler):
@@ -266,13 +315,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--samples", type=int, default=24)
     parser.add_argument("--skip-tick", action="store_true", help="Only the latency cases.")
+    parser.add_argument("--skip-latency", action="store_true", help="Only the tick.")
+    parser.add_argument("--profile", type=int, default=0, metavar="N", help="cProfile's N costliest functions over the busy ticks")
+    add_option(parser)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("watchdesk.notify").setLevel(logging.ERROR)  # the hostile cases abandon sends on purpose
     if not args.skip_tick:
-        tick_benchmark(args.alerts, args.due, args.rounds)
-    for hostile in ("", "hang", "drip"):
-        latency_benchmark(args.samples, hostile)
+        with tempfile.TemporaryDirectory() as tmp, backends(Path(tmp), args.postgres, "tick") as urls:
+            results = {backend: tick_benchmark(url, args.alerts, args.due, args.rounds, args.profile) for backend, url in urls}
+        print_ticks(results, args.alerts, args.due, args.rounds)
+    if not args.skip_latency:
+        for hostile in ("", "hang", "drip"):
+            latency_benchmark(args.samples, hostile)
 
 
 if __name__ == "__main__":
