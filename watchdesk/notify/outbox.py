@@ -259,3 +259,14 @@ class Outbox:
                 retried += q.mark_retry(session, msg.id, msg.attempts, now + delay, text)
                 log.info("notification %s (%s → %s) attempt %s failed, retry in %.0f s: %s", msg.id, msg.channel, msg.target, msg.attempts, delay.total_seconds(), text)
         return DeliveryReport(delivered, retried, failed)
+
+
+def enqueue_many(session: Session, items: Collection[Mapping[str, Any]], now: datetime) -> list[bool]:
+    """Queue many messages in the caller's write transaction in one statement, each given as `enqueue`'s
+    keywords but `now`; for each, whether it was queued (False: its key was already queued)."""
+    return q.insert_notifications(session, [
+        {"alert_id": i["alert_id"], "level": i["level"], "round": i["round"], "channel": i["channel"], "target": i["target"],
+         "dedup_key": i.get("key") or dedup_key(i["alert_id"], i["level"], i["round"], i["channel"], i["target"]),
+         "subject": i["page"].subject, "body": i["page"].body, "sent": i["channel_type"] == "terminal"}
+        for i in items
+    ], now)

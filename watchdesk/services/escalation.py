@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from watchdesk.clock import ensure_utc
@@ -36,8 +36,7 @@ from watchdesk.config import Config, PolicyConfig, StepConfig
 from watchdesk.core.enums import AlertState, Severity
 from watchdesk.core.records import OfficerRecord
 from watchdesk.notify.messages import page_for
-from watchdesk.notify.outbox import enqueue
-from watchdesk.services.calls import create_call_task
+from watchdesk.notify.outbox import enqueue, enqueue_many
 from watchdesk.services.officers import to_record as to_officer_record
 from watchdesk.services.roster import on_duty
 from watchdesk.services.runtime import Runtime
@@ -45,6 +44,8 @@ from watchdesk.store.audit import SYSTEM, append_event
 from watchdesk.store.db import Session
 from watchdesk.store.models import Alert
 from watchdesk.store.queries import escalation as q
+from watchdesk.store.queries.chain import append_chained
+from watchdesk.store.queries.escalation import DueAlert
 from watchdesk.store.types import to_db_text
 
 log = logging.getLogger("watchdesk.escalation")
@@ -216,25 +217,67 @@ class Escalated:
     next_escalation_at: datetime | None
 
 
+class _Writes:
+    """What a transaction's escalations write beside their compare-and-sets, gathered and written
+    together at its end (`write`): the pages in one statement, the call tasks in one, the events
+    chained in the order they were taken, in one. Same transaction, same rows, same chain as
+    writing each at once; per alert, a sweep then costs its compare-and-set alone."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.events: list[tuple[datetime, str, str, str, object, dict]] = []
+        self.pages: list[dict] = []
+        self.calls: list[tuple[int, str, int, int]] = []
+        self._texts: dict[datetime, str] = {}
+
+    def text(self, when: datetime) -> str:
+        """to_db_text, once per instant (a sweep's alerts share a few instants)."""
+        got = self._texts.get(when)
+        if got is None:
+            got = self._texts[when] = to_db_text(when)
+        return got
+
+    def event(self, actor: str, kind: str, alert_id: int | None, payload: dict) -> None:
+        self.events.append((self.now, actor, kind, "alert", alert_id, payload))
+
+    def write(self, session: Session) -> list[bool]:
+        """Write everything gathered; for each page, whether it was queued (its key was new)."""
+        queued = enqueue_many(session, self.pages, self.now) if self.pages else []
+        q.insert_call_tasks(session, self.calls, self.now)
+        append_chained(session, self.events)
+        return queued
+
+
+@dataclass(frozen=True)
+class _Applied:
+    """An escalation whose pages are gathered, not yet written: `pages` indexes _Writes.pages."""
+
+    escalated: Escalated
+    pages: range
+
+    def done(self, queued: list[bool]) -> Escalated:
+        return replace(self.escalated, queued=sum(queued[i] for i in self.pages))
+
+
 def _apply(
-    session: Session,
+    writes: _Writes,
     rt: Runtime,
-    row: Alert,
+    row: Alert | DueAlert,
     plan: _Plan,
-    now: datetime,
     *,
     actor: str = SYSTEM,
     manual_reason: str | None = None,
-) -> Escalated:
-    """Queue the pages, create the call tasks and write the events of a plan whose CAS won."""
+) -> _Applied:
+    """Gather the pages, the call tasks and the events of a plan whose CAS won."""
+    now = writes.now
     policy = policy_for(rt.config, row.severity)
     alert_id = row.id or 0
     if plan.skipped:
-        append_event(
-            session, now, actor, "alert.steps_skipped", "alert", alert_id,
+        writes.event(
+            actor, "alert.steps_skipped", alert_id,
             {
                 "steps": [
-                    {"round": i.round, "step": i.step, "label": step_label(policy.steps[i.step]), "due": to_db_text(i.due)}
+                    {"round": i.round, "step": i.step, "label": step_label(policy.steps[i.step]), "due": writes.text(i.due)}
                     for i in plan.skipped
                 ],
                 "reason": "no engine ran when these steps were due",
@@ -243,7 +286,7 @@ def _apply(
     notified: list[str] = []
     calls: list[str] = []
     nobody: list[int] = []
-    queued = 0
+    first = len(writes.pages)
     level = plan.start_level
     for firing in plan.firings:
         step, item = firing.step, firing.item
@@ -253,8 +296,8 @@ def _apply(
         unreachable: list[dict[str, str]] = []
         if step.level is not None and not firing.officers:
             nobody.append(step.level)
-            append_event(
-                session, now, actor, "alert.nobody_on_duty", "alert", alert_id,
+            writes.event(
+                actor, "alert.nobody_on_duty", alert_id,
                 {"level": step.level, "round": item.round, "step": item.step,
                  "then": "next step at once" if firing.reached_nobody else "contacts of this step"},
             )
@@ -273,46 +316,45 @@ def _apply(
                 if not target:
                     unreachable.append({"handle": officer.handle, "channel": name, "why": "no address for this channel"})
                     continue
-                if enqueue(session, alert_id=alert_id, level=level, round=item.round, channel=name,
-                           channel_type=conf.type, target=target, page=page, now=now):
-                    queued += 1
+                writes.pages.append({"alert_id": alert_id, "level": level, "round": item.round, "channel": name,
+                                     "channel_type": conf.type, "target": target, "page": page})
             reached.append(officer.handle)
         step_calls = list(firing.calls)
-        for key in step_calls:
-            create_call_task(session, alert_id, key, item.round, item.step, now)
+        writes.calls.extend((alert_id, key, item.round, item.step) for key in step_calls)
         notified.extend(reached)
         calls.extend(step_calls)
         first_page = item.round == 0 and item.step == 0 and manual_reason is None
-        append_event(
-            session, now, actor, "alert.paged" if first_page else "alert.escalated", "alert", alert_id,
+        writes.event(
+            actor, "alert.paged" if first_page else "alert.escalated", alert_id,
             {
                 "from_level": from_level, "level": level, "round": item.round, "step": item.step,
                 "label": step_label(step), "notified": reached, "channels": list(step.channels),
                 "calls": step_calls, "unreachable": unreachable, "manual": manual_reason is not None,
-                "reason": manual_reason or "", "due": to_db_text(item.due),
-                "severity": row.severity, "received_at": to_db_text(row.received_at),  # type: ignore[arg-type]
+                "reason": manual_reason or "", "due": writes.text(item.due),
+                "severity": row.severity, "received_at": writes.text(row.received_at),  # type: ignore[arg-type]
             },
         )
     exhausted = plan.after is None
     if exhausted:
-        append_event(
-            session, now, actor, "alert.exhausted", "alert", alert_id,
+        writes.event(
+            actor, "alert.exhausted", alert_id,
             {"round": plan.firings[-1].item.round if plan.firings else row.round, "level": level,
              "fallback_contact": rt.config.escalation.fallback_contact},
         )
     last = plan.firings[-1].item if plan.firings else StepAt(row.step, row.round, now)
-    return Escalated(
+    escalated = Escalated(
         alert_id=alert_id, level=plan.level, round=plan.after.round if plan.after else last.round,
-        step=plan.after.step if plan.after else len(policy.steps), notified=tuple(notified), queued=queued,
+        step=plan.after.step if plan.after else len(policy.steps), notified=tuple(notified), queued=0,
         calls=tuple(calls), nobody_at=tuple(nobody), skipped=len(plan.skipped), exhausted=exhausted,
         next_escalation_at=plan.after.due if plan.after else None,
     )
+    return _Applied(escalated, range(first, len(writes.pages)))
 
 
 _CAS_COLUMNS = ("state", "level", "step", "round", "next_escalation_at", "exhausted", "acked_by_id", "acked_at", "snoozed_until")
 
 
-def _cas(session: Session, row: Alert, from_state: str, plan: _Plan, policy: PolicyConfig, extra: dict | None = None) -> bool:
+def _cas(session: Session, row: Alert | DueAlert, from_state: str, plan: _Plan, policy: PolicyConfig, extra: dict | None = None) -> bool:
     """The compare-and-set that decides which engine (or person) moves this alert."""
     last = plan.firings[-1].item if plan.firings else None
     values = {
@@ -330,7 +372,7 @@ def _cas(session: Session, row: Alert, from_state: str, plan: _Plan, policy: Pol
     )
 
 
-def _start(policy: PolicyConfig, row: Alert, due: datetime) -> StepAt | None:
+def _start(policy: PolicyConfig, row: Alert | DueAlert, due: datetime) -> StepAt | None:
     """Where the schedule resumes; a policy edited to fewer steps continues from its end."""
     if row.step < len(policy.steps):
         return StepAt(row.step, row.round, due)
@@ -338,7 +380,7 @@ def _start(policy: PolicyConfig, row: Alert, due: datetime) -> StepAt | None:
     return StepAt(pos[0], pos[1], due) if pos else None
 
 
-def resume_at(policy: PolicyConfig, row: Alert) -> StepAt | None:
+def resume_at(policy: PolicyConfig, row: Alert | DueAlert) -> StepAt | None:
     """The next step of an open alert as the engine will take it: an acknowledged alert past its
     ack timeout starts a fresh round from the first step (PagerDuty's re-trigger); a new one
     resumes its schedule. None when nothing is ahead (exhausted, joined, resolved)."""
@@ -373,11 +415,11 @@ def escalate_due(rt: Runtime, limit: int = 500) -> SweepReport:
     if not ids:
         return SweepReport()
     roster = _Roster(rt, now)
-    done: list[Escalated] = []
+    applied: list[_Applied] = []
     retriggered = snoozes = lost = 0
     with rt.db.write() as session:
-        rows = q.alerts_in_due_order(session, ids)
-        for row in rows:
+        writes = _Writes(now)
+        for row in q.alerts_in_due_order(session, ids):
             # Re-check inside the write lock: another engine may have moved it since our read.
             if row.next_escalation_at is None or row.next_escalation_at > now or row.state == AlertState.RESOLVED.value:
                 lost += 1
@@ -400,16 +442,18 @@ def escalate_due(rt: Runtime, limit: int = 500) -> SweepReport:
                 continue
             if from_state == AlertState.ACKNOWLEDGED.value:
                 retriggered += 1
-                append_event(
-                    session, now, SYSTEM, "alert.ack_timeout", "alert", row.id,
+                writes.event(
+                    SYSTEM, "alert.ack_timeout", row.id,
                     {"acked_by_id": row.acked_by_id, "acked_at": to_db_text(row.acked_at) if row.acked_at else None,
                      "ack_timeout_seconds": policy.ack_timeout.total_seconds(), "round": start.round if start else row.round},
                 )
-                reopen_children(session, row.id, now, "alert.ack_timeout")  # type: ignore[arg-type]
+                _reopen_children(session, writes, row.id, "alert.ack_timeout")
             elif row.snoozed_until is not None:
                 snoozes += 1
-                append_event(session, now, SYSTEM, "alert.snooze_ended", "alert", row.id, {"snoozed_until": to_db_text(row.snoozed_until)})
-            done.append(_apply(session, rt, row, plan, now))
+                writes.event(SYSTEM, "alert.snooze_ended", row.id, {"snoozed_until": to_db_text(row.snoozed_until)})
+            applied.append(_apply(writes, rt, row, plan))
+        queued = writes.write(session)
+    done = [a.done(queued) for a in applied]
     for e in done:
         log.info(
             "alert #%s → level %s (round %s): paged %s%s%s", e.alert_id, e.level, e.round + 1,
@@ -431,18 +475,20 @@ def escalate_now(session: Session, rt: Runtime, row: Alert, now: datetime, actor
     plan = _plan(rt.config, _Roster(rt, now), policy, row.level, start, now)
     if not _cas(session, row, row.state, plan, policy, {"acked_by_id": None, "acked_at": None, "snoozed_until": None}):
         return None
+    writes = _Writes(now)
     if row.state == AlertState.ACKNOWLEDGED.value:
-        reopen_children(session, row.id, now, "alert.escalated")  # type: ignore[arg-type]
-    return _apply(session, rt, row, plan, now, actor=actor, manual_reason=reason)
+        _reopen_children(session, writes, row.id, "alert.escalated")
+    applied = _apply(writes, rt, row, plan, actor=actor, manual_reason=reason)
+    return applied.done(writes.write(session))
 
 
-def reopen_children(session: Session, parent_id: int, now: datetime, why: str) -> list[int]:
+def _reopen_children(session: Session, writes: _Writes, parent_id: int | None, why: str) -> list[int]:
     """An acknowledged parent is new again (ack timeout, manual escalation): so are the children
     acknowledged with it, each with an event. They stay joined: the parent's escalation covers them."""
     ids = q.acknowledged_children(session, parent_id)
     for child in ids:
         q.reopen(session, child)
-        append_event(session, now, SYSTEM, "alert.reopened", "alert", child, {"with": parent_id, "because": why})
+        writes.event(SYSTEM, "alert.reopened", child, {"with": parent_id, "because": why})
     return ids
 
 

@@ -1,17 +1,17 @@
-"""Escalation's SQL: the due alerts, the compare-and-set that moves one, reopening joined children,
-raising a parent's severity, and the engine's look at the deadlines ahead."""
+"""Escalation's SQL: the due alerts, the compare-and-set that moves one, the call tasks of a sweep,
+reopening joined children, raising a parent's severity, and the engine's look at the deadlines ahead."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import TextClause, text
-from sqlmodel import Session, col, select
+from sqlalchemy import TextClause, bindparam, text
+from sqlmodel import Session
 
-from watchdesk.store.models import Alert
 from watchdesk.store.types import from_db_text, to_db_text
 
 _DUE = text(
@@ -25,9 +25,39 @@ def due_alert_ids(session: Session, now: datetime, limit: int) -> list[int]:
     return [r[0] for r in session.connection().execute(_DUE, {"now": to_db_text(now), "limit": limit})]
 
 
-def alerts_in_due_order(session: Session, ids: Sequence[int]) -> list[Alert]:
-    """The alert rows of `ids`, earliest deadline first."""
-    return list(session.exec(select(Alert).where(col(Alert.id).in_(ids)).order_by(col(Alert.next_escalation_at), col(Alert.id))).all())
+@dataclass(frozen=True, slots=True)
+class DueAlert:
+    """What a sweep needs of a due alert: its schedule's position, what its page says, what its
+    ack timeout or snooze clears. Read as plain columns (the ORM's rows cost more than the sweep)."""
+
+    id: int
+    title: str
+    link: str
+    severity: str
+    received_at: datetime
+    state: str
+    level: int
+    step: int
+    round: int
+    next_escalation_at: datetime | None
+    snoozed_until: datetime | None
+    acked_by_id: int | None
+    acked_at: datetime | None
+
+
+_DUE_ROWS = text(
+    "SELECT id, title, link, severity, received_at, state, level, step, round, next_escalation_at, snoozed_until, "
+    "acked_by_id, acked_at FROM alert WHERE id IN :ids ORDER BY next_escalation_at, id"
+).bindparams(bindparam("ids", expanding=True))
+
+
+def alerts_in_due_order(session: Session, ids: Sequence[int]) -> list[DueAlert]:
+    """The alerts of `ids` as they are now, earliest deadline first."""
+    return [
+        DueAlert(r[0], r[1], r[2], r[3], from_db_text(r[4]), r[5], r[6], r[7], r[8], from_db_text(r[9]),  # type: ignore[arg-type]
+                 from_db_text(r[10]), r[11], from_db_text(r[12]))
+        for r in session.connection().execute(_DUE_ROWS, {"ids": list(ids)})
+    ]
 
 
 @lru_cache(maxsize=64)
@@ -51,6 +81,23 @@ def move_alert(session: Session, values: Mapping[str, Any], *, alert_id: int | N
     if next_escalation_at is not None:
         args["deadline"] = to_db_text(next_escalation_at)
     return session.connection().execute(_move(names, next_escalation_at is not None), args).rowcount == 1
+
+
+_CALL_TASK = text(
+    "INSERT INTO call_task (alert_id, contact_key, step, round, created_at, outcome, reference, note) "
+    "VALUES (:alert_id, :contact_key, :step, :round, :created_at, '', '', '') "
+    "ON CONFLICT(alert_id, contact_key, round, step) DO NOTHING"
+)
+
+
+def insert_call_tasks(session: Session, tasks: Sequence[tuple[int, str, int, int]], now: datetime) -> None:
+    """The call tasks of a sweep, (alert id, contact key, round, step) each, in one executemany; one that
+    exists is left as it is (store.queries.calls.insert_call_task's statement, many rows at a time)."""
+    if tasks:
+        stamp = to_db_text(now)
+        session.connection().execute(_CALL_TASK, [
+            {"alert_id": a, "contact_key": k, "round": r, "step": s, "created_at": stamp} for a, k, r, s in tasks
+        ])
 
 
 _ACKED_CHILDREN = text("SELECT id FROM alert WHERE joined_to_id = :parent AND state = 'acknowledged' ORDER BY id")

@@ -147,3 +147,36 @@ def mark_retry(session: Session, notification_id: int, attempts: int, at: dateti
     """The attempt `attempts` failed; the next one is due `at`: 1 when this claim still held the row, else 0."""
     return session.connection().execute(
         _RETRY, {"at": to_db_text(at), "error": error, "id": notification_id, "attempts": attempts}).rowcount
+
+
+_QUEUED = text("SELECT dedup_key FROM notification WHERE dedup_key IN :keys").bindparams(
+    bindparam("keys", expanding=True, type_=String))
+
+
+def insert_notifications(session: Session, rows: Sequence[dict[str, Any]], now: datetime) -> list[bool]:
+    """Many outbox rows (insert_notification's keywords but `now`, in order) in one executemany;
+    for each, whether it was queued (False: its key was queued before, or earlier in `rows`).
+
+    The keys already queued are read first: the caller's write transaction holds the write lock,
+    so none can be added between that read and the insert (ON CONFLICT stays as the guard)."""
+    keys = [r["dedup_key"] for r in rows]
+    queued: set[str] = set()
+    for start in range(0, len(keys), 500):  # an IN list every driver takes
+        queued.update(k for (k,) in session.connection().execute(_QUEUED, {"keys": keys[start:start + 500]}))
+    stamp = to_db_text(now)
+    fresh, out = [], []
+    for r in rows:
+        new = r["dedup_key"] not in queued
+        out.append(new)
+        if new:
+            queued.add(r["dedup_key"])
+            sent = r["sent"]
+            fresh.append({
+                "alert_id": r["alert_id"], "level": r["level"], "round": r["round"], "channel": r["channel"],
+                "target": r["target"], "dedup_key": r["dedup_key"], "subject": r["subject"], "body": r["body"],
+                "status": "sent" if sent else "pending", "next_attempt_at": None if sent else stamp,
+                "created_at": stamp, "sent_at": stamp if sent else None,
+            })
+    if fresh:
+        session.connection().execute(_INSERT, fresh)
+    return out
