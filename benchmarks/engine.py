@@ -74,15 +74,54 @@ def _policy(channels: list[str]) -> dict[str, Any]:
     return {sev: {"steps": steps, "repeat": 2} for sev in ("critical", "high", "medium", "low")}
 
 
-class _Executes:
-    """Statements sent to the database, counted by SQLAlchemy's `before_cursor_execute` (an executemany counts once)."""
+class _Counts:
+    """What a tick sends to the database, three ways: SQLAlchemy's executes (its before_cursor_execute
+    event; an executemany counts once), the statements the database ran (SQLite's trace callback, trigger
+    bodies left out, binds written in; psycopg's execute and each row of an executemany, so statements sent by the store
+    through the driver itself count too), and, on PostgreSQL, the calls into the driver (one round trip
+    each, pipelined executemany included)."""
 
     def __init__(self, rt: Runtime) -> None:
-        self.count = 0
-        event.listen(rt.db.engine, "before_cursor_execute", self._seen)
+        self.executes = self.statements = self.calls = 0
+        self._last = ""
+        event.listen(rt.db.engine, "before_cursor_execute", self._execute)
+        if rt.db.is_sqlite:
+            event.listen(rt.db.engine, "connect", lambda conn, _record: conn.set_trace_callback(self._traced))
+            rt.db.engine.dispose()  # connections opened from now on are traced
+        else:
+            self._wrap_psycopg()
 
-    def _seen(self, *_args: Any) -> None:
-        self.count += 1
+    def _execute(self, *_args: Any) -> None:
+        self.executes += 1
+
+    def _traced(self, sql: str) -> None:
+        # Python's sqlite3 reports each trigger a statement fires as the statement's own text again,
+        # right after it: a repeat of the text just seen is its trigger, not a new statement.
+        if sql != self._last:
+            self.statements += 1
+        self._last = sql
+
+    def _wrap_psycopg(self) -> None:
+        import psycopg
+
+        execute, executemany = psycopg.Cursor.execute, psycopg.Cursor.executemany
+        counts = self
+
+        def counted_execute(cursor: Any, query: Any, params: Any = None, **kw: Any) -> Any:
+            counts.statements += 1
+            counts.calls += 1
+            return execute(cursor, query, params, **kw)
+
+        def counted_executemany(cursor: Any, query: Any, params_seq: Any, **kw: Any) -> Any:
+            params_seq = list(params_seq)
+            counts.statements += len(params_seq)
+            counts.calls += 1
+            return executemany(cursor, query, params_seq, **kw)
+
+        psycopg.Cursor.execute, psycopg.Cursor.executemany = counted_execute, counted_executemany  # type: ignore[method-assign]
+
+    def now(self) -> tuple[int, int, int]:
+        return self.executes, self.statements, self.calls
 
 
 def _open_alerts(rt: Runtime, total: int, due: int) -> None:
@@ -108,23 +147,26 @@ def tick_benchmark(url: str, total: int, due: int, rounds: int, profile: int) ->
     _open_alerts(rt, total, due)
     engine = Engine(rt, kind="tick")
     engine.tick()  # warm-up: the due alerts page level 1
-    executes = _Executes(rt)
+    counts = _Counts(rt)
     profiler = cProfile.Profile() if profile else None
-    idle, busy, idle_n, busy_n = [], [], [], []
+    idle: list[float] = []
+    busy: list[float] = []
+    idle_n: list[tuple[int, ...]] = []
+    busy_n: list[tuple[int, ...]] = []
     for _ in range(rounds):
         clock.fast_forward(timedelta(seconds=1))
-        n, t = executes.count, time.perf_counter()
+        n, t = counts.now(), time.perf_counter()
         report = engine.tick()
         idle.append(time.perf_counter() - t)
-        idle_n.append(executes.count - n)
+        idle_n.append(tuple(b - a for a, b in zip(n, counts.now())))
         assert report.escalated == 0 and not report.errors, report
         clock.fast_forward(timedelta(minutes=5) - timedelta(seconds=1))
         if profiler:
             profiler.enable()
-        n, t = executes.count, time.perf_counter()
+        n, t = counts.now(), time.perf_counter()
         report = engine.tick()
         busy.append(time.perf_counter() - t)
-        busy_n.append(executes.count - n)
+        busy_n.append(tuple(b - a for a, b in zip(n, counts.now())))
         if profiler:
             profiler.disable()
         assert report.escalated == due and not report.errors, report
@@ -133,8 +175,11 @@ def tick_benchmark(url: str, total: int, due: int, rounds: int, profile: int) ->
     if profiler:
         print(f"-- cProfile of the {rounds} busy ticks on {url.partition(':')[0]} (cumulative) --")
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(profile)
-    return {"busy": statistics.median(busy) * 1000, "worst": max(busy) * 1000, "idle": statistics.median(idle) * 1000,
-            "busy_n": statistics.median(busy_n), "idle_n": statistics.median(idle_n)}
+    out = {"busy": statistics.median(busy) * 1000, "worst": max(busy) * 1000, "idle": statistics.median(idle) * 1000}
+    for i, name in enumerate(("executes", "statements", "calls")):
+        out[f"busy_{name}"] = statistics.median(n[i] for n in busy_n)
+        out[f"idle_{name}"] = statistics.median(n[i] for n in idle_n)
+    return out
 
 
 def print_ticks(results: dict[str, dict[str, float]], total: int, due: int, rounds: int) -> None:
@@ -151,9 +196,12 @@ def print_ticks(results: dict[str, dict[str, float]], total: int, due: int, roun
     line("baseline: idle tick, same database", lambda r: f"{r['idle']:.1f} ms")
     line("  ratio busy / idle", lambda r: f"{r['busy'] / r['idle']:.1f}x")
     line("  per escalated alert (busy - idle)", lambda r: f"{(r['busy'] - r['idle']) / due:.3f} ms")
-    line("statements, busy tick", lambda r: f"{r['busy_n']:.0f}")
-    line("statements, idle tick", lambda r: f"{r['idle_n']:.0f}")
-    line(f"  statements per {due} due (busy - idle)", lambda r: f"{r['busy_n'] - r['idle_n']:.0f}")
+    for name, label in (("executes", "SQLAlchemy executes"), ("statements", "statements the database ran"),
+                        ("calls", "round trips (PostgreSQL's driver calls)")):
+        line(f"{label}, busy / idle tick",
+             lambda r, n=name: f"{r[f'busy_{n}']:.0f} / {r[f'idle_{n}']:.0f}" if r[f"busy_{n}"] or n != "calls" else "in-process")
+        line(f"  per {due} due (busy - idle)",
+             lambda r, n=name: f"{r[f'busy_{n}'] - r[f'idle_{n}']:.0f}" if r[f"busy_{n}"] or n != "calls" else "")
 
 
 class _Hook(BaseHTTPRequestHandler):

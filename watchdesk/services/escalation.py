@@ -354,7 +354,7 @@ def _apply(
 _CAS_COLUMNS = ("state", "level", "step", "round", "next_escalation_at", "exhausted", "acked_by_id", "acked_at", "snoozed_until")
 
 
-def _cas(session: Session, row: Alert | DueAlert, from_state: str, plan: _Plan, policy: PolicyConfig, extra: dict | None = None) -> bool:
+def _move(row: Alert | DueAlert, from_state: str, plan: _Plan, policy: PolicyConfig, extra: dict | None = None) -> q.Move:
     """The compare-and-set that decides which engine (or person) moves this alert."""
     last = plan.firings[-1].item if plan.firings else None
     values = {
@@ -366,10 +366,15 @@ def _cas(session: Session, row: Alert | DueAlert, from_state: str, plan: _Plan, 
         "exhausted": plan.after is None,
         **(extra or {}),
     }
-    return q.move_alert(
-        session, {c: values[c] for c in _CAS_COLUMNS if c in values}, alert_id=row.id, state=from_state,
-        level=row.level, step=row.step, round=row.round, next_escalation_at=row.next_escalation_at,
-    )
+    return q.Move({c: values[c] for c in _CAS_COLUMNS if c in values}, alert_id=row.id, state=from_state,
+                  level=row.level, step=row.step, round=row.round, next_escalation_at=row.next_escalation_at)
+
+
+def _cas(session: Session, row: Alert | DueAlert, from_state: str, plan: _Plan, policy: PolicyConfig, extra: dict | None = None) -> bool:
+    """One alert's compare-and-set, now (a person's escalation)."""
+    move = _move(row, from_state, plan, policy, extra)
+    return q.move_alert(session, move.values, alert_id=move.alert_id, state=move.state, level=move.level, step=move.step,
+                        round=move.round, next_escalation_at=move.next_escalation_at)
 
 
 def _start(policy: PolicyConfig, row: Alert | DueAlert, due: datetime) -> StepAt | None:
@@ -407,8 +412,23 @@ class SweepReport:
         return sum(len(e.calls) for e in self.escalated)
 
 
+@dataclass(frozen=True)
+class _Candidate:
+    """A due alert, re-checked inside the write lock, with its plan and its compare-and-set."""
+
+    row: DueAlert
+    plan: _Plan
+    policy: PolicyConfig
+    start: StepAt | None
+    move: q.Move
+
+
 def escalate_due(rt: Runtime, limit: int = 500) -> SweepReport:
-    """Escalate every due alert (and re-arm every acknowledged one past its ack timeout)."""
+    """Escalate every due alert (and re-arm every acknowledged one past its ack timeout).
+
+    The compare-and-sets go to the database together (store.queries.escalation.move_alerts),
+    up to and including an ack timeout's: its acknowledged children are reopened right after it,
+    before the next alert's, as when each was sent alone."""
     now = rt.now()
     with rt.db.read() as session:
         ids = q.due_alert_ids(session, now, limit)
@@ -419,6 +439,30 @@ def escalate_due(rt: Runtime, limit: int = 500) -> SweepReport:
     retriggered = snoozes = lost = 0
     with rt.db.write() as session:
         writes = _Writes(now)
+        waiting: list[_Candidate] = []
+
+        def settle() -> None:
+            nonlocal retriggered, snoozes, lost
+            for c, won in zip(waiting, q.move_alerts(session, [c.move for c in waiting]), strict=True):
+                if not won:
+                    lost += 1
+                    continue
+                row = c.row
+                if row.state == AlertState.ACKNOWLEDGED.value:
+                    retriggered += 1
+                    writes.event(
+                        SYSTEM, "alert.ack_timeout", row.id,
+                        {"acked_by_id": row.acked_by_id, "acked_at": to_db_text(row.acked_at) if row.acked_at else None,
+                         "ack_timeout_seconds": c.policy.ack_timeout.total_seconds(),
+                         "round": c.start.round if c.start else row.round},
+                    )
+                    _reopen_children(session, writes, row.id, "alert.ack_timeout")
+                elif row.snoozed_until is not None:
+                    snoozes += 1
+                    writes.event(SYSTEM, "alert.snooze_ended", row.id, {"snoozed_until": to_db_text(row.snoozed_until)})
+                applied.append(_apply(writes, rt, row, c.plan))
+            waiting.clear()
+
         for row in q.alerts_in_due_order(session, ids):
             # Re-check inside the write lock: another engine may have moved it since our read.
             if row.next_escalation_at is None or row.next_escalation_at > now or row.state == AlertState.RESOLVED.value:
@@ -426,7 +470,6 @@ def escalate_due(rt: Runtime, limit: int = 500) -> SweepReport:
                 continue
             policy = policy_for(rt.config, row.severity)
             extra: dict = {}
-            from_state = row.state
             start = resume_at(policy, row)
             if row.state == AlertState.ACKNOWLEDGED.value:
                 # Ack timeout (PagerDuty's re-trigger): back to new, a fresh round from the first step.
@@ -437,21 +480,10 @@ def escalate_due(rt: Runtime, limit: int = 500) -> SweepReport:
                 plan = _Plan([], [], None, row.level, row.level)
             else:
                 plan = _plan(rt.config, roster, policy, row.level, start, now)
-            if not _cas(session, row, from_state, plan, policy, extra):
-                lost += 1
-                continue
-            if from_state == AlertState.ACKNOWLEDGED.value:
-                retriggered += 1
-                writes.event(
-                    SYSTEM, "alert.ack_timeout", row.id,
-                    {"acked_by_id": row.acked_by_id, "acked_at": to_db_text(row.acked_at) if row.acked_at else None,
-                     "ack_timeout_seconds": policy.ack_timeout.total_seconds(), "round": start.round if start else row.round},
-                )
-                _reopen_children(session, writes, row.id, "alert.ack_timeout")
-            elif row.snoozed_until is not None:
-                snoozes += 1
-                writes.event(SYSTEM, "alert.snooze_ended", row.id, {"snoozed_until": to_db_text(row.snoozed_until)})
-            applied.append(_apply(writes, rt, row, plan))
+            waiting.append(_Candidate(row, plan, policy, start, _move(row, row.state, plan, policy, extra)))
+            if row.state == AlertState.ACKNOWLEDGED.value:
+                settle()  # its children are reopened before the next alert's compare-and-set
+        settle()
         queued = writes.write(session)
     done = [a.done(queued) for a in applied]
     for e in done:

@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import TextClause, bindparam, text
+from sqlalchemy import Dialect, TextClause, bindparam, text
 from sqlmodel import Session
 
 from watchdesk.store.types import from_db_text, to_db_text
@@ -71,16 +71,77 @@ def _move(names: tuple[str, ...], deadline_set: bool) -> TextClause:
     )
 
 
+class Move(NamedTuple):
+    """One compare-and-set: set `values` (column -> value, datetimes aware) on alert `alert_id`
+    where it still has the state, level, step, round and deadline read."""
+
+    values: Mapping[str, Any]
+    alert_id: int | None
+    state: str
+    level: int
+    step: int
+    round: int
+    next_escalation_at: datetime | None
+
+
+def _args(move: Move) -> tuple[tuple[tuple[str, ...], bool], dict[str, Any]]:
+    """(statement shape, binds) of a move."""
+    args: dict[str, Any] = {f"set_{c}": to_db_text(v) if isinstance(v, datetime) else v for c, v in move.values.items()}
+    args.update(id=move.alert_id, state=move.state, level=move.level, step=move.step, round=move.round)
+    if move.next_escalation_at is not None:
+        args["deadline"] = to_db_text(move.next_escalation_at)
+    return (tuple(move.values), move.next_escalation_at is not None), args
+
+
 def move_alert(session: Session, values: Mapping[str, Any], *, alert_id: int | None, state: str, level: int, step: int,
                round: int, next_escalation_at: datetime | None) -> bool:
     """The compare-and-set that decides which engine (or person) moves an alert: set `values`
     (column -> value, datetimes aware) where the row is still as read. True when this call won."""
-    names = tuple(values)
-    args: dict[str, Any] = {f"set_{c}": to_db_text(v) if isinstance(v, datetime) else v for c, v in values.items()}
-    args.update(id=alert_id, state=state, level=level, step=step, round=round)
-    if next_escalation_at is not None:
-        args["deadline"] = to_db_text(next_escalation_at)
-    return session.connection().execute(_move(names, next_escalation_at is not None), args).rowcount == 1
+    shape, args = _args(Move(values, alert_id, state, level, step, round, next_escalation_at))
+    return session.connection().execute(_move(*shape), args).rowcount == 1
+
+
+@lru_cache(maxsize=64)
+def _driver_move(names: tuple[str, ...], deadline_set: bool, dialect: Dialect) -> str:
+    """The statement as the driver takes it: psycopg's %(name)s binds; sqlite3 reads the :name ones as written."""
+    statement = _move(names, deadline_set)
+    return statement.text if dialect.name == "sqlite" else str(statement.compile(dialect=dialect))
+
+
+def move_alerts(session: Session, moves: Sequence[Move]) -> list[bool]:
+    """Many compare-and-sets (move_alert's statement each, on different alerts): for each, whether it won.
+
+    Each UPDATE keeps its own rowcount. PostgreSQL gets each statement shape's UPDATEs in one
+    pipelined executemany (psycopg's `returning=True` keeps one result per statement), not one
+    round trip per alert; SQLite runs them in-process through its own cursor, without SQLAlchemy's
+    cost per statement. Both in the caller's transaction, as move_alert."""
+    if not moves:
+        return []
+    conn = session.connection()
+    shaped: dict[tuple[tuple[str, ...], bool], list[tuple[int, dict[str, Any]]]] = {}
+    for i, move in enumerate(moves):
+        shape, args = _args(move)
+        shaped.setdefault(shape, []).append((i, args))
+    won = [False] * len(moves)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for (names, deadline_set), items in shaped.items():
+            sql = _driver_move(names, deadline_set, conn.dialect)
+            if conn.dialect.name == "postgresql":
+                cursor.executemany(sql, [args for _i, args in items], returning=True)
+                counts = [cursor.rowcount]
+                while cursor.nextset():
+                    counts.append(cursor.rowcount)
+            else:
+                counts = []
+                for _i, args in items:
+                    cursor.execute(sql, args)
+                    counts.append(cursor.rowcount)
+            for (i, _binds), count in zip(items, counts, strict=True):
+                won[i] = count == 1
+    finally:
+        cursor.close()
+    return won
 
 
 _CALL_TASK = text(
