@@ -1,5 +1,5 @@
-"""The audit chain appended in one statement: the events a transaction writes, chained in Python and
-inserted by one executemany (the escalation sweep writes hundreds per tick).
+"""The audit chain appended at once: the events a transaction writes, chained in Python and inserted
+together (store.queries.rows; the escalation sweep writes hundreds per tick).
 
 The same chain as `store.audit.append_event`, one event after another: the head is read once under
 the write lock the caller's transaction holds (SQLite's BEGIN IMMEDIATE, PostgreSQL's advisory
@@ -16,10 +16,11 @@ from sqlalchemy import text
 
 from watchdesk.core.audit import GENESIS, event_body, event_hash
 from watchdesk.store.db import Session
+from watchdesk.store.queries.rows import insert_rows
 from watchdesk.store.types import to_db_text
 
 _HEAD = text("SELECT seq, hash FROM event ORDER BY seq DESC LIMIT 1")
-_INSERT = text("INSERT INTO event (seq, body, prev_hash, hash) VALUES (:seq, :body, :prev_hash, :hash)")
+_COLUMNS = (("seq", "bigint"), ("body", "varchar"), ("prev_hash", "bytea"), ("hash", "bytea"))
 
 Event = tuple[datetime, str, str, str, object, dict[str, Any]]
 """(at, actor, kind, subject type, subject id, payload): append_event's arguments."""
@@ -41,5 +42,5 @@ def append_chained(session: Session, events: Sequence[Event]) -> int:
         digest = event_hash(seq, prev, body)
         rows.append({"seq": seq, "body": body, "prev_hash": prev, "hash": digest})
         prev = digest
-    conn.execute(_INSERT, rows)
+    insert_rows(session, "INSERT INTO event", _COLUMNS, rows)
     return seq

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Dialect, TextClause, bindparam, text
 from sqlmodel import Session
 
+from watchdesk.store.queries.rows import insert_rows
 from watchdesk.store.types import from_db_text, to_db_text
 
 _DUE = text(
@@ -144,21 +145,19 @@ def move_alerts(session: Session, moves: Sequence[Move]) -> list[bool]:
     return won
 
 
-_CALL_TASK = text(
-    "INSERT INTO call_task (alert_id, contact_key, step, round, created_at, outcome, reference, note) "
-    "VALUES (:alert_id, :contact_key, :step, :round, :created_at, '', '', '') "
-    "ON CONFLICT(alert_id, contact_key, round, step) DO NOTHING"
-)
+_CALL_COLUMNS = (("alert_id", "integer"), ("contact_key", "varchar"), ("step", "integer"), ("round", "integer"),
+                 ("created_at", "varchar"), ("outcome", "varchar"), ("reference", "varchar"), ("note", "varchar"))
 
 
 def insert_call_tasks(session: Session, tasks: Sequence[tuple[int, str, int, int]], now: datetime) -> None:
-    """The call tasks of a sweep, (alert id, contact key, round, step) each, in one executemany; one that
-    exists is left as it is (store.queries.calls.insert_call_task's statement, many rows at a time)."""
+    """The call tasks of a sweep, (alert id, contact key, round, step) each, inserted together
+    (store.queries.rows); one that exists is left as it is, as store.queries.calls.insert_call_task does."""
     if tasks:
         stamp = to_db_text(now)
-        session.connection().execute(_CALL_TASK, [
-            {"alert_id": a, "contact_key": k, "round": r, "step": s, "created_at": stamp} for a, k, r, s in tasks
-        ])
+        insert_rows(session, "INSERT INTO call_task", _CALL_COLUMNS, [
+            {"alert_id": a, "contact_key": k, "step": s, "round": r, "created_at": stamp, "outcome": "", "reference": "", "note": ""}
+            for a, k, r, s in tasks
+        ], " ON CONFLICT(alert_id, contact_key, round, step) DO NOTHING")
 
 
 _ACKED_CHILDREN = text("SELECT id FROM alert WHERE joined_to_id = :parent AND state = 'acknowledged' ORDER BY id")

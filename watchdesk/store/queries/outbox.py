@@ -149,16 +149,24 @@ def mark_retry(session: Session, notification_id: int, attempts: int, at: dateti
         _RETRY, {"at": to_db_text(at), "error": error, "id": notification_id, "attempts": attempts}).rowcount
 
 
+_NEW_COLUMNS = (  # what _INSERT writes, with their PostgreSQL types (stored times are text)
+    ("alert_id", "integer"), ("level", "integer"), ("round", "integer"), ("channel", "varchar"), ("target", "varchar"),
+    ("dedup_key", "varchar"), ("subject", "varchar"), ("body", "varchar"), ("status", "varchar"), ("attempts", "integer"),
+    ("next_attempt_at", "varchar"), ("claimed_until", "varchar"), ("last_error", "varchar"), ("created_at", "varchar"),
+    ("sent_at", "varchar"),
+)
 _QUEUED = text("SELECT dedup_key FROM notification WHERE dedup_key IN :keys").bindparams(
     bindparam("keys", expanding=True, type_=String))
 
 
 def insert_notifications(session: Session, rows: Sequence[dict[str, Any]], now: datetime) -> list[bool]:
-    """Many outbox rows (insert_notification's keywords but `now`, in order) in one executemany;
-    for each, whether it was queued (False: its key was queued before, or earlier in `rows`).
+    """Many outbox rows (insert_notification's keywords but `now`, in order) inserted together
+    (store.queries.rows); for each, whether it was queued (False: its key was queued before, or earlier in `rows`).
 
     The keys already queued are read first: the caller's write transaction holds the write lock,
     so none can be added between that read and the insert (ON CONFLICT stays as the guard)."""
+    from watchdesk.store.queries.rows import insert_rows  # (this block is appended below the module's imports)
+
     keys = [r["dedup_key"] for r in rows]
     queued: set[str] = set()
     for start in range(0, len(keys), 500):  # an IN list every driver takes
@@ -174,9 +182,8 @@ def insert_notifications(session: Session, rows: Sequence[dict[str, Any]], now: 
             fresh.append({
                 "alert_id": r["alert_id"], "level": r["level"], "round": r["round"], "channel": r["channel"],
                 "target": r["target"], "dedup_key": r["dedup_key"], "subject": r["subject"], "body": r["body"],
-                "status": "sent" if sent else "pending", "next_attempt_at": None if sent else stamp,
-                "created_at": stamp, "sent_at": stamp if sent else None,
+                "status": "sent" if sent else "pending", "attempts": 0, "next_attempt_at": None if sent else stamp,
+                "claimed_until": None, "last_error": "", "created_at": stamp, "sent_at": stamp if sent else None,
             })
-    if fresh:
-        session.connection().execute(_INSERT, fresh)
+    insert_rows(session, "INSERT INTO notification", _NEW_COLUMNS, fresh, " ON CONFLICT(dedup_key) DO NOTHING")
     return out
