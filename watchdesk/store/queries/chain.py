@@ -20,7 +20,7 @@ from watchdesk.store.queries.rows import insert_rows
 from watchdesk.store.types import to_db_text
 
 _HEAD = text("SELECT seq, hash FROM event ORDER BY seq DESC LIMIT 1")
-_COLUMNS = (("seq", "bigint"), ("body", "varchar"), ("prev_hash", "bytea"), ("hash", "bytea"))
+_COLUMNS = ("seq", "body", "prev_hash", "hash")
 
 Event = tuple[datetime, str, str, str, object, dict[str, Any]]
 """(at, actor, kind, subject type, subject id, payload): append_event's arguments."""
@@ -42,5 +42,5 @@ def append_chained(session: Session, events: Sequence[Event]) -> int:
         digest = event_hash(seq, prev, body)
         rows.append({"seq": seq, "body": body, "prev_hash": prev, "hash": digest})
         prev = digest
-    insert_rows(session, "INSERT INTO event", _COLUMNS, rows)
+    insert_rows(session, "event", _COLUMNS, rows)
     return seq

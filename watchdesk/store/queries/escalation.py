@@ -145,8 +145,7 @@ def move_alerts(session: Session, moves: Sequence[Move]) -> list[bool]:
     return won
 
 
-_CALL_COLUMNS = (("alert_id", "integer"), ("contact_key", "varchar"), ("step", "integer"), ("round", "integer"),
-                 ("created_at", "varchar"), ("outcome", "varchar"), ("reference", "varchar"), ("note", "varchar"))
+_CALL_COLUMNS = ("alert_id", "contact_key", "step", "round", "created_at", "outcome", "reference", "note")
 
 
 def insert_call_tasks(session: Session, tasks: Sequence[tuple[int, str, int, int]], now: datetime) -> None:
@@ -154,7 +153,7 @@ def insert_call_tasks(session: Session, tasks: Sequence[tuple[int, str, int, int
     (store.queries.rows); one that exists is left as it is, as store.queries.calls.insert_call_task does."""
     if tasks:
         stamp = to_db_text(now)
-        insert_rows(session, "INSERT INTO call_task", _CALL_COLUMNS, [
+        insert_rows(session, "call_task", _CALL_COLUMNS, [
             {"alert_id": a, "contact_key": k, "step": s, "round": r, "created_at": stamp, "outcome": "", "reference": "", "note": ""}
             for a, k, r, s in tasks
         ], " ON CONFLICT(alert_id, contact_key, round, step) DO NOTHING")

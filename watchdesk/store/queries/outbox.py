@@ -149,12 +149,8 @@ def mark_retry(session: Session, notification_id: int, attempts: int, at: dateti
         _RETRY, {"at": to_db_text(at), "error": error, "id": notification_id, "attempts": attempts}).rowcount
 
 
-_NEW_COLUMNS = (  # what _INSERT writes, with their PostgreSQL types (stored times are text)
-    ("alert_id", "integer"), ("level", "integer"), ("round", "integer"), ("channel", "varchar"), ("target", "varchar"),
-    ("dedup_key", "varchar"), ("subject", "varchar"), ("body", "varchar"), ("status", "varchar"), ("attempts", "integer"),
-    ("next_attempt_at", "varchar"), ("claimed_until", "varchar"), ("last_error", "varchar"), ("created_at", "varchar"),
-    ("sent_at", "varchar"),
-)
+_NEW_COLUMNS = ("alert_id", "level", "round", "channel", "target", "dedup_key", "subject", "body", "status", "attempts",
+                "next_attempt_at", "claimed_until", "last_error", "created_at", "sent_at")  # what _INSERT writes
 _QUEUED = text("SELECT dedup_key FROM notification WHERE dedup_key IN :keys").bindparams(
     bindparam("keys", expanding=True, type_=String))
 
@@ -185,5 +181,5 @@ def insert_notifications(session: Session, rows: Sequence[dict[str, Any]], now: 
                 "status": "sent" if sent else "pending", "attempts": 0, "next_attempt_at": None if sent else stamp,
                 "claimed_until": None, "last_error": "", "created_at": stamp, "sent_at": stamp if sent else None,
             })
-    insert_rows(session, "INSERT INTO notification", _NEW_COLUMNS, fresh, " ON CONFLICT(dedup_key) DO NOTHING")
+    insert_rows(session, "notification", _NEW_COLUMNS, fresh, " ON CONFLICT(dedup_key) DO NOTHING")
     return out
