@@ -14,8 +14,7 @@
    pages: half with a deadline known ahead, half typed in by another writer and due at once).
 3. The same with one channel hanging, then dripping one byte every 2 s, while critical pages
    keep queueing on it: the lateness of the healthy alerts' pages (target ≤ 2 s worst case).
-   These run on a SQLite file only: each case needs an empty database of its own, and
-   benchmarks/backends.py gives one PostgreSQL database per run.
+   Each case on an empty database of its own (benchmarks/backends.py `fresh`), on each backend.
 Prints figures; asserts nothing about time.
 """
 
@@ -44,7 +43,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from sqlalchemy import event  # noqa: E402 - the benchmark counts statements; the desk's code does not import it
 
-from backends import add_option, backends  # noqa: E402 - the script folder is on sys.path
+from backends import Figures, add_option, backends, fresh, round_trip  # noqa: E402 - the script folder is on sys.path
 from watchdesk.clock import FakeClock, SystemClock  # noqa: E402
 from watchdesk.config import parse_config  # noqa: E402
 from watchdesk.engine import Engine, serve  # noqa: E402
@@ -171,11 +170,13 @@ def tick_benchmark(url: str, total: int, due: int, rounds: int, profile: int) ->
             profiler.disable()
         assert report.escalated == due and not report.errors, report
     engine.close()
+    floor = round_trip(rt.db)
     rt.db.dispose()
     if profiler:
         print(f"-- cProfile of the {rounds} busy ticks on {url.partition(':')[0]} (cumulative) --")
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(profile)
-    out = {"busy": statistics.median(busy) * 1000, "worst": max(busy) * 1000, "idle": statistics.median(idle) * 1000}
+    out = {"busy": statistics.median(busy) * 1000, "worst": max(busy) * 1000, "idle": statistics.median(idle) * 1000,
+           "round_trip": floor * 1000}
     for i, name in enumerate(("executes", "statements", "calls")):
         out[f"busy_{name}"] = statistics.median(n[i] for n in busy_n)
         out[f"idle_{name}"] = statistics.median(n[i] for n in idle_n)
@@ -184,24 +185,25 @@ def tick_benchmark(url: str, total: int, due: int, rounds: int, profile: int) ->
 
 def print_ticks(results: dict[str, dict[str, float]], total: int, due: int, rounds: int) -> None:
     """The tick figures of each backend side by side; the baseline is the idle tick of the same run."""
-    names = list(results)
-    print(f"tick, {total:,} open alerts, {due} due, median of {rounds} rounds (target ≤ 50 ms on both backends)")
-    print(f"{'':42}" + "".join(f"{n:>26}" for n in names))
+    figs = Figures(list(results))
 
-    def line(label: str, cell: Callable[[dict[str, float]], str]) -> None:
-        print(f"{label:42}" + "".join(f"{cell(results[n]):>26}" for n in names))
+    def cells(cell: Callable[[dict[str, float]], str]) -> dict[str, str]:
+        return {name: cell(r) for name, r in results.items()}
 
-    line("busy tick (due alerts escalate a step)", lambda r: f"{r['busy']:.1f} ms {'OK' if r['busy'] <= 50 else 'OVER'}")
-    line("  worst busy tick", lambda r: f"{r['worst']:.1f} ms")
-    line("baseline: idle tick, same database", lambda r: f"{r['idle']:.1f} ms")
-    line("  ratio busy / idle", lambda r: f"{r['busy'] / r['idle']:.1f}x")
-    line("  per escalated alert (busy - idle)", lambda r: f"{(r['busy'] - r['idle']) / due:.3f} ms")
+    print(f"tick, {total:,} open alerts, {due} due, median of {rounds} rounds")
+    figs.add("busy tick (the due alerts escalate a step): ", cells(lambda r: f"{r['busy']:.1f} ms"), "target <= 50 ms")
+    figs.add("  worst busy tick: ", cells(lambda r: f"{r['worst']:.1f} ms"))
+    figs.add("baseline: idle tick over the same database: ", cells(lambda r: f"{r['idle']:.1f} ms"))
+    figs.add("  ratio busy / idle: ", cells(lambda r: f"{r['busy'] / r['idle']:.1f}x"))
+    figs.add("  per escalated alert (busy - idle): ", cells(lambda r: f"{(r['busy'] - r['idle']) / due:.3f} ms"))
+    figs.add("one statement (SELECT 1, median): ", cells(lambda r: f"{r['round_trip']:.3f} ms"))
     for name, label in (("executes", "SQLAlchemy executes"), ("statements", "statements the database ran"),
-                        ("calls", "round trips (PostgreSQL's driver calls)")):
-        line(f"{label}, busy / idle tick",
-             lambda r, n=name: f"{r[f'busy_{n}']:.0f} / {r[f'idle_{n}']:.0f}" if r[f"busy_{n}"] or n != "calls" else "in-process")
-        line(f"  per {due} due (busy - idle)",
-             lambda r, n=name: f"{r[f'busy_{n}'] - r[f'idle_{n}']:.0f}" if r[f"busy_{n}"] or n != "calls" else "")
+                        ("calls", "round trips (calls into psycopg)")):
+        figs.add(f"{label}, busy / idle tick: ",
+                 cells(lambda r, n=name: f"{r[f'busy_{n}']:.0f} / {r[f'idle_{n}']:.0f}" if r[f"busy_{n}"] or n != "calls" else "in-process"))
+        figs.add(f"  per {due} due (busy - idle): ",
+                 cells(lambda r, n=name: f"{r[f'busy_{n}'] - r[f'idle_{n}']:.0f}" if r[f"busy_{n}"] or n != "calls" else "-"))
+    figs.print()
 
 
 class _Hook(BaseHTTPRequestHandler):
@@ -273,9 +275,10 @@ def _poll_now(rt: Runtime, stop: threading.Event) -> None:
         poll_due(rt, only="bench-feed", force=True)
 
 
-def latency_benchmark(samples: int, hostile: str) -> None:
+def latency_benchmark(db_url: str, samples: int, hostile: str, backend: str = "") -> None:
     """Deadline → webhook received, with `serve` at the default tick, a source polled every 4 s (new items
-    each time), two desks reading, and (hostile) one channel that hangs or drips with critical pages queued."""
+    each time), two desks reading, and (hostile) one channel that hangs or drips with critical pages queued;
+    on the empty database `db_url` (its lines start with `backend` when given)."""
     from tests.support.feed_server import FeedServer, Reply
     from tests.support.hostile import HostileServer, drip, hang
 
@@ -291,49 +294,49 @@ def latency_benchmark(samples: int, hostile: str) -> None:
     if hostile:
         bad = HostileServer(hang() if hostile == "hang" else drip(b"HTTP/1.1 200 OK\r\n", every=2.0)).__enter__()
         channels["bad"] = {"type": "webhook", "url": bad.url(), "timeout": "30s"}
-    with tempfile.TemporaryDirectory() as tmp:
-        config = parse_config({
-            "channels": channels, "policies": _latency_policies("bad" if hostile else "hook"),
-            "sources": [{"key": "bench-feed", "kind": "rss", "url": feeds.url("/feed.rss"), "interval": "1m"}],
-        })
-        rt = open_runtime(config, db_path=f"{tmp}/latency.db", clock=SystemClock())
-        _staff(rt)
-        interval = rt.config.engine.tick_interval
-        stop = threading.Event()
-        runner = threading.Thread(target=serve, args=(rt, stop), daemon=True)
-        runner.start()
-        reads = [0]
-        readers = [threading.Thread(target=_desk_reads, args=(rt, stop, reads), daemon=True) for _ in range(2)]
-        readers.append(threading.Thread(target=_poll_now, args=(rt, stop), daemon=True))
-        for r in readers:
-            r.start()
-        rng = random.Random(7)
-        known: dict[tuple[int, int], float] = {}  # (alert, level) → deadline (wall seconds): level 2 of a high alert
-        typed: dict[tuple[int, int], float] = {}  # level 1 of a medium alert typed in by another writer: due at once
-        time.sleep(1.5)  # serve's first tick and the first poll
-        for n in range(samples):
-            with rt.db.write() as session:
-                if n % 2 == 0:
-                    row, _ = raise_alert(session, rt.now(), source_key="bench", dedup_key=f"high:{n}", title=f"deadline {n}",
-                                         severity=Severity.HIGH)
-                    known[(row.id, 2)] = (row.received_at + timedelta(seconds=4)).timestamp()  # type: ignore[operator]
-                else:
-                    row, _ = raise_alert(session, rt.now(), source_key="bench", dedup_key=f"medium:{n}", title=f"typed in {n}",
-                                         severity=Severity.MEDIUM)
-                    typed[(row.id, 1)] = row.received_at.timestamp()  # type: ignore[union-attr]
-                if hostile:
-                    raise_alert(session, rt.now(), source_key="bench", dedup_key=f"critical:{n}", title=f"to the bad channel {n}",
-                                severity=Severity.CRITICAL)
-            time.sleep(rng.uniform(0.2, 1.1))  # arrivals at every phase of the tick
-        wait_until = time.monotonic() + 15
-        while not all(k in _Hook.arrivals for k in (*known, *typed)) and time.monotonic() < wait_until:
-            time.sleep(0.05)
-        stop.set()
-        runner.join(10)
-        for r in readers:
-            r.join(5)
-        polls = len(feeds.hits("/feed.rss"))
-        rt.db.dispose()
+    config = parse_config({
+        "channels": channels, "policies": _latency_policies("bad" if hostile else "hook"),
+        "sources": [{"key": "bench-feed", "kind": "rss", "url": feeds.url("/feed.rss"), "interval": "1m"}],
+        "database": {"url": db_url},
+    })
+    rt = open_runtime(config, clock=SystemClock())
+    _staff(rt)
+    interval = rt.config.engine.tick_interval
+    stop = threading.Event()
+    runner = threading.Thread(target=serve, args=(rt, stop), daemon=True)
+    runner.start()
+    reads = [0]
+    readers = [threading.Thread(target=_desk_reads, args=(rt, stop, reads), daemon=True) for _ in range(2)]
+    readers.append(threading.Thread(target=_poll_now, args=(rt, stop), daemon=True))
+    for r in readers:
+        r.start()
+    rng = random.Random(7)
+    known: dict[tuple[int, int], float] = {}  # (alert, level) → deadline (wall seconds): level 2 of a high alert
+    typed: dict[tuple[int, int], float] = {}  # level 1 of a medium alert typed in by another writer: due at once
+    time.sleep(1.5)  # serve's first tick and the first poll
+    for n in range(samples):
+        with rt.db.write() as session:
+            if n % 2 == 0:
+                row, _ = raise_alert(session, rt.now(), source_key="bench", dedup_key=f"high:{n}", title=f"deadline {n}",
+                                     severity=Severity.HIGH)
+                known[(row.id, 2)] = (row.received_at + timedelta(seconds=4)).timestamp()  # type: ignore[operator]
+            else:
+                row, _ = raise_alert(session, rt.now(), source_key="bench", dedup_key=f"medium:{n}", title=f"typed in {n}",
+                                     severity=Severity.MEDIUM)
+                typed[(row.id, 1)] = row.received_at.timestamp()  # type: ignore[union-attr]
+            if hostile:
+                raise_alert(session, rt.now(), source_key="bench", dedup_key=f"critical:{n}", title=f"to the bad channel {n}",
+                            severity=Severity.CRITICAL)
+        time.sleep(rng.uniform(0.2, 1.1))  # arrivals at every phase of the tick
+    wait_until = time.monotonic() + 15
+    while not all(k in _Hook.arrivals for k in (*known, *typed)) and time.monotonic() < wait_until:
+        time.sleep(0.05)
+    stop.set()
+    runner.join(10)
+    for r in readers:
+        r.join(5)
+    polls = len(feeds.hits("/feed.rss"))
+    rt.db.dispose()
     server.shutdown()
     feeds.stop()
     if bad is not None:
@@ -351,7 +354,7 @@ def latency_benchmark(samples: int, hostile: str) -> None:
             print(f"  {name}: none of {len(group)} pages arrived")
     missing = samples - len(lags)
     worst = max(lags) if lags else float("inf")
-    print(f"deadline → webhook received, {case}, tick {interval.total_seconds():.0f} s, {len(lags)} pages "
+    print(f"{backend + ': ' if backend else ''}deadline → webhook received, {case}, tick {interval.total_seconds():.0f} s, {len(lags)} pages "
           f"({polls} polls, {reads[0]} desk reads meanwhile): worst {worst:.2f} s (target ≤ 2 s) — "
           f"{'OK' if worst <= 2 and not missing else 'OVER TARGET'}" + (f"; {missing} never arrived" if missing else ""))
 
@@ -369,13 +372,15 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("watchdesk.notify").setLevel(logging.ERROR)  # the hostile cases abandon sends on purpose
-    if not args.skip_tick:
-        with tempfile.TemporaryDirectory() as tmp, backends(Path(tmp), args.postgres, "tick") as urls:
+    with tempfile.TemporaryDirectory() as tmp, backends(Path(tmp), args.postgres, "tick") as urls:
+        if not args.skip_tick:
             results = {backend: tick_benchmark(url, args.alerts, args.due, args.rounds, args.profile) for backend, url in urls}
-        print_ticks(results, args.alerts, args.due, args.rounds)
-    if not args.skip_latency:
-        for hostile in ("", "hang", "drip"):
-            latency_benchmark(args.samples, hostile)
+            print_ticks(results, args.alerts, args.due, args.rounds)
+        if not args.skip_latency:
+            for backend, url in urls:
+                for hostile in ("", "hang", "drip"):
+                    latency_benchmark(fresh(url, f"latency_{hostile or 'healthy'}"), args.samples, hostile,
+                                      backend if len(urls) > 1 else "")
 
 
 if __name__ == "__main__":
