@@ -75,10 +75,10 @@ def _policy(channels: list[str]) -> dict[str, Any]:
 
 class _Counts:
     """What a tick sends to the database, three ways: SQLAlchemy's executes (its before_cursor_execute
-    event; an executemany counts once), the statements the database ran (SQLite's trace callback, trigger
-    bodies left out, binds written in; psycopg's execute and each row of an executemany, so statements sent by the store
-    through the driver itself count too), and, on PostgreSQL, the calls into the driver (one round trip
-    each, pipelined executemany included)."""
+    event; an executemany counts once), the statements the database ran (SQLite's trace callback,
+    trigger bodies left out; psycopg's execute, each row of an executemany, a COPY: so the statements
+    the store sends through the driver itself count too), and, on PostgreSQL, the calls into the
+    driver (one round trip each, a pipelined executemany or a COPY included)."""
 
     def __init__(self, rt: Runtime) -> None:
         self.executes = self.statements = self.calls = 0
@@ -117,7 +117,14 @@ class _Counts:
             counts.calls += 1
             return executemany(cursor, query, params_seq, **kw)
 
+        def counted_copy(cursor: Any, statement: Any, *args: Any, **kw: Any) -> Any:
+            counts.statements += 1  # COPY: one statement whatever the rows
+            counts.calls += 1
+            return copy(cursor, statement, *args, **kw)
+
+        copy = psycopg.Cursor.copy
         psycopg.Cursor.execute, psycopg.Cursor.executemany = counted_execute, counted_executemany  # type: ignore[method-assign]
+        psycopg.Cursor.copy = counted_copy  # type: ignore[method-assign]
 
     def now(self) -> tuple[int, int, int]:
         return self.executes, self.statements, self.calls

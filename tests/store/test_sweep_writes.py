@@ -1,19 +1,12 @@
 """The escalation sweep's batched writes, on both backends: compare-and-sets sent together still
-decide each alert apart, pages queued together say which were new, events appended together
-continue the chain in order."""
+decide each alert apart, pages and call tasks inserted together say which were new and keep their order."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from watchdesk.clock import FakeClock
 from watchdesk.core.enums import Severity
 from watchdesk.services.alert_factory import raise_alert
 from watchdesk.services.runtime import Runtime
-from watchdesk.store import audit
-from watchdesk.store.audit import append_event
 from watchdesk.store.queries import escalation as q
-from watchdesk.store.queries.chain import append_chained
 from watchdesk.store.queries.outbox import delivery_rows, insert_notifications
 from watchdesk.store.queries.rows import insert_rows
 
@@ -54,20 +47,6 @@ def test_pages_queued_together_say_which_were_new_and_keep_their_order(rt: Runti
         rows = delivery_rows(session, alert)  # oldest (lowest id) first
     assert [r[5] for r in rows] == ["t-old", "p-new1", "t-new2", "p-new3", "t-new4", "p-new5"]
     assert [r[6] for r in rows] == ["sent", "pending", "sent", "pending", "sent", "pending"]
-
-
-def test_events_appended_together_continue_the_chain_in_order(rt: Runtime, clock: FakeClock) -> None:
-    with rt.db.write() as session:
-        first = append_event(session, rt.now(), "minh", "test.before", "alert", 1, {"i": 0})  # after the runtime's own
-    clock.fast_forward(timedelta(seconds=5))
-    events = [(rt.now(), "system", f"test.batch{i}", "alert", i, {"i": i, "note": f"ghi chú \"{i}\""}) for i in range(1, 4)]
-    with rt.db.write() as session:
-        assert append_chained(session, events) == first + 3
-        assert append_chained(session, []) == 0
-        append_event(session, rt.now(), "minh", "test.after", "alert", None, {})
-    result = audit.verify(rt.db, checkpoint=None)
-    assert result.ok and result.count == first + 4, result.reason
-    assert [e.kind for e in audit.tail(rt.db, 5)] == ["test.before", "test.batch1", "test.batch2", "test.batch3", "test.after"]
 
 
 def test_rows_inserted_together_skip_the_ones_that_exist(rt: Runtime) -> None:

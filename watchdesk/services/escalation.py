@@ -44,7 +44,7 @@ from watchdesk.store.audit import SYSTEM, append_event
 from watchdesk.store.db import Session
 from watchdesk.store.models import Alert
 from watchdesk.store.queries import escalation as q
-from watchdesk.store.queries.chain import append_chained
+from watchdesk.store.queries.alerts import append_events
 from watchdesk.store.queries.escalation import DueAlert
 from watchdesk.store.types import to_db_text
 
@@ -220,8 +220,9 @@ class Escalated:
 class _Writes:
     """What a transaction's escalations write beside their compare-and-sets, gathered and written
     together at its end (`write`): the pages in one statement, the call tasks in one, the events
-    chained in the order they were taken, in one. Same transaction, same rows, same chain as
-    writing each at once; per alert, a sweep then costs its compare-and-set alone."""
+    chained in the order they were taken, in one (store.audit.append_events_bulk). Same
+    transaction, same rows, same chain as writing each at once; per alert, a sweep then costs
+    its compare-and-set alone."""
 
     def __init__(self, now: datetime) -> None:
         self.now = now
@@ -238,13 +239,14 @@ class _Writes:
         return got
 
     def event(self, actor: str, kind: str, alert_id: int | None, payload: dict) -> None:
-        self.events.append((self.now, actor, kind, "alert", alert_id, payload))
+        self.events.append((self.now, actor, kind, "alert", "" if alert_id is None else alert_id, payload))
 
     def write(self, session: Session) -> list[bool]:
         """Write everything gathered; for each page, whether it was queued (its key was new)."""
         queued = enqueue_many(session, self.pages, self.now) if self.pages else []
         q.insert_call_tasks(session, self.calls, self.now)
-        append_chained(session, self.events)
+        if self.events:
+            append_events(session, self.events)
         return queued
 
 
