@@ -262,8 +262,8 @@ class Outbox:
 
 
 def enqueue_many(session: Session, items: Collection[Mapping[str, Any]], now: datetime) -> list[bool]:
-    """Queue many messages in the caller's write transaction in one statement, each given as `enqueue`'s
-    keywords but `now`; for each, whether it was queued (False: its key was already queued)."""
+    """Queue many messages in the caller's write transaction at once (one read of their keys, one insert),
+    each given as `enqueue`'s keywords but `now`; for each, whether it was queued (False: its key was already queued)."""
     return q.insert_notifications(session, [
         {"alert_id": i["alert_id"], "level": i["level"], "round": i["round"], "channel": i["channel"], "target": i["target"],
          "dedup_key": i.get("key") or dedup_key(i["alert_id"], i["level"], i["round"], i["channel"], i["target"]),
