@@ -248,13 +248,14 @@ def test_a_claim_is_not_stolen_while_its_engine_heartbeats(
     t0 = clock.now()
     duty(rt, "hung", 1, t0 - timedelta(hours=1), t0 + timedelta(hours=2))
     alert = new_alert(rt)
-    # The send is held for real seconds while the engine's clock runs 20 fake seconds a real one: its
-    # timeout (30 s, real) must outlast the wait below, or the send fails and is retried (attempt 2).
-    slow = _hook_config(webhook, "5m", timeout="30s")
-    lease = timedelta(seconds=30 * 3 + 30)  # the claim's own lease (Outbox._lease): long run out below
+    # The send is held for real seconds while the engine's clock runs 100 fake seconds a real one: its
+    # timeout (2 min, real) must outlast the waits below even on a loaded machine, or the send fails
+    # and is retried (attempt 2, a second page: it did at 30 s, once, under load).
+    slow = _hook_config(webhook, "15m", timeout="2m")  # no next step within the fake minutes below
+    lease = timedelta(seconds=120 * 3 + 30)  # the claim's own lease (Outbox._lease): long run out below
     webhook.hold = threading.Event()
     stop = SPAWN.Event()
-    proc = SPAWN.Process(target=workers.serve_time_lapse, args=(db_target, slow, t0.isoformat(), stop))
+    proc = SPAWN.Process(target=workers.serve_time_lapse, args=(db_target, slow, t0.isoformat(), stop, 5))
     proc.start()
     try:
         assert webhook.arrived.wait(120)

@@ -65,8 +65,8 @@ def serve_fake(db_path: str, config: dict[str, Any], start: str) -> None:
     serve(rt, threading.Event(), timedelta(seconds=1))
 
 
-def serve_time_lapse(db_path: str, config: dict[str, Any], start: str, stop: Any) -> None:
-    """A running engine whose fake clock moves 1 s per tick, 20 ticks a real second, until `stop` is set."""
+def serve_time_lapse(db_path: str, config: dict[str, Any], start: str, stop: Any, step: int = 1) -> None:
+    """A running engine whose fake clock moves `step` s per tick, 20 ticks a real second, until `stop` is set."""
     import time
 
     from watchdesk.engine import Engine
@@ -76,7 +76,7 @@ def serve_time_lapse(db_path: str, config: dict[str, Any], start: str, stop: Any
     engine = Engine(rt, kind="serve")
     while not stop.is_set():
         engine.tick()
-        clock.fast_forward(timedelta(seconds=1))
+        clock.fast_forward(timedelta(seconds=step))
         time.sleep(0.05)
     engine.close()
     rt.db.dispose()
