@@ -195,3 +195,13 @@ def test_the_engine_of_a_vietnamese_desk_pages_in_vietnamese_whatever_the_locale
         assert all("chưa ai xác nhận — nay ở cấp 1" in p["text"] for p in pages)
     finally:
         i18n.set_language("en")
+
+
+def test_the_acknowledger_told_of_a_raised_severity_reads_vietnamese(vietnamese) -> None:  # noqa: ANN001
+    """A joined alert raised an acknowledged one: its acknowledger's page (escalation._tell_acknowledger)."""
+    from watchdesk.notify.messages import raised_page
+
+    page = raised_page(alert_id=7, title=TITLE, before="medium", to="critical", child_id=9)
+    assert page.subject.startswith(f"[CRITICAL] #7 {TITLE} (")
+    assert "#9" in page.body
+    assert english(page.subject, [TITLE]) == set() and english(page.body, [TITLE]) == set()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from watchdesk.core.humane import word
 from watchdesk.i18n import _
 
 
@@ -60,6 +61,14 @@ def page_for(
 def assignment_page(*, alert_id: int, title: str, severity: str, by: str) -> Page:
     head = _head(alert_id, title, severity)
     return Page(subject=f"{head} (" + _("assigned to you") + ")", body=f"{head}\n" + _("Assigned to you by {who}.").format(who=by))
+
+
+def raised_page(*, alert_id: int, title: str, before: str, to: str, child_id: int) -> Page:
+    """To the officer who acknowledged an alert that a joined alert just raised (it is still theirs)."""
+    head = _head(alert_id, title, to)
+    return Page(subject=f"{head} (" + _("raised from {before}, you acknowledged it").format(before=word(before)) + ")",
+                body=f"{head}\n" + _("Raised from {before} to {to}: alert #{child} joined it. You acknowledged it; "
+                                     "it is not resolved yet.").format(before=word(before), to=word(to), child=child_id))
 
 
 def channel_test_page(*, desk: str, channel: str, now: datetime, zone: ZoneInfo) -> Page:

@@ -630,17 +630,14 @@ def raise_severity(session: Session, rt: Runtime, parent: Alert, to: Severity, n
 
 
 def _tell_acknowledger(session: Session, rt: Runtime, parent: Alert, before: str, to: Severity, child_id: int, now: datetime) -> list[str]:
-    from watchdesk.notify.messages import Page
+    from watchdesk.notify.messages import raised_page
     from watchdesk.store.models import Officer
 
     officer = session.get(Officer, parent.acked_by_id) if parent.acked_by_id else None
     if officer is None:
         return []
     record = to_officer_record(officer)
-    head = f"[{to.value.upper()}] #{parent.id} {parent.title}"
-    page = Page(subject=f"{head} (raised from {before}, you acknowledged it)",
-                body=f"{head}\nRaised from {before} to {to.value}: alert #{child_id} joined it. You acknowledged it; "
-                     f"it is not resolved yet.")
+    page = raised_page(alert_id=parent.id, title=parent.title, before=before, to=to.value, child_id=child_id)
     sent = False
     for name in policy_for(rt.config, to).steps[0].channels:
         conf = rt.config.channels.get(name)
