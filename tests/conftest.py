@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
+from watchdesk import i18n
 from watchdesk.clock import FakeClock
 from watchdesk.config import Config, parse_config
 from watchdesk.core.records import Actor
@@ -33,6 +34,15 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WATCHDESK_PIN", TEST_PIN)
     monkeypatch.setenv("WATCHDESK_NEW_PIN", TEST_PIN)
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """Every test starts in English whatever ran before it in this process (a CLI run with
+    `language = "vi"` switches the process's language; files share worker processes)."""
+    i18n.set_language("en")
+    yield
+    i18n.set_language("en")
 
 
 @pytest.fixture(autouse=True)

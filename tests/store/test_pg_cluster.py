@@ -16,8 +16,9 @@ def test_the_cluster_listens_on_loopback_only_and_runs_unprivileged(pg_cluster: 
         settings = dict(conn.execute(
             "SELECT name, setting FROM pg_settings WHERE name IN ('listen_addresses', 'fsync', 'port')").fetchall())
         pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        backend_user = psutil.Process(pid).username()  # while the connection, and so its backend, lives
     assert settings == {"listen_addresses": "127.0.0.1", "fsync": "off", "port": str(pg_cluster.port)}
-    assert psutil.Process(pid).username() != "root"
+    assert backend_user != "root"
     assert str(pg_cluster.root).startswith("/var/tmp/")
 
 
