@@ -92,10 +92,10 @@ def test_escalation_plan(run, rt: Runtime, clock, staff: dict[str, Actor]) -> No
 
 def test_record_a_call(run, rt: Runtime, staff: dict[str, Actor]) -> None:
     with rt.db.write() as session:
-        from watchdesk.services.calls import create_call_task
+        from watchdesk.store.queries.escalation import insert_call_tasks
 
         alert = new_alert(rt)
-        create_call_task(session, alert, "ncsc", 0, 3, rt.now())
+        insert_call_tasks(session, [(alert, "ncsc", 0, 3)], rt.now())  # as the sweep makes it
     result = run("alert", "call", "1", "reported", "--reference", "NCSC-0217", "--as", "hung")
     assert result.exit_code == 0 and "(ref NCSC-0217)" in result.output
 

@@ -12,7 +12,8 @@ from tests.engine.conftest import Desk, desk, config, webhook, alert_row, new_al
 from watchdesk.cli import cli
 from watchdesk.notify.outbox import terminal_messages_since
 from watchdesk.services import lifecycle
-from watchdesk.services.calls import create_call_task, record_call
+from watchdesk.services.calls import record_call
+from watchdesk.store.queries.escalation import insert_call_tasks
 from watchdesk.store.audit import events_for
 
 UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -28,7 +29,7 @@ def test_resolution_snooze_reason_note_and_call_reference_are_stored_clean(rt, s
     lifecycle.add_note(rt, staff["hung"], alert, EVIL)
     lifecycle.snooze(rt, staff["hung"], alert, timedelta(minutes=5), EVIL)
     with rt.db.write() as session:
-        create_call_task(session, alert, "ncsc", 0, 3, rt.now())
+        insert_call_tasks(session, [(alert, "ncsc", 0, 3)], rt.now())  # as the sweep makes it
     call = record_call(rt, staff["hung"], 1, "reported", reference="NCSC\x1b[2J-0217\u202e", note=EVIL)
     record = lifecycle.resolve(rt, staff["hung"], alert, EVIL)
     assert record.resolution == CLEAN and call.note == CLEAN and call.reference == "NCSC-0217"

@@ -49,11 +49,6 @@ class CallTaskRecord:
         return self.outcome in ("", "no-answer")
 
 
-def create_call_task(session: Session, alert_id: int, contact_key: str, round: int, step: int, now: datetime) -> bool:
-    """In the caller's write transaction; False when this (alert, contact, round, step) exists."""
-    return q.insert_call_task(session, alert_id, contact_key, round, step, now)
-
-
 def _records(rt: Runtime, session: Session, rows: list[CallTask]) -> list[CallTaskRecord]:
     contacts = contacts_by_key(session)
     handles = q.officer_handles(session, {r.done_by_id for r in rows if r.done_by_id})

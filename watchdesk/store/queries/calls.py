@@ -1,31 +1,16 @@
-"""Call tasks' SQL: creating one (once per alert, contact, round and step), reading them, recording a call."""
+"""Call tasks' SQL: reading them, recording a call (the sweep creates them: store.queries.escalation.insert_call_tasks)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import text, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from watchdesk.store.models import CallTask, Officer
-from watchdesk.store.types import to_db_text
 
 _CALL = CallTask.__table__  # type: ignore[attr-defined]
-_INSERT = text(
-    "INSERT INTO call_task (alert_id, contact_key, step, round, created_at, outcome, reference, note) "
-    "VALUES (:alert_id, :contact_key, :step, :round, :created_at, '', '', '') "
-    "ON CONFLICT(alert_id, contact_key, round, step) DO NOTHING"
-)
-
-
-def insert_call_task(session: Session, alert_id: int, contact_key: str, round: int, step: int, now: datetime) -> bool:
-    """A call task to do; False when this (alert, contact, round, step) exists."""
-    return session.connection().execute(_INSERT, {
-        "alert_id": alert_id, "contact_key": contact_key, "step": step, "round": round, "created_at": to_db_text(now),
-    }).rowcount == 1
-
-
 def call_tasks_of(session: Session, alert_id: int) -> list[CallTask]:
     """One alert's call tasks, oldest first."""
     return list(session.exec(select(CallTask).where(CallTask.alert_id == alert_id).order_by(col(CallTask.id))).all())

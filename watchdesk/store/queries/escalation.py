@@ -150,7 +150,7 @@ _CALL_COLUMNS = ("alert_id", "contact_key", "step", "round", "created_at", "outc
 
 def insert_call_tasks(session: Session, tasks: Sequence[tuple[int, str, int, int]], now: datetime) -> None:
     """The call tasks of a sweep, (alert id, contact key, round, step) each, inserted together
-    (store.queries.rows); one that exists is left as it is, as store.queries.calls.insert_call_task does."""
+    (store.queries.rows); one that exists (same alert, contact, round and step) is left as it is."""
     if tasks:
         stamp = to_db_text(now)
         insert_rows(session, "call_task", _CALL_COLUMNS, [
