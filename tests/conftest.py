@@ -67,27 +67,20 @@ def config() -> Config:
     return parse_config({})
 
 
-# The folders whose `rt` tests run on both backends in the plain `pytest` run (pytest_generate_tests):
-# the store, the services and engine (the lifecycle state machine, every multi-process test), roster,
-# handover and the reports; elsewhere, the tests marked `both_backends` (the other multi-process ones).
-# Everywhere else `rt` is on the backend --backend names (sqlite unless told).
-BOTH_BACKENDS = ("engine", "store", "roster", "handover", "reports")
-_TESTS = Path(__file__).parent
-
-
+# Every test that takes `rt` (or `backend`) runs twice in the plain `pytest` run: on a SQLite file
+# and on PostgreSQL, except a `sqlite_only` one (about SQLite's file). `--backend postgresql` runs
+# them on PostgreSQL alone.
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" not in metafunc.fixturenames or metafunc.config.getoption("--backend") == "postgresql":
         return
-    folder = Path(metafunc.definition.path).relative_to(_TESTS).parts[0]
-    both = folder in BOTH_BACKENDS or metafunc.definition.get_closest_marker("both_backends") is not None
-    if both and metafunc.definition.get_closest_marker("sqlite_only") is None:
+    if metafunc.definition.get_closest_marker("sqlite_only") is None:
         metafunc.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
 
 
 @pytest.fixture
 def backend(request: pytest.FixtureRequest) -> str:
-    """The database behind `rt`: a parameter in BOTH_BACKENDS' folders, else the --backend option
-    (a `sqlite_only` test stays on SQLite whatever --backend says)."""
+    """The database behind `rt`: the parameter of the plain run, else the --backend option (a
+    `sqlite_only` test stays on SQLite whatever --backend says)."""
     if request.node.get_closest_marker("sqlite_only") is not None:
         return "sqlite"
     return str(getattr(request, "param", request.config.getoption("--backend")))
@@ -105,10 +98,14 @@ def rt(request: pytest.FixtureRequest, backend: str, db_path: Path, clock: FakeC
     runtime.db.dispose()
 
 
-@pytest.fixture
-def db_target(rt: Runtime) -> str:
+def target_of(rt: Runtime) -> str:
     """What `--db` / `WATCHDESK_DB` / a worker process is given to reach `rt`'s database: its file or its URL."""
     return str(rt.db.path) if rt.db.is_sqlite else rt.db.url
+
+
+@pytest.fixture
+def db_target(rt: Runtime) -> str:
+    return target_of(rt)
 
 
 # -- PostgreSQL ------------------------------------------------------------------------------
@@ -126,7 +123,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgresql: runs against the throwaway PostgreSQL cluster")
-    config.addinivalue_line("markers", "both_backends: `rt` on SQLite and PostgreSQL outside the folders that always are")
     config.addinivalue_line("markers", "sqlite_only: about SQLite's file (WAL, backup API, PRAGMAs, integrity_check, "
                             "the checkpoint file, rt.db.path), or not on PostgreSQL yet (said where marked); `rt` stays on SQLite")
 

@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 from sqlmodel import select
 
+from tests.conftest import target_of
 from tests.engine.conftest import Desk, WebhookServer, config, desk, new_alert, webhook  # noqa: F401 - fixtures
 from tests.feeds.conftest import feed_server, make_rt  # noqa: F401 - fixtures
 from tests.support.feed_server import FeedServer, Reply
@@ -188,7 +189,7 @@ def test_the_engine_of_a_vietnamese_desk_pages_in_vietnamese_whatever_the_locale
         toml.write_text(f'[desk]\nlanguage = "vi"\n\n[channels.hook]\ntype = "webhook"\nurl = "{webhook.url}"\nformat = "json"\n\n'
                         '[policies.critical]\nsteps = [{ after = "0s", level = 1, channels = ["hook"] }]\nack_timeout = "2h"\n',
                         encoding="utf-8")
-        done = CliRunner().invoke(cli, ["--config", str(toml), "--db", str(rt.db.path), "tick"], catch_exceptions=False)
+        done = CliRunner().invoke(cli, ["--config", str(toml), "--db", target_of(rt), "tick"], catch_exceptions=False)
         assert done.exit_code == 0, done.output
         pages = [p.body for p in webhook.take() if p.body["alert_id"] == alert]  # months overdue: a round or two at once
         assert pages and {p["subject"] for p in pages} == {f"[CRITICAL] #{alert} {TITLE} (cấp 1)"}

@@ -176,7 +176,6 @@ def test_wrong_pins_back_off_doubling_up_to_five_minutes() -> None:
     assert backoff_seconds(10_000) == 300
 
 
-@pytest.mark.both_backends
 def test_the_back_off_holds_across_processes(rt: Runtime, staff: dict[str, Actor], clock: FakeClock, db_target: str) -> None:
     """One process guesses three times; another, with the right PIN, is refused until the wait
     ends; the audit log holds every wrong PIN and the back-off."""
@@ -211,7 +210,6 @@ def test_the_back_off_holds_across_processes(rt: Runtime, staff: dict[str, Actor
     assert audit.verify(rt.db).ok
 
 
-@pytest.mark.both_backends
 def test_guessing_side_by_side_gains_nothing(rt: Runtime, staff: dict[str, Actor], clock: FakeClock, db_target: str) -> None:
     """Six processes guess at the same moment: two tries are free, the third sets the back-off,
     and the other three meet it, whatever the order."""

@@ -190,7 +190,6 @@ def test_an_import_without_networks_says_where_to_list_them(rt, supervisor, tmp_
         import_list(rt, supervisor, write_csv(tmp_path / "l.csv", [("203.0.113.7", "", "", "", "")]), "2026-11")
 
 
-@pytest.mark.both_backends
 def test_two_desks_importing_the_same_list_at_once_store_it_once(rt, db_target: str, tmp_path: Path) -> None:  # noqa: ANN001
     """Two processes race on one database: one stores the list and its alerts, the other finds it stored."""
     import os

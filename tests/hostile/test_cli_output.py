@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.feeds.conftest import feed_server  # noqa: F401 - the loopback feed server fixture
+from tests.reports.history import edit
 from tests.support.feed_server import FeedServer, Reply
 from watchdesk.cli.main import cli
 from watchdesk.core.records import Actor
@@ -53,7 +54,7 @@ def assert_escaped_json(output: str) -> object:
 
 
 @pytest.fixture
-def hostile_db(rt: Runtime, staff: dict[str, Actor], db_path: Path) -> dict[str, int]:
+def hostile_db(rt: Runtime, staff: dict[str, Actor]) -> dict[str, int]:
     """A desk whose stored text was rewritten by another tool: an alert, an officer's name, a
     period's notes, shift notes, a handover's notes and an audit event carry ESC/OSC/C1/bidi text."""
     boss = staff["minh"]
@@ -64,39 +65,37 @@ def hostile_db(rt: Runtime, staff: dict[str, Actor], db_path: Path) -> dict[str,
     handover = sign_out(rt, staff["hung"], notes="plain notes", early=True)
     with rt.db.write() as session:
         append_event(session, rt.now(), "hung", "alert.noted", "alert", alert.id, {"note": HOSTILE})
+    # another tool's writes, past the desk's cleaning (on either backend)
+    edit(rt, "UPDATE alert SET title = :t, summary = :t WHERE id = :id", t=HOSTILE, id=alert.id)
+    edit(rt, "UPDATE officer SET full_name = :t WHERE handle = 'hung'", t=HOSTILE)
+    edit(rt, "UPDATE watch_period SET notes = :t", t=HOSTILE)
+    edit(rt, "UPDATE handover SET notes = :t", t=HOSTILE)
+    edit(rt, "UPDATE shift SET note = :t", t=HOSTILE)
     rt.db.dispose()
-    conn = sqlite3.connect(db_path)
-    conn.execute("UPDATE alert SET title = ?, summary = ? WHERE id = ?", (HOSTILE, HOSTILE, alert.id))
-    conn.execute("UPDATE officer SET full_name = ? WHERE handle = 'hung'", (HOSTILE,))
-    conn.execute("UPDATE watch_period SET notes = ?", (HOSTILE,))
-    conn.execute("UPDATE handover SET notes = ?", (HOSTILE,))
-    conn.execute("UPDATE shift SET note = ?", (HOSTILE,))
-    conn.commit()
-    conn.close()
     return {"alert": alert.id, "shift": handover.shift_id}
 
 
-def run(db_path: Path, *args: str, code: int = 0) -> str:
+def run(db_path: Path | str, *args: str, code: int = 0) -> str:
     result = CliRunner().invoke(cli, ["--db", str(db_path), *args], catch_exceptions=False)
     assert result.exit_code == code, result.output
     return result.output
 
 
-def test_text_output_carries_the_words_but_no_terminal_orders(hostile_db: dict[str, int], db_path: Path, rt: Runtime) -> None:
+def test_text_output_carries_the_words_but_no_terminal_orders(hostile_db: dict[str, int], db_target: str, rt: Runtime) -> None:
     at = rt.now().astimezone(rt.zone).strftime("%Y-%m-%d %H:%M")
     outputs = {
-        "alert list": run(db_path, "alert", "list"),
-        "alert show": run(db_path, "alert", "show", str(hostile_db["alert"])),
-        "officer list": run(db_path, "officer", "list"),
-        "period list": run(db_path, "period", "list"),
-        "roster now": run(db_path, "roster", "now", "--at", at),
-        "roster list": run(db_path, "roster", "list", "--period", "tet-2026"),
-        "handover show": run(db_path, "handover", "show", "--shift", str(hostile_db["shift"])),
-        "log tail": run(db_path, "log", "tail", "-n", "50"),
-        "report acks": run(db_path, "report", "acks", "--period", "tet-2026"),
+        "alert list": run(db_target, "alert", "list"),
+        "alert show": run(db_target, "alert", "show", str(hostile_db["alert"])),
+        "officer list": run(db_target, "officer", "list"),
+        "period list": run(db_target, "period", "list"),
+        "roster now": run(db_target, "roster", "now", "--at", at),
+        "roster list": run(db_target, "roster", "list", "--period", "tet-2026"),
+        "handover show": run(db_target, "handover", "show", "--shift", str(hostile_db["shift"])),
+        "log tail": run(db_target, "log", "tail", "-n", "50"),
+        "report acks": run(db_target, "report", "acks", "--period", "tet-2026"),
     }
     for fmt in ("csv", "ics"):
-        exported = CliRunner().invoke(cli, ["--db", str(db_path), "roster", "export", "--period", "tet-2026", "--format", fmt])
+        exported = CliRunner().invoke(cli, ["--db", db_target, "roster", "export", "--period", "tet-2026", "--format", fmt])
         assert exported.exit_code == 0, exported.output
         assert_no_orders(exported.stdout_bytes.decode("utf-8").replace("\r\n", "\n"))
         assert fmt == "csv" or b"\r\n" in exported.stdout_bytes  # iCalendar's own line ends stay
@@ -105,17 +104,17 @@ def test_text_output_carries_the_words_but_no_terminal_orders(hostile_db: dict[s
         assert "Ivanti" in output, f"{command} lost the words: {output!r}"
 
 
-def test_json_output_keeps_the_text_escaped(hostile_db: dict[str, int], db_path: Path) -> None:
-    listed = assert_escaped_json(run(db_path, "alert", "list", "--json"))
+def test_json_output_keeps_the_text_escaped(hostile_db: dict[str, int], db_target: str) -> None:
+    listed = assert_escaped_json(run(db_target, "alert", "list", "--json"))
     assert [a["title"] for a in listed] == [HOSTILE]
-    shown = assert_escaped_json(run(db_path, "alert", "show", str(hostile_db["alert"]), "--json"))
+    shown = assert_escaped_json(run(db_target, "alert", "show", str(hostile_db["alert"]), "--json"))
     assert shown["alert"]["title"] == HOSTILE and shown["alert"]["summary"] == HOSTILE
-    officers = assert_escaped_json(run(db_path, "officer", "list", "--json"))
+    officers = assert_escaped_json(run(db_target, "officer", "list", "--json"))
     assert HOSTILE in [o["full_name"] for o in officers]
-    assert_escaped_json(run(db_path, "handover", "show", "--shift", str(hostile_db["shift"]), "--json"))
-    events = assert_escaped_json(run(db_path, "log", "tail", "-n", "50", "--json"))
+    assert_escaped_json(run(db_target, "handover", "show", "--shift", str(hostile_db["shift"]), "--json"))
+    events = assert_escaped_json(run(db_target, "log", "tail", "-n", "50", "--json"))
     assert {"note": HOSTILE} in [e["payload"] for e in events]
-    report = assert_escaped_json(run(db_path, "report", "acks", "--period", "tet-2026", "--format", "json"))
+    report = assert_escaped_json(run(db_target, "report", "acks", "--period", "tet-2026", "--format", "json"))
     assert HOSTILE in [a.get("title") for a in report["alerts"]]
 
 

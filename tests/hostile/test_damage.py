@@ -113,6 +113,7 @@ def overwrite(db_path: Path, offset: int, length: int) -> None:
 
 
 # -- truncated ---------------------------------------------------------------------------------
+@pytest.mark.sqlite_only  # pages of SQLite's file overwritten or cut
 def test_a_truncated_file_is_one_sentence_for_every_command_and_serve(rt, clock, staff, db_path, tmp_path, hook):
     busy_desk(rt, clock, staff)
     rt.db.dispose()
@@ -141,6 +142,7 @@ def test_a_truncated_file_is_one_sentence_for_every_command_and_serve(rt, clock,
 
 # -- overwritten pages ---------------------------------------------------------------------------
 @pytest.mark.parametrize("where", ["the event table's root page", "8 KiB of random bytes in the middle"])
+@pytest.mark.sqlite_only  # pages of SQLite's file overwritten or cut
 def test_overwritten_pages_stop_serve_and_raise_the_alarm_directly(rt, clock, staff, db_path, hook, where):
     busy_desk(rt, clock, staff)
     rt.db.dispose()
@@ -179,6 +181,7 @@ def test_overwritten_pages_stop_serve_and_raise_the_alarm_directly(rt, clock, st
     assert rt.db.anchors.mark.exists()
 
 
+@pytest.mark.sqlite_only  # pages of SQLite's file overwritten or cut
 def test_damage_met_while_running_is_checked_and_stops_the_engine(rt, clock, staff, db_path, hook):
     busy_desk(rt, clock, staff)
     engine = Engine(rt, kind="serve")
@@ -249,7 +252,6 @@ def test_a_deleted_wal_is_caught_by_the_automatic_checkpoint(tmp_path, db_path):
     assert tail[0]["kind"] == "db.resumed" and tail[0]["payload"]["lost"].startswith("the log ends at seq 4")
 
 
-@pytest.mark.both_backends  # on PostgreSQL: the server's owner cut the log, or restored an older copy
 def test_serve_finds_a_lost_tail_when_it_starts(rt, clock, staff, hook):
     busy_desk(rt, clock, staff, alerts=2)
     Engine(rt, kind="serve").close()  # an engine stopping anchors the head
@@ -328,7 +330,7 @@ def test_a_full_disk_is_one_sentence_and_raised_once(small_disk, clock, hook, co
 
 
 # -- the report's figures against the chain ------------------------------------------------------------
-def test_a_hand_edited_first_acked_at_is_named_by_the_report(rt, clock, staff, db_path):
+def test_a_hand_edited_first_acked_at_is_named_by_the_report(rt, clock, staff, db_target):
     L = lambda t: local(rt, t)  # noqa: E731
     duty(rt, "hung", 1, L("2026-02-16 19:00"), L("2026-02-17 07:00"))
     a = new_alert(rt, clock, L("2026-02-16 20:00"), "A Fortinet", "high")
@@ -343,11 +345,8 @@ def test_a_hand_edited_first_acked_at_is_named_by_the_report(rt, clock, staff, d
     honest = ack_report(rt, start, end, name)
     assert honest.proof.ok and honest.proof.figures_checked
     assert honest.proof.first_line().endswith("; the report's times agree with it.")
-    conn = sqlite3.connect(db_path)
-    conn.execute("UPDATE alert SET first_acked_at = substr(received_at, 1, 17) || '04' || substr(received_at, 20), "
-                 "ack_us = 240000000 WHERE id = ?", (b,))
-    conn.commit()
-    conn.close()
+    edit(rt, "UPDATE alert SET first_acked_at = substr(received_at, 1, 17) || '04' || substr(received_at, 20), "
+             "ack_us = 240000000 WHERE id = :id", id=b)
     report = ack_report(rt, start, end, name)
     assert report.overall.mean is not None and report.overall.mean < honest.overall.mean  # the edit flatters the figures …
     assert not report.proof.ok and report.proof.bad_seq is None and report.proof.disagree_count == 1  # … and is named
@@ -357,28 +356,22 @@ def test_a_hand_edited_first_acked_at_is_named_by_the_report(rt, clock, staff, d
         assert f"1 alert has times that disagree with the audit log (#{b})" in first, (fmt, first)
     data = json.loads(render(report, "json"))
     assert data["proof"]["disagreeing_alerts"] == list(report.proof.disagree)
-    out = run(db_path, "report", "acks", "--from", "2026-02-16", "--to", "2026-02-17", "--format", "md")
+    out = run(db_target, "report", "acks", "--from", "2026-02-16", "--to", "2026-02-17", "--format", "md")
     assert out.exit_code == 1 and f"(#{b})" in out.output.splitlines()[0]
 
 
-def test_a_hand_edited_resolved_at_is_named_too(rt, clock, staff, db_path):
+def test_a_hand_edited_resolved_at_is_named_too(rt, clock, staff):
     L = lambda t: local(rt, t)  # noqa: E731
     duty(rt, "hung", 1, L("2026-02-16 19:00"), L("2026-02-17 07:00"))
     a = new_alert(rt, clock, L("2026-02-16 20:00"), "A", "high")
     clock.set(L("2026-02-16 20:03"))
     lifecycle.resolve(rt, staff["hung"], a, "không ảnh hưởng")  # resolving acknowledges it too
-    conn = sqlite3.connect(db_path)
-    conn.execute("UPDATE alert SET resolved_at = NULL, state = 'acknowledged' WHERE id = ?", (a,))
-    conn.execute("UPDATE alert SET resolved_at = first_acked_at WHERE id = ?", (a,))
-    conn.execute("UPDATE alert SET snoozed_us = 100, ack_us = ack_us - 100 WHERE id = ?", (a,))  # consistent: no event to hold it against
-    conn.commit()
-    conn.close()
+    edit(rt, "UPDATE alert SET resolved_at = NULL, state = 'acknowledged' WHERE id = :id", id=a)
+    edit(rt, "UPDATE alert SET resolved_at = first_acked_at WHERE id = :id", id=a)
+    edit(rt, "UPDATE alert SET snoozed_us = 100, ack_us = ack_us - 100 WHERE id = :id", id=a)  # consistent: no event to hold it against
     start, end, name = date_window(rt, "2026-02-16", "2026-02-17")
     assert ack_report(rt, start, end, name).proof.ok  # resolved_at unchanged in value; the implicit ack holds
-    conn = sqlite3.connect(db_path)
-    conn.execute("UPDATE alert SET resolved_at = substr(resolved_at, 1, 14) || '59' || substr(resolved_at, 17) WHERE id = ?", (a,))
-    conn.commit()
-    conn.close()
+    edit(rt, "UPDATE alert SET resolved_at = substr(resolved_at, 1, 14) || '59' || substr(resolved_at, 17) WHERE id = :id", id=a)
     proof = ack_report(rt, start, end, name).proof
     assert proof.disagree == (f"#{a}: resolved_at is {proof.disagree[0].split('resolved_at is ')[1].split(' but')[0]} "
                               f"but the log's resolution is at 2026-02-16 13:03:00.000000",)
@@ -410,6 +403,7 @@ def test_signing_a_handover_anchors_the_log_and_the_record_prints_it(rt, clock, 
 
 
 # -- the desk ------------------------------------------------------------------------------------------
+@pytest.mark.sqlite_only  # pages of SQLite's file overwritten or cut
 async def test_the_desk_finds_damage_stops_its_engine_and_its_verify_says_so(desk_rt, make_desk, db_path, hook):  # noqa: F811
     from tests.tui.conftest import settle, wait_until
     from tests.tui.screen_text import screen_text

@@ -54,11 +54,11 @@ def test_a_title_with_markup_is_paged_literally(desk: Desk, rt, webhook) -> None
     assert banner.subject == page.body["subject"]
 
 
-def test_cli_show_prints_plain_text_only(rt, staff, db_path) -> None:
+def test_cli_show_prints_plain_text_only(rt, staff, db_target) -> None:
     """`watchdesk alert show` on a terminal prints the note's words, never an escape sequence."""
     alert = new_alert(rt)
     lifecycle.add_note(rt, staff["thu"], alert, EVIL)
-    out = CliRunner().invoke(cli, ["--db", str(db_path), "alert", "show", str(alert)], catch_exceptions=False).output
+    out = CliRunner().invoke(cli, ["--db", db_target, "alert", "show", str(alert)], catch_exceptions=False).output
     assert "[bold red]xong[/]" in out and not UNSAFE.search(out.replace("\n", ""))
 
 

@@ -12,6 +12,7 @@ import re
 
 from textual.command import CommandPalette
 
+from tests.reports.history import edit
 from tests.tui.conftest import desk_rt, ids, make_desk, settle, wait_until  # noqa: F401 - fixtures
 from tests.tui.screen_text import screen_text
 from watchdesk.core.enums import Severity
@@ -172,10 +173,8 @@ async def test_text_that_never_went_through_ingest_still_reaches_the_terminal_ha
     and a summary: the board and the detail show the visible characters ('… [link=https://evil.example]cập
     nhật[/link] ]52;c;ZXZpbA==]0;pwned31mgnal lỗ…'), and no escape, C0/C1 control or bidi override reaches the
     terminal: the desk's last line filter drops them from everything it draws."""
-    raw = desk_rt.db.raw()
-    with raw:
-        raw.execute("UPDATE alert SET title = ?, summary = ? WHERE id = ?", (TITLE, SUMMARY, ids["exchange"]))
-    raw.close()
+    edit(desk_rt, "UPDATE alert SET title = :title, summary = :summary WHERE id = :id",
+         title=TITLE, summary=SUMMARY, id=ids["exchange"])
     app = make_desk()
     async with app.run_test(size=(200, 40)) as pilot:
         await settle(pilot, app)

@@ -35,14 +35,14 @@ def test_a_csv_note_with_escapes_bidi_and_markup_is_stored_and_exported_clean(rt
     assert "note: Giao thừa [bold red]trực[/] gnal ca đêm" in str(event["DESCRIPTION"])
 
 
-def test_an_override_reason_with_escapes_is_clean_in_the_audit_log_and_json(rt, staff, tmp_path: Path) -> None:
+def test_an_override_reason_with_escapes_is_clean_in_the_audit_log_and_json(rt, staff, db_target: str) -> None:
     """A lead pastes a reason carrying a terminal title escape: 'watchdesk roster list --json' and the
     audit log show only the words 'Thu ốm [link]'."""
     zone = rt.zone
     made = roster.override(rt, staff["lan"], "lan", 1, parse_local("2025-01-29 23:00", zone), parse_local("2025-01-30 03:00", zone),
                            "\x1b]0;pwned\x07Thu ốm\u202e [link]\x1b[0m")
     assert made[0].reason == "Thu ốm [link]"
-    out = CliRunner().invoke(cli, ["--db", str(rt.db.path), "roster", "list", "--from", "2025-01-29 00:00", "--to", "2025-01-31 00:00", "--json"])
+    out = CliRunner().invoke(cli, ["--db", db_target, "roster", "list", "--from", "2025-01-29 00:00", "--to", "2025-01-31 00:00", "--json"])
     assert out.exit_code == 0
     assert json.loads(out.output)[0]["reason"] == "Thu ốm [link]"
     assert "\x1b" not in out.output and "\u202e" not in out.output

@@ -27,7 +27,6 @@ def _cell(app, alert_id: int, column: str) -> str:
     return table.cell(alert_id, column).plain
 
 
-@pytest.mark.both_backends  # PostgreSQL: the desk hears the commit through LISTEN/NOTIFY
 async def test_a_second_process_acknowledging_shows_within_two_seconds(make_desk, desk_rt, ids, db_target):
     app = make_desk(watch=True)
     target = ids["exchange"]

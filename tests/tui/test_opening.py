@@ -153,11 +153,10 @@ async def test_runtime_given_opens_at_once(make_desk) -> None:
 
 
 def _runners(rt: Runtime) -> list[tuple[str, str]]:
-    conn = rt.db.raw()
-    try:
-        return [tuple(r) for r in conn.execute("SELECT id, kind FROM runner").fetchall()]
-    finally:
-        conn.close()
+    from sqlalchemy import text
+
+    with rt.db.read() as session:
+        return [tuple(r) for r in session.connection().execute(text("SELECT id, kind FROM runner")).all()]
 
 
 async def test_the_desk_engine_leaves_no_runner_row(desk_rt: Runtime) -> None:

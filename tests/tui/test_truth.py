@@ -11,6 +11,7 @@ from pathlib import Path
 
 from textual.command import CommandList, CommandPalette
 
+from tests.conftest import target_of
 from tests.tui.conftest import of_type, settle, wait_until
 from tests.tui.screen_text import screen_text, seen_text
 from watchdesk.core.enums import AlertState, Severity
@@ -37,7 +38,7 @@ def _new_warning(rt, key: str, title: str) -> int:
 async def _cli(rt, *args: str) -> None:
     """`watchdesk --db … ARGS` in another process, as an officer at another terminal runs it."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "watchdesk", "--db", str(rt.db.path), *args,
+        sys.executable, "-m", "watchdesk", "--db", target_of(rt), *args,
         cwd=str(REPO), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )
     output, _ = await proc.communicate()

@@ -79,7 +79,6 @@ async def _drawn_by(page, text: str, family: str) -> list[tuple[str, bool]]:
     return [(f["familyName"], f["isCustomFont"]) for f in await page.fonts_for(text, family)]
 
 
-@pytest.mark.both_backends  # the desk a supervisor opens in a browser reads the shared PostgreSQL too
 async def test_the_served_desk_in_a_real_browser(chromium: str, served, tmp_path: Path) -> None:
     proc, base = served
     port = urlsplit(base).port

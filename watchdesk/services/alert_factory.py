@@ -59,6 +59,14 @@ class NewAlert:
     """An open root alert whose subject CVEs hold all of this one's (decided by the caller)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # The identity parts are a publisher's raw words (a guid, a native id): a NUL there is
+        # meaningless and PostgreSQL refuses it in text, which would fail the whole poll.
+        for name in ("dedup_key", "native_id", "link", "doc_number"):
+            value = getattr(self, name)
+            if "\x00" in value:
+                setattr(self, name, value.replace("\x00", ""))
+
 
 _defaults: dict | None = None
 
