@@ -13,7 +13,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-import pytest
 
 from tests.tui.conftest import settle, wait_until
 from watchdesk.services.alerts import get_alert
