@@ -10,6 +10,10 @@ import pytest
 from tests.tui.conftest import settle
 from watchdesk.config import parse_config
 
+# A screen draws the same from either backend, and a snapshot's name carries no backend: these are
+# SQLite's. The desk's reads on PostgreSQL are the other tui tests' (they run on both).
+pytestmark = pytest.mark.sqlite_only
+
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 # A source that fails the same way on every machine, and one never polled.
 SOURCES = [
