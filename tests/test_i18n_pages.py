@@ -206,3 +206,21 @@ def test_the_acknowledger_told_of_a_raised_severity_reads_vietnamese(vietnamese)
     assert page.subject.startswith(f"[CRITICAL] #7 {TITLE} (")
     assert "#9" in page.body
     assert english(page.subject, [TITLE]) == set() and english(page.body, [TITLE]) == set()
+
+
+def test_an_inbound_alerts_own_words_read_vietnamese(vietnamese) -> None:  # noqa: ANN001
+    """What the desk writes around a monitoring tool's post (field labels, fallbacks) is Vietnamese;
+    the tool's own labels and values stay as it sent them."""
+    from watchdesk.services.inbound import read_alertmanager, read_generic
+
+    generic = read_generic({"dedup_key": "k1", "status": "resolved", "severity": "khẩn", "link": "ftp://x",
+                            "category": "zzz", "team": "soc"})
+    words = [generic.title, generic.summary]
+    [am] = read_alertmanager({"version": "4", "alerts": [{"status": "resolved", "labels": {"instance": "db1"}, "annotations": {"runbook": "r1"},
+                                          "startsAt": "2026-02-16T20:00:00Z", "endsAt": "2026-02-16T21:00:00Z",
+                                          "fingerprint": "f1", "origin": "x"}]})
+    words += [am.title, am.summary]
+    kept = ["k1", "khẩn", "ftp://x", "zzz", "team", "soc", "instance", "db1", "runbook", "r1", "f1", "origin", "x", "medium",
+            "2026-02-16T20:00:00Z", "2026-02-16T21:00:00Z", "http(s)"]
+    for text in words:
+        assert english(text, kept) == set(), text

@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from watchdesk.core.enums import AlertState, Category, Severity
+from watchdesk.core.humane import word as human_word
 from watchdesk.core.text import clean_line, clean_text
 from watchdesk.i18n import _
 from watchdesk.services.alert_factory import raise_alert
@@ -140,7 +141,7 @@ def _pairs(mapping: object, title: str) -> list[str]:
     items = list(mapping.items())
     lines = [f"{title}:"] + [f"  {_short(k)} = {_short(v)}" for k, v in items[:LABELS_MAX]]
     if len(items) > LABELS_MAX:
-        lines.append(f"  … {len(items) - LABELS_MAX} more")
+        lines.append("  " + _("… {n} more").format(n=len(items) - LABELS_MAX))
     return lines
 
 
@@ -149,9 +150,9 @@ def _details(payload: Mapping[str, Any], known: set[str]) -> list[str]:
     extra = [(k, v) for k, v in payload.items() if k not in known]
     if not extra:
         return []
-    lines = ["Details:"] + [f"  {_short(k)}: {_short(v)}" for k, v in extra[:MAX_DETAILS]]
+    lines = [_("Details:")] + [f"  {_short(k)}: {_short(v)}" for k, v in extra[:MAX_DETAILS]]
     if len(extra) > MAX_DETAILS:
-        lines.append(f"  … {len(extra) - MAX_DETAILS} more fields")
+        lines.append("  " + _("… {n} more fields").format(n=len(extra) - MAX_DETAILS))
     return lines
 
 
@@ -196,14 +197,14 @@ def read_alertmanager(payload: object) -> list[Posted]:
             fingerprint = "labels:" + json.dumps(labels, sort_keys=True, default=str)
         name = clean_line(labels.get("alertname", ""), max_length=120)
         headline = clean_line(notes.get("summary") or notes.get("title") or "", max_length=TITLE_MAX)
-        title = f"{name}: {headline}" if name and headline else (headline or name or "Alertmanager alert")
+        title = f"{name}: {headline}" if name and headline else (headline or name or _("Alertmanager alert"))
         body = [clean_text(notes.get("description", ""), max_length=4000)] if notes.get("description") else []
-        body += [f"Starts: {_short(alert.get('startsAt', ''))}"]
+        body += [_("Starts: {at}").format(at=_short(alert.get('startsAt', '')))]
         if status == "resolved" and alert.get("endsAt"):
-            body.append(f"Ends: {_short(alert.get('endsAt'))}")
-        body += _pairs(labels, "Labels")
-        body += _pairs({k: v for k, v in notes.items() if k not in ("summary", "title", "description")}, "Annotations")
-        body += [f"Fingerprint: {_short(fingerprint)}"] + _details(alert, _AM_ALERT) + common
+            body.append(_("Ends: {at}").format(at=_short(alert.get('endsAt'))))
+        body += _pairs(labels, _("Labels"))
+        body += _pairs({k: v for k, v in notes.items() if k not in ("summary", "title", "description")}, _("Annotations"))
+        body += [_("Fingerprint: {key}").format(key=_short(fingerprint))] + _details(alert, _AM_ALERT) + common
         posted.append(Posted(
             fingerprint=fingerprint, firing=status == "firing", title=title,
             summary=clean_text("\n".join(body), max_length=SUMMARY_MAX),
@@ -235,16 +236,17 @@ def read_generic(payload: object) -> Posted:
     body = [clean_text(summary if isinstance(summary, str) else _short(summary), max_length=SUMMARY_MAX // 2)] if summary else []
     word = payload.get("severity")
     if word is not None and (not isinstance(word, str) or clean_line(word).lower() not in SEVERITY_WORDS):
-        body.append(f"Severity given: {_short(word)} (not a known word; paged as {DEFAULT_SEVERITY.value})")
+        body.append(_("Severity given: {given} (not a known word; paged as {severity})").format(
+            given=_short(word), severity=DEFAULT_SEVERITY.value))
     if payload.get("link") and not _link(payload.get("link")):
-        body.append(f"Link given (not an http(s) address, not opened): {_short(payload.get('link'))}")
+        body.append(_("Link given (not an http(s) address, not opened): {link}").format(link=_short(payload.get('link'))))
     if payload.get("category") and _category(payload.get("category")) is Category.OTHER:
-        body.append(f"Category given: {_short(payload.get('category'))}")
+        body.append(_("Category given: {category}").format(category=_short(payload.get('category'))))
     if "dedup_key" in payload:
-        body.append(f"Dedup key: {_short(key)}")
+        body.append(_("Dedup key: {key}").format(key=_short(key)))
     body += _details(payload, _GENERIC)
     return Posted(
-        fingerprint=key, firing=status == "firing", title=title or "(resolved)",
+        fingerprint=key, firing=status == "firing", title=title or _("(resolved)"),
         summary=clean_text("\n".join(body), max_length=SUMMARY_MAX),
         severity=severity_of(word), category=_category(payload.get("category")), link=_link(payload.get("link")),
         shown_key=clean_line(key, max_length=120),
@@ -312,8 +314,8 @@ def _apply(session: Session, now: datetime, integration: str, kind: str, item: P
     occurrence = (latest.occurrence + 1) if latest is not None else 1
     summary = item.summary
     if alert is not None:
-        summary = clean_text(f"Fired again: the earlier occurrence is alert #{alert.id} ({alert.state}).\n\n{summary}",
-                             max_length=SUMMARY_MAX)
+        again = _("Fired again: the earlier occurrence is alert #{id} ({state}).").format(id=alert.id, state=human_word(alert.state))
+        summary = clean_text(f"{again}\n\n{summary}", max_length=SUMMARY_MAX)
     row, created = raise_alert(
         session, now, source_key=f"inbound:{integration}", dedup_key=f"inbound:{integration}:{digest[:40]}:{occurrence}",
         title=item.title, summary=summary, severity=item.severity, category=item.category, link=item.link,
