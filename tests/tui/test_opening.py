@@ -12,7 +12,7 @@ from datetime import timedelta
 from textual.message import Message
 from textual.widgets import Static
 
-from tests.tui.conftest import of_type, settle
+from tests.tui.conftest import of_type, settle, wait_until
 from tests.tui.screen_text import screen_text
 from watchdesk.config_file import ShellSettings
 from watchdesk.services.runtime import Runtime
@@ -171,3 +171,20 @@ async def test_the_desk_engine_leaves_no_runner_row(desk_rt: Runtime) -> None:
     assert _runners(desk_rt) == []
     assert engine.tick().busy is False  # a tick after close does nothing, and writes no heartbeat
     assert _runners(desk_rt) == []
+
+
+async def test_a_desk_whose_engine_stands_by_says_whose_engine_works(desk_rt: Runtime) -> None:
+    """Several desks on one database, no `serve`: the first desk's engine holds every job, and the
+    next desk says it is standing by and whose engine does the work (it said nothing)."""
+    from watchdesk.store import runners
+
+    with desk_rt.db.write() as session:  # another desk's engine, alive, holding the jobs
+        runners.heartbeat(session, "other-host:7:desk", "desk", desk_rt.now(), desk_rt.now())
+        runners.take_leases(session, "other-host:7:desk", desk_rt.now())
+    opener, release, _calls = _gated(desk_rt)
+    release.set()
+    app = make_app(opener, run_engine=True, watch=False, ask_sign_in=False, blink=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        assert await wait_until(pilot, lambda: app.engine_note != "", timeout=5)
+        assert app.engine_note == "standing by: the engine of other-host:7:desk does the work"

@@ -481,7 +481,10 @@ class DeskApp(App[None]):
                     if self._engine is None:
                         self._engine = Engine(self.rt, kind="desk")
                     engine = self._engine
-                engine.tick()  # after close() a tick does nothing
+                report = engine.tick()  # after close() a tick does nothing
+                if report.held_elsewhere and not report.held:  # another desk's engine holds every job
+                    runner = sorted(set(report.held_elsewhere.values()))[0]
+                    note = _("standing by: the engine of {runner} does the work").format(runner=runner)
         except Exception as exc:  # noqa: BLE001 - the desk must stay up; it says what failed
             note = _("engine stopped a cycle: {error}").format(error=str(exc)[:200])
         finally:
