@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from sqlmodel import select
 
 from tests.conftest import target_of
-from tests.engine.conftest import Desk, WebhookServer, config, desk, new_alert, webhook  # noqa: F401 - fixtures
+from tests.engine.conftest import Desk, WebhookServer, alert_row, config, desk, new_alert, webhook  # noqa: F401 - fixtures
 from tests.feeds.conftest import feed_server, make_rt  # noqa: F401 - fixtures
 from tests.support.feed_server import FeedServer, Reply
 from tests.test_i18n import leftover_english
@@ -104,12 +104,6 @@ def _shift(rt: Runtime, handle: str, level: int, start: datetime, end: datetime,
         return row.id  # type: ignore[return-value]
 
 
-def _stored(rt: Runtime, alert_id: int) -> Alert:
-    with rt.db.read() as session:
-        row = session.get(Alert, alert_id)
-    assert row is not None
-    return row
-
 
 def test_roll_call_late_handover_and_silent_alerts_are_written_in_vietnamese(vietnamese, rt: Runtime, staff: dict[str, Actor],
                                                                               clock: FakeClock) -> None:
@@ -130,7 +124,7 @@ def test_roll_call_late_handover_and_silent_alerts_are_written_in_vietnamese(vie
         row.next_escalation_at = None
         session.add(row)
     [silent] = check_silent_alerts(rt)
-    rows = {what: _stored(rt, i) for what, i in (("roll call", roll_call), ("handover", late), ("silent", silent))}
+    rows = {what: alert_row(rt, i) for what, i in (("roll call", roll_call), ("handover", late), ("silent", silent))}
     assert rows["roll call"].title == "Điểm danh: hung chưa điểm danh cho ca cấp 1 bắt đầu lúc 2026-02-16 19:00"
     assert rows["roll call"].summary.startswith(
         "Lê Văn Hùng (hung) được xếp làm cán bộ trực từ 2026-02-16 19:00 đến 2026-02-17 07:00 (Asia/Ho_Chi_Minh) nhưng chưa điểm danh")
@@ -162,7 +156,7 @@ def test_source_health_alerts_are_written_in_vietnamese(vietnamese, feed_server:
         for result in poll_due(rt):
             if result.health_alert:
                 raised[result.key] = result.health_alert
-    stale, failing = _stored(rt, raised["weekly"]), _stored(rt, raised["kgm"])
+    stale, failing = alert_row(rt, raised["weekly"]), alert_row(rt, raised["kgm"])
     assert stale.title == "Nguồn 'Tuần tin' không có tin mới suốt 8d"
     assert failing.title.startswith("Nguồn 'khonggianmang.vn' bị lỗi suốt ")
     # The feed's own sentence on what went wrong is the fetcher's (English), quoted as it is.
